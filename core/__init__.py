@@ -1,0 +1,1 @@
+"""deskwatch core: the escalation engine, its data model, store, daemon and CLI."""

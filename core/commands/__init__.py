@@ -1,0 +1,1 @@
+"""One module per `deskwatch` command; each exports ``register(subparsers)``."""

@@ -1,0 +1,1 @@
+"""Signal families: each module holds pure functions from a ticket to Signals."""

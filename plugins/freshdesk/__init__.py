@@ -1,0 +1,1 @@
+"""The freshdesk connector plugin."""

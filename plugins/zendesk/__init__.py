@@ -1,0 +1,1 @@
+"""The zendesk connector plugin."""

@@ -1,0 +1,1 @@
+"""Test kit for connector authors: the conformance suite, as a pytest plugin."""

@@ -1,0 +1,1 @@
+"""The Textual console for on-call engineers."""
