@@ -1,0 +1,1 @@
+"""pytest plugin for connector authors (fixtures of the conformance suite)."""
