@@ -53,6 +53,14 @@ class Message:
 
 
 @dataclass(frozen=True)
+class StatusChange:
+    """The ticket entered ``status`` at ``at``; the SLA clock pauses in pending and on_hold."""
+
+    status: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Ticket:
     id: str  # unique across helpdesks: "<source>:<native id>"
     source: str
@@ -70,6 +78,9 @@ class Ticket:
     tags: tuple[str, ...] = ()
     affected_users: int | None = None
     url: str | None = None
+    # Known status transitions, oldest first. Optional: helpdesks that report them fill it in,
+    # and the store adds the transitions it observes between syncs.
+    status_history: tuple[StatusChange, ...] = ()
 
     @property
     def native_id(self) -> str:
@@ -311,6 +322,17 @@ def ticket_from_dict(d: Any) -> Ticket:
     affected = d.get("affected_users")
     if affected is not None and (isinstance(affected, bool) or not isinstance(affected, int) or affected < 0):
         raise TicketError(f"affected_users: expected a whole number of users, got {affected!r}")
+    history = d.get("status_history") or ()
+    if not isinstance(history, (list, tuple)):
+        raise TicketError("status_history: expected a list of {status, at}")
+    status_history = []
+    for i, h in enumerate(history):
+        if not isinstance(h, Mapping):
+            raise TicketError(f"status_history[{i}]: expected an object with status and at")
+        st = _choice(h, "status", STATUSES, None)
+        if st is None:
+            raise TicketError(f"status_history[{i}].status: missing")
+        status_history.append(StatusChange(st, _time(h, "at", f"status_history[{i}].")))
     return Ticket(
         id=tid,
         source=source,
@@ -328,6 +350,7 @@ def ticket_from_dict(d: Any) -> Ticket:
         tags=tuple(tags),
         affected_users=affected,
         url=_opt_str(d, "url"),
+        status_history=tuple(sorted(status_history, key=lambda c: c.at)),
     )
 
 
@@ -365,6 +388,7 @@ def ticket_to_dict(t: Ticket) -> dict[str, Any]:
             "tags": list(t.tags),
             "affected_users": t.affected_users,
             "url": t.url,
+            "status_history": [{"status": c.status, "at": format_time(c.at)} for c in t.status_history] or None,
             "messages": [
                 _drop_none(
                     {
