@@ -18,6 +18,7 @@ from deskwatch.core.settings import ConfigError
 COMMAND_MODULES = (
     "deskwatch.core.commands.init",
     "deskwatch.core.commands.config_check",
+    "deskwatch.core.commands.simulate",
 )
 
 

@@ -29,6 +29,7 @@ SECTION_OWNERS: dict[str, str] = {
     "sources": "deskwatch.core.config_runtime",
     "plugins": "deskwatch.core.config_runtime",
     "tui": "deskwatch.core.config_runtime",
+    "simulator": "deskwatch.core.simulator.runner",
 }
 
 ENV_CONFIG = "DESKWATCH_CONFIG"

@@ -1,0 +1,555 @@
+"""A Salesforce REST API subset for Service Cloud Cases: OAuth2 token (client credentials and
+JWT bearer), SOQL ``query``/``queryAll`` with ``nextRecordsUrl`` batches (a small SOQL evaluator:
+fields, relationship fields, child sub-queries, WHERE with AND/OR, ORDER BY, LIMIT), getUpdated
+and getDeleted, PATCH on Case, CaseComment creation, sObject collections, ``Sforce-Limit-Info``
+and the 403 REQUEST_LIMIT_EXCEEDED limit error. Shapes follow ``shared/api-samples/salesforce``."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any, Callable
+from urllib.parse import parse_qs
+
+from deskwatch.core.simulator.http import Faults, HelpdeskApp, Recorder, SimRequest, SimResponse, UpdateRecord
+from deskwatch.core.simulator.world import Conversation, World
+from deskwatch.core.timeutil import parse_time
+
+PRIORITY_OUT = {"low": "Low", "normal": "Medium", "high": "High", "urgent": "High"}
+STATUS_OUT = {"new": "New", "open": "Working", "pending": "On Hold", "on_hold": "On Hold", "solved": "Closed", "closed": "Closed"}
+ORIGIN_OUT = {"email": "Email", "web": "Web", "phone": "Phone", "chat": "Chat", "social": "Social", "api": "Web"}
+CASE_FIELDS = {"Id", "CaseNumber", "Subject", "Description", "Priority", "Status", "Origin", "IsEscalated", "OwnerId",
+               "AccountId", "ContactId", "SuppliedEmail", "SuppliedName", "CreatedDate", "LastModifiedDate",
+               "SystemModstamp", "IsClosed", "IsDeleted", "Type", "Reason", "Affected_Users__c"}
+WRITABLE = {"Priority", "Status", "OwnerId", "IsEscalated", "Type", "Reason", "Subject"}
+
+
+def sf_time(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def sf_error(status: int, code: str, message: str) -> SimResponse:
+    return SimResponse.json(status, [{"message": message, "errorCode": code}])
+
+
+# -- a small SOQL evaluator -----------------------------------------------------------------
+_FROM = re.compile(r"\sFROM\s+(\w+)", re.I)
+_TOKEN = re.compile(r"""\s*(?:(?P<str>'(?:[^'\\]|\\.)*')|(?P<op>>=|<=|!=|<>|=|<|>|\(|\)|,)|(?P<word>[\w.:+\-]+))""")
+
+
+def split_top(text: str, sep: str = ",") -> list[str]:
+    """Split on ``sep`` outside parentheses."""
+    parts, depth, cur = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    if "".join(cur).strip():
+        parts.append("".join(cur).strip())
+    return parts
+
+
+class SoqlError(ValueError):
+    pass
+
+
+def parse_soql(q: str) -> dict[str, Any]:
+    q = q.strip()
+    if not q[:7].upper().startswith("SELECT "):
+        raise SoqlError("unexpected token: expected SELECT ... FROM ...")
+    # The object's FROM is the first one outside the child sub-queries' parentheses.
+    depth, m = 0, None
+    for i, ch in enumerate(q):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and ch.isspace():
+            m = _FROM.match(q, i)
+            if m:
+                break
+    if m is None:
+        raise SoqlError("unexpected token: expected SELECT ... FROM ...")
+    fields, sub = [], []
+    for f in split_top(q[7:m.start()]):
+        if f.startswith("("):
+            sub.append(parse_soql(f.strip("() ")))
+        else:
+            fields.append(f)
+    rest = q[m.end():]
+    limit = re.search(r"\bLIMIT\s+(\d+)\s*$", rest, re.I)
+    if limit:
+        rest = rest[: limit.start()]
+    order = re.search(r"\bORDER\s+BY\s+(.+)$", rest, re.I | re.S)
+    order_by = []
+    if order:
+        for part in split_top(order.group(1)):
+            bits = part.split()
+            order_by.append((bits[0], len(bits) > 1 and bits[1].upper() == "DESC"))
+        rest = rest[: order.start()]
+    where = re.search(r"\bWHERE\s+(.+)$", rest, re.I | re.S)
+    return {"fields": fields, "object": m.group(1), "sub": sub, "where": tokenize(where.group(1)) if where else [],
+            "order": order_by, "limit": int(limit.group(1)) if limit else None}
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            raise SoqlError(f"unexpected token near {text[pos:pos + 20]!r}")
+        kind = m.lastgroup or "word"
+        out.append((kind, m.group(kind)))
+        pos = m.end()
+    return out
+
+
+def _literal(tok: tuple[str, str]) -> Any:
+    kind, v = tok
+    if kind == "str":
+        return v[1:-1].replace("\\'", "'")
+    low = v.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low == "null":
+        return None
+    if re.match(r"^\d{4}-\d{2}-\d{2}T", v):
+        return parse_time(v)
+    try:
+        return float(v)
+    except ValueError:
+        raise SoqlError(f"unexpected literal {v!r}") from None
+
+
+def evaluate_where(tokens: list[tuple[str, str]], get: Callable[[str], Any]) -> bool:
+    """Evaluate a WHERE token list over a record (``get(field)``): AND/OR, NOT, parentheses,
+    comparisons, IN / NOT IN, LIKE."""
+    pos = 0
+
+    def peek() -> tuple[str, str] | None:
+        return tokens[pos] if pos < len(tokens) else None
+
+    def take() -> tuple[str, str]:
+        nonlocal pos
+        if pos >= len(tokens):
+            raise SoqlError("unexpected end of WHERE clause")
+        pos += 1
+        return tokens[pos - 1]
+
+    def expr() -> bool:
+        left = term()
+        while peek() and peek()[1].upper() == "OR":
+            take()
+            right = term()
+            left = left or right
+        return left
+
+    def term() -> bool:
+        left = factor()
+        while peek() and peek()[1].upper() == "AND":
+            take()
+            right = factor()
+            left = left and right
+        return left
+
+    def factor() -> bool:
+        tok = take()
+        if tok[1].upper() == "NOT":
+            return not factor()
+        if tok[1] == "(":
+            v = expr()
+            take()
+            return v
+        field = tok[1]
+        op = take()[1].upper()
+        if op == "NOT":
+            take()  # IN
+            return get(field) not in values()
+        if op == "IN":
+            return get(field) in values()
+        value = _literal(take())
+        actual = get(field)
+        if op == "LIKE":
+            pattern = "^" + re.escape(str(value)).replace("%", ".*").replace("_", ".") + "$"
+            return actual is not None and re.match(pattern, str(actual), re.I) is not None
+        if op in ("=",):
+            return actual == value
+        if op in ("!=", "<>"):
+            return actual != value
+        if actual is None or value is None:
+            return False
+        return {">": actual > value, ">=": actual >= value, "<": actual < value, "<=": actual <= value}[op]
+
+    def values() -> list[Any]:
+        take()  # (
+        out = []
+        while True:
+            tok = take()
+            if tok[1] == ")":
+                return out
+            if tok[1] != ",":
+                out.append(_literal(tok))
+
+    return expr() if tokens else True
+
+
+class SalesforceApp(HelpdeskApp):
+    name = "salesforce"
+
+    def __init__(self, world: World, clock: Callable[[], datetime], faults: Faults, rate_per_minute: int,
+                 recorder: Recorder, groups: list[str], agents: list[str], client_id: str | None,
+                 client_secret: str | None, daily_limit: int = 0, batch_size: int = 200, token_ttl_seconds: int = 0,
+                 api_version: str = "v60.0"):
+        super().__init__(faults, rate_per_minute, recorder)
+        self.world, self.clock = world, clock
+        self.client_id, self.client_secret = client_id, client_secret
+        self.daily_limit, self.batch_size, self.token_ttl = daily_limit, batch_size, token_ttl_seconds
+        self.version = api_version
+        self.used = 0
+        self.tokens: dict[str, datetime] = {}
+        self.ids: dict[str, str] = {}
+        self.by_id: dict[str, Conversation] = {}
+        self.overlay: dict[str, dict[str, Any]] = {}
+        self.queues = {name: f"00G5g00000{i:08d}" for i, name in enumerate(groups, 1)}
+        self.users = {name: f"0055g00000{i:08d}" for i, name in enumerate(agents, 1)}
+        self.deleted: list[tuple[str, datetime]] = []
+        self.locators: dict[str, list[dict]] = {}
+        self._seq = itertools.count(1)
+        v = r"/services/data/v[\d.]+"
+        for method, pattern, fn in [
+            ("POST", r"/services/oauth2/token", self.token),
+            ("GET", v + r"/query", self.query),
+            ("GET", v + r"/queryAll", self.query_all),
+            ("GET", v + r"/query(?:All)?/([\w-]+)", self.query_more),
+            ("GET", v + r"/sobjects/Case/updated", self.get_updated),
+            ("GET", v + r"/sobjects/Case/deleted", self.get_deleted),
+            ("GET", v + r"/sobjects/Case/describe", self.describe),
+            ("PATCH", v + r"/sobjects/Case/(\w+)", self.patch_case),
+            ("POST", v + r"/sobjects/CaseComment", self.create_comment),
+            ("PATCH", v + r"/composite/sobjects", self.collections),
+            ("GET", v + r"/limits", self.limits),
+        ]:
+            self.add(method, pattern, fn)
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def authenticate(self, req: SimRequest) -> SimResponse | None:
+        if req.path.endswith("/oauth2/token"):
+            return None
+        auth = req.headers.get("authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else None
+        issued = self.tokens.get(token or "")
+        expired = issued is not None and self.token_ttl and (self.clock() - issued).total_seconds() > self.token_ttl
+        if issued is None or expired:
+            return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        if self.daily_limit and self.used >= self.daily_limit:
+            return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        self.used += 1
+        return None
+
+    def rate_limited(self, retry_after: float) -> SimResponse:
+        # Salesforce has no 429: its concurrency limit is a 403 that clears within seconds.
+        return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentRequests Limit exceeded.")
+
+    def server_error(self) -> SimResponse:
+        return sf_error(503, "SERVER_UNAVAILABLE", "Simulated outage")
+
+    def not_found(self, req: SimRequest) -> SimResponse:
+        return sf_error(404, "NOT_FOUND", f"The requested resource does not exist: {req.path}")
+
+    def extra_headers(self) -> dict[str, str]:
+        return {"Sforce-Limit-Info": f"api-usage={self.used}/{self.daily_limit or 5000000}"}
+
+    def sync_world(self) -> None:
+        self.world.step(self.clock())
+        for c in self.world.for_helpdesk(self.name):
+            if c.key not in self.ids:
+                n = len(self.ids) + 1
+                cid = f"5005g00000{n:08d}"
+                self.ids[c.key], self.by_id[cid] = cid, c
+                self.overlay[cid] = {"modified": c.updated_at, "comments": [], "number": f"{n:08d}"}
+
+    def modified(self, cid: str) -> datetime:
+        return max(self.by_id[cid].updated_at, self.overlay[cid]["modified"])
+
+    def base(self, req: SimRequest) -> str:
+        return f"http://{req.headers.get('host', '127.0.0.1')}"
+
+    # -- records ----------------------------------------------------------------------------
+    def case_record(self, cid: str) -> dict[str, Any]:
+        c, ov = self.by_id[cid], self.overlay[cid]
+        o = c.customer.org
+        acct = f"0015g00000{self.world.orgs.index(o):08d}"
+        status = ov.get("Status", STATUS_OUT.get(c.status, "New"))
+        rec = {
+            "attributes": {"type": "Case", "url": f"/services/data/{self.version}/sobjects/Case/{cid}"},
+            "Id": cid, "CaseNumber": ov["number"], "Subject": c.subject, "Description": c.posts[0].body,
+            "Priority": ov.get("Priority", PRIORITY_OUT.get(c.priority, "Medium")), "Status": status,
+            "Origin": ORIGIN_OUT.get(c.channel, "Web"), "IsEscalated": bool(ov.get("IsEscalated", False)),
+            "OwnerId": ov.get("OwnerId", self.queues[next(iter(self.queues))] if self.queues else None),
+            "AccountId": acct, "ContactId": f"0035g00000{abs(hash(c.customer.email)) % 10**8:08d}",
+            "SuppliedEmail": c.customer.email, "SuppliedName": c.customer.name,
+            "CreatedDate": sf_time(c.created_at), "LastModifiedDate": sf_time(self.modified(cid)),
+            "SystemModstamp": sf_time(self.modified(cid)), "IsClosed": status == "Closed", "IsDeleted": c.deleted,
+            "Type": None, "Reason": None, "Affected_Users__c": c.affected_users,
+            "Account": {"attributes": {"type": "Account", "url": f"/services/data/{self.version}/sobjects/Account/{acct}"},
+                        "Id": acct, "Name": o.name, "AnnualRevenue": o.annual_value, "Tier__c": o.tier,
+                        "Renewal_Date__c": o.renewal_date.isoformat() if o.renewal_date else None,
+                        "Health_Score__c": o.health},
+            "Contact": {"attributes": {"type": "Contact"}, "Name": c.customer.name, "Email": c.customer.email},
+            "Owner": {"attributes": {"type": "Name"}, "Name": next((n for n, i in {**self.queues, **self.users}.items()
+                                                                    if i == ov.get("OwnerId")), None)},
+        }
+        return rec
+
+    def comment_records(self, cid: str) -> list[dict[str, Any]]:
+        c, ov = self.by_id[cid], self.overlay[cid]
+        out = []
+        for i, p in enumerate(c.posts[1:], 1):
+            if p.author == "agent":
+                out.append({"attributes": {"type": "CaseComment"}, "Id": f"00a5g{cid[-8:]}{i:05d}", "ParentId": cid,
+                            "CommentBody": p.body, "IsPublished": True, "CreatedById": next(iter(self.users.values()), None),
+                            "CreatedDate": sf_time(p.at), "SystemModstamp": sf_time(p.at)})
+        out.extend(ov["comments"])
+        return out
+
+    def email_records(self, cid: str) -> list[dict[str, Any]]:
+        c = self.by_id[cid]
+        return [{"attributes": {"type": "EmailMessage"}, "Id": f"02s5g{cid[-8:]}{i:05d}", "ParentId": cid,
+                 "Incoming": True, "FromAddress": c.customer.email, "ToAddress": "support@example.com",
+                 "Subject": c.subject, "TextBody": p.body, "HtmlBody": f"<p>{p.body}</p>", "MessageDate": sf_time(p.at),
+                 "Status": "0", "CreatedDate": sf_time(p.at), "SystemModstamp": sf_time(p.at)}
+                for i, p in enumerate(c.posts) if p.author == "customer" and i > 0]
+
+    def rows(self, obj: str, include_deleted: bool) -> list[dict[str, Any]]:
+        self.sync_world()
+        if obj == "Case":
+            return [self.case_record(cid) for cid in self.by_id if include_deleted or not self.by_id[cid].deleted]
+        if obj == "CaseComment":
+            return [r for cid in self.by_id for r in self.comment_records(cid)]
+        if obj == "EmailMessage":
+            return [r for cid in self.by_id for r in self.email_records(cid)]
+        if obj == "Group":
+            return [{"attributes": {"type": "Group"}, "Id": i, "Name": n, "DeveloperName": n.replace(" ", "_"),
+                     "Type": "Queue"} for n, i in self.queues.items()]
+        if obj == "User":
+            return [{"attributes": {"type": "User"}, "Id": i, "Name": n, "IsActive": True,
+                     "Email": f"{n.lower()}@support.example.com"} for n, i in self.users.items()]
+        raise SoqlError(f"sObject type '{obj}' is not supported.")
+
+    # -- endpoints --------------------------------------------------------------------------
+    def token(self, req: SimRequest) -> SimResponse:
+        form = {k: v[0] for k, v in parse_qs(req.body.decode("utf-8")).items()}
+        grant = form.get("grant_type", "")
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        auth = req.headers.get("authorization", "")
+        if auth.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        if grant == "client_credentials":
+            ok = self.client_id is None or (client_id == self.client_id and secret == self.client_secret)
+        elif grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            try:
+                payload = form.get("assertion", "").split(".")[1]
+                claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+                ok = self.client_id is None or claims.get("iss") == self.client_id
+            except (IndexError, ValueError):
+                return SimResponse.json(400, {"error": "invalid_grant", "error_description": "invalid assertion"})
+        else:
+            return SimResponse.json(400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"})
+        if not ok:
+            return SimResponse.json(400, {"error": "invalid_client", "error_description": "invalid client credentials"})
+        tok = f"00D5g000000SIM!{next(self._seq):06d}.{abs(hash((client_id, self.clock()))) % 10**12:012d}"
+        self.tokens[tok] = self.clock()
+        return SimResponse.json(200, {"access_token": tok, "signature": "c2ltdWxhdGVk", "scope": "api",
+                                      "instance_url": self.base(req), "id": f"{self.base(req)}/id/00D5g000000SIM/0055g0000000001",
+                                      "token_type": "Bearer", "issued_at": str(int(self.clock().timestamp() * 1000))})
+
+    def _run_query(self, req: SimRequest, include_deleted: bool) -> SimResponse:
+        q = req.arg("q")
+        if not q:
+            return sf_error(400, "MALFORMED_QUERY", "Missing query parameter q")
+        try:
+            soql = parse_soql(q)
+            records = self._select(soql, include_deleted)
+        except SoqlError as e:
+            return sf_error(400, "MALFORMED_QUERY", str(e))
+        except KeyError as e:
+            return sf_error(400, "INVALID_FIELD", f"No such column {e.args[0]!r} on entity '{soql['object']}'.")
+        size = self.batch_size
+        m = re.search(r"batchSize=(\d+)", req.headers.get("sforce-query-options", ""))
+        if m:
+            size = max(200, min(2000, int(m.group(1))))
+        return self._page(records, size, req)
+
+    def _select(self, soql: dict[str, Any], include_deleted: bool, parent: str | None = None) -> list[dict[str, Any]]:
+        rows = self.rows(soql["object"], include_deleted)
+        if parent is not None:
+            rows = [r for r in rows if r.get("ParentId") == parent]
+        known = set(rows[0]) if rows else set()
+
+        def getter(row: dict[str, Any]) -> Callable[[str], Any]:
+            def get(path: str) -> Any:
+                cur: Any = row
+                for part in path.split("."):
+                    if not isinstance(cur, dict):
+                        return None
+                    if part not in cur:
+                        raise KeyError(path)
+                    cur = cur[part]
+                if isinstance(cur, str) and re.match(r"^\d{4}-\d{2}-\d{2}T", cur):
+                    return parse_time(cur)
+                return cur
+            return get
+
+        rows = [r for r in rows if evaluate_where(soql["where"], getter(r))]
+        for key, desc in reversed(soql["order"]):
+            rows.sort(key=lambda r: (getter(r)(key) is None, getter(r)(key) or 0), reverse=desc)
+        if soql["limit"] is not None:
+            rows = rows[: soql["limit"]]
+        out = []
+        for r in rows:
+            rec: dict[str, Any] = {"attributes": r["attributes"]}
+            for f in soql["fields"]:
+                head = f.split(".")[0]
+                if head not in r and known:
+                    raise KeyError(f)
+                if "." in f:
+                    rel = r.get(head)
+                    rec.setdefault(head, None if rel is None else {"attributes": rel.get("attributes", {})})
+                    if rel is not None:
+                        rec[head][f.split(".", 1)[1]] = getter(r)(f) if not isinstance(getter(r)(f), datetime) else rel[f.split(".", 1)[1]]
+                else:
+                    rec[f] = r[f]
+            for sub in soql["sub"]:
+                children = {"CaseComments": "CaseComment", "EmailMessages": "EmailMessage"}.get(sub["object"])
+                if children is None:
+                    raise SoqlError(f"Didn't understand relationship '{sub['object']}' in FROM part of query call.")
+                kids = self._select({**sub, "object": children}, False, parent=r["Id"])
+                rec[sub["object"]] = {"totalSize": len(kids), "done": True, "records": kids} if kids else None
+            out.append(rec)
+        return out
+
+    def _page(self, records: list[dict], size: int, req: SimRequest) -> SimResponse:
+        body: dict[str, Any] = {"totalSize": len(records), "done": len(records) <= size, "records": records[:size]}
+        if len(records) > size:
+            loc = f"01g5g{next(self._seq):08d}"
+            self.locators[loc] = records[size:]
+            body["nextRecordsUrl"] = f"/services/data/{self.version}/query/{loc}-{size}"
+        return SimResponse.json(200, body)
+
+    def query(self, req: SimRequest) -> SimResponse:
+        return self._run_query(req, include_deleted=False)
+
+    def query_all(self, req: SimRequest) -> SimResponse:
+        return self._run_query(req, include_deleted=True)
+
+    def query_more(self, req: SimRequest, locator: str) -> SimResponse:
+        loc, _, size = locator.partition("-")
+        rest = self.locators.pop(loc, None)
+        if rest is None:
+            return sf_error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        return self._page(rest, int(size or self.batch_size), req)
+
+    def _window(self, req: SimRequest) -> tuple[datetime, datetime] | SimResponse:
+        try:
+            return parse_time(req.arg("start")), parse_time(req.arg("end"))
+        except ValueError:
+            return sf_error(400, "INVALID_REPLICATION_DATE", "start and end must be ISO 8601 date-times")
+
+    def get_updated(self, req: SimRequest) -> SimResponse:
+        self.sync_world()
+        w = self._window(req)
+        if isinstance(w, SimResponse):
+            return w
+        start, end = (t.replace(second=0, microsecond=0) for t in w)  # getUpdated truncates to minutes
+        ids = [cid for cid in self.by_id if start <= self.modified(cid) < end and not self.by_id[cid].deleted]
+        return SimResponse.json(200, {"ids": ids, "latestDateCovered": sf_time(min(end, self.clock()))})
+
+    def get_deleted(self, req: SimRequest) -> SimResponse:
+        self.sync_world()
+        w = self._window(req)
+        if isinstance(w, SimResponse):
+            return w
+        start, end = w
+        gone = [{"id": cid, "deletedDate": sf_time(self.modified(cid))} for cid, c in self.by_id.items()
+                if c.deleted and start <= self.modified(cid) < end]
+        return SimResponse.json(200, {"deletedRecords": gone,
+                                      "earliestDateAvailable": sf_time(self.clock() - timedelta(days=15)),
+                                      "latestDateCovered": sf_time(min(end, self.clock()))})
+
+    def describe(self, req: SimRequest) -> SimResponse:
+        pick = lambda vals: [{"value": v, "label": v, "active": True} for v in vals]  # noqa: E731
+        return SimResponse.json(200, {"name": "Case", "fields": [
+            {"name": "Priority", "type": "picklist", "picklistValues": pick(["High", "Medium", "Low"])},
+            {"name": "Status", "type": "picklist", "picklistValues": pick(["New", "Working", "Escalated", "On Hold", "Closed"])},
+            {"name": "Origin", "type": "picklist", "picklistValues": pick(["Phone", "Email", "Web", "Chat", "Social"])},
+        ] + [{"name": f, "type": "string"} for f in sorted(CASE_FIELDS - {"Priority", "Status", "Origin"})]})
+
+    def _patch(self, cid: str, data: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+        """Apply a Case PATCH; returns Salesforce error objects (empty on success)."""
+        if cid not in self.by_id:
+            return [{"message": "entity is deleted or does not exist", "errorCode": "ENTITY_IS_DELETED", "fields": []}]
+        bad = [k for k in data if k not in WRITABLE and k != "attributes"]
+        if bad:
+            return [{"message": f"No such column '{bad[0]}' on sobject of type Case", "errorCode": "INVALID_FIELD", "fields": bad}]
+        if "OwnerId" in data and data["OwnerId"] not in {*self.queues.values(), *self.users.values()}:
+            return [{"message": "Owner ID: id value of incorrect type", "errorCode": "FIELD_INTEGRITY_EXCEPTION", "fields": ["OwnerId"]}]
+        ov = self.overlay[cid]
+        ov.update({k: v for k, v in data.items() if k != "attributes"})
+        ov["modified"] = max(self.clock(), self.modified(cid))
+        self.recorder.record(UpdateRecord(self.name, cid, kind, {k: v for k, v in data.items() if k != "attributes"}, self.clock()))
+        return []
+
+    def patch_case(self, req: SimRequest, cid: str) -> SimResponse:
+        self.sync_world()
+        try:
+            data = req.json()
+        except ValueError:
+            return sf_error(400, "JSON_PARSER_ERROR", "Unexpected character in request body")
+        errors = self._patch(cid, data, "update")
+        if errors:
+            status = 404 if errors[0]["errorCode"] == "ENTITY_IS_DELETED" else 400
+            return SimResponse.json(status, [{"message": e["message"], "errorCode": e["errorCode"]} for e in errors])
+        return SimResponse(204)  # PATCH answers with no body
+
+    def create_comment(self, req: SimRequest) -> SimResponse:
+        self.sync_world()
+        data = req.json()
+        cid = data.get("ParentId")
+        if cid not in self.by_id:
+            return sf_error(400, "FIELD_INTEGRITY_EXCEPTION", "Parent ID: id value of incorrect type")
+        body = data.get("CommentBody") or ""
+        if not body or len(body.encode()) > 4000:
+            return sf_error(400, "STRING_TOO_LONG" if body else "REQUIRED_FIELD_MISSING", "CommentBody: 1 to 4000 bytes")
+        new_id = f"00a5g{next(self._seq):013d}"
+        now = sf_time(self.clock())
+        self.overlay[cid]["comments"].append({"attributes": {"type": "CaseComment"}, "Id": new_id, "ParentId": cid,
+                                              "CommentBody": body, "IsPublished": bool(data.get("IsPublished", False)),
+                                              "CreatedById": "0055g0000000001", "CreatedDate": now, "SystemModstamp": now})
+        self.overlay[cid]["modified"] = max(self.clock(), self.modified(cid))
+        self.recorder.record(UpdateRecord(self.name, cid, "note", data, self.clock()))
+        return SimResponse.json(201, {"id": new_id, "success": True, "errors": []})
+
+    def collections(self, req: SimRequest) -> SimResponse:
+        self.sync_world()
+        data = req.json()
+        records = data.get("records", [])
+        if len(records) > 200:
+            return sf_error(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records")
+        results = []
+        for r in records:
+            errors = self._patch(r.get("id", ""), {k: v for k, v in r.items() if k not in ("id",)}, "bulk_update")
+            results.append({"id": r.get("id"), "success": not errors,
+                            "errors": [{"statusCode": e["errorCode"], "message": e["message"], "fields": e["fields"]} for e in errors]})
+        return SimResponse.json(200, results)
+
+    def limits(self, req: SimRequest) -> SimResponse:
+        mx = self.daily_limit or 5000000
+        return SimResponse.json(200, {"DailyApiRequests": {"Max": mx, "Remaining": mx - self.used}})
