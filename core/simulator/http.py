@@ -150,6 +150,7 @@ class HelpdeskApp:
         self.lock = threading.RLock()  # adapters mutate shared state from server threads
         self._burst_left = 0
         self.routes: list[Route] = []
+        self.unmetered: set[str] = set()  # paths outside the API quota (OAuth token requests)
 
     def add(self, method: str, pattern: str, handler: Callable[..., SimResponse]) -> None:
         self.routes.append((method, re.compile(pattern + r"/?$"), handler))
@@ -187,7 +188,7 @@ class HelpdeskApp:
             if f.error_rate and roll() < f.error_rate:
                 return self.server_error()
             malformed = bool(f.malformed_rate and roll() < f.malformed_rate)
-        wait = self.window.take()
+        wait = 0.0 if req.path in self.unmetered else self.window.take()
         if wait:
             return self.rate_limited(wait)
         denied = self.authenticate(req)

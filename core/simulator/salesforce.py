@@ -223,6 +223,7 @@ class SalesforceApp(HelpdeskApp):
         self.deleted: list[tuple[str, datetime]] = []
         self.locators: dict[str, list[dict]] = {}
         self._seq = itertools.count(1)
+        self.unmetered.add("/services/oauth2/token")
         v = r"/services/data/v[\d.]+"
         for method, pattern, fn in [
             ("POST", r"/services/oauth2/token", self.token),
