@@ -18,6 +18,9 @@ from deskwatch.core.settings import ConfigError
 COMMAND_MODULES = (
     "deskwatch.core.commands.init",
     "deskwatch.core.commands.config_check",
+    "deskwatch.core.commands.score",
+    "deskwatch.core.commands.plugins_cmd",
+    "deskwatch.core.commands.check",
     "deskwatch.core.commands.simulate",
 )
 

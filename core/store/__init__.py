@@ -1,0 +1,19 @@
+"""The SQLite store: tickets, decisions, audit log, outbox, timers, sync status and the queue.
+
+See docs/store.md for the schema and how to back it up.
+"""
+
+from deskwatch.core.store.base import StoreError
+from deskwatch.core.store.escalations import AckState
+from deskwatch.core.store.migrations import MIGRATIONS, StoreVersionError, migration
+from deskwatch.core.store.outbox import OutboxItem
+from deskwatch.core.store.queue import QueueFilter, QueueRow, TicketDetail
+from deskwatch.core.store.status import DaemonStatus, SourceStatus, StoreStatus
+from deskwatch.core.store.store import Store, open_store
+from deskwatch.core.store.tickets import LoadCounts, PageResult, StoreHistory
+
+__all__ = [
+    "MIGRATIONS", "AckState", "DaemonStatus", "LoadCounts", "OutboxItem", "PageResult", "QueueFilter", "QueueRow",
+    "SourceStatus", "Store", "StoreError", "StoreHistory", "StoreStatus", "StoreVersionError", "TicketDetail",
+    "migration", "open_store",
+]

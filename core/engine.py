@@ -1,0 +1,214 @@
+"""The escalation engine: a ticket and its context in, an explained Decision out.
+
+``decide`` is a short pipeline of named steps::
+
+    sla -> signals -> score -> recommendation / tier / team -> confidence -> route
+
+Pure: no I/O, no clock (``now`` is an argument), identical input gives identical output.
+``decide_many`` scores a batch, sharing analyzed text and using the batch as history.
+
+Score. Every signal contributes ``value * weight`` points; the sum C saturates into 0..100 as
+``score = 100 * (1 - exp(-C / saturation))``: the first points count almost linearly (C = 10
+gives 18 with the default saturation 50), piling on signals approaches 100 without passing
+it, and no single family can dominate the scale alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+from deskwatch.core.escalation import EscalationConfig
+from deskwatch.core.history import HistoryView, MemoryHistory, NoHistory
+from deskwatch.core.model import RECOMMENDATIONS, TIERS, Decision, Signal, SlaStatus, Ticket
+from deskwatch.core.nlp import Analyzer, NlpConfig, SupportLayer, analyzer_for
+from deskwatch.core.signals import SIGNALS, IncidentIndex, SignalContext, TextCache
+from deskwatch.core.signals.impact import OUTAGE, customer_key
+
+EMOTIONAL = ("sentiment", "trajectory")  # signals about tone, not substance
+NEAR_THRESHOLD = 5.0  # score points from a threshold where the recommendation is a coin toss
+
+
+@dataclass(frozen=True)
+class DecisionContext:
+    """What the engine knows besides the ticket. Callers fill in what they have."""
+
+    history: HistoryView = field(default_factory=NoHistory)
+    sla: SlaStatus | None = None  # computed by the SLA module (core/sla.py) before deciding
+    routing: Any = None  # routing state (team load, on-call), consumed by the route step
+    incidents: IncidentIndex = field(default_factory=IncidentIndex)  # outage reports across customers
+    analyzer: Analyzer | None = None  # overrides [nlp] analyzer (tests, plugins)
+    texts: TextCache | None = field(default=None, compare=False)  # analyzed text shared across a batch
+
+
+@dataclass(frozen=True)
+class Verdict:
+    recommendation: str
+    tier: str
+    team: str | None
+
+
+def _sections(config: Any) -> tuple[EscalationConfig, NlpConfig]:
+    if isinstance(config, EscalationConfig):
+        return config, NlpConfig()
+    esc = getattr(config, "escalation", None)
+    if not isinstance(esc, EscalationConfig):
+        raise TypeError("decide() needs a loaded Config (deskwatch.core.config.load) or an EscalationConfig")
+    nlp = getattr(config, "nlp", None)
+    return esc, nlp if isinstance(nlp, NlpConfig) else NlpConfig()
+
+
+def _texts(esc: EscalationConfig, nlp: NlpConfig, context: DecisionContext) -> TextCache:
+    if context.texts is not None:
+        return context.texts
+    return TextCache(esc, context.analyzer or analyzer_for(nlp), SupportLayer(nlp))
+
+
+# -- the pipeline -----------------------------------------------------------------------------
+
+
+def decide(ticket: Ticket, config: Any, now: datetime, context: DecisionContext = DecisionContext()) -> Decision:
+    """Decide whether and where to escalate one ticket. ``config`` is a loaded Config."""
+    esc, nlp = _sections(config)
+    texts = _texts(esc, nlp, context)
+    sla = sla_step(ticket, context)
+    ctx = SignalContext(esc, now, texts.get(ticket), texts, context.history, sla, context.incidents)
+    signals = signals_step(ticket, ctx)
+    score = score_step(signals, esc)
+    verdict = verdict_step(score, signals, esc)
+    confidence, doubts = confidence_step(score, signals, verdict, ctx)
+    decision = Decision(
+        ticket_id=ticket.id,
+        score=round(score, 2),
+        recommendation=verdict.recommendation,
+        tier=verdict.tier,
+        team=verdict.team,
+        confidence=round(confidence, 3),
+        needs_review=confidence < esc.review_below,
+        signals=signals,
+        reasons=reasons(signals, esc.top_reasons, doubts),
+        decided_at=now,
+        sla=sla,
+    )
+    return route_step(decision, ticket, context)
+
+
+def decide_many(
+    tickets: Sequence[Ticket], config: Any, now: datetime, history: HistoryView | None = None
+) -> list[Decision]:
+    """Decide a batch, in order. History defaults to the batch itself (MemoryHistory)."""
+    esc, nlp = _sections(config)
+    texts = TextCache(esc, analyzer_for(nlp), SupportLayer(nlp))
+    if history is None:
+        history = MemoryHistory(tickets)
+    incidents = IncidentIndex.build(
+        (t.created_at, customer_key(t), t.id) for t in tickets if OUTAGE in texts.get(t).hits
+    )
+    context = DecisionContext(history=history, incidents=incidents, texts=texts)
+    return [decide(t, config, now, context) for t in tickets]
+
+
+def sla_step(ticket: Ticket, context: DecisionContext) -> SlaStatus | None:
+    """The SLA status: computed by core/sla.py and passed in the context."""
+    return context.sla
+
+
+def signals_step(ticket: Ticket, ctx: SignalContext) -> tuple[Signal, ...]:
+    """Run every signal family; keep what fired, strongest first (ties by name, for stable output)."""
+    fired: list[Signal] = []
+    for fn in SIGNALS:
+        result = fn(ticket, ctx)
+        if result is None:
+            continue
+        for s in (result,) if isinstance(result, Signal) else result:
+            if s.value > 0 or s.hard:
+                fired.append(s)
+    fired.sort(key=lambda s: (-s.contribution, s.name))
+    return tuple(fired)
+
+
+def score_of(total: float, saturation: float) -> float:
+    """Saturating sum: 0 points -> 0, ``saturation`` points -> 63.2, never above 100."""
+    return 100.0 * (1.0 - math.exp(-max(0.0, total) / saturation))
+
+
+def score_step(signals: Iterable[Signal], esc: EscalationConfig) -> float:
+    return score_of(sum(s.contribution for s in signals), esc.saturation)
+
+
+def _at_least(a: str, b: str, order: Sequence[str]) -> str:
+    return a if order.index(a) >= order.index(b) else b
+
+
+def verdict_step(score: float, signals: Sequence[Signal], esc: EscalationConfig) -> Verdict:
+    """Recommendation from thresholds (hard triggers force at least ``hard_recommendation``),
+    tier from the score bands raised to the floor of a relevant trigger category, team from the
+    strongest trigger category that names one."""
+    rec = esc.thresholds.recommendation(score)
+    hard = [s for s in signals if s.hard]
+    if hard:
+        rec = _at_least(rec, esc.hard_recommendation, RECOMMENDATIONS)
+    tier = esc.tier_for(score)
+    team = None
+    escalating = RECOMMENDATIONS.index(rec) >= RECOMMENDATIONS.index("monitor")
+    # hard categories first, then by contribution (signals are already sorted that way)
+    for s in sorted((s for s in signals if s.category), key=lambda s: (not s.hard, -s.contribution, s.name)):
+        cat = esc.category(s.category or "")
+        if cat is None:
+            continue
+        if team is None and cat.team:
+            team = cat.team
+        if cat.tier and (s.hard or escalating):
+            tier = _at_least(tier, cat.tier, TIERS)
+    return Verdict(rec, tier, team or esc.default_team)
+
+
+def confidence_step(
+    score: float, signals: Sequence[Signal], verdict: Verdict, ctx: SignalContext
+) -> tuple[float, tuple[str, ...]]:
+    """1.0 minus penalties for: a score near a threshold, a decision resting on one signal,
+    a score carried by tone alone (signals disagree), and little customer text to read."""
+    esc = ctx.config
+    penalties: list[tuple[float, str]] = []
+    hard = any(s.hard for s in signals)
+    t = esc.thresholds
+    name, nearest = min(
+        (("monitor", t.monitor), ("priority", t.priority), ("immediate", t.immediate)),
+        key=lambda x: (abs(score - x[1]), x[0]),
+    )
+    distance = abs(score - nearest)
+    if distance < NEAR_THRESHOLD and not hard:
+        penalties.append((0.3 * (1 - distance / NEAR_THRESHOLD), f"score {score:.0f} is near the {name} threshold ({nearest:g})"))
+    total = sum(s.contribution for s in signals)
+    emotional = sum(s.contribution for s in signals if s.name in EMOTIONAL)
+    if verdict.recommendation != "none" and not hard:
+        if len([s for s in signals if s.contribution >= 1.0]) == 1:
+            penalties.append((0.2, "one signal carries the decision"))
+        if total > 0 and emotional / total > 0.6:
+            penalties.append((0.25, "the tone is upset but little else points to urgency"))
+    if ctx.text.word_count < 4:
+        penalties.append((0.15, "the customer wrote very little"))
+    confidence = max(0.05, 1.0 - sum(p for p, _ in penalties))
+    return confidence, tuple(why for _, why in penalties)
+
+
+def reasons(signals: Sequence[Signal], top: int, doubts: Sequence[str] = ()) -> tuple[str, ...]:
+    """One line per top signal with its evidence (hard triggers always listed), then doubts."""
+    ordered = sorted(signals, key=lambda s: (not s.hard, -s.contribution, s.name))
+    lines = []
+    for s in ordered:
+        if len(lines) >= top and not s.hard:
+            break
+        if s.contribution <= 0 and not s.hard:
+            continue
+        ev = "; ".join(s.evidence[:3])
+        lines.append(f"{s.detail} ({ev})" if ev else s.detail)
+    lines += [f"low confidence: {d}" for d in doubts]
+    return tuple(lines)
+
+
+def route_step(decision: Decision, ticket: Ticket, context: DecisionContext) -> Decision:
+    """Where the ticket goes. Routing (core/routing.py) is wired in here; until then no route."""
+    return decision

@@ -1,0 +1,163 @@
+"""What every signal function receives, and the one way to build a Signal.
+
+A signal is a small pure function ``(ticket, ctx) -> Signal | list[Signal] | None``. ``ctx``
+(``SignalContext``) carries the parsed ``escalation`` config, ``now``, the history view, the
+SLA status and ``text``: the ticket's text analyzed once (quotes and signatures stripped,
+sentiment read, trigger phrases found), shared by every signal so no message is read twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Callable, Sequence, Union
+
+from deskwatch.core.escalation import EscalationConfig
+from deskwatch.core.history import HistoryView, NoHistory
+from deskwatch.core.model import SlaStatus, Signal, Ticket
+from deskwatch.core.nlp import Analyzer, Reading, SupportLayer, read_messages
+from deskwatch.core.text import keywords, new_text
+
+
+def clamp(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
+    return lo if x < lo else hi if x > hi else x
+
+
+def make_signal(
+    name: str,
+    value: float,
+    weight: float,
+    evidence: Sequence[str] = (),
+    detail: str = "",
+    category: str | None = None,
+    hard: bool = False,
+) -> Signal:
+    """A Signal with value clamped to 0..1 and contribution = value * weight."""
+    v = round(clamp(value), 4)
+    return Signal(name, v, weight, round(v * weight, 4), tuple(evidence), detail, category, hard)
+
+
+class TicketText:
+    """A ticket's text, read once: new words per message, readings, trigger hits, keywords.
+
+    Everything is computed on first use, so a ticket seen only as history (for repeat contact)
+    never pays for sentiment analysis.
+    """
+
+    def __init__(self, ticket: Ticket, config: EscalationConfig, analyzer: Analyzer | None, layer: SupportLayer):
+        self.ticket = ticket
+        self._config = config
+        self._analyzer = analyzer
+        self._layer = layer
+
+    @property
+    def analyzer(self) -> Analyzer | None:
+        return self._analyzer
+
+    @cached_property
+    def customer(self) -> tuple[str, ...]:
+        """What the customer newly wrote in each of their messages (empty ones dropped)."""
+        out = []
+        for m in self.ticket.messages:
+            if m.author == "customer":
+                t = new_text(m.body)
+                if t:
+                    out.append(t)
+        return tuple(out)
+
+    @cached_property
+    def readings(self) -> tuple[Reading, ...]:
+        """Sentiment of each entry of ``customer``, in order."""
+        if self._analyzer is None:
+            return ()
+        return read_messages(self.customer, self._analyzer, self._layer)
+
+    @cached_property
+    def searchable(self) -> str:
+        """Subject plus the customer's new words: where triggers and impact phrases are looked for."""
+        return "\n".join((self.ticket.subject, *self.customer))
+
+    @cached_property
+    def hits(self) -> dict[str, list[str]]:
+        """Trigger category -> distinct phrases found (as written), non-negated."""
+        out: dict[str, list[str]] = {}
+        for h in self._config.trigger_matcher.find(self.searchable):
+            seen = out.setdefault(h.category, [])
+            if h.text.lower() not in (s.lower() for s in seen):
+                seen.append(h.text)
+        return out
+
+    @cached_property
+    def keywords(self) -> frozenset[str]:
+        """Words that identify the issue: subject and the first customer message."""
+        first = self.customer[0] if self.customer else ""
+        return keywords(self.ticket.subject + "\n" + first)
+
+    @cached_property
+    def word_count(self) -> int:
+        return sum(len(t.split()) for t in self.customer)
+
+
+class TextCache:
+    """TicketText by ticket, shared across a batch so history tickets are read once."""
+
+    def __init__(self, config: EscalationConfig, analyzer: Analyzer | None, layer: SupportLayer):
+        self.config, self.analyzer, self.layer = config, analyzer, layer
+        self._items: dict[tuple[str, datetime], TicketText] = {}
+
+    def get(self, ticket: Ticket) -> TicketText:
+        key = (ticket.id, ticket.updated_at)
+        tt = self._items.get(key)
+        if tt is None:
+            tt = self._items[key] = TicketText(ticket, self.config, self.analyzer, self.layer)
+        return tt
+
+
+@dataclass(frozen=True)
+class SignalContext:
+    config: EscalationConfig
+    now: datetime
+    text: TicketText
+    texts: TextCache
+    history: HistoryView = field(default_factory=NoHistory)
+    sla: SlaStatus | None = None
+    incidents: object = None  # impact.IncidentIndex, when the caller has one
+
+
+SignalResult = Union[Signal, Sequence[Signal], None]
+SignalFunction = Callable[[Ticket, SignalContext], SignalResult]
+
+
+def build_context(
+    ticket: Ticket,
+    config: EscalationConfig,
+    now: datetime,
+    analyzer: Analyzer | None = None,
+    layer: SupportLayer | None = None,
+    history: HistoryView | None = None,
+    sla: SlaStatus | None = None,
+    incidents: object = None,
+    texts: TextCache | None = None,
+) -> SignalContext:
+    """A context for one ticket; pass ``texts`` to share analyzed text across a batch."""
+    if texts is None:
+        texts = TextCache(config, analyzer, layer or SupportLayer())
+    return SignalContext(
+        config=config,
+        now=now,
+        text=texts.get(ticket),
+        texts=texts,
+        history=history if history is not None else NoHistory(),
+        sla=sla,
+        incidents=incidents,
+    )
+
+
+def hours(a: datetime, b: datetime) -> float:
+    """Hours from a to b (negative if b is earlier)."""
+    return (b - a).total_seconds() / 3600.0
+
+
+def quote(words: Sequence[str]) -> list[str]:
+    return [f'"{w}"' for w in words]

@@ -1,0 +1,40 @@
+"""The audit log: append-only (SQLite triggers refuse UPDATE and DELETE on it)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from deskwatch.core.model import AuditRecord
+from deskwatch.core.store.base import StoreBase, from_ts, ts
+from deskwatch.core.timeutil import format_time
+
+AUDIT_KINDS = ("decision", "action", "escalate", "priority", "override", "acknowledge", "snooze", "note", "feedback", "outbox")
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return format_time(v)
+    if isinstance(v, (set, frozenset, tuple)):
+        return list(v)
+    raise TypeError(f"audit data: {type(v).__name__} is not JSON-serializable")
+
+
+class AuditMixin(StoreBase):
+    def append_audit(self, record: AuditRecord) -> int:
+        """Append one record; returns its sequence number. ``data`` must be JSON-serializable."""
+        if not record.actor or not record.actor.strip():
+            raise ValueError("audit record without an actor; every record names who did it")
+        data = json.dumps(dict(record.data), default=_json_default, sort_keys=True, ensure_ascii=False)
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO audit (ticket_id, kind, actor, at, data) VALUES (?, ?, ?, ?, ?)",
+                (record.ticket_id, record.kind, record.actor, ts(record.at), data),
+            )
+            return cur.lastrowid
+
+    def audit_for(self, ticket_id: str) -> list[AuditRecord]:
+        """Everything recorded about a ticket, oldest first."""
+        rows = self._q("SELECT * FROM audit WHERE ticket_id = ? ORDER BY id", (ticket_id,))
+        return [AuditRecord(r["ticket_id"], r["kind"], r["actor"], from_ts(r["at"]), json.loads(r["data"])) for r in rows]

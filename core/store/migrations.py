@@ -1,0 +1,225 @@
+"""Versioned schema migrations, applied in order and recorded by name.
+
+Follows ``llm/migrations.py``: each migration is a function registered with ``@migration``;
+the names already applied are kept in ``_migrations``. Never edit a migration that has shipped;
+add a new one. Opening a store whose ``_migrations`` names a step this code does not know means
+a newer deskwatch wrote it, and we refuse rather than guess.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+class StoreVersionError(RuntimeError):
+    """The store was written by a newer deskwatch than this one."""
+
+
+def migration(fn: Migration) -> Migration:
+    """Register ``fn`` as the next migration, under its function name."""
+    if any(name == fn.__name__ for name, _ in MIGRATIONS):
+        raise ValueError(f"migration {fn.__name__} registered twice")
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+def applied(conn: sqlite3.Connection) -> list[str]:
+    conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    return [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+
+
+def run_script(conn: sqlite3.Connection, sql: str) -> None:
+    """Run several statements inside the caller's transaction (``executescript`` would commit)."""
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            conn.execute(buf)
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {buf.strip()[:60]}")
+
+
+def migrate(conn: sqlite3.Connection, where: str = "the store", migrations: list[tuple[str, Migration]] | None = None) -> list[str]:
+    """Apply the migrations ``conn`` has not seen yet, each in its own transaction.
+
+    Returns the names applied now. Raises StoreVersionError when the store knows migrations
+    this code does not (it was written by a newer deskwatch).
+    """
+    steps = MIGRATIONS if migrations is None else migrations
+    known = {name for name, _ in steps}
+    done = applied(conn)
+    unknown = [n for n in done if n not in known]
+    if unknown:
+        raise StoreVersionError(
+            f"{where} was written by a newer deskwatch (it has schema steps {', '.join(unknown)} that this "
+            "version does not know); upgrade deskwatch, or point store.path at another file"
+        )
+    ran = []
+    for name, fn in steps:
+        if name in done:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the write lock.
+            if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                conn.execute("COMMIT")
+                continue
+            fn(conn)
+            conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, datetime('now'))", (name,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        ran.append(name)
+    return ran
+
+
+@migration
+def m001_initial(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        INSERT INTO meta (key, value) VALUES ('version', 0);
+
+        -- One row per ticket: indexed columns of the ticket, of its latest decision and the
+        -- full ticket JSON (messages live in their own table). The queue reads this table only.
+        CREATE TABLE tickets (
+            id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            status TEXT NOT NULL,
+            priority TEXT,
+            requester_key TEXT,
+            organization_key TEXT,
+            customer_name TEXT,
+            customer_email TEXT,
+            organization TEXT,
+            annual_value REAL,
+            assignee TEXT,
+            grp TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            is_open INTEGER NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            content_hash TEXT NOT NULL,
+            data TEXT NOT NULL,
+            -- latest decision (denormalized for the queue)
+            decided INTEGER NOT NULL DEFAULT 0,
+            score REAL NOT NULL DEFAULT 0,
+            recommendation TEXT,
+            rec_rank INTEGER NOT NULL DEFAULT -1,
+            tier TEXT,
+            team TEXT,
+            confidence REAL,
+            needs_review INTEGER NOT NULL DEFAULT 0,
+            sla_state TEXT,
+            sla_due_at TEXT,
+            sla_due_sort TEXT NOT NULL DEFAULT '9999',
+            version INTEGER NOT NULL
+        );
+        CREATE INDEX tickets_queue ON tickets (is_open, rec_rank DESC, score DESC, sla_due_sort, id);
+        CREATE INDEX tickets_requester ON tickets (requester_key, created_at);
+        CREATE INDEX tickets_organization ON tickets (organization_key, created_at);
+        CREATE INDEX tickets_version ON tickets (version);
+        CREATE INDEX tickets_source ON tickets (source, is_open);
+        CREATE INDEX tickets_assignee ON tickets (is_open, assignee);
+        CREATE INDEX tickets_group ON tickets (is_open, grp);
+
+        CREATE TABLE messages (
+            ticket_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            author TEXT NOT NULL,
+            author_id TEXT,
+            created_at TEXT NOT NULL,
+            public INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (ticket_id, seq)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE bookmarks (source TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ticket_id TEXT NOT NULL,
+            decided_at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            score REAL NOT NULL,
+            recommendation TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            team TEXT,
+            agent TEXT,
+            confidence REAL NOT NULL,
+            needs_review INTEGER NOT NULL,
+            sla_state TEXT,
+            sla_due_at TEXT,
+            data TEXT NOT NULL
+        );
+        CREATE INDEX decisions_ticket ON decisions (ticket_id, id);
+        CREATE INDEX decisions_team_agent ON decisions (team, id) WHERE agent IS NOT NULL;
+
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ticket_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE INDEX audit_ticket ON audit (ticket_id, id);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+        CREATE TABLE outbox (
+            key TEXT PRIMARY KEY,
+            ticket_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'applied', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            retry_at TEXT,
+            claimed_at TEXT,
+            created_at TEXT NOT NULL,
+            applied_at TEXT,
+            result TEXT
+        );
+        CREATE INDEX outbox_claim ON outbox (source, state, retry_at);
+        CREATE INDEX outbox_ticket ON outbox (ticket_id, created_at);
+
+        CREATE TABLE escalations (
+            ticket_id TEXT PRIMARY KEY,
+            started_at TEXT,
+            acknowledged_at TEXT,
+            acknowledged_by TEXT,
+            expires_at TEXT,
+            snoozed_until TEXT,
+            snoozed_by TEXT
+        );
+
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            last_success_at TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            tickets_synced INTEGER NOT NULL DEFAULT 0,
+            rate_limit TEXT,
+            rate_limit_at TEXT
+        );
+
+        CREATE TABLE heartbeat (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            pid INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            interval REAL NOT NULL
+        );
+        """
+    )

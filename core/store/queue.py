@@ -1,0 +1,151 @@
+"""The aggregated queue the console and ``deskwatch queue`` show, most urgent first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from deskwatch.core import model
+from deskwatch.core.model import AuditRecord, Decision, Ticket
+from deskwatch.core.store.base import StoreBase, from_ts, ts
+from deskwatch.core.store.escalations import AckState
+from deskwatch.core.store.outbox import OutboxItem
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    ticket_id: str
+    source: str
+    channel: str
+    subject: str
+    customer_name: str | None
+    customer_email: str | None
+    organization: str | None
+    annual_value: float | None
+    score: float
+    recommendation: str | None  # None until the engine has decided
+    tier: str | None
+    team: str | None  # the decision's team, else the helpdesk group
+    sla_state: str | None
+    sla_due_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    needs_review: bool
+    assignee: str | None
+    acknowledged: bool
+    snoozed_until: datetime | None
+    confidence: float | None
+    version: int
+    status: str = "open"
+    priority: str | None = None
+    open: bool = True  # False once solved, closed or deleted: a console drops the row
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Each field narrows the queue; None means "any"."""
+
+    source: str | None = None
+    channel: str | None = None
+    tier: str | None = None
+    team: str | None = None
+    sla_state: str | None = None
+    needs_review: bool | None = None
+    assignee: str | None = None
+    text: str | None = None  # in subject, customer name or e-mail, organization (case-insensitive)
+    include_closed: bool = False
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    ticket: Ticket
+    latest: Decision | None
+    decisions: tuple[Decision, ...]
+    audit: tuple[AuditRecord, ...]
+    outbox: tuple[OutboxItem, ...]
+    ack: AckState | None
+
+
+_SELECT = (
+    "SELECT t.id, t.source, t.channel, t.subject, t.customer_name, t.customer_email, t.organization, t.annual_value, "
+    "t.score, t.recommendation, t.tier, COALESCE(t.team, t.grp) AS team, t.sla_state, t.sla_due_at, t.created_at, "
+    "t.updated_at, t.needs_review, t.assignee, t.confidence, t.version, t.status, t.priority, t.is_open, t.deleted, "
+    "e.acknowledged_at, e.expires_at, e.snoozed_until FROM tickets t LEFT JOIN escalations e ON e.ticket_id = t.id"
+)
+_ORDER = " ORDER BY t.rec_rank DESC, t.score DESC, t.sla_due_sort, t.id"
+
+
+def _row(r: Any, now: datetime | None) -> QueueRow:
+    expires = from_ts(r["expires_at"])
+    acked = r["acknowledged_at"] is not None and (expires is None or now is None or expires > now)
+    return QueueRow(
+        ticket_id=r["id"], source=r["source"], channel=r["channel"], subject=r["subject"],
+        customer_name=r["customer_name"], customer_email=r["customer_email"], organization=r["organization"],
+        annual_value=r["annual_value"], score=r["score"], recommendation=r["recommendation"], tier=r["tier"],
+        team=r["team"], sla_state=r["sla_state"], sla_due_at=from_ts(r["sla_due_at"]),
+        created_at=from_ts(r["created_at"]), updated_at=from_ts(r["updated_at"]),  # type: ignore[arg-type]
+        needs_review=bool(r["needs_review"]), assignee=r["assignee"], acknowledged=acked,
+        snoozed_until=from_ts(r["snoozed_until"]), confidence=r["confidence"], version=r["version"],
+        status=r["status"], priority=r["priority"], open=bool(r["is_open"]) and not r["deleted"],
+    )
+
+
+def _where(f: QueueFilter) -> tuple[str, list[Any]]:
+    clauses, params = ["t.deleted = 0"], []
+    if not f.include_closed:
+        clauses.append("t.is_open = 1")
+    for col, value in (("t.source", f.source), ("t.channel", f.channel), ("t.tier", f.tier), ("t.sla_state", f.sla_state), ("t.assignee", f.assignee)):
+        if value is not None:
+            clauses.append(f"{col} = ?")
+            params.append(value)
+    if f.team is not None:
+        clauses.append("COALESCE(t.team, t.grp) = ?")
+        params.append(f.team)
+    if f.needs_review is not None:
+        clauses.append("t.needs_review = ?")
+        params.append(int(f.needs_review))
+    if f.text:
+        like = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append(
+            "(t.subject LIKE ? ESCAPE '\\' OR t.customer_name LIKE ? ESCAPE '\\' "
+            "OR t.customer_email LIKE ? ESCAPE '\\' OR t.organization LIKE ? ESCAPE '\\')"
+        )
+        params += [like] * 4
+    return " WHERE " + " AND ".join(clauses), params
+
+
+class QueueMixin(StoreBase):
+    def queue(self, filters: QueueFilter | None = None, limit: int = 100, offset: int = 0, *, now: datetime | None = None) -> list[QueueRow]:
+        """Open tickets, most urgent first: recommendation (immediate first), then score
+        (highest first), then SLA due time (soonest first; none last). ``now`` decides whether
+        an acknowledgment has expired (without it, any acknowledgment counts)."""
+        where, params = _where(filters or QueueFilter())
+        rows = self._q(_SELECT + where + _ORDER + " LIMIT ? OFFSET ?", [*params, limit, offset])
+        return [_row(r, now) for r in rows]
+
+    def queue_count(self, filters: QueueFilter | None = None) -> int:
+        where, params = _where(filters or QueueFilter())
+        return self._q("SELECT COUNT(*) FROM tickets t" + where, params)[0][0]
+
+    def queue_changes(self, since_version: int, *, now: datetime | None = None, limit: int = 10_000) -> list[QueueRow]:
+        """Rows whose ticket, decision, acknowledgment or snooze changed after ``since_version``
+        (closed and deleted ones included, with ``open`` False), in version order. Keep the
+        largest ``version`` seen (or ``current_version()``) for the next call."""
+        rows = self._q(_SELECT + " WHERE t.version > ? ORDER BY t.version, t.id LIMIT ?", (since_version, limit))
+        return [_row(r, now) for r in rows]
+
+    def ticket_detail(self, ticket_id: str) -> TicketDetail | None:
+        """Everything the console's ticket screen shows, or None for an unknown ticket."""
+        ticket = self.get_ticket(ticket_id)  # type: ignore[attr-defined]
+        if ticket is None:
+            return None
+        decisions = tuple(self.decisions_for(ticket_id))  # type: ignore[attr-defined]
+        return TicketDetail(
+            ticket=ticket,
+            latest=decisions[-1] if decisions else None,
+            decisions=decisions,
+            audit=tuple(self.audit_for(ticket_id)),  # type: ignore[attr-defined]
+            outbox=tuple(self.outbox_for(ticket_id)),  # type: ignore[attr-defined]
+            ack=self.ack_state(ticket_id),  # type: ignore[attr-defined]
+        )

@@ -1,0 +1,101 @@
+"""Sync health per source and the daemon heartbeat, for ``deskwatch status`` and the console."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
+
+from deskwatch.core.store.base import StoreBase, dumps, from_ts, ts
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    name: str
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    tickets_synced: int
+    open_tickets: int
+    rate_limit: Mapping[str, Any] | None  # what the connector reported, e.g. {"remaining": 80, "limit": 100}
+    outbox_depth: int
+    lag_seconds: float | None  # now - last successful sync
+
+
+@dataclass(frozen=True)
+class DaemonStatus:
+    pid: int | None
+    at: datetime | None
+    interval: float | None
+    alive: bool
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    sources: tuple[SourceStatus, ...]
+    outbox_depth: int
+    outbox_failed: int
+    daemon: DaemonStatus
+
+
+class StatusMixin(StoreBase):
+    def _source_row(self, conn, name: str) -> None:
+        conn.execute("INSERT INTO sources (name) VALUES (?) ON CONFLICT(name) DO NOTHING", (name,))
+
+    def record_sync_ok(self, source: str, now: datetime) -> None:
+        """A sync of ``source`` finished (or made progress) at ``now``."""
+        with self._tx() as conn:
+            self._source_row(conn, source)
+            conn.execute("UPDATE sources SET last_success_at = ? WHERE name = ?", (ts(now), source))
+
+    def record_sync_error(self, source: str, error: str, now: datetime) -> None:
+        """Remember the last error of ``source`` (already redacted by the caller: no secrets)."""
+        with self._tx() as conn:
+            self._source_row(conn, source)
+            conn.execute("UPDATE sources SET last_error = ?, last_error_at = ? WHERE name = ?", (error, ts(now), source))
+
+    def record_rate_limit(self, source: str, budget: Mapping[str, Any], now: datetime) -> None:
+        """The rate-limit budget the connector last saw (a small JSON object)."""
+        with self._tx() as conn:
+            self._source_row(conn, source)
+            conn.execute("UPDATE sources SET rate_limit = ?, rate_limit_at = ? WHERE name = ?", (dumps(dict(budget)), ts(now), source))
+
+    def heartbeat(self, pid: int, now: datetime, interval: float) -> None:
+        """The daemon is alive at ``now`` and beats every ``interval`` seconds."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO heartbeat (id, pid, at, interval) VALUES (1, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, at = excluded.at, interval = excluded.interval",
+                (pid, ts(now), interval),
+            )
+
+    def status(self, now: datetime) -> StoreStatus:
+        """Per-source sync health, outbox depth and daemon liveness (a heartbeat younger than
+        three intervals)."""
+        open_by = dict(self._q("SELECT source, COUNT(*) FROM tickets WHERE is_open = 1 GROUP BY source"))
+        sources = []
+        for r in self._q("SELECT * FROM sources ORDER BY name"):
+            last = from_ts(r["last_success_at"])
+            sources.append(
+                SourceStatus(
+                    name=r["name"], last_success_at=last, last_error=r["last_error"], last_error_at=from_ts(r["last_error_at"]),
+                    tickets_synced=r["tickets_synced"], open_tickets=open_by.get(r["name"], 0),
+                    rate_limit=json.loads(r["rate_limit"]) if r["rate_limit"] else None,
+                    outbox_depth=self.outbox_depth(r["name"]),  # type: ignore[attr-defined]
+                    lag_seconds=(now - last).total_seconds() if last else None,
+                )
+            )
+        hb = self._q("SELECT pid, at, interval FROM heartbeat WHERE id = 1")
+        if hb:
+            at = from_ts(hb[0]["at"])
+            alive = at is not None and (now - at).total_seconds() < 3 * hb[0]["interval"]
+            daemon = DaemonStatus(hb[0]["pid"], at, hb[0]["interval"], alive)
+        else:
+            daemon = DaemonStatus(None, None, None, False)
+        return StoreStatus(
+            sources=tuple(sources),
+            outbox_depth=self.outbox_depth(),  # type: ignore[attr-defined]
+            outbox_failed=self.outbox_failed(),  # type: ignore[attr-defined]
+            daemon=daemon,
+        )

@@ -1,0 +1,27 @@
+"""``Store``: the one object the daemon, the CLI and the console open on the SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from deskwatch.core.store.audit import AuditMixin
+from deskwatch.core.store.decisions import DecisionsMixin
+from deskwatch.core.store.escalations import EscalationsMixin
+from deskwatch.core.store.outbox import OutboxMixin
+from deskwatch.core.store.queue import QueueMixin
+from deskwatch.core.store.status import StatusMixin
+from deskwatch.core.store.tickets import TicketsMixin
+
+
+class Store(TicketsMixin, DecisionsMixin, AuditMixin, OutboxMixin, EscalationsMixin, StatusMixin, QueueMixin):
+    """The deskwatch store on one SQLite file (WAL mode: one daemon and several consoles at once).
+
+    Opening migrates an older store and refuses a newer one (``StoreVersionError``). Each
+    concern lives in its own module; this class only puts them together.
+    """
+
+
+def open_store(cfg: Any) -> Store:
+    """Open the store at ``cfg.store.path`` (a loaded ``Config``), creating folders as needed."""
+    return Store(Path(cfg.store.path))

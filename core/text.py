@@ -1,0 +1,192 @@
+"""Text helpers for the engine: what the customer newly wrote, and phrase matching on it.
+
+E-mail bodies carry the whole thread below the new text ("On Mon, Anna wrote:", "> ..."), a
+signature and a sign-off. Triggers and sentiment must see only the new words, or one angry
+message would keep firing in every quoted reply after it. ``new_text`` strips those parts.
+
+``PhraseMatcher`` compiles one regex per category: whole-word, case-insensitive, with an
+optional plural ending, and negation-aware ("not urgent", "no legal issue", "isn't a security
+problem", "without any outage" do not fire).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+# -- quoted replies and signatures ---------------------------------------------------------------
+
+# Where a quoted thread starts: everything from here on was written earlier (by anyone).
+_QUOTE_START = re.compile(
+    r"^[ \t]*(?:"
+    r"On\b[^\n]{0,200}?(?:\n[^\n]{0,200}?)?\bwrote:[ \t]*$"  # "On Mon, 2 Nov, Anna <a@b> wrote:" (may wrap once)
+    r"|-{2,}[ \t]*(?:Original|Forwarded) Message[ \t]*-{2,}"
+    r"|_{10,}[ \t]*$"  # Outlook's rule above the quoted header
+    r"|From:[^\n]*\n(?:[^\n]*\n)?[ \t]*(?:Sent|Date|To):"  # Outlook header block
+    r"|Am\b[^\n]{0,200}?schrieb[^\n]{0,40}:[ \t]*$"  # German clients
+    r"|Le\b[^\n]{0,200}?a écrit[ \t]*:[ \t]*$"  # French clients
+    r")",
+    re.MULTILINE | re.IGNORECASE,
+)
+# Where a signature starts: the "-- " delimiter or a mobile footer.
+_SIGNATURE_START = re.compile(
+    r"^(?:--[ \t]*$|Sent from my [^\n]*$|Get Outlook for [^\n]*$|Sent from (?:Mail|Outlook)[^\n]*$)",
+    re.MULTILINE | re.IGNORECASE,
+)
+# A sign-off alone on its line; when only a short block (name, title, phone) follows, it is cut.
+_SIGN_OFF = re.compile(
+    r"^[ \t]*(?:best(?: regards| wishes)?|kind regards|warm regards|regards|many thanks|thanks(?: again| so much| in advance)?"
+    r"|thank you(?: in advance| so much)?|cheers|sincerely|yours(?: sincerely| truly)?|br|thx|all the best)"
+    r"[ \t]*[,.!]*[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+_SIGN_OFF_MAX_LINES = 5  # lines after a sign-off that still count as the signature block
+_SIGN_OFF_MAX_CHARS = 60  # longer lines after it are real text, so the sign-off stays
+
+
+def new_text(body: str) -> str:
+    """The part of a message body its author newly wrote: no quoted thread, no signature.
+
+    >>> new_text("Still broken.\\n\\nThanks,\\nAnna\\n\\nOn Mon, Bob wrote:\\n> try again")
+    'Still broken.'
+    """
+    if not body:
+        return ""
+    text = body.replace("\r\n", "\n").replace("\u2019", "'")
+    m = _QUOTE_START.search(text)
+    if m:
+        text = text[: m.start()]
+    if ">" in text:
+        text = "\n".join(line for line in text.split("\n") if not line.lstrip().startswith(">"))
+    m = _SIGNATURE_START.search(text)
+    if m:
+        text = text[: m.start()]
+    if "\n" in text:
+        text = _cut_sign_off(text)
+    return text.strip()
+
+
+def _cut_sign_off(text: str) -> str:
+    # The last sign-off line wins: "Thanks, that fixed it" mid-text is not a sign-off (not alone
+    # on its line), and "Thanks,\nAnna\nCTO, Acme" at the end is.
+    last = None
+    for m in _SIGN_OFF.finditer(text):
+        last = m
+    if last is None:
+        return text
+    after = [line for line in text[last.end() :].split("\n") if line.strip()]
+    if len(after) > _SIGN_OFF_MAX_LINES or any(len(line.strip()) > _SIGN_OFF_MAX_CHARS for line in after):
+        return text
+    return text[: last.start()]
+
+
+# -- phrase matching --------------------------------------------------------------------------
+
+# Words that negate a phrase that follows them closely in the same clause.
+NEGATORS = frozenset(
+    "no not never without nothing none neither nor hardly barely "
+    "isnt arent wasnt werent dont doesnt didnt cant cannot couldnt wont wouldnt shouldnt hasnt havent hadnt".split()
+)
+NEGATION_WINDOW = 4  # words before the phrase that are searched for a negator
+# Clause boundaries: a negator before one of these does not reach past it.
+_CLAUSE = re.compile(r"[.;:!?,\n()]|\b(?:but|however|although|though|because|and then|yet)\b", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z']+")
+
+
+def is_negated(text: str, start: int, window: int = NEGATION_WINDOW) -> bool:
+    """True when a negator ("not", "no", "without", "isn't" ...) closely precedes ``start``."""
+    before = text[max(0, start - 60) : start]
+    cut = None
+    for cut in _CLAUSE.finditer(before):
+        pass
+    if cut is not None:
+        before = before[cut.end() :]
+    words = _WORD.findall(before)[-window:]
+    for w in words:
+        w = w.lower()
+        if w in NEGATORS or w.endswith("n't"):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One phrase found in a text: the category, the words exactly as written, where."""
+
+    category: str
+    text: str
+    start: int
+
+
+def phrase_pattern(phrases: Iterable[str], plural: bool = True) -> re.Pattern[str] | None:
+    """One regex for a list of phrases: whole words, any case, any whitespace between words.
+
+    Longer phrases come first so "data breach notification" wins over "data breach".
+    """
+    parts = []
+    for p in sorted({" ".join(p.split()) for p in phrases if p.strip()}, key=lambda p: (-len(p), p)):
+        body = r"\s+".join(re.escape(w) for w in p.split(" "))
+        parts.append(body)
+    if not parts:
+        return None
+    suffix = r"(?:e?s)?" if plural else ""
+    return re.compile(r"(?<![\w'])(?:" + "|".join(parts) + r")" + suffix + r"(?![\w'])", re.IGNORECASE)
+
+
+class PhraseMatcher:
+    """Finds phrases by category; built once per configuration, reused for every ticket."""
+
+    def __init__(self, categories: Mapping[str, Iterable[str]], negation: bool = True, plural: bool = True):
+        self.negation = negation
+        self.patterns: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+            (name, pat) for name, phrases in categories.items() if (pat := phrase_pattern(phrases, plural)) is not None
+        )
+
+    def find(self, text: str) -> list[Hit]:
+        """Every non-negated hit in ``text``, in category order then position."""
+        hits: list[Hit] = []
+        if not text:
+            return hits
+        for name, pat in self.patterns:
+            for m in pat.finditer(text):
+                if self.negation and is_negated(text, m.start()):
+                    continue
+                hits.append(Hit(name, " ".join(m.group(0).split()), m.start()))
+        return hits
+
+    def categories(self, text: str) -> dict[str, list[str]]:
+        """category -> distinct matched phrases (lower-cased, first-seen order)."""
+        out: dict[str, list[str]] = {}
+        for h in self.find(text):
+            seen = out.setdefault(h.category, [])
+            low = h.text.lower()
+            if low not in seen:
+                seen.append(low)
+        return out
+
+
+# -- words for "same issue" comparisons -------------------------------------------------------
+
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers him his how i if in into is it its itself just me more most my no nor not now
+    of off on once only or other our ours out over own same she should so some such than that the their
+    them then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours hi hello hey dear thanks thank please regards
+    team support help issue problem still get got getting since today yesterday morning ticket""".split()
+)
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9_\-]+")
+
+
+def keywords(text: str) -> frozenset[str]:
+    """Significant lower-case words of a text (no stop words, no one-letter words)."""
+    return frozenset(w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS and not w.isdigit())
+
+
+def overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    """Overlap coefficient |a∩b| / min(|a|,|b|): a short subject inside a long one still matches."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))

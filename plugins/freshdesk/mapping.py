@@ -1,0 +1,486 @@
+"""Freshdesk API v2 JSON -> deskwatch's normalized model, and the enum maps both ways.
+
+Pure functions: no I/O, no clock. Every field the mapping relies on is checked, and a body that
+is not what Freshdesk documents raises ``BadResponse`` naming the field and what was found —
+never a KeyError or TypeError from deep inside.
+
+Enumerations (API-NOTES §2.4): priority 1 Low, 2 Medium, 3 High, 4 Urgent; status 2 Open,
+3 Pending, 4 Resolved, 5 Closed, 6+ account-defined; source 1 Email, 2 Portal, 3 Phone,
+7 Chat, 9 Feedback widget, 10 Outbound email (+ legacy 4 Forum, 5 Twitter, 6 Facebook,
+8 Mobihelp). The integers are the truth: a ``priority_name`` that some payloads carry is not a
+documented v2 field and has been seen disagreeing with ``priority`` (``priority: 3`` with
+``priority_name: "Low"`` in a recorded sample), so it is ignored.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from datetime import datetime
+from typing import Any, Iterable, Mapping, Sequence
+
+from deskwatch.core.connector import BadResponse
+from deskwatch.core.model import Message, Organization, Person, StatusChange, Ticket
+from deskwatch.core.timeutil import parse_date, parse_time
+
+from .settings import FreshdeskSettings
+
+
+log = logging.getLogger(__name__)
+
+PRIORITY_FROM_FRESHDESK: Mapping[int, str] = {1: "low", 2: "normal", 3: "high", 4: "urgent"}
+PRIORITY_TO_FRESHDESK: Mapping[str, int] = {v: k for k, v in PRIORITY_FROM_FRESHDESK.items()}
+
+STATUS_FROM_FRESHDESK: Mapping[int, str] = {2: "open", 3: "pending", 4: "solved", 5: "closed"}
+# deskwatch statuses that have a built-in Freshdesk number; "new" has none, a new ticket is Open.
+STATUS_TO_FRESHDESK: Mapping[str, int] = {"new": 2, "open": 2, "pending": 3, "solved": 4, "closed": 5}
+
+CHANNEL_FROM_SOURCE: Mapping[int, str] = {
+    1: "email",
+    2: "web",  # portal
+    3: "phone",
+    4: "web",  # forum (legacy)
+    5: "social",  # Twitter (legacy)
+    6: "social",  # Facebook (legacy)
+    7: "chat",
+    8: "other",  # Mobihelp (mobile SDK)
+    9: "web",  # feedback widget
+    10: "email",  # outbound email: started by an agent
+}
+OUTBOUND_EMAIL = 10
+
+# Conversation `source`: 0 reply, 2 note, 5 tweet, 6 survey feedback, 7 Facebook,
+# 8 forwarded email, 9 phone, 11 e-commerce. Survey feedback is always the customer's voice.
+CONVERSATION_SURVEY = 6
+
+# Freshdesk's company health score is a word; deskwatch wants 0 (about to churn) .. 1 (healthy).
+HEALTH_WORDS: Mapping[str, float] = {"at risk": 0.2, "doing okay": 0.6, "happy": 0.9}
+
+_TAG = re.compile(r"<[^>]+>")
+_BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?\s*>", re.I)
+_SPACES = re.compile(r"[ \t]+")
+
+
+# ---------------------------------------------------------------------------------------------
+# field readers that fail with a message naming the field
+
+
+def _where(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _obj(v: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(v, Mapping):
+        raise BadResponse(f"{where or 'body'}: expected a JSON object, got {_kind(v)}")
+    return v
+
+
+def _kind(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "a boolean"
+    if isinstance(v, (int, float)):
+        return f"the number {v!r}"
+    if isinstance(v, str):
+        return f'the string "{v[:40]}"'
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, Mapping):
+        return "an object"
+    return type(v).__name__
+
+
+def _int(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> int | None:
+    v = d.get(key)
+    if v is None:
+        if required:
+            raise BadResponse(f"{_where(where, key)}: missing (expected a whole number)")
+        return None
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise BadResponse(f"{_where(where, key)}: expected a whole number, got {_kind(v)}")
+    return v
+
+
+def _str(d: Mapping[str, Any], key: str, where: str) -> str | None:
+    v = d.get(key)
+    if v is None:
+        return None
+    if not isinstance(v, str):
+        raise BadResponse(f"{_where(where, key)}: expected a string, got {_kind(v)}")
+    return v
+
+
+def _time(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> datetime | None:
+    v = d.get(key)
+    if v is None:
+        if required:
+            raise BadResponse(f"{_where(where, key)}: missing (expected a time such as 2026-11-23T09:00:00Z)")
+        return None
+    try:
+        return parse_time(v)
+    except ValueError:
+        raise BadResponse(f"{_where(where, key)}: expected a time such as 2026-11-23T09:00:00Z, got {_kind(v)}") from None
+
+
+def _bool(d: Mapping[str, Any], key: str, where: str, default: bool = False) -> bool:
+    v = d.get(key)
+    if v is None:
+        return default
+    if not isinstance(v, bool):
+        raise BadResponse(f"{_where(where, key)}: expected true or false, got {_kind(v)}")
+    return v
+
+
+def _tags(d: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    v = d.get("tags")
+    if v is None:
+        return ()
+    if not isinstance(v, list) or not all(isinstance(t, str) for t in v):
+        raise BadResponse(f"{_where(where, 'tags')}: expected a list of strings, got {_kind(v)}")
+    return tuple(v)
+
+
+def _id_str(v: int | None) -> str | None:
+    return None if v is None else str(v)
+
+
+def html_to_text(body: str) -> str:
+    """Plain text of an HTML body, for payloads that carry no ``*_text`` twin."""
+    text = _BREAK.sub("\n", body)
+    text = html.unescape(_TAG.sub("", text))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def _text(d: Mapping[str, Any], text_key: str, html_key: str, where: str) -> str | None:
+    text = _str(d, text_key, where)
+    if text is not None:
+        return text
+    body = _str(d, html_key, where)
+    return html_to_text(body) if body is not None else None
+
+
+# ---------------------------------------------------------------------------------------------
+# enumerations
+
+
+def channel_from_source(source: int | None) -> str:
+    """Freshdesk ticket ``source`` -> deskwatch channel; unknown numbers are "other"."""
+    return CHANNEL_FROM_SOURCE.get(source, "other") if source is not None else "other"
+
+
+def priority_from_freshdesk(value: int | None, where: str = "priority") -> str | None:
+    if value is None:
+        return None
+    try:
+        return PRIORITY_FROM_FRESHDESK[value]
+    except KeyError:
+        raise BadResponse(f"{where}: expected 1 (low) to 4 (urgent), got {value}") from None
+
+
+def status_from_freshdesk(value: int, status_map: Mapping[int, str], where: str = "status") -> str:
+    """Freshdesk status number -> deskwatch status. Custom statuses (6+) come from ``status_map``;
+    an unmapped custom status counts as "open", so the ticket stays under watch."""
+    if value in STATUS_FROM_FRESHDESK:
+        return STATUS_FROM_FRESHDESK[value]
+    if value in status_map:
+        return status_map[value]
+    if value >= 6:
+        log.warning("freshdesk custom status %s is not in status_map; treating it as open", value)
+        return "open"
+    raise BadResponse(f"{where}: expected a Freshdesk status number (2 open .. 5 closed, or a custom 6+), got {value}")
+
+
+def priority_to_freshdesk(priority: str) -> int:
+    try:
+        return PRIORITY_TO_FRESHDESK[priority]
+    except KeyError:
+        raise ValueError(f"priority {priority!r}: expected one of {', '.join(PRIORITY_TO_FRESHDESK)}") from None
+
+
+def status_to_freshdesk(status: str, status_map: Mapping[int, str]) -> int:
+    """deskwatch status -> Freshdesk number: a custom status mapped in ``status_map`` wins
+    (e.g. on_hold -> 7), then the built-in numbers."""
+    custom = sorted(n for n, s in status_map.items() if s == status)
+    if status not in STATUS_TO_FRESHDESK and custom:
+        return custom[0]
+    if status in STATUS_TO_FRESHDESK:
+        return STATUS_TO_FRESHDESK[status]
+    raise ValueError(
+        f"status {status!r} has no Freshdesk status; map a custom status to it in status_map, "
+        f'e.g. [sources.<name>.status_map] "7" = "{status}"'
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# tickets
+
+
+def ticket_version(raw: Any, where: str = "ticket") -> tuple[int, datetime]:
+    """(native id, updated_at): the key that removes duplicates at window boundaries."""
+    d = _obj(raw, where)
+    tid = _int(d, "id", where)
+    assert tid is not None
+    updated = _time(d, "updated_at", where)
+    assert updated is not None
+    return tid, updated
+
+
+def is_tombstone(raw: Mapping[str, Any], where: str = "ticket") -> bool:
+    """A deleted or spam ticket: deskwatch drops it instead of watching it."""
+    return _bool(raw, "deleted", where) or _bool(raw, "spam", where)
+
+
+def requester_ids(raw: Mapping[str, Any], where: str = "ticket") -> frozenset[int]:
+    """Every id under which the requester may have written a conversation."""
+    ids = {_int(raw, "requester_id", where, required=False)}
+    side = raw.get("requester")
+    if isinstance(side, Mapping):
+        ids.add(_int(side, "id", _where(where, "requester"), required=False))
+    return frozenset(i for i in ids if i is not None)
+
+
+def requester_from_ticket(raw: Mapping[str, Any], where: str = "ticket") -> Person | None:
+    """The requester: the ``include=requester`` side-load when present, else just the id.
+
+    The side-load is what Freshdesk returned for this ticket's requester, so its id, e-mail and
+    name are kept together (a recorded sample's side-load id differs from ``requester_id``;
+    mixing the two would pair one person's id with another's e-mail)."""
+    side = raw.get("requester")
+    if side is not None:
+        w = _where(where, "requester")
+        side = _obj(side, w)
+        email = _str(side, "email", w)
+        return Person(
+            id=_id_str(_int(side, "id", w, required=False)) or _id_str(_int(raw, "requester_id", where, required=False)),
+            email=email.strip().lower() if email else None,
+            name=_str(side, "name", w),
+        )
+    rid = _int(raw, "requester_id", where, required=False)
+    return Person(id=str(rid)) if rid is not None else None
+
+
+def message_from_conversation(raw: Any, requesters: frozenset[int], where: str) -> Message:
+    """One conversation entry (reply, note, forwarded mail …) -> Message.
+
+    Who wrote it: ``incoming`` entries and entries by the requester are the customer's; survey
+    feedback too; entries with no user are the system's (automations); the rest are agents'."""
+    c = _obj(raw, where)
+    user_id = _int(c, "user_id", where, required=False)
+    incoming = _bool(c, "incoming", where)
+    private = _bool(c, "private", where)
+    source = _int(c, "source", where, required=False)
+    if incoming or (user_id is not None and user_id in requesters) or source == CONVERSATION_SURVEY:
+        author = "customer"
+    elif user_id is None:
+        author = "system"
+    else:
+        author = "agent"
+    created = _time(c, "created_at", where)
+    assert created is not None
+    return Message(
+        author=author,
+        created_at=created,
+        body=_text(c, "body_text", "body", where) or "",
+        public=not private,
+        author_id=_id_str(user_id),
+    )
+
+
+def description_message(raw: Mapping[str, Any], created_at: datetime, where: str = "ticket") -> Message | None:
+    """The ticket's description as its first message (customer's, or the agent's for an
+    outbound e-mail); None when the payload carries no description (include=description off)."""
+    body = _text(raw, "description_text", "description", where)
+    if body is None:
+        return None
+    outbound = _int(raw, "source", where, required=False) == OUTBOUND_EMAIL
+    author_id = _int(raw, "responder_id" if outbound else "requester_id", where, required=False)
+    return Message(
+        author="agent" if outbound else "customer",
+        created_at=created_at,
+        body=body,
+        public=True,
+        author_id=_id_str(author_id),
+    )
+
+
+def _lookup(d: Mapping[str, Any], path: str) -> Any:
+    cur: Any = d
+    for part in path.split("."):
+        if not isinstance(cur, Mapping):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def _number(v: Any) -> float | None:
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        cleaned = re.sub(r"[\s,$€£]", "", v)
+        try:
+            return float(cleaned) if cleaned else None
+        except ValueError:
+            return None
+    return None
+
+
+def _health(v: Any) -> float | None:
+    if isinstance(v, str):
+        word = HEALTH_WORDS.get(v.strip().lower())
+        if word is not None:
+            return word
+    n = _number(v)
+    if n is None:
+        return None
+    if 0 <= n <= 1:
+        return n
+    if 1 < n <= 100:
+        return n / 100
+    return None
+
+
+def organization_from_company(raw: Any, settings: FreshdeskSettings, where: str = "company") -> Organization:
+    """A Freshdesk company (``GET /companies/{id}``) -> Organization.
+
+    Account value, tier, renewal date and health come from the fields named in the settings
+    (dots reach into ``custom_fields``). Account data is typed by people, so a value that does
+    not read as a number or date is logged and left empty instead of failing the sync."""
+    c = _obj(raw, where)
+    cid = _int(c, "id", where)
+    fields = (
+        ("account_value_field", settings.account_value_field),
+        ("tier_field", settings.tier_field),
+        ("renewal_field", settings.renewal_field),
+        ("health_field", settings.health_field),
+    )
+    values = {name: _lookup(c, path) for name, path in fields}
+    value = _number(values["account_value_field"])
+    if values["account_value_field"] is not None and value is None:
+        log.warning("%s %s: %s is %r, not a number; account value left empty", where, cid, settings.account_value_field, values["account_value_field"])
+    renewal = None
+    if values["renewal_field"] not in (None, ""):
+        try:
+            renewal = parse_date(values["renewal_field"])
+        except ValueError:
+            log.warning("%s %s: %s is %r, not a date; renewal date left empty", where, cid, settings.renewal_field, values["renewal_field"])
+    tier = values["tier_field"]
+    return Organization(
+        id=str(cid),
+        name=_str(c, "name", where),
+        annual_value=value,
+        tier=str(tier) if tier not in (None, "") else None,
+        renewal_date=renewal,
+        health=_health(values["health_field"]),
+    )
+
+
+def _status_history(raw: Mapping[str, Any], status: str, where: str) -> tuple[StatusChange, ...]:
+    stats = raw.get("stats")
+    if stats is None:
+        return ()
+    w = _where(where, "stats")
+    stats = _obj(stats, w)
+    since = _time(stats, "status_updated_at", w, required=False)
+    if status == "pending":
+        since = _time(stats, "pending_since", w, required=False) or since
+    return (StatusChange(status, since),) if since else ()
+
+
+def _name_for(ids: Mapping[str, int], value: int | None) -> str | None:
+    if value is None:
+        return None
+    for name, i in ids.items():
+        if i == value:
+            return name
+    return str(value)
+
+
+def ticket_from_freshdesk(
+    raw: Any,
+    *,
+    source: str,
+    settings: FreshdeskSettings,
+    conversations: Sequence[Any] = (),
+    company: Any = None,
+) -> Ticket:
+    """One Freshdesk ticket (list or view payload) + its conversations + its company -> Ticket.
+
+    ``source`` is the configured source name; the ticket id becomes ``"<source>:<id>"``.
+    Without a company payload the organization carries just ``company_id``."""
+    d = _obj(raw, "ticket")
+    tid = _int(d, "id", "ticket")
+    where = f"ticket {tid}"
+    created = _time(d, "created_at", where)
+    updated = _time(d, "updated_at", where)
+    assert created is not None and updated is not None
+    status = status_from_freshdesk(_int(d, "status", where), settings.status_map, f"{where}.status")  # type: ignore[arg-type]
+    priority = priority_from_freshdesk(_int(d, "priority", where, required=False), f"{where}.priority")
+    channel = channel_from_source(_int(d, "source", where, required=False))
+
+    messages: list[Message] = []
+    first = description_message(d, created, where)
+    if first is not None:
+        messages.append(first)
+    if not isinstance(conversations, (list, tuple)):
+        raise BadResponse(f"{where} conversations: expected a list, got {_kind(conversations)}")
+    ids = requester_ids(d, where)
+    messages.extend(
+        message_from_conversation(c, ids, f"{where} conversations[{i}]") for i, c in enumerate(conversations)
+    )
+    messages.sort(key=lambda m: m.created_at)
+
+    company_id = _int(d, "company_id", where, required=False)
+    if company is not None:
+        org = organization_from_company(company, settings, f"{where} company")
+    elif company_id is not None:
+        org = Organization(id=str(company_id))
+    else:
+        org = None
+
+    return Ticket(
+        id=f"{source}:{tid}",
+        source=source,
+        channel=channel,
+        subject=_str(d, "subject", where) or "",
+        status=status,
+        priority=priority,
+        created_at=created,
+        updated_at=updated,
+        messages=tuple(messages),
+        requester=requester_from_ticket(d, where),
+        organization=org,
+        assignee=_name_for(settings.agents, _int(d, "responder_id", where, required=False)),
+        group=_name_for(settings.groups, _int(d, "group_id", where, required=False)),
+        tags=_tags(d, where),
+        url=settings.ticket_url(tid),  # type: ignore[arg-type]
+        status_history=_status_history(d, status, where),
+    )
+
+
+def tickets_list(body: Any, where: str = "tickets") -> list[Mapping[str, Any]]:
+    """A list endpoint's body: a JSON array of objects."""
+    if not isinstance(body, list):
+        raise BadResponse(f"{where}: expected a JSON array of tickets, got {_kind(body)}")
+    for i, item in enumerate(body):
+        _obj(item, f"{where}[{i}]")
+    return body
+
+
+def company_id(raw: Mapping[str, Any]) -> int | None:
+    return _int(raw, "company_id", "ticket", required=False)
+
+
+def note_has_marker(conversations: Iterable[Any], marker: str) -> bool:
+    """True when a conversation entry of the ticket already carries ``marker`` (a note deskwatch
+    wrote before a crash or a lost response)."""
+    for i, c in enumerate(conversations):
+        c = _obj(c, f"conversations[{i}]")
+        text = _text(c, "body_text", "body", f"conversations[{i}]") or ""
+        if marker in text:
+            return True
+    return False

@@ -1,0 +1,440 @@
+"""The Salesforce Service Cloud connector: Cases in, Case updates out.
+
+Fetch: ``queryAll`` on Case ordered by ``SystemModstamp, Id`` with ``>=`` on the bookmark second,
+comments and e-mails as child sub-queries, ``nextRecordsUrl`` paging, recycled rows
+(``IsDeleted``) and ``getDeleted`` as tombstones. The bookmark remembers the exact
+(Id, SystemModstamp) versions already delivered in its second, so the boundary second is
+re-read without duplicates, and it never passes ``until``.
+
+Update: look for the idempotency marker in the case's CaseComments, PATCH the Case (idempotent:
+it sets values), then write the private CaseComment carrying the marker. The comment is the
+commit record: a crash before it means a retry re-applies the (same) PATCH and writes it then.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any, AsyncIterator, Mapping
+
+import httpx
+
+from deskwatch.core.connector import (
+    AuthError,
+    BadResponse,
+    CheckResult,
+    ClientFactory,
+    Connector,
+    ConnectorError,
+    Page,
+    RateLimited,
+    TransientError,
+    UpdateResult,
+)
+from deskwatch.core.http import Action, NextUrlPaginator, RateBudget, Resolution, describe, paginate
+from deskwatch.core.model import TicketUpdate
+from deskwatch.core.timeutil import format_time, utcnow
+
+from . import mapping
+from .auth import oauth_auth
+from .settings import TYPE_NAME, SalesforceSettings
+
+log = logging.getLogger("deskwatch.plugins.salesforce")
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+GET_DELETED_WINDOW = timedelta(days=29, hours=23)  # getDeleted reaches 30 days back, no further
+CONCURRENT_LIMIT_WAIT = 5.0  # seconds; concurrency limits clear quickly, the daily one does not
+DAILY_LIMIT_WAIT = 3600.0
+MAX_LOCATOR_RESTARTS = 3
+_RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
+
+FIX_HINTS = {
+    "INVALID_FIELD": "; check account_*_field / tags_field names and the integration user's field-level security",
+    "INVALID_TYPE": "; the integration user cannot see this object (Case, CaseComment, EmailMessage)",
+    "NOT_FOUND": "; the record does not exist or was deleted",
+    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": "; the value is not in the org's picklist: adjust priority_map / status_map",
+    "INSUFFICIENT_ACCESS_OR_READONLY": "; the integration user may not edit this case",
+    "ENTITY_IS_DELETED": "; the case was deleted",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Response classification (asked before deskwatch.core.http's generic rules)
+
+
+def classify_response(response: httpx.Response) -> Resolution | None:
+    """Salesforce's own meanings: 403 REQUEST_LIMIT_EXCEEDED is a rate limit (concurrency:
+    retry soon; daily total: stop), error bodies are lists of {message, errorCode}."""
+    status = response.status_code
+    if status < 400:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    errs = mapping.parse_errors(body)
+    if not errs:
+        return None  # not a Salesforce error body (a proxy page, a 5xx): generic rules
+    codes = {e.code for e in errs}
+    detail = "; ".join(str(e) for e in errs)
+    head = describe(response)
+    if "REQUEST_LIMIT_EXCEEDED" in codes:
+        if any("concurrent" in e.message.lower() for e in errs):
+            return Resolution(Action.RATE_LIMITED, f"Salesforce concurrency limit ({head}): {detail}", status, CONCURRENT_LIMIT_WAIT)
+        # The daily org-wide total: retrying now only burns attempts. The connector turns this
+        # into RateLimited for the caller (see _translate).
+        return Resolution(Action.FAIL, f"Salesforce daily API request limit reached ({head}): {detail}; sync resumes once the 24-hour usage drops", status)
+    if status == 401:
+        return Resolution(
+            Action.REAUTHENTICATE,
+            f"Salesforce refused the session ({head}): {detail}; a fresh token was refused too — check client_id and "
+            "client_secret (or username and private_key) and that the integration user is API Enabled",
+            status,
+        )
+    if status >= 500:
+        return None
+    hint = next((FIX_HINTS[c] for c in (e.code for e in errs) if c in FIX_HINTS), "")
+    return Resolution(Action.FAIL, f"Salesforce rejected the request ({head}): {detail}{hint}", status)
+
+
+def _translate(e: ConnectorError, source: str) -> ConnectorError:
+    if "REQUEST_LIMIT_EXCEEDED" in e.message and not isinstance(e, RateLimited):
+        return RateLimited(e.message, retry_after=DAILY_LIMIT_WAIT, source=source, status=e.status)
+    return e
+
+
+# ---------------------------------------------------------------------------------------------
+# Bookmark
+
+
+@dataclasses.dataclass(frozen=True)
+class SfBookmark:
+    """``{"since": <second>, "seen": ["<Id>|<SystemModstamp>", …], "deleted_since": <time>}``.
+
+    ``since`` is a whole second (SOQL literals have no fractions); ``seen`` lists the versions
+    with a SystemModstamp in that second that were already delivered, so re-reading the second
+    with ``>=`` skips exactly those and nothing else.
+    """
+
+    since: datetime | None = None
+    seen: frozenset[str] = frozenset()
+    deleted_since: datetime | None = None
+
+    @classmethod
+    def load(cls, value: Any, source: str) -> "SfBookmark":
+        if value is None:
+            return cls()
+        bad = ConnectorError(f"bookmark {value!r} is not a Salesforce bookmark; reset the source's sync state", source=source)
+        if not isinstance(value, Mapping):
+            raise bad
+        try:
+            since = datetime.fromisoformat(value["since"].replace("Z", "+00:00")) if value.get("since") else None
+            deleted = datetime.fromisoformat(value["deleted_since"].replace("Z", "+00:00")) if value.get("deleted_since") else None
+            seen = value.get("seen") or []
+            if not isinstance(seen, list) or not all(isinstance(s, str) for s in seen):
+                raise bad
+        except (AttributeError, TypeError, ValueError):
+            raise bad from None
+        return cls(since, frozenset(seen), deleted)
+
+    def dump(self) -> dict[str, Any]:
+        d: dict[str, Any] = {}
+        if self.since is not None:
+            d["since"] = format_time(self.since)
+            d["seen"] = sorted(self.seen)
+        if self.deleted_since is not None:
+            d["deleted_since"] = format_time(self.deleted_since)
+        return d
+
+    def advance(self, cid: str, stamp: datetime) -> tuple["SfBookmark", bool]:
+        """The bookmark after delivering (cid, stamp), and False when that version was seen."""
+        second = stamp.replace(microsecond=0)
+        key = f"{cid}|{stamp.isoformat()}"
+        if self.since is not None and second < self.since:
+            return self, False  # older than the bookmark: delivered by an earlier run
+        if self.since == second:
+            if key in self.seen:
+                return self, False
+            return dataclasses.replace(self, seen=self.seen | {key}), True
+        return dataclasses.replace(self, since=second, seen=frozenset({key})), True
+
+
+# ---------------------------------------------------------------------------------------------
+# The connector
+
+
+class SalesforceConnector(Connector):
+    """One Salesforce org (or a compatible server such as the deskwatch simulator)."""
+
+    type_name = TYPE_NAME
+
+    def __init__(self, source: str, settings: SalesforceSettings, client_factory: ClientFactory):
+        super().__init__(source)
+        if settings.name != source:
+            settings = dataclasses.replace(settings, name=source)
+        self.settings = settings
+        self.auth = oauth_auth(settings)
+        self.budget = RateBudget(settings.requests_per_minute)
+        self.client = client_factory(
+            settings.instance_url or settings.base_url,
+            auth=self.auth,
+            headers={"Sforce-Query-Options": f"batchSize={settings.page_size}"},
+            timeout=settings.timeout,
+            retry=settings.retry,
+            classifier=classify_response,
+            budget=self.budget,
+            secrets=[settings.client_secret, settings.private_key],
+            source=source,
+        )
+        self._picklists: dict[str, tuple[str, ...]] | None = None
+        self._queues: dict[str, str] = dict(settings.queues)
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"SalesforceConnector({self.source!r}, {self.settings.base_url!r})"
+
+    # -- helpers ---------------------------------------------------------------------------
+    @property
+    def api_base(self) -> str:
+        """Where the org's API (and UI) lives: the forced instance_url, the token's, or base_url."""
+        if self.settings.instance_url:
+            return self.settings.instance_url
+        token = self.auth.token
+        return (token.instance_url if token and token.instance_url else self.settings.base_url).rstrip("/")
+
+    @property
+    def api_usage(self) -> mapping.ApiUsage | None:
+        """The org's daily API usage as last reported in ``Sforce-Limit-Info``."""
+        b = self.budget
+        if b.observed_header != "sforce-limit-info" or b.limit is None or b.remaining is None:
+            return None
+        return mapping.ApiUsage(b.limit - b.remaining, b.limit)
+
+    def _over_budget(self) -> RateLimited | None:
+        usage = self.api_usage
+        if usage is None or usage.share < self.settings.api_budget:
+            return None
+        return RateLimited(
+            f"Salesforce daily API usage is {usage.used}/{usage.limit} ({usage.share:.0%}), at or above api_budget "
+            f"{self.settings.api_budget:.0%}; stopping here, the next sync resumes from the bookmark",
+            retry_after=DAILY_LIMIT_WAIT,
+            source=self.source,
+        )
+
+    def _path(self, rest: str) -> str:
+        return f"{self.settings.data_path}/{rest.lstrip('/')}"
+
+    async def _json(self, method: str, path: str, **kw: Any) -> Any:
+        try:
+            return await self.client.json(method, path, **kw)
+        except ConnectorError as e:
+            raise _translate(e, self.source) from None
+
+    async def _query_all_records(self, soql: str, where: str) -> list[Mapping[str, Any]]:
+        """Every record of a (small) query, following nextRecordsUrl."""
+        out: list[Mapping[str, Any]] = []
+        paginator = NextUrlPaginator("nextRecordsUrl", done_path="done")
+        try:
+            async for page in paginate(self.client, self._path("query"), paginator, params={"q": soql}, records=lambda b: mapping.parse_query_page(b, where).records):
+                out.extend(page.records)
+        except ConnectorError as e:
+            raise _translate(e, self.source) from None
+        return out
+
+    async def _rest_of(self, sub: mapping.QueryPage, where: str) -> list[Mapping[str, Any]]:
+        """All rows of a child sub-query; Salesforce pages big ones behind their own nextRecordsUrl."""
+        rows = list(sub.records)
+        seen: set[str] = set()
+        while not sub.done and sub.next_url:
+            if sub.next_url in seen:
+                raise BadResponse(f"{where}.nextRecordsUrl: the API returned {sub.next_url!r} twice", source=self.source)
+            seen.add(sub.next_url)
+            sub = mapping.parse_query_page(await self._json("GET", sub.next_url), where)
+            rows.extend(sub.records)
+        return rows
+
+    async def _ticket(self, rec: Mapping[str, Any], where: str):
+        comments = emails = None
+        sub = mapping.child_records(rec, "CaseComments", where)
+        if sub is not None and not sub.done:
+            comments = await self._rest_of(sub, f"{where}.CaseComments")
+        sub = mapping.child_records(rec, "EmailMessages", where) if self.settings.include_emails else None
+        if sub is not None and not sub.done:
+            emails = await self._rest_of(sub, f"{where}.EmailMessages")
+        return mapping.case_to_ticket(rec, self.settings, self.api_base, comments=comments, emails=emails, where=where)
+
+    # -- the contract ----------------------------------------------------------------------
+    async def check(self) -> CheckResult:
+        """Get a token and read one Case: proves credentials, API access and Case visibility."""
+        try:
+            body = await self._json("GET", self._path("query"), params={"q": "SELECT Id FROM Case ORDER BY SystemModstamp DESC LIMIT 1"})
+            mapping.parse_query_page(body, "query")
+        except AuthError as e:
+            return CheckResult(False, str(e), "auth")
+        except RateLimited as e:
+            return CheckResult(False, str(e), "rate_limited")
+        except TransientError as e:
+            return CheckResult(False, str(e), "unreachable")
+        except ConnectorError as e:
+            return CheckResult(False, str(e), "error")
+        usage = self.api_usage
+        quota = f"; API usage today {usage.used}/{usage.limit}" if usage else ""
+        return CheckResult(True, f"connected to {self.api_base} (REST {self.settings.api_version}){quota}", "ok")
+
+    async def fetch(self, bookmark: Any, *, until: datetime | None = None) -> AsyncIterator[Page]:
+        """Pages of changed Cases since ``bookmark``, then one page of getDeleted tombstones."""
+        state = start_state = SfBookmark.load(bookmark, self.source)
+        if until is not None:
+            until = until.astimezone(timezone.utc).replace(microsecond=0)
+        restarts = 0
+        while True:
+            try:
+                async for page, state in self._case_pages(state, until):
+                    yield page
+                break
+            except ConnectorError as e:
+                # Query locators expire (INVALID_QUERY_LOCATOR): start the query again from the
+                # bookmark of the last page handed out; everything before it is already delivered.
+                if "INVALID_QUERY_LOCATOR" in e.message and restarts < MAX_LOCATOR_RESTARTS:
+                    restarts += 1
+                    log.info("%s: query locator expired, restarting from %s", self.source, state.dump())
+                    continue
+                raise _translate(e, self.source) from None
+        over = self._over_budget()
+        if over is not None:
+            raise over
+        # Deletions are looked up from where the previous run's lookup ended, not from the new
+        # case bookmark: a first run starts at the configured start (clamped to 30 days).
+        page = await self._deleted_page(state, until, start_state.deleted_since or start_state.since)
+        yield page
+
+    async def _case_pages(self, state: SfBookmark, until: datetime | None) -> AsyncIterator[tuple[Page, SfBookmark]]:
+        since = state.since or (self.settings.start_time or EPOCH).replace(microsecond=0)
+        if until is not None and since >= until:
+            return
+        soql = mapping.case_query(self.settings, since, until)
+        paginator = NextUrlPaginator("nextRecordsUrl", done_path="done")
+        async for data in paginate(
+            self.client, self._path("queryAll"), paginator, params={"q": soql}, records=lambda b: mapping.parse_query_page(b, "queryAll").records
+        ):
+            tickets, deleted = [], []
+            for i, rec in enumerate(data.records):
+                where = f"Case[{i}]"
+                cid, stamp = mapping.case_version(rec, where)
+                state, fresh = state.advance(cid, stamp)
+                if not fresh:
+                    continue  # the boundary second re-read: this version was delivered before
+                if mapping.is_deleted(rec, where):
+                    deleted.append(self.ticket_id(cid))
+                else:
+                    tickets.append(await self._ticket(rec, where))
+            yield Page(tickets, deleted, bookmark=state.dump(), done=False), state
+            if not data.last:
+                over = self._over_budget()
+                if over is not None:
+                    raise over
+
+    async def _deleted_page(self, state: SfBookmark, until: datetime | None, start: datetime | None) -> Page:
+        """Tombstones from getDeleted (hard deletes and emptied recycle bins never show up in
+        queryAll). It only reaches 30 days back and works in whole minutes."""
+        end = until or utcnow().replace(microsecond=0)
+        start = max(start or self.settings.start_time or EPOCH, end - GET_DELETED_WINDOW)
+        if end - start < timedelta(minutes=1):
+            return Page((), (), bookmark=state.dump(), done=True)
+        body = await self._json(
+            "GET", self._path("sobjects/Case/deleted/"), params={"start": format_time(start), "end": format_time(end)}
+        )
+        result = mapping.parse_deleted(body)
+        # Monotonic and never past ``until``: a stale latestDateCovered must not move it back.
+        covered = min(max(result.latest_covered or start, state.deleted_since or EPOCH), end)
+        state = dataclasses.replace(state, deleted_since=covered)
+        return Page((), tuple(self.ticket_id(cid) for cid, _ in result.records), bookmark=state.dump(), done=True)
+
+    # -- updates ---------------------------------------------------------------------------
+    async def _comment_bodies(self, cid: str) -> list[str]:
+        rows = await self._query_all_records(f"SELECT Id, CommentBody FROM CaseComment WHERE ParentId = '{cid}' ORDER BY CreatedDate DESC", "CaseComment")
+        return [r.get("CommentBody") for r in rows if isinstance(r.get("CommentBody"), str)]
+
+    async def _case_tags(self, cid: str) -> tuple[str, ...]:
+        field = self.settings.tags_field
+        body = await self._json("GET", self._path(f"sobjects/Case/{cid}"), params={"fields": f"Id,{field}"})
+        if not isinstance(body, Mapping):
+            raise BadResponse(f"Case {cid}: expected a JSON object", source=self.source)
+        return mapping.split_tags(body.get(field))
+
+    async def _queue_id(self, group: str) -> str | None:
+        if group in self._queues:
+            return self._queues[group]
+        if group.startswith(mapping.QUEUE_ID_PREFIX) and _RECORD_ID.match(group):
+            return group
+        literal = group.replace("\\", "\\\\").replace("'", "\\'")
+        rows = await self._query_all_records(
+            f"SELECT Id, Name FROM Group WHERE Type = 'Queue' AND (Name = '{literal}' OR DeveloperName = '{literal}') LIMIT 2", "Group"
+        )
+        if len(rows) != 1 or not isinstance(rows[0].get("Id"), str):
+            return None
+        self._queues[group] = rows[0]["Id"]
+        return self._queues[group]
+
+    async def _picklist_values(self) -> Mapping[str, tuple[str, ...]]:
+        """Active Priority/Status values of this org, read once (describe) and cached."""
+        if self._picklists is None:
+            try:
+                body = await self._json("GET", self._path("sobjects/Case/describe"))
+            except (AuthError, RateLimited, TransientError):
+                raise
+            except ConnectorError as e:
+                # Without describe we cannot pre-check values; the PATCH still reports a bad one.
+                log.warning("%s: cannot read the Case picklists (%s); sending values unchecked", self.source, e)
+                self._picklists = {}
+                return self._picklists
+            self._picklists = mapping.parse_picklists(body, ("Priority", "Status"))
+        return self._picklists
+
+    async def update(self, update: TicketUpdate) -> UpdateResult:
+        """Apply one update once; see the module docstring for the order of the calls."""
+        tid = update.ticket_id
+        cid = update.native_id
+        if not _RECORD_ID.match(cid):
+            return UpdateResult("failed", f"{tid}: not a Salesforce Case Id", tid)
+        try:
+            if mapping.has_marker(await self._comment_bodies(cid), update.idempotency_key):
+                return UpdateResult("already_applied", f"marker {mapping.marker(update.idempotency_key)} found on the case", tid)
+            current_tags = await self._case_tags(cid) if (update.tags_add or update.tags_remove) and self.settings.tags_field else ()
+            queue_id = await self._queue_id(update.group) if update.group is not None and update.assignee is None else None
+            picklists = await self._picklist_values() if (update.priority or update.status) else None
+            body, lines = mapping.build_patch(update, self.settings, current_tags=current_tags, queue_id=queue_id, picklists=picklists)
+            if body:
+                await self.client.request("PATCH", self._path(f"sobjects/Case/{cid}"), json=body)
+            note = {"ParentId": cid, "CommentBody": mapping.note_body(update, lines), "IsPublished": False}
+            try:
+                created = await self.client.json("POST", self._path("sobjects/CaseComment"), json=note, idempotent=False)
+            except TransientError:
+                # Ambiguous: the comment may exist. Look before anyone retries the POST.
+                if mapping.has_marker(await self._comment_bodies(cid), update.idempotency_key):
+                    return UpdateResult("applied", "; ".join(lines) or "note added", tid)
+                raise
+            result = mapping.parse_record_result(created, "CaseComment")
+            if not result.success:
+                return UpdateResult("failed", "case updated but the note was refused: " + "; ".join(map(str, result.errors)), tid)
+            return UpdateResult("applied", "; ".join(lines) or "note added", tid)
+        except mapping.UpdateNotPossible as e:
+            return UpdateResult("failed", f"{tid}: {e}", tid)
+        except (AuthError, RateLimited, TransientError) as e:
+            raise _translate(e, self.source) from None
+        except ConnectorError as e:
+            e = _translate(e, self.source)
+            if isinstance(e, RateLimited):
+                raise e from None
+            return UpdateResult("failed", str(e), tid)
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self.client.aclose()
+
+
+def create(source: str, settings: SalesforceSettings, client_factory: ClientFactory) -> SalesforceConnector:
+    return SalesforceConnector(source, settings, client_factory)

@@ -1,0 +1,650 @@
+"""Salesforce REST bodies -> deskwatch values, and deskwatch updates -> Salesforce bodies.
+
+Pure functions only: no I/O, no clock. Every reader checks the shape it is given and raises
+``BadResponse`` naming the field (``Case[3].SystemModstamp: expected …``) instead of letting a
+KeyError or TypeError escape.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Iterable, Mapping, Sequence
+
+from deskwatch.core.connector import BadResponse, idempotency_tag
+from deskwatch.core.model import Message, Organization, Person, Ticket, TicketUpdate
+from deskwatch.core.settings import Secret
+from deskwatch.core.timeutil import parse_date, parse_time
+
+from .settings import SalesforceSettings
+
+# CreatedBy.UserType values of people outside the org (Experience Cloud / portal users).
+CUSTOMER_USER_TYPES = frozenset({"CspLitePortal", "CustomerSuccess", "PowerCustomerSuccess", "Guest", "CsnOnly"})
+SYSTEM_USER_TYPES = frozenset({"AutomatedProcess"})
+EMAIL_STATUS_DRAFT = "5"  # EmailMessage.Status: 0 New, 1 Read, 2 Replied, 3 Sent, 4 Forwarded, 5 Draft
+USER_ID_PREFIX = "005"
+QUEUE_ID_PREFIX = "00G"
+MARKER_PREFIX = "[deskwatch "  # every CaseComment deskwatch writes starts with "[deskwatch dw-…]"
+
+COMMENT_FIELDS = ("Id", "CommentBody", "IsPublished", "CreatedDate", "CreatedById", "CreatedBy.UserType")
+EMAIL_FIELDS = ("Id", "Incoming", "FromAddress", "FromName", "TextBody", "HtmlBody", "MessageDate", "Status", "CreatedDate")
+
+
+def _where(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _obj(v: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(v, Mapping):
+        raise BadResponse(f"{where}: expected a JSON object, got {_kind(v)}")
+    return v
+
+
+def _kind(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "a boolean"
+    if isinstance(v, (int, float)):
+        return f"the number {v!r}"
+    if isinstance(v, str):
+        return f"the string {v[:40]!r}"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, Mapping):
+        return "an object"
+    return type(v).__name__
+
+
+def _str(d: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
+    v = d.get(key)
+    if v is None:
+        if required:
+            raise BadResponse(f"{_where(where, key)}: missing")
+        return None
+    if not isinstance(v, str):
+        raise BadResponse(f"{_where(where, key)}: expected a string, got {_kind(v)}")
+    return v
+
+
+def _bool(d: Mapping[str, Any], key: str, where: str, default: bool = False) -> bool:
+    v = d.get(key, default)
+    if v is None:
+        return default
+    if not isinstance(v, bool):
+        raise BadResponse(f"{_where(where, key)}: expected true or false, got {_kind(v)}")
+    return v
+
+
+def sf_time(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> datetime | None:
+    """A Salesforce datetime such as ``2013-05-20T20:49:32.000+0000``, as an aware UTC datetime."""
+    v = d.get(key)
+    if v is None:
+        if required:
+            raise BadResponse(f"{_where(where, key)}: missing (a datetime such as 2013-05-20T20:49:32.000+0000)")
+        return None
+    try:
+        return parse_time(v).astimezone(timezone.utc)
+    except ValueError:
+        raise BadResponse(f"{_where(where, key)}: expected a datetime such as 2013-05-20T20:49:32.000+0000, got {_kind(v)}") from None
+
+
+def soql_time(dt: datetime) -> str:
+    """A SOQL datetime literal (UTC, whole seconds): ``2026-11-23T10:00:00Z``."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------------------------------------
+# Query envelopes
+
+
+@dataclass(frozen=True)
+class QueryPage:
+    """One batch of a SOQL query: ``{totalSize, done, nextRecordsUrl?, records[]}``."""
+
+    records: tuple[Mapping[str, Any], ...]
+    done: bool
+    next_url: str | None
+    total_size: int
+
+
+def parse_query_page(body: Any, where: str = "query") -> QueryPage:
+    """Read a query/queryAll response (or a child-relationship sub-result)."""
+    d = _obj(body, where)
+    records = d.get("records")
+    if not isinstance(records, list):
+        raise BadResponse(f"{where}.records: expected a list, got {_kind(records)}")
+    for i, r in enumerate(records):
+        _obj(r, f"{where}.records[{i}]")
+    done = d.get("done")
+    if not isinstance(done, bool):
+        raise BadResponse(f"{where}.done: expected true or false, got {_kind(done)}")
+    next_url = _str(d, "nextRecordsUrl", where)
+    if not done and not next_url:
+        raise BadResponse(f"{where}.nextRecordsUrl: missing although done is false")
+    total = d.get("totalSize", len(records))
+    if isinstance(total, bool) or not isinstance(total, int):
+        raise BadResponse(f"{where}.totalSize: expected a whole number, got {_kind(total)}")
+    return QueryPage(tuple(records), done, next_url if not done else None, total)
+
+
+@dataclass(frozen=True)
+class DeletedRecords:
+    """getDeleted: ``{deletedRecords[{id, deletedDate}], earliestDateAvailable, latestDateCovered}``."""
+
+    records: tuple[tuple[str, datetime], ...]
+    earliest_available: datetime | None
+    latest_covered: datetime | None
+
+
+def parse_deleted(body: Any, where: str = "getDeleted") -> DeletedRecords:
+    d = _obj(body, where)
+    rows = d.get("deletedRecords")
+    if not isinstance(rows, list):
+        raise BadResponse(f"{where}.deletedRecords: expected a list, got {_kind(rows)}")
+    out = []
+    for i, r in enumerate(rows):
+        w = f"{where}.deletedRecords[{i}]"
+        r = _obj(r, w)
+        out.append((_str(r, "id", w, required=True), sf_time(r, "deletedDate", w)))
+    return DeletedRecords(
+        tuple(out),  # type: ignore[arg-type]
+        sf_time(d, "earliestDateAvailable", where, required=False),
+        sf_time(d, "latestDateCovered", where, required=False),
+    )
+
+
+def parse_updated(body: Any, where: str = "getUpdated") -> tuple[tuple[str, ...], datetime | None]:
+    """getUpdated: ``{ids[], latestDateCovered}`` (minute resolution, 30 days back at most)."""
+    d = _obj(body, where)
+    ids = d.get("ids")
+    if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+        raise BadResponse(f"{where}.ids: expected a list of record Ids, got {_kind(ids)}")
+    return tuple(ids), sf_time(d, "latestDateCovered", where, required=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors, limits, writes
+
+
+@dataclass(frozen=True)
+class SfError:
+    code: str
+    message: str
+    fields: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        where = f" (fields: {', '.join(self.fields)})" if self.fields else ""
+        return f"{self.code}: {self.message}{where}"
+
+
+def parse_errors(body: Any) -> tuple[SfError, ...]:
+    """Salesforce error bodies: a JSON list of ``{message, errorCode}`` (REST) or of
+    ``{statusCode, message, fields}`` (collections). Anything else gives an empty tuple."""
+    if isinstance(body, Mapping):
+        body = [body]
+    if not isinstance(body, list):
+        return ()
+    out = []
+    for e in body:
+        if not isinstance(e, Mapping):
+            continue
+        code = e.get("errorCode") or e.get("statusCode") or e.get("error") or "UNKNOWN"
+        msg = e.get("message") or e.get("error_description") or ""
+        fields = e.get("fields") if isinstance(e.get("fields"), list) else ()
+        out.append(SfError(str(code), str(msg), tuple(str(f) for f in fields)))
+    return tuple(out)
+
+
+def describe_errors(body: Any, fallback: str = "") -> str:
+    errs = parse_errors(body)
+    return "; ".join(str(e) for e in errs) if errs else fallback
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """One row of a create or an sObject Collections response."""
+
+    id: str | None
+    success: bool
+    errors: tuple[SfError, ...] = ()
+
+
+def parse_record_result(body: Any, where: str = "response") -> RecordResult:
+    """``{"id", "success", "errors"}`` — the answer to POST /sobjects/<Type>."""
+    d = _obj(body, where)
+    success = d.get("success")
+    if not isinstance(success, bool):
+        raise BadResponse(f"{where}.success: expected true or false, got {_kind(success)}")
+    errors = d.get("errors", [])
+    if not isinstance(errors, list):
+        raise BadResponse(f"{where}.errors: expected a list, got {_kind(errors)}")
+    rid = _str(d, "id", where, required=success)
+    return RecordResult(rid, success, parse_errors(errors))
+
+
+def parse_collection_results(body: Any, where: str = "collections") -> tuple[RecordResult, ...]:
+    """sObject Collections answer 200 even when some records failed: read each row."""
+    if not isinstance(body, list):
+        raise BadResponse(f"{where}: expected a list of per-record results, got {_kind(body)}")
+    return tuple(parse_record_result(r, f"{where}[{i}]") for i, r in enumerate(body))
+
+
+@dataclass(frozen=True)
+class ApiUsage:
+    """``Sforce-Limit-Info: api-usage=18/5000``: calls used today and the org's daily limit."""
+
+    used: int
+    limit: int
+
+    @property
+    def share(self) -> float:
+        return self.used / self.limit if self.limit else 1.0
+
+
+_USAGE = re.compile(r"(?:^|[;\s])api-usage=(\d+)/(\d+)")
+
+
+def parse_limit_info(header: str | None) -> ApiUsage | None:
+    """Read the org-wide ``api-usage`` part; ``per-app-api-usage`` and ``api-bursts`` are ignored."""
+    if not header:
+        return None
+    m = _USAGE.search(header)
+    return ApiUsage(int(m.group(1)), int(m.group(2))) if m else None
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: Secret
+    instance_url: str | None
+    issued_at: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Token(instance_url={self.instance_url!r})"
+
+
+def parse_token(body: Any, where: str = "oauth2/token") -> Token:
+    """The token endpoint's success body. The access token is wrapped so it never prints."""
+    d = _obj(body, where)
+    token = d.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise BadResponse(f"{where}.access_token: missing or not a string")
+    return Token(Secret(token, source="(salesforce access token)"), _str(d, "instance_url", where), _str(d, "issued_at", where))
+
+
+def token_error(body: Any) -> str:
+    """``{"error":"invalid_grant","error_description":"…"}`` as one line (no secrets in it)."""
+    if isinstance(body, Mapping) and isinstance(body.get("error"), str):
+        desc = body.get("error_description")
+        return f"{body['error']}: {desc}" if isinstance(desc, str) and desc else body["error"]
+    return describe_errors(body, "the token endpoint refused the credentials")
+
+
+# ---------------------------------------------------------------------------------------------
+# Case -> Ticket
+
+
+def case_fields(settings: SalesforceSettings) -> tuple[str, ...]:
+    """The Case fields (and Account/Contact/Owner relationship fields) the connector selects."""
+    fields = [
+        "Id", "CaseNumber", "Subject", "Description", "Priority", "Status", "Origin", "IsEscalated",
+        "IsClosed", "IsDeleted", "OwnerId", "Owner.Name", "AccountId", "Account.Name", "ContactId",
+        "Contact.Name", "Contact.Email", "SuppliedEmail", "SuppliedName", "CreatedDate",
+        "LastModifiedDate", "SystemModstamp",
+    ]  # fmt: skip
+    for f in (settings.account_value_field, settings.account_tier_field, settings.account_renewal_field, settings.account_health_field):
+        if f and f"Account.{f}" not in fields:
+            fields.append(f"Account.{f}")
+    if settings.tags_field:
+        fields.append(settings.tags_field)
+    return tuple(fields)
+
+
+def case_query(settings: SalesforceSettings, since: datetime, until: datetime | None) -> str:
+    """``SELECT … FROM Case WHERE SystemModstamp >= since [AND < until] ORDER BY SystemModstamp, Id``.
+
+    Comments and e-mails ride along as child sub-queries, so one page costs one call.
+    ``>=`` re-reads the boundary second on purpose; the caller removes what it already saw.
+    """
+    subs = [f"(SELECT {', '.join(COMMENT_FIELDS)} FROM CaseComments ORDER BY CreatedDate ASC)"]
+    if settings.include_emails:
+        subs.append(f"(SELECT {', '.join(EMAIL_FIELDS)} FROM EmailMessages ORDER BY MessageDate ASC)")
+    where = f"SystemModstamp >= {soql_time(since)}"
+    if until is not None:
+        where += f" AND SystemModstamp < {soql_time(until)}"
+    return f"SELECT {', '.join(case_fields(settings))}, {', '.join(subs)} FROM Case WHERE {where} ORDER BY SystemModstamp ASC, Id ASC"
+
+
+def case_id(rec: Any, where: str = "Case") -> str:
+    d = _obj(rec, where)
+    cid = _str(d, "Id", where, required=True)
+    return cid  # type: ignore[return-value]
+
+
+def case_version(rec: Mapping[str, Any], where: str = "Case") -> tuple[str, datetime]:
+    """(Id, SystemModstamp): what identifies one version of a case for de-duplication."""
+    return case_id(rec, where), sf_time(rec, "SystemModstamp", where)  # type: ignore[return-value]
+
+
+def is_deleted(rec: Mapping[str, Any], where: str = "Case") -> bool:
+    """queryAll returns recycled rows with ``IsDeleted: true`` — they are tombstones."""
+    return _bool(rec, "IsDeleted", where)
+
+
+def child_records(rec: Mapping[str, Any], relationship: str, where: str) -> QueryPage | None:
+    """The sub-query result of a child relationship (``CaseComments``), or None when absent."""
+    v = rec.get(relationship)
+    if v is None:
+        return None
+    return parse_query_page(v, f"{where}.{relationship}")
+
+
+def _strip_html(text: str) -> str:
+    text = re.sub(r"(?is)<(script|style).*?</\1>", " ", text)
+    text = re.sub(r"(?i)<br\s*/?>|</?(p|div|li|tr|h[1-6])\b[^>]*>", "\n", text)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    lines = (re.sub(r"[ \t\xa0]+", " ", ln).strip() for ln in text.splitlines())
+    return "\n".join(ln for ln in lines if ln)
+
+
+def is_deskwatch_note(body: str) -> bool:
+    return body.startswith(MARKER_PREFIX)
+
+
+def comment_to_message(c: Mapping[str, Any], where: str) -> Message:
+    body = _str(c, "CommentBody", where) or ""
+    created = sf_time(c, "CreatedDate", where)
+    created_by = c.get("CreatedBy")
+    user_type = None
+    if created_by is not None:
+        user_type = _str(_obj(created_by, f"{where}.CreatedBy"), "UserType", f"{where}.CreatedBy")
+    if is_deskwatch_note(body) or user_type in SYSTEM_USER_TYPES:
+        author = "system"
+    elif user_type in CUSTOMER_USER_TYPES:
+        author = "customer"
+    else:
+        author = "agent"
+    return Message(author, created, body, _bool(c, "IsPublished", where), _str(c, "CreatedById", where))  # type: ignore[arg-type]
+
+
+def email_to_message(e: Mapping[str, Any], where: str) -> Message | None:
+    status = e.get("Status")
+    if status is not None and str(status) == EMAIL_STATUS_DRAFT:
+        return None  # drafts were never sent; nobody has read them
+    text = _str(e, "TextBody", where)
+    if not text:
+        text = _strip_html(_str(e, "HtmlBody", where) or "")
+    created = sf_time(e, "MessageDate", where, required=False) or sf_time(e, "CreatedDate", where)
+    incoming = _bool(e, "Incoming", where)
+    return Message("customer" if incoming else "agent", created, text, True, _str(e, "FromAddress", where))  # type: ignore[arg-type]
+
+
+def _number(d: Mapping[str, Any], key: str, where: str) -> float | None:
+    v = d.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        # Currency/number fields are JSON numbers; a formula or text field may hold "1200000".
+        if isinstance(v, str):
+            try:
+                return float(v.replace(",", ""))
+            except ValueError:
+                pass
+        raise BadResponse(f"{_where(where, key)}: expected a number, got {_kind(v)}")
+    return float(v)
+
+
+def account_to_organization(rec: Mapping[str, Any], settings: SalesforceSettings, where: str) -> Organization | None:
+    account_id = _str(rec, "AccountId", where)
+    acc = rec.get("Account")
+    if acc is None:
+        return Organization(id=account_id) if account_id else None
+    w = f"{where}.Account"
+    acc = _obj(acc, w)
+    value = _number(acc, settings.account_value_field, w) if settings.account_value_field else None
+    tier = None
+    if settings.account_tier_field and acc.get(settings.account_tier_field) is not None:
+        tier = str(acc.get(settings.account_tier_field))
+    renewal: date | None = None
+    if settings.account_renewal_field and acc.get(settings.account_renewal_field) is not None:
+        try:
+            renewal = parse_date(acc.get(settings.account_renewal_field))
+        except ValueError:
+            raise BadResponse(f"{w}.{settings.account_renewal_field}: expected a date such as 2026-12-31, got {_kind(acc.get(settings.account_renewal_field))}") from None
+    health = _number(acc, settings.account_health_field, w) if settings.account_health_field else None
+    if health is not None and health > 1:
+        health = health / 100.0  # a percent field (0..100) is the usual way orgs store a score
+    if health is not None and not 0 <= health <= 1:
+        raise BadResponse(f"{w}.{settings.account_health_field}: expected a score between 0 and 1 (or 0..100), got {health!r}")
+    return Organization(id=account_id, name=_str(acc, "Name", w), annual_value=value, tier=tier, renewal_date=renewal, health=health)
+
+
+def _requester(rec: Mapping[str, Any], where: str) -> Person | None:
+    contact = rec.get("Contact")
+    email = name = None
+    if contact is not None:
+        c = _obj(contact, f"{where}.Contact")
+        email, name = _str(c, "Email", f"{where}.Contact"), _str(c, "Name", f"{where}.Contact")
+    # Web-to-case and email-to-case leave what the sender typed in SuppliedEmail/SuppliedName.
+    email = email or _str(rec, "SuppliedEmail", where)
+    name = name or _str(rec, "SuppliedName", where)
+    cid = _str(rec, "ContactId", where)
+    if not (cid or email or name):
+        return None
+    return Person(id=cid, email=email.strip().lower() if email else None, name=name)
+
+
+def split_tags(value: Any) -> tuple[str, ...]:
+    """A multi-select picklist is ``"a;b"``; a text field may use commas or spaces too."""
+    if not value:
+        return ()
+    parts = re.split(r"[;,\s]+", str(value))
+    seen: dict[str, None] = {}
+    for p in parts:
+        if p:
+            seen.setdefault(p, None)
+    return tuple(seen)
+
+
+def case_url(settings: SalesforceSettings, api_base: str, cid: str) -> str:
+    return f"{(settings.ui_url or api_base).rstrip('/')}/lightning/r/Case/{cid}/view"
+
+
+def case_to_ticket(
+    rec: Any,
+    settings: SalesforceSettings,
+    api_base: str,
+    *,
+    comments: Sequence[Mapping[str, Any]] | None = None,
+    emails: Sequence[Mapping[str, Any]] | None = None,
+    where: str = "Case",
+) -> Ticket:
+    """Map one Case record (with its CaseComments/EmailMessages sub-queries) to a Ticket.
+
+    ``comments``/``emails`` override the embedded sub-query records when the caller had to
+    page through them (a sub-query with ``done: false``).
+    """
+    d = _obj(rec, where)
+    cid = case_id(d, where)
+    where = f"Case {cid}" if where == "Case" else where
+    created = sf_time(d, "CreatedDate", where)
+    modstamp = sf_time(d, "SystemModstamp", where)
+    modified = sf_time(d, "LastModifiedDate", where, required=False)
+    updated = max(x for x in (created, modstamp, modified) if x is not None)
+
+    if comments is None:
+        sub = child_records(d, "CaseComments", where)
+        comments = sub.records if sub else ()
+    if emails is None:
+        sub = child_records(d, "EmailMessages", where) if settings.include_emails else None
+        emails = sub.records if sub else ()
+
+    messages: list[Message] = []
+    description = _str(d, "Description", where)
+    if description and description.strip():
+        messages.append(Message("customer", created, description, True, _str(d, "ContactId", where)))  # type: ignore[arg-type]
+    for i, c in enumerate(comments):
+        messages.append(comment_to_message(_obj(c, f"{where}.CaseComments[{i}]"), f"{where}.CaseComments[{i}]"))
+    for i, e in enumerate(emails):
+        m = email_to_message(_obj(e, f"{where}.EmailMessages[{i}]"), f"{where}.EmailMessages[{i}]")
+        if m is not None:
+            messages.append(m)
+    messages.sort(key=lambda m: m.created_at)  # stable: the description stays first on ties
+
+    status_raw = _str(d, "Status", where)
+    is_closed = _bool(d, "IsClosed", where)
+    status = settings.status_map.get(status_raw or "") or ("closed" if is_closed else "open")
+    priority = settings.priority_map.get(_str(d, "Priority", where) or "")
+    channel = settings.channel_map.get(_str(d, "Origin", where) or "", "other")
+
+    owner_id = _str(d, "OwnerId", where)
+    owner = d.get("Owner")
+    owner_name = _str(_obj(owner, f"{where}.Owner"), "Name", f"{where}.Owner") if owner is not None else None
+    assignee = group = None
+    if owner_id and owner_id.startswith(QUEUE_ID_PREFIX):
+        group = owner_name or owner_id
+    elif owner_id:
+        assignee = owner_id
+
+    tags = split_tags(d.get(settings.tags_field)) if settings.tags_field else ()
+    return Ticket(
+        id=f"{settings.name}:{cid}",
+        source=settings.name,
+        channel=channel,
+        subject=_str(d, "Subject", where) or "",
+        status=status,
+        priority=priority,
+        created_at=created,  # type: ignore[arg-type]
+        updated_at=updated,
+        messages=tuple(messages),
+        requester=_requester(d, where),
+        organization=account_to_organization(d, settings, where),
+        assignee=assignee,
+        group=group,
+        tags=tags,
+        url=case_url(settings, api_base, cid),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# TicketUpdate -> PATCH body + CaseComment
+
+
+def marker(key: str) -> str:
+    """The idempotency marker written at the start of deskwatch's CaseComment."""
+    return f"{MARKER_PREFIX}{idempotency_tag(key)}]"
+
+
+def has_marker(comment_bodies: Iterable[str], key: str) -> bool:
+    m = marker(key)
+    return any(isinstance(b, str) and m in b for b in comment_bodies)
+
+
+def picklist_value(normalized: str, mapping: Mapping[str, str], allowed: Iterable[str] | None = None) -> str | None:
+    """The Salesforce value for a deskwatch value: the first key of ``mapping`` that maps to it
+    (and, when the org's active picklist values are known, is one of them)."""
+    allowed_set = set(allowed) if allowed is not None else None
+    for sf_value, norm in mapping.items():
+        if norm == normalized and (allowed_set is None or sf_value in allowed_set):
+            return sf_value
+    return None
+
+
+class UpdateNotPossible(ValueError):
+    """The update asks for something this org cannot take (no such picklist value, no queue)."""
+
+
+def build_patch(
+    update: TicketUpdate,
+    settings: SalesforceSettings,
+    *,
+    current_tags: tuple[str, ...] = (),
+    queue_id: str | None = None,
+    picklists: Mapping[str, Iterable[str]] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The Case PATCH body for ``update`` and a list of lines describing what it changes.
+
+    Tags are merged with ``current_tags`` (read just before) so other tags survive. Raises
+    UpdateNotPossible naming the value and what the org accepts.
+    """
+    picklists = picklists or {}
+    body: dict[str, Any] = {}
+    lines: list[str] = []
+    if update.priority is not None:
+        v = picklist_value(update.priority, settings.priority_map, picklists.get("Priority"))
+        if v is None:
+            raise UpdateNotPossible(
+                f"priority {update.priority!r}: no Case Priority value maps to it"
+                + (f" (the org accepts {', '.join(sorted(picklists['Priority']))})" if picklists.get("Priority") else "")
+                + "; add one under priority_map"
+            )
+        body["Priority"] = v
+        lines.append(f"priority -> {v}")
+    if update.status is not None:
+        v = picklist_value(update.status, settings.status_map, picklists.get("Status"))
+        if v is None:
+            raise UpdateNotPossible(
+                f"status {update.status!r}: no Case Status value maps to it"
+                + (f" (the org accepts {', '.join(sorted(picklists['Status']))})" if picklists.get("Status") else "")
+                + "; add one under status_map"
+            )
+        body["Status"] = v
+        lines.append(f"status -> {v}")
+    if update.escalated is not None:
+        body["IsEscalated"] = bool(update.escalated)
+        lines.append(f"escalated -> {'yes' if update.escalated else 'no'}")
+    if update.assignee is not None:
+        if not (update.assignee.startswith(USER_ID_PREFIX) and len(update.assignee) in (15, 18)):
+            raise UpdateNotPossible(f"assignee {update.assignee!r}: expected a Salesforce User Id (005…)")
+        body["OwnerId"] = update.assignee
+        lines.append(f"owner -> user {update.assignee}")
+    elif update.group is not None:
+        if not queue_id:
+            raise UpdateNotPossible(f"group {update.group!r}: no queue of that name; add it under queues")
+        body["OwnerId"] = queue_id
+        lines.append(f"owner -> queue {update.group}")
+    if update.tags_add or update.tags_remove:
+        if not settings.tags_field:
+            raise UpdateNotPossible("tags: Case has no tags; set tags_field to a text or multi-select field such as Tags__c")
+        tags = [t for t in current_tags if t not in update.tags_remove]
+        tags += [t for t in update.tags_add if t not in tags]
+        if tuple(tags) != tuple(current_tags):
+            body[settings.tags_field] = ";".join(tags) or None
+        lines.append(f"tags +{','.join(update.tags_add) or '-'} -{','.join(update.tags_remove) or '-'}")
+    return body, lines
+
+
+def note_body(update: TicketUpdate, lines: Sequence[str]) -> str:
+    """The private CaseComment that records the update: marker first, then the note, then what
+    changed. CaseComment bodies are capped at 4,000 bytes, so the note is trimmed to fit."""
+    head = marker(update.idempotency_key)
+    changes = ("\n" + "\n".join(f"- {ln}" for ln in lines)) if lines else ""
+    note = update.private_note or ""
+    room = 4000 - len((head + "\n" + changes).encode("utf-8")) - 16
+    enc = note.encode("utf-8")
+    if len(enc) > room:
+        note = enc[: max(room, 0)].decode("utf-8", "ignore") + " […]"
+    return f"{head}\n{note}{changes}".strip()
+
+
+def parse_picklists(body: Any, names: Iterable[str], where: str = "Case/describe") -> dict[str, tuple[str, ...]]:
+    """Active picklist values of some Case fields from ``GET /sobjects/Case/describe``."""
+    d = _obj(body, where)
+    fields = d.get("fields")
+    if not isinstance(fields, list):
+        raise BadResponse(f"{where}.fields: expected a list, got {_kind(fields)}")
+    wanted = set(names)
+    out: dict[str, tuple[str, ...]] = {}
+    for i, f in enumerate(fields):
+        f = _obj(f, f"{where}.fields[{i}]")
+        if f.get("name") not in wanted:
+            continue
+        values = f.get("picklistValues")
+        if not isinstance(values, list):
+            raise BadResponse(f"{where}.fields[{i}].picklistValues: expected a list, got {_kind(values)}")
+        out[f["name"]] = tuple(
+            v["value"] for v in values if isinstance(v, Mapping) and isinstance(v.get("value"), str) and v.get("active", True)
+        )
+    return out

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from deskwatch.core.actions import plan_updates
+from deskwatch.core.model import TicketUpdate
+from deskwatch.core.store import Store
+
+from ..conftest import NOW
+from .factory import decision, ticket
+
+
+def _planned(store):
+    t = ticket()
+    store.save_page("zendesk", [t], (), None)
+    return plan_updates(t, decision(), None, write_back=True)
+
+
+def test_planning_the_same_update_twice_enqueues_once(store, now):
+    ups = _planned(store)
+    assert [store.enqueue(u, now) for u in ups] == [True, True]
+    again = plan_updates(ticket(), decision(at=now + timedelta(minutes=5)), None, write_back=True)
+    assert [u.idempotency_key for u in again] == [u.idempotency_key for u in ups]
+    assert [store.enqueue(u, now) for u in again] == [False, False]
+    assert store.outbox_depth() == 2
+
+
+def test_claim_send_apply_lifecycle(store, now):
+    ups = _planned(store)
+    for u in ups:
+        store.enqueue(u, now)
+    claimed = store.claim("zendesk", 10, now)
+    assert [c.key for c in claimed] == [u.idempotency_key for u in ups]
+    assert all(c.state == "sending" and c.attempts == 1 for c in claimed)
+    assert claimed[0].update == ups[0]
+    assert store.claim("zendesk", 10, now + timedelta(seconds=5)) == []  # in flight: not claimed twice
+    assert store.claim("freshdesk", 10, now) == []
+    store.mark_applied(ups[0].idempotency_key, {"outcome": "applied", "message": ""}, now)
+    item = store.outbox_item(ups[0].idempotency_key)
+    assert item.state == "applied" and item.applied_at == now and item.summary == "reached the helpdesk"
+    assert store.outbox_depth() == 1
+    # Applied keys stay: planning it again later still does not send it again.
+    assert store.enqueue(ups[0], now + timedelta(days=1)) is False
+
+
+def test_item_left_sending_by_a_crash_is_claimed_again(tmp_path, now):
+    path = tmp_path / "s.db"
+    with Store(path) as s:
+        for u in _planned(s):
+            s.enqueue(u, now)
+        first = s.claim("zendesk", 1, now)
+        assert len(first) == 1
+        # ... the daemon dies here, between sending and recording ...
+    with Store(path) as s:
+        assert s.claim("zendesk", 10, now + timedelta(seconds=1))[0].key != first[0].key  # only the other one
+        again = s.claim("zendesk", 10, now + timedelta(seconds=300))  # its lease has run out
+        assert [i.key for i in again] == [first[0].key] and again[0].attempts == 2
+    with Store(path) as s:
+        assert s.requeue_sending("zendesk") == 2  # at start-up: everything in flight goes back
+        assert len(s.claim("zendesk", 10, now)) == 2
+
+
+def test_failures_retry_later_or_give_up_with_the_reason(store, now):
+    ups = _planned(store)
+    for u in ups:
+        store.enqueue(u, now)
+    a, b = store.claim("zendesk", 10, now)
+    store.mark_failed(a.key, "429 Too Many Requests; retry after 60s", retry_at=now + timedelta(seconds=60))
+    store.mark_failed(b.key, "422 group 'Billing EU' does not exist on this helpdesk")
+    assert store.claim("zendesk", 10, now + timedelta(seconds=30)) == []
+    retried = store.claim("zendesk", 10, now + timedelta(seconds=60))
+    assert [i.key for i in retried] == [a.key] and retried[0].attempts == 2
+    view = {i.key: i.summary for i in store.outbox_for("zendesk:1001")}
+    assert view[b.key] == "failed: 422 group 'Billing EU' does not exist on this helpdesk"
+    assert store.outbox_failed() == 1 and store.outbox_depth() == 1
+    with pytest.raises(KeyError):
+        store.mark_applied("no-such-key", None, now)
+
+
+def test_update_without_key_is_refused(store, now):
+    with pytest.raises(ValueError, match="idempotency_key"):
+        store.enqueue(TicketUpdate("zendesk:1", "zendesk", "", priority="high"), now)
+
+
+def test_claim_respects_limit_and_order(store):
+    for i in range(5):
+        store.enqueue(TicketUpdate(f"zendesk:{i}", "zendesk", f"key{i}", priority="high"), NOW + timedelta(seconds=i))
+    assert [i.key for i in store.claim("zendesk", 3, NOW + timedelta(minutes=1))] == ["key0", "key1", "key2"]
+    assert [i.key for i in store.claim("zendesk", 3, NOW + timedelta(minutes=1))] == ["key3", "key4"]
