@@ -72,7 +72,9 @@ class ChainStep:
         return self.step.target
 
 
-def _walk(chain: EscalationChain, index: int, rnd: int, began: datetime, until: datetime) -> tuple[int, int, datetime | None, bool]:
+def _walk(
+    chain: EscalationChain, index: int, rnd: int, began: datetime, until: datetime
+) -> tuple[int, int, datetime | None, bool]:
     """Advance from step ``index`` (begun at ``began``) while its wait has elapsed by ``until``."""
     last = len(chain.steps) - 1
     while True:

@@ -22,6 +22,10 @@ COMMAND_MODULES = (
     "deskwatch.core.commands.plugins_cmd",
     "deskwatch.core.commands.check",
     "deskwatch.core.commands.simulate",
+    "deskwatch.core.commands.daemon",
+    "deskwatch.core.commands.status",
+    "deskwatch.core.commands.queue_cmd",
+    "deskwatch.core.commands.demo",
 )
 
 

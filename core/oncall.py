@@ -52,7 +52,9 @@ def scheduled_for(rotation: Rotation, now: datetime) -> str:
     local = now.astimezone(rotation.zone)
     # The shift that is running began on the latest local date whose hand-off time has passed.
     # Comparing wall-clock times (not UTC offsets) keeps the hand-off at 09:00 through DST.
-    shift_date = local.date() if local.time().replace(tzinfo=None) >= rotation.handoff else local.date() - timedelta(days=1)
+    shift_date = local.date()
+    if local.time().replace(tzinfo=None) < rotation.handoff:
+        shift_date -= timedelta(days=1)
     shift = (shift_date - rotation.start).days // PERIODS[rotation.period]
     return rotation.members[shift % len(rotation.members)]
 
@@ -84,7 +86,8 @@ def parse_timezone(section: Section, name: str, default: str) -> str:
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise section.error(name, f'unknown time zone "{tz}"; use an IANA name such as "Europe/Berlin" or "UTC"') from None
+        problem = f'unknown time zone "{tz}"; use an IANA name such as "Europe/Berlin" or "UTC"'
+        raise section.error(name, problem) from None
     return tz
 
 

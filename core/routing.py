@@ -122,11 +122,19 @@ class RoutingConfig:
         return next((c for c in self.chains if c.name == name), None)
 
     def rotation_for(self, team: str) -> Rotation | None:
-        """The team's own rotation, else the fallback rotation, else None."""
+        """The team's own rotation, else the fallback rotation when it covers the team, else None.
+
+        The fallback covers teams at or below its own team's tier: paging an engineer for a
+        billing question at night is right, handing a management escalation down is not.
+        """
         own = next((r for r in self.rotations if r.team == team), None)
         if own is not None or not self.fallback_rotation:
             return own
-        return next((r for r in self.rotations if r.name == self.fallback_rotation), None)
+        fallback = next((r for r in self.rotations if r.name == self.fallback_rotation), None)
+        mine, theirs = self.team(team), self.team(fallback.team) if fallback else None
+        if fallback is None or mine is None or theirs is None or TIERS.index(theirs.tier) < TIERS.index(mine.tier):
+            return None
+        return fallback
 
     def team_for_tier(self, tier: str) -> Team:
         """The first hierarchy team whose tier is at or above ``tier`` (the top one if none is)."""
@@ -310,6 +318,8 @@ def route(
     """
     team, rule, why = _destination(request, config)
     tier = _higher(request.tier, team.tier)
+    # The rule's skills describe work for the rule's team; once a chain moves the ticket they no longer apply.
+    skills = rule.skills if rule else frozenset()
     agent: str | None = None
     step_index: int | None = None
     parts = [why]
@@ -319,12 +329,16 @@ def route(
     if chain_state is not None and chain is not None:
         st = chain_step(chain, chain_state, now)
         step_index = st.index
-        moved_team, agent, tier = _apply_chain(team, None, tier, st, config)
-        parts.append(_describe_step(chain, st) + (f" -> {moved_team.name}" if moved_team is not team else ""))
-        team = moved_team
+        moved, agent, tier = _apply_chain(team, None, tier, st, config)
+        parts.append(_describe_step(chain, st) + (f" -> {moved.name}" if moved is not team else ""))
+        if moved is not team:
+            team, skills = moved, frozenset()
+        if agent is not None:
+            parts.append(f"assigned to {agent} by the chain")
 
     on_call = False
-    if agent is None and not request.in_business_hours and _is_urgent(request, config):
+    urgent_after_hours = not request.in_business_hours and _is_urgent(request, config)
+    if agent is None and urgent_after_hours:
         rotation = config.rotation_for(team.name)
         if rotation is not None:
             agent, on_call = on_call_for(rotation, now), True
@@ -334,20 +348,20 @@ def route(
                 # The page goes to the fallback rotation's team so the assignee belongs to the group.
                 fallback = config.team(rotation.team)
                 assert fallback is not None
-                parts.append(f"after hours and urgent, {team.name} has no rotation: {agent} is on call "
-                             f"for {fallback.name} (fallback rotation '{rotation.name}')")
+                parts.append(
+                    f"after hours and urgent, {team.name} has no rotation: {agent} is on call "
+                    f"for {fallback.name} (fallback rotation '{rotation.name}')"
+                )
                 team, tier = fallback, _higher(tier, fallback.tier)
         else:
             parts.append(f"after hours and urgent but {team.name} has no on-call rotation")
-    if agent is None and not on_call:
-        skills = rule.skills if rule else frozenset()
+    if agent is None:
         agent, who = pick_agent(team, skills, config, load)
-        if not request.in_business_hours:
-            who = f"outside business hours, not urgent: {who}"
+        if not request.in_business_hours and not urgent_after_hours:
+            who = f"outside business hours and not urgent, no page; {who}"
         parts.append(who)
-    elif agent is not None and not on_call:
-        parts.append(f"assigned to {agent} by the chain")
-    return Route(tier=tier, team=team.name, agent=agent, on_call=on_call, chain_step=step_index, reason="; ".join(parts))
+    reason = "; ".join(parts)
+    return Route(tier=tier, team=team.name, agent=agent, on_call=on_call, chain_step=step_index, reason=reason)
 
 
 def route_and_assign(
@@ -440,7 +454,13 @@ DEFAULTS: dict[str, Any] = {
             "members": ["Dev", "Elif"],
             "capacity": 0,
         },
-        {"name": "Engineering", "tier": "tier3", "skills": ["technical", "outage"], "members": ["Farah", "Gus"], "capacity": 0},
+        {
+            "name": "Engineering",
+            "tier": "tier3",
+            "skills": ["technical", "outage"],
+            "members": ["Farah", "Gus"],
+            "capacity": 0,
+        },
         {"name": "Security", "tier": "tier2", "skills": ["security"], "members": ["Hana", "Gus"], "capacity": 0},
         {"name": "Billing", "tier": "tier1", "skills": ["billing", "refund"], "members": ["Ivan", "Jo"], "capacity": 0},
         {"name": "Compliance", "tier": "tier2", "skills": ["gdpr", "legal"], "members": ["Kim"], "capacity": 0},
@@ -634,7 +654,9 @@ def parse(section: Section) -> RoutingConfig:
         _known(section, "hierarchy", name, "team", team_names)
     ranks = [TIERS.index(next(t for t in teams if t.name == n).tier) for n in hierarchy]
     if ranks != sorted(ranks):
-        raise section.error("hierarchy", "must go from the lowest tier to the highest (e.g. Support, Technical, Engineering, Management)")
+        raise section.error(
+            "hierarchy", "must go from the lowest tier to the highest (e.g. Support, Technical, Engineering, Management)"
+        )
     default_team = section.string("default_team", d["default_team"])
     _known(section, "default_team", default_team, "team", team_names)
     default_chain = section.string("default_chain", d["default_chain"]) or None
@@ -645,7 +667,9 @@ def parse(section: Section) -> RoutingConfig:
         _known(section, "fallback_rotation", fallback, "rotation", [r.name for r in rotations])
     recs = frozenset(section.strings("on_call_recommendations", d["on_call_recommendations"]))
     for r in sorted(recs - set(RECOMMENDATIONS)):
-        raise section.error("on_call_recommendations", f'unknown recommendation "{r}"; use {", ".join(RECOMMENDATIONS)}')
+        raise section.error(
+            "on_call_recommendations", f'unknown recommendation "{r}"; use {", ".join(RECOMMENDATIONS)}'
+        )
     prios = frozenset(section.strings("on_call_priorities", d["on_call_priorities"]))
     for p in sorted(prios - set(PRIORITIES)):
         raise section.error("on_call_priorities", f'unknown priority "{p}"; use {", ".join(PRIORITIES)}')

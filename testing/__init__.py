@@ -1,1 +1,11 @@
-"""Test kit for connector authors: the conformance suite, as a pytest plugin."""
+"""Test kit for connector authors: the conformance suite, shipped as a pytest plugin.
+
+``from deskwatch.testing import ConnectorConformance`` and subclass it (docs/plugins.md).
+The pytest plugin (``deskwatch.testing.pytest_plugin``, loaded automatically once deskwatch is
+installed) adds the ``deskwatch_sleeps``, ``deskwatch_client_factory`` and
+``deskwatch_plugin_manager`` fixtures.
+"""
+
+from deskwatch.testing.conformance import ConnectorConformance, FakeApi, SleepRecorder
+
+__all__ = ["ConnectorConformance", "FakeApi", "SleepRecorder"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -256,14 +255,10 @@ def test_config_errors_name_the_key(data, key, words):
 # -- speed ------------------------------------------------------------------------------------
 
 
-def test_long_walks_are_fast():
+def test_a_year_of_business_minutes_round_trips():
+    # Speed is measured by bench/, not asserted here; this checks long walks stay exact.
     cal = office(country="GB", subdivision="ENG")
     start = utc(2026, 1, 5, 9)
-    t0 = time.perf_counter()
     # About a year of business time (250 days of 510 minutes), then count it back.
     due = add_business_minutes(cal, start, 250 * 510)
     assert business_minutes_between(cal, start, due) == pytest.approx(250 * 510)
-    for i in range(2000):
-        s = start + timedelta(hours=7 * i)
-        add_business_minutes(cal, s, 2550)
-    assert time.perf_counter() - t0 < 2.0

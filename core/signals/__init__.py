@@ -1,22 +1,27 @@
 """Signal families: each module holds pure functions ``(ticket, ctx) -> Signal | list | None``.
 
 ``SIGNALS`` is the order the engine runs them in; the SLA signal comes first because the
-coordinator's SLA step feeds it. See docs/engine.md for what each one measures.
+coordinator's SLA step feeds it. See docs/engine.md for what each one measures. The package
+attributes named after the families are the modules (``signals.sla``), not the functions.
 """
 
 from __future__ import annotations
 
-from deskwatch.core.signals.account import account
-from deskwatch.core.signals.age import age
+from deskwatch.core.signals import account, age, impact, loop, repeat, sentiment, sla, triggers
 from deskwatch.core.signals.base import SignalContext, SignalFunction, TextCache, TicketText, build_context, make_signal
-from deskwatch.core.signals.impact import IncidentIndex, impact
-from deskwatch.core.signals.loop import loop
-from deskwatch.core.signals.repeat import repeat_contact
-from deskwatch.core.signals.sentiment import sentiment, trajectory
-from deskwatch.core.signals.sla import sla
-from deskwatch.core.signals.triggers import triggers
+from deskwatch.core.signals.impact import IncidentIndex
 
-SIGNALS: tuple[SignalFunction, ...] = (sla, sentiment, trajectory, triggers, repeat_contact, loop, account, impact, age)
+SIGNALS: tuple[SignalFunction, ...] = (
+    sla.sla,
+    sentiment.sentiment,
+    sentiment.trajectory,
+    triggers.triggers,
+    repeat.repeat_contact,
+    loop.loop,
+    account.account,
+    impact.impact,
+    age.age,
+)
 
 __all__ = [
     "SIGNALS",

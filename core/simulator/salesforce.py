@@ -317,6 +317,7 @@ class SalesforceApp(HelpdeskApp):
             if p.author == "agent":
                 out.append({"attributes": {"type": "CaseComment"}, "Id": f"00a5g{cid[-8:]}{i:05d}", "ParentId": cid,
                             "CommentBody": p.body, "IsPublished": True, "CreatedById": next(iter(self.users.values()), None),
+                            "CreatedBy": {"attributes": {"type": "User"}, "UserType": "Standard"},
                             "CreatedDate": sf_time(p.at), "SystemModstamp": sf_time(p.at)})
         out.extend(ov["comments"])
         return out
@@ -533,6 +534,7 @@ class SalesforceApp(HelpdeskApp):
         now = sf_time(self.clock())
         self.overlay[cid]["comments"].append({"attributes": {"type": "CaseComment"}, "Id": new_id, "ParentId": cid,
                                               "CommentBody": body, "IsPublished": bool(data.get("IsPublished", False)),
+                                              "CreatedBy": {"attributes": {"type": "User"}, "UserType": "Standard"},
                                               "CreatedById": "0055g0000000001", "CreatedDate": now, "SystemModstamp": now})
         self.overlay[cid]["modified"] = max(self.clock(), self.modified(cid))
         self.recorder.record(UpdateRecord(self.name, cid, "note", data, self.clock()))

@@ -41,8 +41,9 @@ class LoadCounts:
     last_assigned: dict[str, str] = field(default_factory=dict)
 
 
-def content_hash(t: Ticket) -> str:
-    return hashlib.sha256(dumps(model.ticket_to_dict(t)).encode()).hexdigest()
+def content_hash(d: dict[str, Any]) -> str:
+    """Hash of a ticket's JSON form: an identical ticket seen again is not a change."""
+    return hashlib.sha256(dumps(d).encode()).hexdigest()
 
 
 def merge_status_history(stored: Sequence[StatusChange], previous_status: str | None, t: Ticket) -> tuple[StatusChange, ...]:
@@ -58,9 +59,9 @@ def merge_status_history(stored: Sequence[StatusChange], previous_status: str | 
     return tuple(merged)
 
 
-def _row(t: Ticket, chash: str) -> dict[str, Any]:
-    data = model.ticket_to_dict(t)
-    data.pop("messages", None)  # messages are normalized into their own table
+def _row(t: Ticket, d: dict[str, Any], chash: str) -> dict[str, Any]:
+    """Columns of ``t``; ``d`` is its JSON form (ticket_to_dict), computed once by the caller."""
+    data = {k: v for k, v in d.items() if k != "messages"}  # messages are normalized into their own table
     r, o = t.requester, t.organization
     return {
         "id": t.id,
@@ -125,7 +126,8 @@ class TicketsMixin(StoreBase):
             for t in tickets:
                 if t.source != source:
                     raise ValueError(f"ticket {t.id} comes from source {t.source!r}, not {source!r}; save it with its own source's page")
-                chash = content_hash(t)
+                d = model.ticket_to_dict(t)
+                chash = content_hash(d)
                 old = conn.execute("SELECT updated_at, content_hash, status, data, deleted FROM tickets WHERE id = ?", (t.id,)).fetchone()
                 stored_history: Sequence[StatusChange] = ()
                 previous_status = None
@@ -136,10 +138,11 @@ class TicketsMixin(StoreBase):
                     stored_history = model.ticket_from_dict({**json.loads(old["data"]), "messages": []}).status_history
                     previous_status = old["status"]
                 history = merge_status_history(stored_history, previous_status, t)
-                stored = model.Ticket(**{**vars(t), "status_history": history})
+                if history != t.status_history:
+                    d["status_history"] = [{"status": c.status, "at": ts(c.at)} for c in history]
                 if version is None:
                     version = self._next_version(conn)
-                conn.execute(_UPSERT, {**_row(stored, chash), "version": version})
+                conn.execute(_UPSERT, {**_row(t, d, chash), "version": version})
                 conn.execute("DELETE FROM messages WHERE ticket_id = ?", (t.id,))
                 conn.executemany(
                     "INSERT INTO messages (ticket_id, seq, author, author_id, created_at, public, body) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -133,7 +133,7 @@ def _bool(d: Mapping[str, Any], key: str, where: str, default: bool = False) -> 
     return v
 
 
-def _tags(d: Mapping[str, Any], where: str) -> tuple[str, ...]:
+def ticket_tags(d: Mapping[str, Any], where: str) -> tuple[str, ...]:
     v = d.get("tags")
     if v is None:
         return ()
@@ -456,7 +456,7 @@ def ticket_from_freshdesk(
         organization=org,
         assignee=_name_for(settings.agents, _int(d, "responder_id", where, required=False)),
         group=_name_for(settings.groups, _int(d, "group_id", where, required=False)),
-        tags=_tags(d, where),
+        tags=ticket_tags(d, where),
         url=settings.ticket_url(tid),  # type: ignore[arg-type]
         status_history=_status_history(d, status, where),
     )

@@ -33,7 +33,7 @@ from deskwatch.core.connector import (
     TransientError,
     UpdateResult,
 )
-from deskwatch.core.http import Action, NextUrlPaginator, RateBudget, Resolution, describe, paginate
+from deskwatch.core.http import Action, NextUrlPaginator, RateBudget, Resolution, describe, paginate, redact
 from deskwatch.core.model import TicketUpdate
 from deskwatch.core.timeutil import format_time, utcnow
 
@@ -64,6 +64,18 @@ FIX_HINTS = {
 # Response classification (asked before deskwatch.core.http's generic rules)
 
 
+def _head(response: httpx.Response) -> str:
+    """``GET /services/data/v61.0/queryAll?q=SELECT Id, … -> 400``: a SOQL query makes the full
+    URL hundreds of characters long, so show the path and the start of the query only."""
+    try:
+        req = response.request
+    except RuntimeError:
+        return describe(response)
+    q = req.url.params.get("q")
+    query = f"?q={q[:60]}…" if q and len(q) > 60 else (f"?q={q}" if q else "")
+    return redact(f"{req.method} {req.url.path}{query} -> {response.status_code}")
+
+
 def classify_response(response: httpx.Response) -> Resolution | None:
     """Salesforce's own meanings: 403 REQUEST_LIMIT_EXCEEDED is a rate limit (concurrency:
     retry soon; daily total: stop), error bodies are lists of {message, errorCode}."""
@@ -79,7 +91,7 @@ def classify_response(response: httpx.Response) -> Resolution | None:
         return None  # not a Salesforce error body (a proxy page, a 5xx): generic rules
     codes = {e.code for e in errs}
     detail = "; ".join(str(e) for e in errs)
-    head = describe(response)
+    head = _head(response)
     if "REQUEST_LIMIT_EXCEEDED" in codes:
         if any("concurrent" in e.message.lower() for e in errs):
             return Resolution(Action.RATE_LIMITED, f"Salesforce concurrency limit ({head}): {detail}", status, CONCURRENT_LIMIT_WAIT)

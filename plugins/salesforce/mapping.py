@@ -29,7 +29,7 @@ QUEUE_ID_PREFIX = "00G"
 MARKER_PREFIX = "[deskwatch "  # every CaseComment deskwatch writes starts with "[deskwatch dw-…]"
 
 COMMENT_FIELDS = ("Id", "CommentBody", "IsPublished", "CreatedDate", "CreatedById", "CreatedBy.UserType")
-EMAIL_FIELDS = ("Id", "Incoming", "FromAddress", "FromName", "TextBody", "HtmlBody", "MessageDate", "Status", "CreatedDate")
+EMAIL_FIELDS = ("Id", "Incoming", "FromAddress", "TextBody", "HtmlBody", "MessageDate", "Status", "CreatedDate")
 
 
 def _where(where: str, key: str) -> str:

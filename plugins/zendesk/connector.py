@@ -182,9 +182,10 @@ class ZendeskConnector(Connector):
         """Pages of changed and deleted tickets since ``bookmark`` (``{"cursor": …}``).
 
         Each page's bookmark is the export's ``after_cursor`` after it, i.e. exactly what was
-        delivered. The walk ends at ``end_of_stream``, on an empty page, or after the first page
-        that reaches ``until`` (the sync's start): tickets changed while the sync runs come
-        next time, and a busy account cannot keep one sync running forever.
+        delivered. The walk ends at ``end_of_stream``, on an empty page, or on the page that
+        runs past ``until`` (the sync's start): rows changed after it are left for the next
+        sync and that page keeps the previous bookmark, so the bookmark never covers a change
+        made after the sync started and a busy account cannot keep one sync running forever.
         """
         cursor = _bookmark_cursor(bookmark)
         paginator = CursorPaginator("after_cursor", end_path="end_of_stream", start=cursor)
@@ -205,13 +206,18 @@ class ZendeskConnector(Connector):
             except BadResponse as e:
                 raise self._bad(e, describe(response)) from None
             paginator.advance(body, response, page.tickets)
-            fresh = dedupe.fresh(page.tickets)
-            page_out = await self._page(fresh, page.side)
-            reached = signpost is not None and any(mapping.ticket_version(r)[1] >= signpost for r in page.tickets)
-            if page.after_cursor:
+            rows = page.tickets
+            beyond = signpost is not None and any(mapping.ticket_version(r)[1] > signpost for r in rows)
+            if beyond:
+                # The page runs past the sync start. Its cursor would cover rows changed after
+                # it, so deliver the rows up to the signpost and keep the previous bookmark:
+                # the next sync reads this page again (duplicates are harmless, gaps are not).
+                rows = tuple(r for r in rows if mapping.ticket_version(r)[1] <= signpost)  # type: ignore[operator]
+            elif page.after_cursor:
                 last_bookmark = {"cursor": page.after_cursor}
-            done = paginator.finished or page.end_of_stream or reached
-            yield Page(page_out[0], page_out[1], bookmark=last_bookmark, done=done)
+            tickets, deleted = await self._page(dedupe.fresh(rows), page.side)
+            done = paginator.finished or page.end_of_stream or beyond
+            yield Page(tickets, deleted, bookmark=last_bookmark, done=done)
             if done:
                 return
 

@@ -155,13 +155,23 @@ async def test_repeated_cursor_stops_with_a_loop_error_after_the_good_pages(http
     assert [p.bookmark for p in got] == [{"cursor": "MTY5NTA1MjY2My4wfHwyOHw="}]
 
 
-async def test_signpost_ends_the_walk_on_the_page_that_reaches_until(httpx_mock, api_samples, sleeps):
+async def test_signpost_first_sync_page_entirely_after_the_sync_start(httpx_mock, api_samples, sleeps):
     httpx_mock.add_response(url=EXPORT, json=load(api_samples, "incremental_tickets_cursor_page_per_page_1.json"))
-    until = datetime.fromtimestamp(1695052663, timezone.utc)  # the sync started at that second
+    until = datetime.fromtimestamp(1695052662, timezone.utc)  # ticket 28 changed a second later
     async with make(sleeps) as zd:
         pages = await collect(zd, until=until)
-    # end_of_stream was false, but the page reached the sync start: stop, commit its cursor.
-    assert len(pages) == 1 and pages[0].done and pages[0].bookmark == {"cursor": "MTY5NTA1MjY2My4wfHwyOHw="}
+    # end_of_stream was false, but the page runs past the sync start: stop, commit nothing new.
+    assert pages == [Page((), (), None, True)]
+
+
+async def test_signpost_delivers_up_to_the_sync_start_and_keeps_the_previous_bookmark(httpx_mock, api_samples, sleeps):
+    httpx_mock.add_response(url=EXPORT, json=load(api_samples, "incremental_tickets_cursor_end_of_stream_trimmed.json"))
+    until = datetime.fromtimestamp(1698543659, timezone.utc)  # ticket 4036's generated_timestamp
+    async with make(sleeps) as zd:
+        (page,) = await collect(zd, {"cursor": "cHJldmlvdXM="}, until=until)
+    assert sorted(t.native_id for t in page.tickets) == ["28", "4030", "4036"]
+    assert page.deleted == ()  # 4034 was deleted after the sync start: next time
+    assert page.done and page.bookmark == {"cursor": "cHJldmlvdXM="}  # not the after_cursor
 
 
 async def test_comments_are_read_with_cursor_paging_and_side_loaded_authors(httpx_mock, api_samples, sleeps):

@@ -135,3 +135,23 @@ def test_errors_name_the_key_and_the_fix(data, message):
         parse_settings(section(**data))
     assert message in str(e.value)
     assert "s3cr3t" not in str(e.value)
+
+
+def test_a_config_file_source_builds_a_zendesk_connector(tmp_path):
+    from deskwatch.core import config, plugins
+    from deskwatch.plugins.zendesk.connector import ZendeskConnector
+
+    f = tmp_path / "deskwatch.toml"
+    f.write_text(
+        '[sources.eu-support]\ntype = "zendesk"\nsubdomain = "acme-eu"\nemail = "admin@acme.com"\n'
+        'token = "${ZD_TOKEN}"\ntier_field = "plan"\n'
+    )
+    cfg = config.load(f)
+    connector = plugins.build_connector(cfg.sources["eu-support"])
+    assert isinstance(connector, ZendeskConnector)
+    assert connector.source == connector.settings.name == "eu-support"
+    assert connector.settings.base_url == "https://acme-eu.zendesk.com" and connector.settings.tier_field == "plan"
+
+    f.write_text('[sources.eu]\ntype = "zendesk"\nsubdomain = "acme"\noauth_token = "x"\ntier_fild = "plan"\n')
+    with pytest.raises(ConfigError, match=r"deskwatch.toml: sources.eu.tier_fild: unknown key; did you mean 'tier_field'\?"):
+        plugins.validate_sources(config.load(f))

@@ -1,0 +1,150 @@
+"""Benchmark: engine throughput against a bare VADER pass over the same text.
+
+    python bench/score.py [--tickets 10000] [--seed 7]
+
+Generates tickets of 3-6 messages (seeded, so every run scores the same text), scores them
+with ``decide_many`` on one core, then runs ``polarity_scores`` on every message body of the
+same tickets. Prints tickets/s for both and their ratio. Targets: >= 5,000 tickets/s for the
+engine, engine time within 1.5x of the bare VADER pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from datetime import date, datetime, timedelta, timezone
+
+from deskwatch.core import config
+from deskwatch.core.engine import decide_many
+from deskwatch.core.model import Message, Organization, Person, Ticket
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+
+OPENERS = [
+    "Hi team,", "Hello,", "Hi there,", "Good morning,", "", "Dear support,",
+]
+PROBLEMS = [
+    "the invoice export to CSV produces an empty file", "our dashboard takes 40 seconds to load",
+    "SSO login sends users back to the login page", "the mobile app crashes when I open the calendar",
+    "we were charged twice for October", "I cannot find where to change the billing address",
+    "the API returns 502 Bad Gateway for every request", "none of our users can log in since 9:00",
+    "the webhook stopped firing after the update", "how do I add a new teammate to our workspace",
+    "the PDF report is missing the VAT number", "search results are empty for older projects",
+    "we need a refund for the unused seats", "your latest release broke the Slack integration",
+    "the password reset email never arrives", "I think we found a vulnerability in the share links",
+]
+FEELINGS = [
+    "Could you please take a look?", "Thanks a lot for your help!", "This is blocking our month-end close.",
+    "This is unacceptable, we pay for premium support.", "Still waiting for an answer.",
+    "This is the third time I am asking!!", "No rush, whenever you have time.", "We love the product otherwise.",
+    "Please escalate this to someone who can fix it.", "Our CEO is asking me about it every hour.",
+    "If this is not fixed we will cancel our subscription.", "It worked fine last week.",
+]
+FOLLOWUPS = [
+    "I tried that, it didn't work.", "Still broken after clearing the cache.", "Any update on this?",
+    "Thanks, that fixed it!", "Same error as before.", "We restarted everything, no change.",
+    "Great, works now. Thank you!", "Hello? Is anyone looking at this?", "Attached the logs you asked for.",
+]
+AGENT = [
+    "Thanks for reaching out. Could you send us a screenshot of the error?",
+    "Please clear your browser cache and cookies, then try again.",
+    "I have passed this on to our engineering team and will update you shortly.",
+    "We deployed a fix a few minutes ago, could you check again?",
+    "Sorry for the trouble. Which browser and version are you using?",
+    "You can change this under Settings > Billing > Address.",
+]
+SIGNATURES = ["\n\nBest regards,\n{name}", "\n\nThanks,\n{name}", "\n-- \n{name}\n{org}", "\n\nSent from my iPhone", ""]
+NAMES = ["Anna", "Tom Berg", "Priya Nair", "Lena", "Mark", "Julia Alvarez", "Ravi", "Dana Cole"]
+TIERS = ["free", "starter", "pro", "business", "enterprise"]
+
+
+def generate(n: int, seed: int) -> list[Ticket]:
+    rnd = random.Random(seed)
+    tickets = []
+    for i in range(n):
+        name = rnd.choice(NAMES)
+        org_name = f"Org {rnd.randrange(n // 4 + 1)}"
+        created = NOW - timedelta(minutes=rnd.randrange(10, 60 * 24 * 10))
+        msgs = []
+        t = created
+        previous = ""
+        for k in range(rnd.randint(3, 6)):
+            author = "customer" if k % 2 == 0 else "agent"
+            if author == "agent":
+                body = rnd.choice(AGENT) + f"\n\nKind regards,\nSupport {rnd.randrange(40)}"
+            else:
+                text = (
+                    f"{rnd.choice(OPENERS)}\n{rnd.choice(PROBLEMS).capitalize()}. {rnd.choice(FEELINGS)}"
+                    if k == 0
+                    else f"{rnd.choice(FOLLOWUPS)} {rnd.choice(FEELINGS)}"
+                )
+                body = text + rnd.choice(SIGNATURES).format(name=name, org=org_name)
+            if previous and rnd.random() < 0.5:
+                quoted = "\n".join("> " + line for line in previous.splitlines())
+                body += f"\n\nOn {t:%a, %d %b %Y at %H:%M}, someone <x@example.com> wrote:\n{quoted}"
+            msgs.append(Message(author=author, created_at=t, body=body))
+            previous = body
+            t += timedelta(minutes=rnd.randrange(5, 600))
+        tickets.append(
+            Ticket(
+                id=f"bench:{i}",
+                source=rnd.choice(["zendesk", "freshdesk", "salesforce"]),
+                channel=rnd.choice(["email", "chat", "web"]),
+                subject=rnd.choice(PROBLEMS)[:40],
+                status=rnd.choice(["new", "open", "open", "pending"]),
+                priority=None,
+                created_at=created,
+                updated_at=msgs[-1].created_at,
+                messages=tuple(msgs),
+                requester=Person(id=str(i), email=f"{name.split()[0].lower()}{rnd.randrange(n)}@{org_name.replace(' ', '').lower()}.example"),
+                organization=Organization(
+                    name=org_name,
+                    tier=rnd.choice(TIERS),
+                    annual_value=float(rnd.choice([0, 1200, 24000, 90000, 300000])),
+                    renewal_date=date(2026, 12, 1) + timedelta(days=rnd.randrange(365)),
+                    health=round(rnd.random(), 2),
+                ),
+                affected_users=rnd.choice([None, None, 1, 5, 40, 400]),
+            )
+        )
+    return tickets
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tickets", type=int, default=10_000)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+
+    tickets = generate(args.tickets, args.seed)
+    messages = sum(len(t.messages) for t in tickets)
+    cfg = config.load(None)
+    decide_many(tickets[:50], cfg, NOW)  # warm-up: lexicon load, regex compile
+
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    sia = SentimentIntensityAnalyzer()
+    t0 = time.perf_counter()
+    for t in tickets:
+        for m in t.messages:
+            sia.polarity_scores(m.body)
+    vader_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    decisions = decide_many(tickets, cfg, NOW)
+    engine_s = time.perf_counter() - t0
+
+    recs: dict[str, int] = {}
+    for d in decisions:
+        recs[d.recommendation] = recs.get(d.recommendation, 0) + 1
+    n = len(tickets)
+    print(f"tickets: {n} ({messages} messages, seed {args.seed})")
+    print(f"engine:     {n / engine_s:8.0f} tickets/s  ({engine_s:.2f} s)")
+    print(f"bare VADER: {n / vader_s:8.0f} tickets/s  ({vader_s:.2f} s, polarity_scores of every message)")
+    print(f"engine time / VADER time: {engine_s / vader_s:.2f}x")
+    print("recommendations: " + ", ".join(f"{k} {v}" for k, v in sorted(recs.items())))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,461 @@
+"""The Freshdesk connector: incremental fetch by ``updated_since``, updates, private notes.
+
+How fetching loses nothing (API-NOTES §2.2, §4; STYLE.md P10-P12):
+
+* Three passes per sync, each with its own watermark: all tickets, then ``filter=deleted`` and
+  ``filter=spam`` (the default listing leaves those out; they become tombstones).
+* Every request asks for ``updated_since=<watermark>&order_by=updated_at&order_type=asc``. After
+  each page the window moves: the next request starts at the page's last ``updated_at``, page 1.
+  Walking ``page=2,3…`` of one query instead would skip tickets: a ticket updated mid-sync jumps
+  to the end of the list and every later ticket shifts one place towards pages already read.
+  Moving the window also keeps every query far below Freshdesk's 300-page cap. Only a run of
+  tickets sharing one second that fills whole pages is walked by page number (up to the cap).
+* ``updated_since`` is inclusive and timestamps have one-second resolution, so each window
+  re-delivers the tickets of its first second; the bookmark remembers which ids were already
+  delivered at the watermark second and those are dropped (de-duplication by id + updated_at).
+* The bookmark of a page is committed by the caller after the page is stored; it never moves past
+  ``until`` (the sync start), and a pass stops once it has read past ``until``.
+* The ``Link: rel="next"`` header says whether more pages exist (it is absent on the last one).
+  Its URL is not followed: it names the account's own domain, and the window is re-requested
+  from the configured base URL anyway.
+
+Updates are made idempotent with a marker tag ``dw-<first 12 of the idempotency key>``, written
+in the same PUT as the changes, and a marker line in the private note, which is posted first:
+a retry finds the tag (nothing to do) or the note (skip the note, do the PUT).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, AsyncIterator, Mapping
+
+import httpx
+
+from deskwatch.core.connector import (
+    AuthError,
+    BadResponse,
+    CheckResult,
+    ClientFactory,
+    Connector,
+    ConnectorError,
+    Page,
+    RateLimited,
+    TransientError,
+    UpdateResult,
+    idempotency_tag,
+)
+from deskwatch.core.http import (
+    Action,
+    ApiClient,
+    PageNumberPaginator,
+    PaginationLoop,
+    RateBudget,
+    Resolution,
+    Sleep,
+    decode_json,
+    describe,
+    freshdesk_key_auth,
+    paginate,
+)
+from deskwatch.core.model import Ticket, TicketUpdate
+from deskwatch.core.timeutil import format_time, parse_time, utcnow
+
+from . import mapping
+from .settings import FreshdeskSettings
+
+log = logging.getLogger(__name__)
+
+TYPE_NAME = "freshdesk"
+PASSES = ("all", "deleted", "spam")
+INCLUDE = "requester,stats,description"
+# What Freshdesk returns when updated_since is not given; also the first sync's default reach.
+DEFAULT_LOOKBACK = timedelta(days=30)
+BOOKMARK_VERSION = 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Bookmark
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """Where one pass resumes: tickets updated at or after ``since``, except the ``seen`` ids
+    that were already delivered with ``updated_at == since``."""
+
+    since: datetime
+    seen: frozenset[int] = frozenset()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"since": format_time(self.since), "seen": sorted(self.seen)}
+
+    @classmethod
+    def from_json(cls, raw: Any, where: str) -> "Watermark":
+        if not isinstance(raw, Mapping) or "since" not in raw:
+            raise BadResponse(f"bookmark {where}: expected {{since, seen}}, got {raw!r}; reset the source's bookmark")
+        try:
+            since = parse_time(raw["since"])
+        except ValueError as e:
+            raise BadResponse(f"bookmark {where}.since: {e}") from None
+        seen = raw.get("seen", [])
+        if not isinstance(seen, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in seen):
+            raise BadResponse(f"bookmark {where}.seen: expected a list of ticket ids, got {seen!r}")
+        return cls(since, frozenset(seen))
+
+
+def bookmark_json(marks: Mapping[str, Watermark]) -> dict[str, Any]:
+    return {"v": BOOKMARK_VERSION, "passes": {k: m.as_json() for k, m in marks.items()}}
+
+
+def read_bookmark(bookmark: Any, start: datetime) -> dict[str, Watermark]:
+    """The watermarks of a stored bookmark; None (never synced) starts every pass at ``start``."""
+    marks = {p: Watermark(start) for p in PASSES}
+    if bookmark is None:
+        return marks
+    if not isinstance(bookmark, Mapping) or bookmark.get("v") != BOOKMARK_VERSION or not isinstance(bookmark.get("passes"), Mapping):
+        raise BadResponse(f"bookmark: not a Freshdesk bookmark (version {BOOKMARK_VERSION}): {bookmark!r}; reset the source's bookmark")
+    for p, raw in bookmark["passes"].items():
+        if p not in PASSES:
+            raise BadResponse(f"bookmark passes.{p}: unknown pass; expected {', '.join(PASSES)}")
+        marks[p] = Watermark.from_json(raw, f"passes.{p}")
+    return marks
+
+
+def capped(mark: Watermark, until: datetime | None, delivered_at_until: frozenset[int]) -> Watermark:
+    """Never let a bookmark cover changes after ``until`` (the signpost)."""
+    if until is None or mark.since <= until:
+        return mark
+    return Watermark(until, delivered_at_until)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP details specific to Freshdesk
+
+
+def classify_freshdesk(response: httpx.Response) -> Resolution | None:
+    """Freshdesk's error envelope ``{"description", "errors": [{field, message, code}]}`` made
+    readable; other cases fall through to the generic rules (429/Retry-After, 5xx, 401)."""
+    if response.status_code < 400 or response.status_code in (401, 429) or response.status_code >= 500:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, Mapping):
+        return None
+    errors = body.get("errors")
+    parts = []
+    if isinstance(errors, list):
+        for e in errors:
+            if isinstance(e, Mapping):
+                field = f"{e.get('field')}: " if e.get("field") else ""
+                code = f" ({e.get('code')})" if e.get("code") else ""
+                parts.append(f"{field}{e.get('message', '')}{code}")
+    desc = body.get("description") or body.get("message") or ""
+    if not parts and not desc:
+        return None
+    text = f"{desc}: {'; '.join(parts)}" if parts else str(desc)
+    if response.status_code == 403:
+        return Resolution(Action.FAIL, f"permission denied ({describe(response)}): {text}; the API key's agent lacks this permission", 403)
+    return Resolution(Action.FAIL, f"Freshdesk refused the request ({describe(response)}): {text}", response.status_code)
+
+
+def _more_pages(response: httpx.Response, rows: int, per_page: int) -> bool:
+    # The Link header is absent on the last page; a short page is the last one as well.
+    return "next" in response.links and rows >= per_page
+
+
+def _note_html(text: str, marker_line: str) -> str:
+    lines = [html.escape(line) for line in text.splitlines()] + ["", html.escape(marker_line)]
+    return "<div>" + "<br>".join(lines) + "</div>"
+
+
+# ---------------------------------------------------------------------------------------------
+# The connector
+
+
+class FreshdeskConnector(Connector):
+    """One Freshdesk account (or any server speaking the same API at ``base_url``)."""
+
+    type_name = TYPE_NAME
+
+    def __init__(
+        self,
+        source: str,
+        settings: FreshdeskSettings,
+        client_factory: ClientFactory,
+        *,
+        budget_sleep: Sleep = asyncio.sleep,
+    ):
+        super().__init__(source)
+        self.settings = settings
+        # Freshdesk counts every call against a per-minute account quota that other tools share:
+        # when X-Ratelimit-Remaining gets low, space calls out rather than run into 429s.
+        self.budget = RateBudget(
+            settings.requests_per_minute, reserve=settings.low_quota, reserve_wait=5.0, sleep=budget_sleep
+        )
+        self.client: ApiClient = client_factory(
+            settings.base_url,
+            auth=freshdesk_key_auth(settings.api_key),
+            timeout=settings.timeout,
+            retry=settings.retry,
+            classifier=classify_freshdesk,
+            budget=self.budget,
+            secrets=(settings.api_key,),
+            source=source,
+        )
+        self._companies: dict[int, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"FreshdeskConnector({self.source!r}, {self.settings.base_url!r})"
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    # -- check --------------------------------------------------------------------------------
+    async def check(self) -> CheckResult:
+        """One cheap listing call: proves the key, the ticket permission and reachability."""
+        try:
+            response = await self.client.request("GET", "/api/v2/tickets", params={"per_page": 1, "page": 1})
+            mapping.tickets_list(decode_json(response, source=self.source), "GET /api/v2/tickets")
+        except AuthError as e:
+            return CheckResult(False, f"{e.message}; set api_key to a valid Freshdesk API key (Profile settings > API key)", "auth")
+        except RateLimited as e:
+            return CheckResult(False, e.message, "rate_limited")
+        except TransientError as e:
+            return CheckResult(False, f"{e.message}; check base_url and the network", "unreachable")
+        except ConnectorError as e:
+            return CheckResult(False, e.message, "error")
+        quota = self.budget.snapshot()
+        left = f" ({quota.remaining} of {quota.limit} API calls left this minute)" if quota.remaining is not None else ""
+        return CheckResult(True, f"reached {self.settings.base_url} and listed tickets{left}", "ok")
+
+    # -- fetch --------------------------------------------------------------------------------
+    async def fetch(self, bookmark: Any, *, until: datetime | None = None) -> AsyncIterator[Page]:
+        """Pages of changed tickets (pass "all") and tombstones (passes "deleted" and "spam").
+        Each page's bookmark holds all three watermarks; the last page has ``done=True``."""
+        start = self.settings.start_time or ((until or utcnow()) - DEFAULT_LOOKBACK)
+        marks = read_bookmark(bookmark, start)
+        passes = PASSES if self.settings.sync_deleted else ("all",)
+        for n, kind in enumerate(passes):
+            last_pass = n == len(passes) - 1
+            async for page in self._pass(kind, marks, until, last_pass):
+                yield page
+
+    async def _pass(self, kind: str, marks: dict[str, Watermark], until: datetime | None, last_pass: bool) -> AsyncIterator[Page]:
+        s = self.settings
+        mark = marks[kind]
+        page_no = 1
+        at_until: set[int] = set(mark.seen) if until is not None and mark.since == until else set()
+        previous: tuple[datetime, list[int]] | None = None
+        while True:
+            window = mark.since
+            params: dict[str, Any] = {
+                "updated_since": format_time(window),
+                "order_by": "updated_at",
+                "order_type": "asc",
+                "per_page": s.page_size,
+                "page": page_no,
+            }
+            if kind == "all":
+                params["include"] = INCLUDE
+            else:
+                params["filter"] = kind
+            response = await self.client.request("GET", "/api/v2/tickets", params=params)
+            where = f"GET /api/v2/tickets ({kind}, updated_since={params['updated_since']}, page={page_no})"
+            rows = mapping.tickets_list(decode_json(response, source=self.source), where)
+            versions = [mapping.ticket_version(r, f"{where}[{i}]") for i, r in enumerate(rows)]
+            ids = [v[0] for v in versions]
+            # Within one window a later page must differ from the one before; a server that
+            # ignores `page` would otherwise be walked until the page cap.
+            if page_no > 1 and ids and previous == (window, ids):
+                raise PaginationLoop(f"loop detected in pagination: {where} returned the same tickets as page {page_no - 1}", source=self.source)
+            previous = (window, ids)
+            times = [v[1] for v in versions]
+            if times != sorted(times):
+                raise BadResponse(f"{where}: tickets are not in ascending updated_at order; the server ignored order_by=updated_at&order_type=asc", source=self.source)
+            if times and times[0] < mark.since:
+                raise BadResponse(f"{where}: a ticket updated at {format_time(times[0])} is older than updated_since; the server ignored updated_since", source=self.source)
+
+            fresh = [(r, v) for r, v in zip(rows, versions) if not (v[1] == mark.since and v[0] in mark.seen)]
+            tickets: list[Ticket] = []
+            deleted: list[str] = []
+            for raw, _ in fresh:
+                if kind != "all" or mapping.is_tombstone(raw):
+                    deleted.append(self.ticket_id(raw["id"]))
+                else:
+                    tickets.append(await self._ticket(raw))
+
+            # Move the watermark to the last second read; remember who was delivered in it.
+            if times and times[-1] > mark.since:
+                last = times[-1]
+                mark = Watermark(last, frozenset(i for i, t in versions if t == last))
+            elif times:
+                mark = Watermark(mark.since, mark.seen | frozenset(ids))
+            if until is not None:
+                at_until |= {i for i, t in versions if t == until}
+            marks[kind] = mark
+
+            more = _more_pages(response, len(rows), s.page_size)
+            past_until = until is not None and bool(times) and times[-1] > until
+            pass_done = not more or past_until
+            bookmark = bookmark_json({k: capped(m, until, frozenset(at_until) if k == kind else m.seen) for k, m in marks.items()})
+            yield Page(tickets=tuple(tickets), deleted=tuple(deleted), bookmark=bookmark, done=pass_done and last_pass)
+            if pass_done:
+                marks[kind] = capped(mark, until, frozenset(at_until))
+                return
+            if times[-1] > window:
+                page_no = 1  # the window moved: ask again from its new start
+            else:
+                # A whole page shared the window's first second: walk that second by page number.
+                page_no += 1
+                if page_no > s.page_cap:
+                    raise ConnectorError(
+                        f"more than {s.page_cap * s.page_size} tickets share the update time {format_time(mark.since)}; "
+                        "Freshdesk serves at most 300 pages per query, so they cannot all be listed",
+                        source=self.source,
+                    )
+
+    async def _ticket(self, raw: Mapping[str, Any]) -> Ticket:
+        conversations = await self._conversations(raw["id"]) if self.settings.conversations else ()
+        company = None
+        cid = mapping.company_id(raw)
+        if cid is not None and self.settings.companies:
+            company = await self._company(cid)
+        return mapping.ticket_from_freshdesk(
+            raw, source=self.source, settings=self.settings, conversations=conversations, company=company
+        )
+
+    async def _conversations(self, ticket_id: int) -> list[Any]:
+        out: list[Any] = []
+        where = f"GET /api/v2/tickets/{ticket_id}/conversations"
+        paginator = PageNumberPaginator(per_page=100, use_link_header=True, max_pages=self.settings.page_cap)
+        async for page in paginate(
+            self.client,
+            f"/api/v2/tickets/{ticket_id}/conversations",
+            paginator,
+            records=lambda body: _list(body, where),
+        ):
+            out.extend(page.records)
+        return out
+
+    async def _company(self, company_id: int) -> Any:
+        """The company record, fetched once per connector (account data changes rarely)."""
+        if company_id not in self._companies:
+            try:
+                self._companies[company_id] = await self.client.get_json(f"/api/v2/companies/{company_id}")
+            except ConnectorError as e:
+                if e.status != 404:
+                    raise
+                log.warning("%s: company %s not found; the organization carries only its id", self.source, company_id)
+                self._companies[company_id] = None
+        return self._companies[company_id]
+
+    # -- update -------------------------------------------------------------------------------
+    async def update(self, update: TicketUpdate) -> UpdateResult:
+        """Apply ``update`` once. The marker tag says it was applied; the marker line in the note
+        says the note was posted (the note goes first, the tagged PUT last)."""
+        tid = update.ticket_id
+        native = update.native_id
+        if not native.isdigit():
+            return UpdateResult("failed", f"{tid}: a Freshdesk ticket id is a number", tid)
+        marker = idempotency_tag(update.idempotency_key)
+        try:
+            current = await self._get_ticket(native)
+            if marker in mapping.ticket_tags(current, f"ticket {native}"):
+                return UpdateResult("already_applied", f"{tid}: tag {marker} is on the ticket; nothing changed", tid)
+            try:
+                changes = self._changes(update, current, marker)
+            except ValueError as e:
+                return UpdateResult("failed", f"{tid}: {e}", tid)
+            done: list[str] = []
+            if update.private_note:
+                if await self._note_posted(native, marker):
+                    done.append("private note (already posted)")
+                else:
+                    await self._post_note(native, update.private_note, f"deskwatch update {marker}")
+                    done.append("private note")
+                    # The note bumped the ticket; re-read so the tag list sent below is current.
+                    current = await self._get_ticket(native)
+                    changes = self._changes(update, current, marker)
+            response = await self.client.json("PUT", f"/api/v2/tickets/{native}", json=changes)
+            mapping.ticket_version(response, f"PUT /api/v2/tickets/{native} response")
+        except (AuthError, RateLimited, TransientError):
+            raise  # worth retrying later: the outbox keeps the update
+        except ConnectorError as e:
+            return UpdateResult("failed", f"{tid}: {e.message}", tid)
+        fields = [k for k in changes if k != "tags"] + done
+        return UpdateResult("applied", f"{tid}: updated {', '.join(fields) or 'tags'}", tid)
+
+    async def _get_ticket(self, native: str) -> Mapping[str, Any]:
+        body = await self.client.get_json(f"/api/v2/tickets/{native}")
+        mapping.ticket_version(body, f"GET /api/v2/tickets/{native}")
+        return body
+
+    def _changes(self, update: TicketUpdate, current: Mapping[str, Any], marker: str) -> dict[str, Any]:
+        """The PUT body: only fields that differ, and the full tag list (Freshdesk replaces it)."""
+        s = self.settings
+        where = f"ticket {update.native_id}"
+        body: dict[str, Any] = {}
+        if update.priority is not None:
+            p = mapping.priority_to_freshdesk(update.priority)
+            if current.get("priority") != p:
+                body["priority"] = p
+        if update.status is not None:
+            st = mapping.status_to_freshdesk(update.status, s.status_map)
+            if current.get("status") != st:
+                body["status"] = st
+        if update.group is not None:
+            g = _resolve_id(update.group, s.groups, "group", "groups")
+            if current.get("group_id") != g:
+                body["group_id"] = g
+        if update.assignee is not None:
+            a = _resolve_id(update.assignee, s.agents, "assignee", "agents")
+            if current.get("responder_id") != a:
+                body["responder_id"] = a
+        tags = list(mapping.ticket_tags(current, where))
+        add = list(update.tags_add)
+        remove = set(update.tags_remove)
+        if update.escalated is True:
+            add.append(s.escalation_tag)
+        elif update.escalated is False:
+            remove.add(s.escalation_tag)
+        tags = [t for t in tags if t not in remove]
+        for t in [*add, marker]:
+            if t not in tags:
+                tags.append(t)
+        body["tags"] = tags
+        return body
+
+    async def _note_posted(self, native: str, marker: str) -> bool:
+        return mapping.note_has_marker(await self._conversations(int(native)), marker)
+
+    async def _post_note(self, native: str, text: str, marker_line: str) -> None:
+        # POST is not idempotent: the client does not retry it after an ambiguous failure; the
+        # marker line lets the next attempt see whether it landed.
+        body = await self.client.json(
+            "POST", f"/api/v2/tickets/{native}/notes", json={"body": _note_html(text, marker_line), "private": True}
+        )
+        mapping.message_from_conversation(body, frozenset(), f"POST /api/v2/tickets/{native}/notes response")
+
+
+def _list(body: Any, where: str) -> list[Any]:
+    if not isinstance(body, list):
+        raise BadResponse(f"{where}: expected a JSON array, got {type(body).__name__}")
+    return body
+
+
+def _resolve_id(name: str, table: Mapping[str, int], what: str, key: str) -> int:
+    if name in table:
+        return table[name]
+    if name.isdigit():
+        return int(name)
+    raise ValueError(f"{what} {name!r} has no Freshdesk id; add it to [sources.<name>.{key}] as {name} = <id>")
+
+
+def create(source: str, settings: FreshdeskSettings, client_factory: ClientFactory) -> FreshdeskConnector:
+    """The ConnectorType factory."""
+    return FreshdeskConnector(source, settings, client_factory)

@@ -1,0 +1,140 @@
+"""The engine end to end on realistic tickets: score, recommendation, tier, team, confidence."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from deskwatch.core import config, escalation
+from deskwatch.core.engine import DecisionContext, decide, decide_many, score_of
+from deskwatch.core.history import MemoryHistory
+from deskwatch.core.model import SlaStatus, SlaTarget, Organization, decision_to_dict, ticket_from_dict
+from deskwatch.core.settings import ConfigError, Section
+
+from .conftest import NOW, ROOT
+from .test_signals_base import mk
+
+CFG = config.load(None)
+
+
+@pytest.fixture(scope="module")
+def examples():
+    tickets = [ticket_from_dict(json.loads(line)) for line in (ROOT / "examples" / "tickets.jsonl").read_text().splitlines()]
+    return {d.ticket_id: d for d in decide_many(tickets, CFG, NOW)}
+
+
+def test_polite_enterprise_customer_with_critical_outage_escalates(examples):
+    d = examples["zendesk:5002"]
+    assert d.recommendation == "immediate" and d.team == "incident"
+    assert "sentiment" not in {s.name for s in d.signals}
+    assert {"impact", "trigger:outage", "account"} <= {s.name for s in d.signals}
+
+
+def test_angry_customer_with_trivial_issue_does_not_jump_to_immediate(examples):
+    d = examples["freshdesk:7003"]
+    assert d.recommendation in ("none", "monitor")
+    assert d.signals[0].name == "sentiment"
+    assert any("tone is upset" in r for r in d.reasons)
+
+
+def test_hard_triggers_escalate_free_accounts(examples):
+    gdpr, security = examples["zendesk:5001"], examples["zendesk:5040"]
+    assert gdpr.recommendation == security.recommendation == "immediate"
+    assert gdpr.score < CFG.escalation.thresholds.immediate  # the score alone would not
+    assert (gdpr.team, security.team) == ("privacy", "security")
+    assert gdpr.tier == security.tier == "tier3"
+    assert gdpr.reasons[0].startswith("Mentions compliance (escalates regardless of score)")
+
+
+def test_third_contact_refund_churn_loop_renewal(examples):
+    assert examples["zendesk:5020"].recommendation == "priority"
+    assert examples["zendesk:5020"].signals[0].name == "repeat_contact"
+    assert examples["zendesk:5030"].team == "account_management"
+    assert examples["zendesk:5030"].recommendation in ("priority", "immediate")
+    assert examples["freshdesk:7050"].signals[0].name == "loop"
+    assert examples["salesforce:500Qy0001"].signals[0].name == "account"
+
+
+def test_plain_how_to_with_negations_and_quoted_threat_is_quiet(examples):
+    d = examples["zendesk:5050"]
+    assert d.recommendation == "none" and d.team == "support"
+    assert not any(s.category for s in d.signals)
+    assert d.confidence >= 0.9 and not d.needs_review
+
+
+def test_same_input_same_output():
+    tickets = [ticket_from_dict(json.loads(line)) for line in (ROOT / "examples" / "tickets.jsonl").read_text().splitlines()]
+    a = [decision_to_dict(d) for d in decide_many(tickets, CFG, NOW)]
+    b = [decision_to_dict(d) for d in decide_many(list(tickets), config.load(None), NOW)]
+    assert json.dumps(a) == json.dumps(b)
+
+
+def test_sla_breach_from_context_adds_to_the_score():
+    t = mk("Could you check why the sync stopped?")
+    quiet = decide(t, CFG, NOW)
+    sla = SlaStatus("business", (SlaTarget("first_response", NOW - timedelta(minutes=5), 110.0, "breached", minutes=60),))
+    late = decide(t, CFG, NOW, DecisionContext(sla=sla))
+    assert late.score > quiet.score and late.sla == sla
+    assert late.signals[0].name == "sla"
+    assert late.route is None
+
+
+def test_score_saturates():
+    assert score_of(0, 50) == 0
+    assert 17 < score_of(10, 50) < 19
+    assert score_of(10_000, 50) <= 100
+    assert score_of(60, 50) < score_of(80, 50)
+
+
+def test_near_threshold_lowers_confidence_and_can_need_review():
+    esc = escalation.parse(Section({"thresholds": {"monitor": 10, "priority": 20, "immediate": 30}, "review_below": 0.9}))
+    t = mk("Our invoices page is slow, please look at it.",
+           org=Organization(name="Acme", annual_value=100000), created=NOW - timedelta(hours=3))
+    d = decide(t, esc, NOW)
+    assert d.confidence < 0.9 and d.needs_review
+    assert any(r.startswith("low confidence: score") for r in d.reasons)
+
+
+def test_weights_and_thresholds_come_from_config():
+    t = mk("We were charged twice, I want a refund.")
+    normal = decide(t, CFG, NOW)
+    heavy = decide(t, escalation.parse(Section({"triggers": {"refund": {"weight": 200}}})), NOW)
+    assert heavy.score > normal.score and heavy.recommendation == "immediate" and heavy.team == "billing"
+
+
+def test_hard_recommendation_is_configurable():
+    t = mk("I think there is a security vulnerability in your login page.")
+    esc = escalation.parse(Section({"hard_recommendation": "priority"}))
+    assert decide(t, esc, NOW).recommendation == "priority"
+
+
+def test_history_in_context_drives_repeat_contact():
+    a = mk("Invoice CSV export is empty.", id="zendesk:1", subject="CSV export empty", created=NOW - timedelta(days=2))
+    b = mk("Invoice CSV export still empty.", id="freshdesk:2", subject="CSV export empty", created=NOW - timedelta(hours=1))
+    alone = decide(b, CFG, NOW)
+    with_history = decide(b, CFG, NOW, DecisionContext(history=MemoryHistory([a, b])))
+    assert "repeat_contact" not in {s.name for s in alone.signals}
+    assert "repeat_contact" in {s.name for s in with_history.signals}
+
+
+def test_bad_escalation_config_names_the_key(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text('[escalation.weights]\nsentiment = "high"\n')
+    with pytest.raises(ConfigError) as e:
+        config.load(f)
+    assert str(e.value) == f'{f}: escalation.weights.sentiment: expected a number, got "high"'
+    f.write_text('[escalation.thresholds]\nmonitor = 80\n')
+    with pytest.raises(ConfigError, match="monitor <= priority <= immediate"):
+        config.load(f)
+    f.write_text('[escalation.triggers.vip]\nweight = 10\n')
+    with pytest.raises(ConfigError, match=r"escalation.triggers.vip.phrases: missing"):
+        config.load(f)
+    f.write_text('[escalation]\nsaturaton = 10\n')
+    with pytest.raises(ConfigError, match="did you mean 'saturation'"):
+        config.load(f)
+
+
+def test_defaults_round_trip():
+    assert escalation.parse(Section({})) == escalation.parse(Section(escalation.DEFAULTS))

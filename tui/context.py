@@ -1,0 +1,67 @@
+"""What every screen of the console needs: the store, the config, who is acting, the clock."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from deskwatch.core.store import QueueFilter, Store
+from deskwatch.core.timeutil import utcnow
+
+ENV_ACTOR = "DESKWATCH_ACTOR"  # set by `deskwatch serve-ssh` to the key's comment
+
+
+def resolve_actor(explicit: str | None, configured: str = "") -> str:
+    """--actor, else $DESKWATCH_ACTOR (the SSH key comment), else tui.actor, else the local user."""
+    for candidate in (explicit, os.environ.get(ENV_ACTOR), configured):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""  # operations refuse an empty actor with a message that says how to set one
+
+
+@dataclass
+class Console:
+    """The console's view of the system. Data comes from ``store``; actions go through
+    ``deskwatch.core.operations`` (see tui/screens/actions.py); nothing here calls a helpdesk."""
+
+    store: Store
+    actor: str
+    clock: Callable[[], datetime] = utcnow
+    write_back: dict[str, bool] = field(default_factory=dict)  # source -> write-back on
+    refresh_interval: float = 1.0
+    max_rows: int = 2000
+    sources: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, cfg: Any, store: Store, actor: str | None = None, clock: Callable[[], datetime] = utcnow) -> "Console":
+        return cls(
+            store=store, actor=resolve_actor(actor, cfg.tui.actor), clock=clock,
+            write_back={name: s.write_back for name, s in cfg.sources.items()},
+            refresh_interval=cfg.tui.refresh_interval, max_rows=cfg.tui.max_rows,
+            sources=tuple(sorted(cfg.sources)),
+        )
+
+    def writes_back(self, source: str) -> bool:
+        return self.write_back.get(source, False)
+
+
+def matches(f: QueueFilter, row: Any) -> bool:
+    """Whether a queue row passes ``f``: the same test the store's SQL makes, for live rows."""
+    for attr in ("source", "channel", "tier", "team", "sla_state", "assignee"):
+        want = getattr(f, attr)
+        if want is not None and getattr(row, attr) != want:
+            return False
+    if f.needs_review is not None and row.needs_review != f.needs_review:
+        return False
+    if f.text:
+        needle = f.text.lower()
+        hay = (row.subject, row.customer_name, row.customer_email, row.organization)
+        if not any(needle in (h or "").lower() for h in hay):
+            return False
+    return True
