@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "deskwatch.core.commands.status",
     "deskwatch.core.commands.queue_cmd",
     "deskwatch.core.commands.demo",
+    "deskwatch.core.commands.tui_cmd",
+    "deskwatch.core.commands.serve_ssh",
 )
 
 

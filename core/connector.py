@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, ClassVar, Iterab
 from deskwatch.core import model
 
 if TYPE_CHECKING:
-    from deskwatch.core.http import ApiClient
+    from deskwatch.core.http import ApiClient, BudgetSnapshot
     from deskwatch.core.settings import Section
 
 # An opaque, JSON-serializable value owned by one source's connector, e.g. {"cursor": "..."}.
@@ -189,6 +189,13 @@ class Connector(abc.ABC):
 
     async def close(self) -> None:
         """Release connections. Safe to call twice."""
+
+    def rate_budget(self) -> "BudgetSnapshot | None":
+        """The API quota as last seen, for ``deskwatch status``: found on ``self.budget`` or on
+        the ApiClient in ``self.client``; None when the connector has neither."""
+        budget = getattr(self, "budget", None) or getattr(getattr(self, "client", None), "budget", None)
+        snapshot = getattr(budget, "snapshot", None)
+        return snapshot() if callable(snapshot) else None
 
     async def __aenter__(self) -> "Connector":
         return self

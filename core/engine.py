@@ -37,7 +37,10 @@ class DecisionContext:
 
     history: HistoryView = field(default_factory=NoHistory)
     sla: SlaStatus | None = None  # computed by the SLA module (core/sla.py) before deciding
-    routing: Any = None  # routing state (team load, on-call), consumed by the route step
+    # Routing state, consumed by the route step once routing is wired in (core/pipeline.py fills
+    # these from the store): a routing.LoadSnapshot and the ticket's chains.EscalationState.
+    load: Any = None
+    chain_state: Any = None
     incidents: IncidentIndex = field(default_factory=IncidentIndex)  # outage reports across customers
     analyzer: Analyzer | None = None  # overrides [nlp] analyzer (tests, plugins)
     texts: TextCache | None = field(default=None, compare=False)  # analyzed text shared across a batch

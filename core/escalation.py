@@ -138,7 +138,7 @@ DEFAULTS: dict[str, Any] = {
         "age": 15.0,
         "sla": 35.0,
     },
-    "thresholds": {"monitor": 20.0, "priority": 45.0, "immediate": 70.0},
+    "thresholds": {"monitor": 25.0, "priority": 45.0, "immediate": 70.0},
     "tiers": {"tier0": 0.0, "tier1": 8.0, "tier2": 45.0, "tier3": 70.0, "management": 92.0},
     "sentiment": {"neutral": 0.05, "trajectory_min_drop": 0.3},
     "repeat": {"window_days": 14, "min_overlap": 0.4},

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from deskwatch.core.config import Config
     from deskwatch.core.connector import ConnectorType
-    from deskwatch.core.model import Decision, Signal, Ticket
+    from deskwatch.core.model import Decision, Ticket
 
 PROJECT = "deskwatch"
 

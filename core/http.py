@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import tenacity
@@ -626,6 +626,8 @@ def make_api_client(
     ``functools.partial(make_api_client, sleep=instant)`` so retries take no time."""
     secrets = tuple(secrets) + tuple(_auth_secrets(auth))
     client = make_client(base_url, auth=auth, headers=headers, timeout=timeout, transport=transport)
+    # Without a budget of its own the client still records the quota the server reports.
+    budget = budget if budget is not None else RateBudget(sleep=sleep)
     return ApiClient(client, retry=retry, classifier=classifier, budget=budget, sleep=sleep, secrets=secrets, source=source)
 
 
@@ -1015,6 +1017,7 @@ class OAuth2Auth(httpx.Auth):
         self.source = source
         self.token: OAuthToken | None = None
         self.token_requests = 0
+        self._lock: asyncio.Lock | None = None
         self.secrets = [s for s in (self.client_secret,) if s]
         for s in self.secrets:
             register_secret(s)
@@ -1090,6 +1093,28 @@ class OAuth2Auth(httpx.Auth):
             # Refresh once: a second 401 means the credentials themselves are refused.
             token_response = yield self._token_request()
             self.token = self._read_token(token_response)
+            self._sign(request)
+            yield request
+
+    async def async_auth_flow(self, request: httpx.Request):
+        # Same flow as auth_flow, but concurrent requests share one token fetch and one refresh.
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        if not self._valid():
+            async with self._lock:
+                if not self._valid():
+                    token_response = yield self._token_request()
+                    await token_response.aread()
+                    self.token = self._read_token(token_response)
+        used = self.token
+        self._sign(request)
+        response = yield request
+        if response.status_code == 401:
+            async with self._lock:
+                if self.token is used:  # nobody refreshed it while we waited
+                    token_response = yield self._token_request()
+                    await token_response.aread()
+                    self.token = self._read_token(token_response)
             self._sign(request)
             yield request
 

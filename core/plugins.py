@@ -97,11 +97,7 @@ class PluginManager:
         self._cache: dict[str, Any] = {}
         for name in block:
             self.block(name)
-        if os.environ.get(ENV_TRACE):
-            self.pm.add_hookcall_monitoring(
-                lambda name, impls, kw: print(f"deskwatch: hook {name} -> {[i.plugin_name for i in impls]}", file=sys.stderr),
-                lambda outcome, name, impls, kw: None,
-            )
+        self.trace = bool(os.environ.get(ENV_TRACE))
 
     # -- loading --------------------------------------------------------------------------------
     @property
@@ -129,11 +125,11 @@ class PluginManager:
                 continue
             dist = getattr(ep, "dist", None)
             dist_name = dist.metadata["Name"] if dist is not None else ""
-            version = dist.version if dist is not None else "unknown"
+            version = dist.version if dist is not None else ""
             try:
                 plugin = ep.load()
             except Exception as e:  # noqa: BLE001 - a broken plugin must not take deskwatch down
-                self._record(PluginLoadError(ep.name, version, _error_text(e), "import"))
+                self._record(PluginLoadError(ep.name, version or "unknown", _error_text(e), "import"))
                 continue
             self.register(plugin, ep.name, distribution=dist_name, version=version)
 
@@ -194,6 +190,7 @@ class PluginManager:
         results = []
         # pluggy's order: last registered first, honouring tryfirst/trylast.
         for impl in reversed(caller.get_hookimpls()):
+            self._trace(hook_name, impl.plugin_name)
             try:
                 args = [kwargs[a] for a in impl.argnames]
             except KeyError as e:
@@ -205,6 +202,10 @@ class PluginManager:
                 self._record(PluginLoadError(impl.plugin_name, self._version(impl.plugin_name), _error_text(e), hook_name))
         return results
 
+    def _trace(self, hook_name: str, plugin_name: str) -> None:
+        if self.trace:
+            print(f"deskwatch: hook {hook_name} -> {plugin_name}", file=sys.stderr)
+
     def _version(self, name: str) -> str:
         return self._dist.get(name, ("", "unknown"))[1] or "unknown"
 
@@ -213,8 +214,10 @@ class PluginManager:
             found: dict[str, Any] = {}
             owners: dict[str, str] = {}
             caller = getattr(self.pm.hook, hook_name)
-            for impl in reversed(caller.get_hookimpls()):
+            # Registration order, so on a clash the plugin registered first keeps the name.
+            for impl in caller.get_hookimpls():
                 plugin_name = impl.plugin_name
+                self._trace(hook_name, plugin_name)
                 local: dict[str, Any] = {}
                 try:
                     impl.function(*[{"register": make_register(plugin_name, local)}[a] for a in impl.argnames])

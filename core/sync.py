@@ -232,11 +232,9 @@ class Daemon:
                 src.decided += 1
                 if i % 200 == 199:
                     await asyncio.sleep(0)  # let other sources' I/O run during a large backfill
-            budget = getattr(src.connector, "rate_budget", None)
-            if callable(budget):
-                snap = budget()
-                if snap is not None:
-                    self.store.record_rate_limit(src.name, snap, now)
+            snap = src.connector.rate_budget()
+            if snap is not None:
+                self.store.record_rate_limit(src.name, snap.as_dict(), now)
             if self.stopping.is_set():
                 break  # this page and its bookmark are committed; stop before the next one
         if fetched:

@@ -134,21 +134,47 @@ def phrase_pattern(phrases: Iterable[str], plural: bool = True) -> re.Pattern[st
     return re.compile(r"(?<![\w'])(?:" + "|".join(parts) + r")" + suffix + r"(?![\w'])", re.IGNORECASE)
 
 
+_PREFILTER = re.compile(r"[a-z0-9']+")
+
+
+def _key_words(phrases: Iterable[str]) -> frozenset[str]:
+    """The longest (rarest) token of every phrase, with plural forms when it ends the phrase:
+    a text that contains none of them cannot match, whatever the regex would say."""
+    out: set[str] = set()
+    for p in phrases:
+        tokens = _PREFILTER.findall(p.lower())
+        if tokens:
+            i = max(range(len(tokens)), key=lambda k: (len(tokens[k]), k))
+            w = tokens[i]
+            out.add(w)
+            if i == len(tokens) - 1:
+                out.update((w + "s", w + "es"))
+    return frozenset(out)
+
+
 class PhraseMatcher:
     """Finds phrases by category; built once per configuration, reused for every ticket."""
 
     def __init__(self, categories: Mapping[str, Iterable[str]], negation: bool = True, plural: bool = True):
         self.negation = negation
-        self.patterns: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-            (name, pat) for name, phrases in categories.items() if (pat := phrase_pattern(phrases, plural)) is not None
-        )
+        patterns = []
+        for name, phrases in categories.items():
+            phrases = list(phrases)
+            pat = phrase_pattern(phrases, plural)
+            if pat is not None:
+                patterns.append((name, pat, _key_words(phrases)))
+        self.patterns: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = tuple(patterns)
 
     def find(self, text: str) -> list[Hit]:
         """Every non-negated hit in ``text``, in category order then position."""
         hits: list[Hit] = []
         if not text:
             return hits
-        for name, pat in self.patterns:
+        # A C-speed word set rules out most categories before any regex runs.
+        words = set(_PREFILTER.findall(text.lower()))
+        for name, pat, first in self.patterns:
+            if first.isdisjoint(words):
+                continue
             for m in pat.finditer(text):
                 if self.negation and is_negated(text, m.start()):
                     continue

@@ -101,3 +101,20 @@ def test_connector_type_is_a_plain_declaration():
     assert isinstance(ct.create("m", None, None), MemoryConnector)
     with pytest.raises(TypeError):
         Connector("x")  # type: ignore[abstract]
+
+
+async def test_rate_budget_is_found_on_the_connectors_client(httpx_mock):
+    from deskwatch.core import http
+
+    class Polling(MemoryConnector):
+        def __init__(self, source):
+            super().__init__(source)
+            self.client = http.make_api_client("https://desk.test", sleep=http.no_sleep)
+
+    httpx_mock.add_response(json={}, headers={"X-Ratelimit-Total": "400", "X-Ratelimit-Remaining": "17"})
+    async with Polling("fd") as c:
+        assert c.rate_budget().as_dict()["remaining"] is None
+        await c.client.get("/api/v2/tickets")
+        snap = c.rate_budget()
+    assert (snap.limit, snap.remaining) == (400, 17)
+    assert MemoryConnector("m").rate_budget() is None

@@ -89,12 +89,15 @@ def test_score_saturates():
 
 
 def test_near_threshold_lowers_confidence_and_can_need_review():
-    esc = escalation.parse(Section({"thresholds": {"monitor": 10, "priority": 20, "immediate": 30}, "review_below": 0.9}))
     t = mk("Our invoices page is slow, please look at it.",
            org=Organization(name="Acme", annual_value=100000), created=NOW - timedelta(hours=3))
-    d = decide(t, esc, NOW)
+    score = decide(t, CFG, NOW).score
+    near = escalation.parse(Section({"thresholds": {"monitor": 1, "priority": score + 1, "immediate": 99}, "review_below": 0.9}))
+    far = escalation.parse(Section({"thresholds": {"monitor": 1, "priority": score + 20, "immediate": 99}, "review_below": 0.9}))
+    d = decide(t, near, NOW)
     assert d.confidence < 0.9 and d.needs_review
     assert any(r.startswith("low confidence: score") for r in d.reasons)
+    assert decide(t, far, NOW).confidence > d.confidence
 
 
 def test_weights_and_thresholds_come_from_config():

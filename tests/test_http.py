@@ -433,3 +433,25 @@ def test_http_settings_defaults_and_errors():
     with pytest.raises(ConfigError, match="sources.zd.base_url: missing"):
         http.http_settings(Section({}, "sources.zd", "c.toml"))
     assert http.http_settings(Section({}, "sources.zd"), default_base_url="https://d.example").base_url == "https://d.example"
+
+
+async def test_oauth2_concurrent_calls_share_one_token_fetch_and_one_refresh(httpx_mock, sleeps):
+    import asyncio
+
+    httpx_mock.add_response(url=TOKEN_URL, json={"access_token": "AT-one-0001"})
+    httpx_mock.add_response(url=TOKEN_URL, json={"access_token": "AT-two-0002"})
+    state = {"valid": "AT-one-0001"}
+
+    def api(request: httpx.Request) -> httpx.Response:
+        if request.headers["Authorization"] != f"Bearer {state['valid']}":
+            return httpx.Response(401, json=[{"errorCode": "INVALID_SESSION_ID"}])
+        return httpx.Response(200, json={"ok": True})
+
+    httpx_mock.add_callback(api, url=f"{BASE}/api", is_reusable=True)
+    auth = http.OAuth2Auth(TOKEN_URL, client_id="cid", client_secret="csecret-222")
+    async with http.make_api_client(BASE, auth=auth, sleep=sleeps) as c:
+        await asyncio.gather(*(c.get("/api") for _ in range(5)))
+        assert auth.token_requests == 1
+        state["valid"] = "AT-two-0002"  # the session expires server-side
+        await asyncio.gather(*(c.get("/api") for _ in range(5)))
+    assert auth.token_requests == 2

@@ -39,4 +39,4 @@ def test_renewal_far_away_does_not_add_risk():
 
 def test_unknown_tier_is_ignored_not_an_error():
     s = sig(Organization(annual_value=100000, tier="platinum-plus"))
-    assert s.value == 0.6 and not any("tier" in e for e in s.evidence)
+    assert s.value == 0.5 and not any("tier" in e for e in s.evidence)

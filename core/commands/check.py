@@ -66,7 +66,8 @@ def verdict_for(name: str, type_: str, result: CheckResult | BaseException) -> V
     """Turn a check result, or the exception a check raised, into a verdict with a fix."""
     if isinstance(result, CheckResult):
         kind = "ok" if result.ok else (result.kind if result.kind in LABELS else "error")
-        return Verdict(name, type_, result.ok, kind, redact(result.message), "" if result.ok else _fix(kind, name))
+        message = result.message.removeprefix(f"{name}: ")
+        return Verdict(name, type_, result.ok, kind, redact(message), "" if result.ok else _fix(kind, name))
     if isinstance(result, AuthError):
         kind = "auth"
     elif isinstance(result, RateLimited):
@@ -83,6 +84,8 @@ def verdict_for(name: str, type_: str, result: CheckResult | BaseException) -> V
         message = "no answer within the timeout"
     else:
         message = f"{type(result).__name__}: {result}"
+    # Connector errors often carry the source name already; the verdict line shows it once.
+    message = message.removeprefix(f"{name}: ")
     return Verdict(name, type_, False, kind, redact(message), _fix(kind, name))
 
 

@@ -6,12 +6,13 @@ import argparse
 import json
 import sys
 
-from deskwatch.core import plugins
+from deskwatch.core import config, plugins
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plugins", help="list plugins, their hooks and load errors", description=__doc__)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--config", "-c", metavar="FILE", help="apply this config's [plugins] block and strict settings")
     plugins.add_strict_flag(p)
     p.set_defaults(func=run)
 
@@ -30,7 +31,9 @@ def report(manager: plugins.PluginManager) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    manager = plugins.get_plugin_manager(strict=args.strict_plugins)
+    # The config is read only when named: a broken config must not hide the plugin listing.
+    cfg = config.load(args.config) if args.config else None
+    manager = plugins.get_plugin_manager(cfg, strict=args.strict_plugins)
     data = report(manager)
     if args.json:
         print(json.dumps(data, indent=2))

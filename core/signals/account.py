@@ -2,7 +2,7 @@
 
 Importance is the larger of annual value (linear up to ``high_value``) and tier (from the
 ``account.tiers`` table); risk is the larger of renewal closeness (within ``renewal_days``) and
-low health (under ``low_health``). value = 0.6 * importance + 0.4 * risk: a big healthy account
+low health (under ``low_health``). value = 0.5 * importance + 0.5 * risk: a big healthy account
 counts, a small unhappy one counts less, a big one about to renew unhappy counts fully.
 """
 
@@ -37,7 +37,7 @@ def account(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     if org.health is not None and org.health < s.low_health:
         risk = max(risk, (s.low_health - org.health) / s.low_health)
         evidence.append(f"health {org.health:.2f}")
-    value = 0.6 * importance + 0.4 * risk
+    value = 0.5 * importance + 0.5 * risk
     if value <= 0:
         return None
     name = org.name or org.id or "the organization"

@@ -3,9 +3,8 @@
 See docs/store.md for the schema and how to back it up.
 """
 
-from deskwatch.core.store.base import StoreError
 from deskwatch.core.store.escalations import AckState
-from deskwatch.core.store.migrations import MIGRATIONS, StoreVersionError, migration
+from deskwatch.core.store.migrations import MIGRATIONS, StoreError, StoreVersionError, migration
 from deskwatch.core.store.outbox import OutboxItem
 from deskwatch.core.store.queue import QueueFilter, QueueRow, TicketDetail
 from deskwatch.core.store.status import DaemonStatus, SourceStatus, StoreStatus

@@ -10,14 +10,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
-from deskwatch.core.store.migrations import migrate
+from deskwatch.core.store.migrations import StoreError, migrate
 from deskwatch.core.timeutil import format_time, parse_time
 
 BUSY_TIMEOUT_MS = 5000
-
-
-class StoreError(RuntimeError):
-    """The store cannot be opened or used; the message names the file and the fix."""
 
 
 def ts(dt: datetime | None) -> str | None:
@@ -45,9 +41,12 @@ class StoreBase:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise StoreError(f"{where}: cannot create the folder for the store ({e.strerror}); set store.path to a writable location") from None
+        # Autocommit mode: transactions are explicit (see _tx), never opened behind our back.
         try:
-            # Autocommit mode: transactions are explicit (see _tx), never opened behind our back.
             self._conn = sqlite3.connect(where, isolation_level=None, timeout=busy_timeout_ms / 1000, check_same_thread=False)
+        except sqlite3.Error as e:
+            raise StoreError(f"{where}: cannot open the store ({e}); set store.path to a writable file") from None
+        try:
             self._conn.row_factory = sqlite3.Row
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -55,7 +54,11 @@ class StoreBase:
             self.journal_mode = mode
             self.migrations_applied = migrate(self._conn, where)
         except sqlite3.DatabaseError as e:
+            self._conn.close()
             raise StoreError(f"{where}: cannot open the store ({e}); check store.path points at a deskwatch SQLite file") from None
+        except BaseException:
+            self._conn.close()
+            raise
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -89,6 +92,19 @@ class StoreBase:
                 raise
             self._depth = 0
             self._conn.execute("COMMIT")
+
+    def backup(self, dest: str | Path) -> Path:
+        """Copy the whole store to ``dest`` while others keep using it (SQLite online backup):
+        a consistent snapshot, safe with the daemon running."""
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        target = sqlite3.connect(dest)
+        try:
+            with self._lock:
+                self._conn.backup(target)
+        finally:
+            target.close()
+        return dest
 
     def transaction(self):
         """Group several store writes into one transaction (``with store.transaction(): ...``)."""

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from deskwatch.core import model
 from deskwatch.core.model import AuditRecord, Decision, Ticket
-from deskwatch.core.store.base import StoreBase, from_ts, ts
+from deskwatch.core.store.base import StoreBase, from_ts
 from deskwatch.core.store.escalations import AckState
 from deskwatch.core.store.outbox import OutboxItem
 
@@ -106,12 +105,9 @@ def _where(f: QueueFilter) -> tuple[str, list[Any]]:
         clauses.append("t.needs_review = ?")
         params.append(int(f.needs_review))
     if f.text:
-        like = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        clauses.append(
-            "(t.subject LIKE ? ESCAPE '\\' OR t.customer_name LIKE ? ESCAPE '\\' "
-            "OR t.customer_email LIKE ? ESCAPE '\\' OR t.organization LIKE ? ESCAPE '\\')"
-        )
-        params += [like] * 4
+        text = f.text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append("t.id IN (SELECT id FROM ticket_search WHERE txt LIKE ? ESCAPE '\\')")
+        params.append(f"%{text}%")
     return " WHERE " + " AND ".join(clauses), params
 
 

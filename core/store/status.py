@@ -22,6 +22,13 @@ class SourceStatus:
     outbox_depth: int
     lag_seconds: float | None  # now - last successful sync
 
+    @property
+    def healthy(self) -> bool:
+        """No error since the last successful sync."""
+        if self.last_error_at is None:
+            return True
+        return self.last_success_at is not None and self.last_success_at >= self.last_error_at
+
 
 @dataclass(frozen=True)
 class DaemonStatus:

@@ -13,6 +13,7 @@ from deskwatch.core import model
 from deskwatch.core.history import organization_key, requester_key
 from deskwatch.core.model import StatusChange, Ticket
 from deskwatch.core.store.base import StoreBase, dumps, ts
+from deskwatch.core.store.migrations import search_text
 
 CLOSED_STATUSES = ("solved", "closed")
 
@@ -142,7 +143,12 @@ class TicketsMixin(StoreBase):
                     d["status_history"] = [{"status": c.status, "at": ts(c.at)} for c in history]
                 if version is None:
                     version = self._next_version(conn)
-                conn.execute(_UPSERT, {**_row(t, d, chash), "version": version})
+                row = _row(t, d, chash)
+                conn.execute(_UPSERT, {**row, "version": version})
+                conn.execute(
+                    "INSERT OR REPLACE INTO ticket_search (id, txt) VALUES (?, ?)",
+                    (t.id, search_text(row["subject"], row["customer_name"], row["customer_email"], row["organization"])),
+                )
                 conn.execute("DELETE FROM messages WHERE ticket_id = ?", (t.id,))
                 conn.executemany(
                     "INSERT INTO messages (ticket_id, seq, author, author_id, created_at, public, body) VALUES (?, ?, ?, ?, ?, ?, ?)",

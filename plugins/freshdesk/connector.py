@@ -124,11 +124,12 @@ def read_bookmark(bookmark: Any, start: datetime) -> dict[str, Watermark]:
     return marks
 
 
-def capped(mark: Watermark, until: datetime | None, delivered_at_until: frozenset[int]) -> Watermark:
-    """Never let a bookmark cover changes after ``until`` (the signpost)."""
+def capped(mark: Watermark, until: datetime | None) -> Watermark:
+    """Never let a bookmark cover changes after ``until`` (the signpost): only a start time
+    later than the sync start could put it there."""
     if until is None or mark.since <= until:
         return mark
-    return Watermark(until, delivered_at_until)
+    return Watermark(until)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,6 +209,7 @@ class FreshdeskConnector(Connector):
             source=source,
         )
         self._companies: dict[int, Any] = {}
+        self._directory: Directory | None = None
 
     def __repr__(self) -> str:
         return f"FreshdeskConnector({self.source!r}, {self.settings.base_url!r})"
@@ -222,6 +224,8 @@ class FreshdeskConnector(Connector):
             response = await self.client.request("GET", "/api/v2/tickets", params={"per_page": 1, "page": 1})
             mapping.tickets_list(decode_json(response, source=self.source), "GET /api/v2/tickets")
         except AuthError as e:
+            if e.status == 403:
+                return CheckResult(False, f"{e.message}; give that agent access to tickets", "auth")
             return CheckResult(False, f"{e.message}; set api_key to a valid Freshdesk API key (Profile settings > API key)", "auth")
         except RateLimited as e:
             return CheckResult(False, e.message, "rate_limited")
@@ -249,7 +253,6 @@ class FreshdeskConnector(Connector):
         s = self.settings
         mark = marks[kind]
         page_no = 1
-        at_until: set[int] = set(mark.seen) if until is not None and mark.since == until else set()
         previous: tuple[datetime, list[int]] | None = None
         while True:
             window = mark.since
@@ -280,7 +283,11 @@ class FreshdeskConnector(Connector):
             if times and times[0] < mark.since:
                 raise BadResponse(f"{where}: a ticket updated at {format_time(times[0])} is older than updated_since; the server ignored updated_since", source=self.source)
 
-            fresh = [(r, v) for r, v in zip(rows, versions) if not (v[1] == mark.since and v[0] in mark.seen)]
+            # Tickets changed after the sync started belong to the next sync (the signpost):
+            # neither delivered nor covered by the bookmark.
+            kept = [(r, v) for r, v in zip(rows, versions) if until is None or v[1] <= until]
+            past_until = len(kept) < len(rows)
+            fresh = [(r, v) for r, v in kept if not (v[1] == mark.since and v[0] in mark.seen)]
             tickets: list[Ticket] = []
             deleted: list[str] = []
             for raw, _ in fresh:
@@ -289,23 +296,22 @@ class FreshdeskConnector(Connector):
                 else:
                     tickets.append(await self._ticket(raw))
 
-            # Move the watermark to the last second read; remember who was delivered in it.
-            if times and times[-1] > mark.since:
-                last = times[-1]
-                mark = Watermark(last, frozenset(i for i, t in versions if t == last))
-            elif times:
-                mark = Watermark(mark.since, mark.seen | frozenset(ids))
-            if until is not None:
-                at_until |= {i for i, t in versions if t == until}
-            marks[kind] = mark
+            # Move the watermark to the last second delivered; remember who was delivered in it.
+            kept_times = [v[1] for _, v in kept]
+            if kept_times and kept_times[-1] > mark.since:
+                last = kept_times[-1]
+                mark = Watermark(last, frozenset(v[0] for _, v in kept if v[1] == last))
+            elif kept_times:
+                mark = Watermark(mark.since, mark.seen | frozenset(v[0] for _, v in kept))
+            marks[kind] = capped(mark, until)
 
-            more = _more_pages(response, len(rows), s.page_size)
-            past_until = until is not None and bool(times) and times[-1] > until
+            # Freshdesk stops linking at its page cap even when more tickets match; a full page
+            # there means "maybe more", and the moved window (or the error below) takes over.
+            more = _more_pages(response, len(rows), s.page_size) or (page_no >= s.page_cap and len(rows) >= s.page_size)
             pass_done = not more or past_until
-            bookmark = bookmark_json({k: capped(m, until, frozenset(at_until) if k == kind else m.seen) for k, m in marks.items()})
+            bookmark = bookmark_json(marks)
             yield Page(tickets=tuple(tickets), deleted=tuple(deleted), bookmark=bookmark, done=pass_done and last_pass)
             if pass_done:
-                marks[kind] = capped(mark, until, frozenset(at_until))
                 return
             if times[-1] > window:
                 page_no = 1  # the window moved: ask again from its new start
@@ -325,9 +331,53 @@ class FreshdeskConnector(Connector):
         cid = mapping.company_id(raw)
         if cid is not None and self.settings.companies:
             company = await self._company(cid)
+        directory = await self._names_for(raw)
         return mapping.ticket_from_freshdesk(
-            raw, source=self.source, settings=self.settings, conversations=conversations, company=company
+            raw,
+            source=self.source,
+            settings=self.settings,
+            conversations=conversations,
+            company=company,
+            group_names=directory.group_names,
+            agent_names=directory.agent_names,
         )
+
+    async def _names_for(self, raw: Mapping[str, Any]) -> "Directory":
+        """The directory, loaded only once a ticket names a group or agent the settings do not."""
+        s = self.settings
+        if self._directory is not None:
+            return self._directory
+        group, agent = raw.get("group_id"), raw.get("responder_id")
+        if (group is None or group in s.groups.values()) and (agent is None or agent in s.agents.values()):
+            return Directory.from_settings(s)
+        return await self.directory()
+
+    async def directory(self) -> "Directory":
+        """Group and agent names from ``/api/v2/groups`` and ``/api/v2/agents`` (once per
+        connector), overlaid by the ``groups``/``agents`` settings tables. An account whose key
+        may not list them (403) falls back to the tables and ids."""
+        if self._directory is None:
+            groups: dict[str, int] = {}
+            agents: dict[str, int] = {}
+            for path, into, name_of in (
+                ("/api/v2/groups", groups, lambda r: r.get("name")),
+                ("/api/v2/agents", agents, lambda r: (r.get("contact") or {}).get("name") if isinstance(r.get("contact") or {}, Mapping) else None),
+            ):
+                try:
+                    paginator = PageNumberPaginator(per_page=100, use_link_header=True, max_pages=self.settings.page_cap)
+                    async for page in paginate(self.client, path, paginator, records=lambda body, p=path: _list(body, f"GET {p}")):
+                        for i, rec in enumerate(page.records):
+                            if not isinstance(rec, Mapping) or not isinstance(rec.get("id"), int) or not isinstance(name_of(rec), str):
+                                raise BadResponse(f"GET {path}[{i}]: expected an object with id and name, got {rec!r}"[:300], source=self.source)
+                            into[name_of(rec)] = rec["id"]
+                except (RateLimited, TransientError):
+                    raise
+                except ConnectorError as e:
+                    if e.status not in (403, 404):
+                        raise
+                    log.warning("%s: cannot list %s (%s); names fall back to the settings tables and ids", self.source, path, e.message)
+            self._directory = Directory.build(groups, agents, self.settings)
+        return self._directory
 
     async def _conversations(self, ticket_id: int) -> list[Any]:
         out: list[Any] = []
@@ -367,8 +417,11 @@ class FreshdeskConnector(Connector):
             current = await self._get_ticket(native)
             if marker in mapping.ticket_tags(current, f"ticket {native}"):
                 return UpdateResult("already_applied", f"{tid}: tag {marker} is on the ticket; nothing changed", tid)
+            directory = Directory.from_settings(self.settings)
+            if _needs_directory(update, self.settings):
+                directory = await self.directory()
             try:
-                changes = self._changes(update, current, marker)
+                changes = self._changes(update, current, marker, directory)
             except ValueError as e:
                 return UpdateResult("failed", f"{tid}: {e}", tid)
             done: list[str] = []
@@ -380,7 +433,7 @@ class FreshdeskConnector(Connector):
                     done.append("private note")
                     # The note bumped the ticket; re-read so the tag list sent below is current.
                     current = await self._get_ticket(native)
-                    changes = self._changes(update, current, marker)
+                    changes = self._changes(update, current, marker, directory)
             response = await self.client.json("PUT", f"/api/v2/tickets/{native}", json=changes)
             mapping.ticket_version(response, f"PUT /api/v2/tickets/{native} response")
         except (AuthError, RateLimited, TransientError):
@@ -395,7 +448,7 @@ class FreshdeskConnector(Connector):
         mapping.ticket_version(body, f"GET /api/v2/tickets/{native}")
         return body
 
-    def _changes(self, update: TicketUpdate, current: Mapping[str, Any], marker: str) -> dict[str, Any]:
+    def _changes(self, update: TicketUpdate, current: Mapping[str, Any], marker: str, directory: "Directory") -> dict[str, Any]:
         """The PUT body: only fields that differ, and the full tag list (Freshdesk replaces it)."""
         s = self.settings
         where = f"ticket {update.native_id}"
@@ -409,11 +462,11 @@ class FreshdeskConnector(Connector):
             if current.get("status") != st:
                 body["status"] = st
         if update.group is not None:
-            g = _resolve_id(update.group, s.groups, "group", "groups")
+            g = _resolve_id(update.group, directory.groups, "group", "groups")
             if current.get("group_id") != g:
                 body["group_id"] = g
         if update.assignee is not None:
-            a = _resolve_id(update.assignee, s.agents, "assignee", "agents")
+            a = _resolve_id(update.assignee, directory.agents, "assignee", "agents")
             if current.get("responder_id") != a:
                 body["responder_id"] = a
         tags = list(mapping.ticket_tags(current, where))
@@ -448,12 +501,46 @@ def _list(body: Any, where: str) -> list[Any]:
     return body
 
 
+@dataclass(frozen=True)
+class Directory:
+    """Names of groups and agents both ways (settings tables win over what the API lists)."""
+
+    groups: Mapping[str, int]
+    agents: Mapping[str, int]
+
+    @classmethod
+    def build(cls, groups: Mapping[str, int], agents: Mapping[str, int], settings: FreshdeskSettings) -> "Directory":
+        return cls({**groups, **settings.groups}, {**agents, **settings.agents})
+
+    @classmethod
+    def from_settings(cls, settings: FreshdeskSettings) -> "Directory":
+        return cls(dict(settings.groups), dict(settings.agents))
+
+    @property
+    def group_names(self) -> dict[int, str]:
+        return mapping.names_by_id(self.groups)
+
+    @property
+    def agent_names(self) -> dict[int, str]:
+        return mapping.names_by_id(self.agents)
+
+
+def _needs_directory(update: TicketUpdate, settings: FreshdeskSettings) -> bool:
+    return any(
+        name is not None and name not in table and not name.isdigit()
+        for name, table in ((update.group, settings.groups), (update.assignee, settings.agents))
+    )
+
+
 def _resolve_id(name: str, table: Mapping[str, int], what: str, key: str) -> int:
     if name in table:
         return table[name]
+    folded = {k.casefold(): v for k, v in table.items()}
+    if name.casefold() in folded:
+        return folded[name.casefold()]
     if name.isdigit():
         return int(name)
-    raise ValueError(f"{what} {name!r} has no Freshdesk id; add it to [sources.<name>.{key}] as {name} = <id>")
+    raise ValueError(f"{what} {name!r} is not a Freshdesk {key[:-1]} the API key can see; add it to [sources.<name>.{key}] as \"{name}\" = <id>")
 
 
 def create(source: str, settings: FreshdeskSettings, client_factory: ClientFactory) -> FreshdeskConnector:

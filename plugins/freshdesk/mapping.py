@@ -307,11 +307,16 @@ def description_message(raw: Mapping[str, Any], created_at: datetime, where: str
 
 
 def _lookup(d: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path; a plain name not found at the top level is also looked up
+    in ``custom_fields``, where Freshdesk keeps account-defined company fields."""
     cur: Any = d
     for part in path.split("."):
         if not isinstance(cur, Mapping):
-            return None
+            cur = None
+            break
         cur = cur.get(part)
+    if cur is None and "." not in path and isinstance(d.get("custom_fields"), Mapping):
+        return d["custom_fields"].get(path)
     return cur
 
 
@@ -391,13 +396,15 @@ def _status_history(raw: Mapping[str, Any], status: str, where: str) -> tuple[St
     return (StatusChange(status, since),) if since else ()
 
 
-def _name_for(ids: Mapping[str, int], value: int | None) -> str | None:
+def names_by_id(names: Mapping[str, int]) -> dict[int, str]:
+    """Invert a settings table (name -> id) for reading tickets."""
+    return {i: name for name, i in names.items()}
+
+
+def _name_for(names: Mapping[int, str], value: int | None) -> str | None:
     if value is None:
         return None
-    for name, i in ids.items():
-        if i == value:
-            return name
-    return str(value)
+    return names.get(value, str(value))
 
 
 def ticket_from_freshdesk(
@@ -407,11 +414,15 @@ def ticket_from_freshdesk(
     settings: FreshdeskSettings,
     conversations: Sequence[Any] = (),
     company: Any = None,
+    group_names: Mapping[int, str] | None = None,
+    agent_names: Mapping[int, str] | None = None,
 ) -> Ticket:
     """One Freshdesk ticket (list or view payload) + its conversations + its company -> Ticket.
 
     ``source`` is the configured source name; the ticket id becomes ``"<source>:<id>"``.
-    Without a company payload the organization carries just ``company_id``."""
+    Without a company payload the organization carries just ``company_id``. Group and
+    assignee are names when ``group_names``/``agent_names`` (default: the settings' tables)
+    know the id, else the id as text."""
     d = _obj(raw, "ticket")
     tid = _int(d, "id", "ticket")
     where = f"ticket {tid}"
@@ -454,8 +465,8 @@ def ticket_from_freshdesk(
         messages=tuple(messages),
         requester=requester_from_ticket(d, where),
         organization=org,
-        assignee=_name_for(settings.agents, _int(d, "responder_id", where, required=False)),
-        group=_name_for(settings.groups, _int(d, "group_id", where, required=False)),
+        assignee=_name_for(agent_names if agent_names is not None else names_by_id(settings.agents), _int(d, "responder_id", where, required=False)),
+        group=_name_for(group_names if group_names is not None else names_by_id(settings.groups), _int(d, "group_id", where, required=False)),
         tags=ticket_tags(d, where),
         url=settings.ticket_url(tid),  # type: ignore[arg-type]
         status_history=_status_history(d, status, where),

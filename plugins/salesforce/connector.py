@@ -17,7 +17,7 @@ import dataclasses
 import logging
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncIterator, Iterable, Mapping, Sequence, TypeVar
 
 import httpx
 
@@ -48,6 +48,8 @@ GET_DELETED_WINDOW = timedelta(days=29, hours=23)  # getDeleted reaches 30 days 
 CONCURRENT_LIMIT_WAIT = 5.0  # seconds; concurrency limits clear quickly, the daily one does not
 DAILY_LIMIT_WAIT = 3600.0
 MAX_LOCATOR_RESTARTS = 3
+IN_CHUNK = 100  # ids per SOQL IN (...) list: keeps the GET URL far below its limit
+COLLECTION_CHUNK = 200  # sObject Collections take at most 200 records a call
 _RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 
 FIX_HINTS = {
@@ -115,6 +117,13 @@ def _translate(e: ConnectorError, source: str) -> ConnectorError:
     if "REQUEST_LIMIT_EXCEEDED" in e.message and not isinstance(e, RateLimited):
         return RateLimited(e.message, retry_after=DAILY_LIMIT_WAIT, source=source, status=e.status)
     return e
+
+
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,18 +429,7 @@ class SalesforceConnector(Connector):
             body, lines = mapping.build_patch(update, self.settings, current_tags=current_tags, queue_id=queue_id, picklists=picklists)
             if body:
                 await self.client.request("PATCH", self._path(f"sobjects/Case/{cid}"), json=body)
-            note = {"ParentId": cid, "CommentBody": mapping.note_body(update, lines), "IsPublished": False}
-            try:
-                created = await self.client.json("POST", self._path("sobjects/CaseComment"), json=note, idempotent=False)
-            except TransientError:
-                # Ambiguous: the comment may exist. Look before anyone retries the POST.
-                if mapping.has_marker(await self._comment_bodies(cid), update.idempotency_key):
-                    return UpdateResult("applied", "; ".join(lines) or "note added", tid)
-                raise
-            result = mapping.parse_record_result(created, "CaseComment")
-            if not result.success:
-                return UpdateResult("failed", "case updated but the note was refused: " + "; ".join(map(str, result.errors)), tid)
-            return UpdateResult("applied", "; ".join(lines) or "note added", tid)
+            return await self._add_note(update, lines)
         except mapping.UpdateNotPossible as e:
             return UpdateResult("failed", f"{tid}: {e}", tid)
         except (AuthError, RateLimited, TransientError) as e:
@@ -441,6 +439,87 @@ class SalesforceConnector(Connector):
             if isinstance(e, RateLimited):
                 raise e from None
             return UpdateResult("failed", str(e), tid)
+
+    async def _comment_bodies_many(self, cids: list[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {c: [] for c in cids}
+        for chunk in _chunks(cids, IN_CHUNK):
+            ids = ", ".join(f"'{c}'" for c in chunk)
+            for r in await self._query_all_records(f"SELECT ParentId, CommentBody FROM CaseComment WHERE ParentId IN ({ids})", "CaseComment"):
+                if isinstance(r.get("CommentBody"), str) and r.get("ParentId") in out:
+                    out[r["ParentId"]].append(r["CommentBody"])
+        return out
+
+    async def _tags_many(self, cids: list[str]) -> dict[str, tuple[str, ...]]:
+        out: dict[str, tuple[str, ...]] = {}
+        field = self.settings.tags_field
+        for chunk in _chunks(cids, IN_CHUNK):
+            ids = ", ".join(f"'{c}'" for c in chunk)
+            for r in await self._query_all_records(f"SELECT Id, {field} FROM Case WHERE Id IN ({ids})", "Case"):
+                if isinstance(r.get("Id"), str):
+                    out[r["Id"]] = mapping.split_tags(r.get(field))
+        return out
+
+    async def _add_note(self, update: TicketUpdate, lines: list[str]) -> UpdateResult:
+        tid, cid = update.ticket_id, update.native_id
+        note = {"ParentId": cid, "CommentBody": mapping.note_body(update, lines), "IsPublished": False}
+        try:
+            created = await self.client.json("POST", self._path("sobjects/CaseComment"), json=note, idempotent=False)
+        except TransientError:
+            # Ambiguous: the comment may exist. Look before anyone retries the POST.
+            if mapping.has_marker(await self._comment_bodies(cid), update.idempotency_key):
+                return UpdateResult("applied", "; ".join(lines) or "note added", tid)
+            raise
+        result = mapping.parse_record_result(created, "CaseComment")
+        if not result.success:
+            return UpdateResult("failed", "case updated but the note was refused: " + "; ".join(map(str, result.errors)), tid)
+        return UpdateResult("applied", "; ".join(lines) or "note added", tid)
+
+    async def update_many(self, updates: Iterable[TicketUpdate]) -> list[UpdateResult]:
+        """Several updates in few calls: one query for the markers, one for the tags, and the
+        PATCHes through sObject Collections (200 a call, ``allOrNone: false``), which answer 200
+        even when some rows fail — each row's result is read. Notes are still one POST each
+        (never retried blindly). A case that appears twice goes one update at a time."""
+        updates = list(updates)
+        cids = [u.native_id for u in updates]
+        if len(updates) < 2 or len(set(cids)) != len(cids) or not all(_RECORD_ID.match(c) for c in cids):
+            return await super().update_many(updates)
+        results: list[UpdateResult | None] = [None] * len(updates)
+        try:
+            markers = await self._comment_bodies_many(cids)
+            wants_tags = self.settings.tags_field and any(u.tags_add or u.tags_remove for u in updates)
+            tags = await self._tags_many(cids) if wants_tags else {}
+            picklists = await self._picklist_values() if any(u.priority or u.status for u in updates) else None
+            pending: list[tuple[int, TicketUpdate, dict[str, Any], list[str]]] = []
+            for i, u in enumerate(updates):
+                if mapping.has_marker(markers.get(u.native_id, ()), u.idempotency_key):
+                    results[i] = UpdateResult("already_applied", f"marker {mapping.marker(u.idempotency_key)} found on the case", u.ticket_id)
+                    continue
+                try:
+                    queue_id = await self._queue_id(u.group) if u.group is not None and u.assignee is None else None
+                    body, lines = mapping.build_patch(u, self.settings, current_tags=tags.get(u.native_id, ()), queue_id=queue_id, picklists=picklists)
+                except mapping.UpdateNotPossible as e:
+                    results[i] = UpdateResult("failed", f"{u.ticket_id}: {e}", u.ticket_id)
+                    continue
+                pending.append((i, u, body, lines))
+            patches = [(i, u, body) for i, u, body, _ in pending if body]
+            for chunk in _chunks(patches, COLLECTION_CHUNK):
+                records = [{"attributes": {"type": "Case"}, "id": u.native_id, **body} for _, u, body in chunk]
+                rows = mapping.parse_collection_results(await self._json("PATCH", self._path("composite/sobjects"), json={"allOrNone": False, "records": records}))
+                if len(rows) != len(chunk):
+                    raise BadResponse(f"composite/sobjects: {len(rows)} results for {len(chunk)} records", source=self.source)
+                for (i, u, _), row in zip(chunk, rows):
+                    if not row.success:
+                        results[i] = UpdateResult("failed", f"{u.ticket_id}: " + "; ".join(map(str, row.errors)), u.ticket_id)
+            for i, u, _, lines in pending:
+                if results[i] is None:
+                    results[i] = await self._add_note(u, lines)
+        except ConnectorError as e:
+            # What was settled stays settled; the rest is reported failed and retried later.
+            e = _translate(e, self.source)
+            for i, u in enumerate(updates):
+                if results[i] is None:
+                    results[i] = UpdateResult("failed", str(e), u.ticket_id)
+        return [r for r in results if r is not None]
 
     async def close(self) -> None:
         if not self._closed:

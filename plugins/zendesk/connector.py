@@ -347,17 +347,19 @@ class ZendeskConnector(Connector):
         left to do. Raises ConnectorError for an update Zendesk cannot take."""
         tags = set(t for t in ticket.get("tags") or () if isinstance(t, str))
         out: dict[str, Any] = {}
+        if ticket.get("status") == mapping.DELETED:
+            raise ConnectorError(f"ticket {update.native_id} is deleted", source=self.source)
         if ticket.get("status") == "closed":
             raise ConnectorError(f"ticket {update.native_id} is closed; Zendesk does not change closed tickets", source=self.source)
         if update.priority is not None:
             if update.priority not in mapping.PRIORITIES:
-                raise ConnectorError(f"priority: expected one of {', '.join(mapping.PRIORITIES)}, got {update.priority!r}")
+                raise ConnectorError(f"priority: expected one of {', '.join(mapping.PRIORITIES)}, got {update.priority!r}", source=self.source)
             if ticket.get("priority") != update.priority:
                 out["priority"] = update.priority
         if update.status is not None:
             st = mapping.STATUS_TO_ZENDESK.get(update.status)
             if st is None:
-                raise ConnectorError(f"status: expected one of {', '.join(mapping.STATUS_TO_ZENDESK)}, got {update.status!r}")
+                raise ConnectorError(f"status: expected one of {', '.join(mapping.STATUS_TO_ZENDESK)}, got {update.status!r}", source=self.source)
             if ticket.get("status") != st:
                 out["status"] = st
         if update.group is not None:
@@ -393,7 +395,9 @@ class ZendeskConnector(Connector):
         tid = self.ticket_id(update.native_id)
         marker = idempotency_tag(update.idempotency_key)
         sent = False
+        unsettled: TransientError | None = None  # the last ambiguous failure, if a round ended so
         for _ in range(CONFLICT_ROUNDS):
+            unsettled = None
             try:
                 ticket = await self._read_ticket(update.native_id)
             except ConnectorError as e:
@@ -403,10 +407,10 @@ class ZendeskConnector(Connector):
             if marker in (ticket.get("tags") or ()):
                 # Found our marker: a previous attempt (maybe this one, before a 409/timeout) landed.
                 return UpdateResult("applied" if sent else "already_applied", f"marker {marker} is on the ticket", tid)
-            if ticket.get("status") == mapping.DELETED:
-                return UpdateResult("failed", f"{self.source}: ticket {update.native_id} is deleted", tid)
             try:
                 body = await self.plan(update, ticket)
+            except (AuthError, RateLimited, TransientError):
+                raise
             except ConnectorError as e:
                 return UpdateResult("failed", str(e), tid)
             if body is None:
@@ -418,19 +422,22 @@ class ZendeskConnector(Connector):
                 response = await self.client.request(
                     "PUT", f"/api/v2/tickets/{update.native_id}.json", json={"ticket": body}, idempotent=False
                 )
+            except (AuthError, RateLimited):
+                raise  # the whole source is blocked: the caller backs off and retries later
+            except TransientError as e:
+                unsettled = e  # did it land? the next read tells
+                continue
             except ConnectorError as e:
                 if e.status == 409:
                     log.info("%s: ticket %s changed while updating; re-reading", self.source, update.native_id)
                     continue
-                if isinstance(e, TransientError):
-                    continue  # did it land? the next read tells
-                if e.status == 422:
-                    return UpdateResult("failed", str(e), tid)
-                raise
+                return UpdateResult("failed", str(e), tid)  # 400/404/422…: Zendesk refused this update
             result = decode_json(response, source=self.source, secrets=self.client.secrets)
             if not isinstance(result, Mapping) or not isinstance(result.get("ticket"), Mapping):
                 raise BadResponse(f"ticket: missing from the update response (PUT /api/v2/tickets/{update.native_id}.json)", source=self.source)
             return UpdateResult("applied", f"updated: {', '.join(k for k in body if k not in ('safe_update', 'updated_stamp'))}", tid)
+        if unsettled is not None:
+            raise unsettled  # still failing: retry later; the marker check keeps it to one write
         return UpdateResult("conflict", f"{self.source}: ticket {update.native_id} kept changing while updating; decide again", tid)
 
     async def update_many(self, updates: Iterable[model.TicketUpdate]) -> list[UpdateResult]:

@@ -211,6 +211,7 @@ def read_export_page(body: Any) -> ExportPage:
     for i, t in enumerate(tickets):
         where = f"tickets[{i}]"
         _id(_obj(t, where), "id", where + ".")
+        ticket_version(t)  # generated_timestamp drives de-duplication and the signpost
     if "end_of_stream" not in body:
         raise BadResponse("end_of_stream: missing (is base_url a Zendesk cursor export?)")
     eos = _bool(body, "end_of_stream", "", False)

@@ -27,6 +27,7 @@ from deskwatch.core.timeutil import format_time, parse_time
 from deskwatch.plugins import freshdesk as plugin
 from deskwatch.plugins.freshdesk.connector import FreshdeskConnector, read_bookmark
 from deskwatch.plugins.freshdesk.settings import parse_settings
+from deskwatch.testing.conformance import ConnectorConformance
 
 BASE = "https://acme.freshdesk.com"
 API_KEY = "s3cr3t-freshdesk-key"
@@ -62,18 +63,25 @@ def synthetic(tid: int, updated: int, **kw) -> dict[str, Any]:
 
 
 class FakeFreshdesk:
-    """An in-memory Freshdesk API v2, enough for the connector."""
+    """An in-memory Freshdesk API v2, enough for the connector (and the conformance suite's
+    ``FakeApi``: ``secret``, ``reject_auth``, ``add_tickets``, ``fail_next``)."""
+
+    base_url = BASE
+    secret = API_KEY
 
     def __init__(self, headers: dict[str, str] | None = None, page_cap: int = 300):
+        self.reject_auth = False
         self.tickets: dict[int, dict[str, Any]] = {}
         self.conversations: dict[int, list[dict[str, Any]]] = {}
         self.companies: dict[int, dict[str, Any]] = {}
+        self.groups: list[dict[str, Any]] = []
+        self.agents: list[dict[str, Any]] = []
+        self.agents_forbidden = False
         self.headers = headers or {}
         self.page_cap = page_cap
         self.requests: list[httpx.Request] = []
         self.before_list: Callable[[FakeFreshdesk, dict[str, str]], None] | None = None
         self.failures: list[httpx.Response] = []  # served first, one per request
-        self.clock = 1000  # seconds after T0 for updates made through the API
 
     def add(self, *tickets: dict[str, Any]) -> None:
         for t in tickets:
@@ -81,6 +89,22 @@ class FakeFreshdesk:
 
     def touch(self, tid: int, seconds: int) -> None:
         self.tickets[tid]["updated_at"] = at(seconds)
+
+    def bump(self, tid: int) -> str:
+        """Mark a ticket changed now: one second after the newest change in the account."""
+        newest = max(parse_time(t["updated_at"]) for t in self.tickets.values())
+        self.tickets[tid]["updated_at"] = format_time(newest + timedelta(seconds=1))
+        return self.tickets[tid]["updated_at"]
+
+    def add_tickets(self, count: int, *, start: datetime, step: timedelta) -> list[str]:
+        first = max(self.tickets, default=0) + 1
+        for i in range(count):
+            when = format_time(start + i * step)
+            self.add(synthetic(first + i, 0, created_at=when, updated_at=when))
+        return [str(first + i) for i in range(count)]
+
+    def fail_next(self, status: int, headers: dict[str, str] | None = None, body: str = "") -> None:
+        self.failures.append(httpx.Response(status, text=body, headers=headers or {}))
 
     def list_calls(self) -> list[dict[str, str]]:
         return [dict(r.url.params) for r in self.requests if r.method == "GET" and r.url.path == "/api/v2/tickets"]
@@ -90,6 +114,8 @@ class FakeFreshdesk:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if self.reject_auth or request.headers.get("authorization") != httpx.BasicAuth(self.secret, "X")._auth_header:
+            return self.respond(401, {"code": "invalid_credentials", "message": "You have to be logged in to perform this action."})
         if self.failures:
             return self.failures.pop(0)
         path = request.url.path
@@ -107,6 +133,12 @@ class FakeFreshdesk:
             if request.method == "PUT":
                 return self._put(tid, json.loads(request.content))
             return self.respond(200, self.tickets[tid])
+        if path == "/api/v2/groups":
+            return self._paged(self.groups, dict(request.url.params), request)
+        if path == "/api/v2/agents":
+            if self.agents_forbidden:
+                return self.respond(403, {"code": "access_denied", "message": "You are not authorized to perform this action."})
+            return self._paged(self.agents, dict(request.url.params), request)
         m = re.fullmatch(r"/api/v2/companies/(\d+)", path)
         if m and int(m.group(1)) in self.companies:
             return self.respond(200, self.companies[int(m.group(1))])
@@ -115,12 +147,13 @@ class FakeFreshdesk:
     def _list(self, params: dict[str, str], request: httpx.Request) -> httpx.Response:
         if self.before_list:
             self.before_list(self, params)
-        since = parse_time(params["updated_since"])
+        # without updated_since Freshdesk lists recent tickets only (30 days by created_at)
+        since = parse_time(params.get("updated_since", "2026-10-24T00:00:00Z"))
         flt = params.get("filter")
         rows = [
             t
             for t in self.tickets.values()
-            if parse_time(t["updated_at"]) >= since
+            if parse_time(t["updated_at"] if "updated_since" in params else t["created_at"]) >= since
             and (flt == "deleted") == bool(t.get("deleted"))
             and (flt == "spam") == bool(t.get("spam"))
         ]
@@ -148,18 +181,14 @@ class FakeFreshdesk:
             "user_id": 77,
             "source": 2,
             "ticket_id": tid,
-            "created_at": at(self.clock),
-            "updated_at": at(self.clock),
         }
+        note["created_at"] = note["updated_at"] = self.bump(tid)
         self.conversations.setdefault(tid, []).append(note)
-        self.clock += 1
-        self.touch(tid, self.clock)
         return self.respond(201, note)
 
     def _put(self, tid: int, body: dict[str, Any]) -> httpx.Response:
         self.tickets[tid].update(body)
-        self.clock += 1
-        self.touch(tid, self.clock)
+        self.bump(tid)
         return self.respond(200, self.tickets[tid])
 
 
@@ -320,8 +349,8 @@ async def test_bookmark_never_passes_the_sync_start(fake, sleeps):
         assert mark.since == until and mark.seen == frozenset({2})
         for p in pages:
             assert read_bookmark(p.bookmark, T0)["all"].since <= until
-        # the pass stops once it has read past the signpost; the rest comes next time
-        assert "helpdesk:4" not in ids(pages)
+        # tickets changed after the sync start are left for the next sync
+        assert ids(pages) == ["helpdesk:1", "helpdesk:2"]
         later = await collect(c, pages[-1].bookmark, until=T0 + timedelta(seconds=100))
     assert ids(later) == ["helpdesk:3", "helpdesk:4"]
 
@@ -342,6 +371,17 @@ async def test_page_cap_never_reached_on_long_histories(fake, sleeps):
         pages = await collect(c)
     assert ids(pages) == [f"helpdesk:{i}" for i in range(1, 31)]
     assert max(int(p["page"]) for p in fake.list_calls()) == 1
+
+
+async def test_page_cap_inside_a_same_second_run_then_the_window_moves_on(fake, sleeps):
+    # page 2 of the window at second 50 is the last page Freshdesk serves (no Link there),
+    # but it ends in a later second, so the window moves past the cap
+    fake.page_cap = 2
+    fake.add(synthetic(1, 50), synthetic(2, 50), synthetic(3, 50), synthetic(4, 60), synthetic(5, 70), synthetic(6, 80))
+    async with make(sleeps, page_size=2, page_cap=2, conversations=False, sync_deleted=False) as c:
+        pages = await collect(c)
+    assert ids(pages) == [f"helpdesk:{i}" for i in range(1, 7)]
+    assert [(p["updated_since"], p["page"]) for p in fake.list_calls()][:4] == [(at(0), "1"), (at(50), "1"), (at(50), "2"), (at(60), "1")]
 
 
 async def test_deleted_and_spam_passes_become_tombstones(fake, sleeps):
@@ -472,7 +512,7 @@ async def test_check_ok_reports_quota(httpx_mock, api_samples, sleeps):
     "response, kind, text",
     [
         (httpx.Response(401, json={"code": "invalid_credentials"}), "auth", "set api_key"),
-        (httpx.Response(403, json={"code": "access_denied", "message": "You are not authorized to perform this action."}), "error", "permission denied"),
+        (httpx.Response(403, json={"code": "access_denied", "message": "You are not authorized to perform this action."}), "auth", "permission denied"),
         (httpx.Response(503, text="down"), "unreachable", "check base_url"),
     ],
 )
@@ -508,6 +548,50 @@ async def test_update_applies_the_delta_and_keeps_other_tags(fake, sleeps):
         "tags": ["vip", "outage", "escalated", "dw-7f3a9c1e0b7d"],
     }
     assert fake.tickets[1]["tags"] == ["vip", "outage", "escalated", "dw-7f3a9c1e0b7d"]
+
+
+async def test_de_escalation_removes_the_escalation_tag_only(fake, sleeps):
+    fake.add(synthetic(1, 10, tags=["escalated", "vip"]))
+    async with make(sleeps) as c:
+        result = await c.update(an_update(escalated=False))
+    assert result.outcome == "applied"
+    assert fake.tickets[1]["tags"] == ["vip", "dw-7f3a9c1e0b7d"]
+    body = json.loads(next(r for r in fake.requests if r.method == "PUT").content)
+    assert set(body) == {"tags"}  # nothing else differed, nothing else is sent
+
+
+async def test_the_api_key_stays_out_of_logs_and_errors(fake, sleeps, caplog):
+    fake.failures = [httpx.Response(503, text=f"echo {API_KEY}"), httpx.Response(401, json={"code": "invalid_credentials"})]
+    with caplog.at_level("DEBUG"):
+        async with make(sleeps) as c:
+            with pytest.raises(AuthError) as e:
+                await collect(c)
+    assert API_KEY not in str(e.value) and API_KEY not in repr(e.value)
+    assert caplog.records and API_KEY not in caplog.text
+    assert httpx.BasicAuth(API_KEY, "X")._auth_header.split()[1] not in caplog.text
+
+
+async def test_group_and_assignee_names_come_from_the_account(fake, sleeps):
+    fake.groups = [{"id": 43000001, "name": "Support"}, {"id": 43000005, "name": "Billing"}]
+    fake.agents = [{"id": 67013400002, "contact": {"name": "Bilal Khan", "email": "bilal@example.com"}}]
+    fake.add(synthetic(1, 10, group_id=43000001, responder_id=67013400002), synthetic(2, 20, group_id=43000099))
+    async with make(sleeps, conversations=False, sync_deleted=False, groups={"Tier 3": 43000099}) as c:
+        tickets = [t for p in await collect(c) for t in p.tickets]
+        assert [(t.group, t.assignee) for t in tickets] == [("Support", "Bilal Khan"), ("Tier 3", None)]
+        result = await c.update(an_update(group="billing", assignee="Bilal Khan"))
+    assert result.outcome == "applied"
+    assert (fake.tickets[1]["group_id"], fake.tickets[1]["responder_id"]) == (43000005, 67013400002)
+    assert sum(r.url.path == "/api/v2/groups" for r in fake.requests) == 1  # listed once per connector
+
+
+async def test_agents_list_forbidden_falls_back_to_ids(fake, sleeps, caplog):
+    fake.agents_forbidden = True
+    fake.groups = [{"id": 43000001, "name": "Support"}]
+    fake.add(synthetic(1, 10, group_id=43000001, responder_id=555))
+    async with make(sleeps, conversations=False, sync_deleted=False) as c:
+        [t] = [t for p in await collect(c) for t in p.tickets]
+    assert (t.group, t.assignee) == ("Support", "555")
+    assert "cannot list /api/v2/agents" in caplog.text
 
 
 async def test_same_update_twice_applies_once(fake, sleeps):
@@ -548,7 +632,6 @@ async def test_crash_after_the_note_does_not_post_it_twice(fake, sleeps):
 async def test_note_post_is_not_blindly_retried_after_a_5xx(fake, sleeps):
     fake.add(synthetic(1, 10))
     async with make(sleeps) as c:
-        c.client  # noqa: B018
         orig = fake._note
 
         def failing_note(tid, body):
@@ -600,7 +683,7 @@ async def test_a_job_body_where_a_ticket_belongs_is_a_failed_update(httpx_mock, 
 @pytest.mark.parametrize(
     "update, message",
     [
-        (an_update(group="nobody-knows"), "group 'nobody-knows' has no Freshdesk id; add it to [sources.<name>.groups]"),
+        (an_update(group="nobody-knows"), "group 'nobody-knows' is not a Freshdesk group the API key can see; add it to [sources.<name>.groups]"),
         (an_update(status="on_hold"), "status 'on_hold' has no Freshdesk status"),
         (TicketUpdate("helpdesk:abc", "helpdesk", "k", priority="low"), "a Freshdesk ticket id is a number"),
     ],
@@ -625,3 +708,20 @@ async def test_rate_limited_update_raises_for_the_outbox_to_retry(fake, sleeps):
     async with make(sleeps, max_attempts=2) as c:
         with pytest.raises(RateLimited):
             await c.update(an_update(priority="low"))
+
+
+# -- the conformance suite for connector authors ---------------------------------------------------
+
+
+class TestFreshdeskConformance(ConnectorConformance):
+    @pytest.fixture
+    def fake_api(self, httpx_mock):
+        server = FakeFreshdesk()
+        httpx_mock.add_callback(server, is_reusable=True, is_optional=True)
+        return server
+
+    @pytest.fixture
+    def connector_factory(self, fake_api):
+        data = {"base_url": fake_api.base_url, "api_key": fake_api.secret, "page_size": 2, "start_time": "2026-11-01T00:00:00Z"}
+        settings = parse_settings(Section(data, "sources.conformance"))
+        return lambda client_factory: plugin.create("conformance", settings, client_factory)

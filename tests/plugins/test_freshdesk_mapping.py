@@ -246,3 +246,21 @@ def test_malformed_bodies_name_what_was_found(settings):
 def test_bad_response_is_not_a_key_or_type_error():
     assert not issubclass(BadResponse, (KeyError, TypeError))
     assert mapping.BadResponse is BadResponse
+
+
+def test_plain_field_names_are_also_found_in_custom_fields(settings):
+    # account-defined company fields live under custom_fields (the simulator's shape too)
+    company = {"id": 9, "name": "Umbrella", "custom_fields": {"annual_value": 48000, "renewal_date": "2027-03-01", "health_score": 0.35, "tier": "gold"}}
+    org = organization_from_company(company, settings)
+    assert (org.annual_value, org.renewal_date, org.health, org.tier) == (48000.0, date(2027, 3, 1), 0.35, None)
+    gold = FreshdeskSettings(base_url="https://a.freshdesk.com", api_key=Secret("k"), tier_field="tier")
+    assert organization_from_company(company, gold).tier == "gold"
+
+
+def test_every_recorded_freshdesk_sample_is_served_by_a_test(api_samples):
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    text = "".join(p.read_text(encoding="utf-8") for p in here.glob("test_freshdesk*.py"))
+    unused = [p.name for p in sorted((api_samples / "freshdesk").glob("*.json")) if f'"{p.name}"' not in text]
+    assert not unused, f"samples no test loads: {unused}"

@@ -111,3 +111,12 @@ def test_api_key_never_prints():
     assert "s3cr3t" not in str(cfg)
     literal = parse_settings(section(base_url="https://acme.freshdesk.com", api_key="inline-key-123"))
     assert "inline-key-123" not in repr(literal)
+
+
+def test_shared_http_keys():
+    cfg = parse_settings(
+        section(base_url="https://acme.freshdesk.com", api_key="${FD_KEY}", timeout=5, max_attempts=3, max_retry_wait=60, requests_per_minute=100, low_quota=10)
+    )
+    assert (cfg.timeout, cfg.retry.max_attempts, cfg.retry.max_total_wait, cfg.requests_per_minute, cfg.low_quota) == (5.0, 3, 60.0, 100.0, 10)
+    with pytest.raises(ConfigError, match="sources.fd.requests_per_minute: must be more than 0"):
+        parse_settings(section(base_url="https://acme.freshdesk.com", api_key="${FD_KEY}", requests_per_minute=0))

@@ -453,3 +453,45 @@ async def test_connector_type_builds_a_connector_from_config(monkeypatch):
     assert SECRET not in repr(conn) and SECRET not in repr(conn.settings)
     await conn.close()
     await conn.close()  # safe twice
+
+
+# ---------------------------------------------------------------------------------------------
+# bulk updates (sObject Collections)
+
+CASE_B = "5005e00000BbBbBAAZ"
+CASE_C = "5005e00000CcCcCAAZ"
+
+
+async def test_update_many_reads_each_collection_row(httpx_mock, token, connector, api_samples):
+    done_before = mapping.marker("key-c-000000000") + "\nalready done"
+    httpx_mock.add_response(url=re.compile(r".*/query\?q=SELECT\+ParentId%2C\+CommentBody\+FROM\+CaseComment\+WHERE\+ParentId\+IN.*"),
+                            json=query_body([{"ParentId": CASE_C, "CommentBody": done_before}, {"ParentId": CASE, "CommentBody": "unrelated"}]))
+    # the recorded partial failure: first row ok, second row MALFORMED_ID (200 all the same)
+    httpx_mock.add_response(method="PATCH", url=f"{API}/composite/sobjects", json=sample(api_samples, "docs_example_sobject_collections_update_partial_failure.json"))
+    httpx_mock.add_response(method="POST", url=f"{API}/sobjects/CaseComment", status_code=201, json=sample(api_samples, "create_success_response.json"))
+    ups = [
+        TicketUpdate(ticket_id=f"acme:{CASE}", source="acme", idempotency_key="key-a-000000000", escalated=True),
+        TicketUpdate(ticket_id=f"acme:{CASE_B}", source="acme", idempotency_key="key-b-000000000", escalated=True),
+        TicketUpdate(ticket_id=f"acme:{CASE_C}", source="acme", idempotency_key="key-c-000000000", escalated=True),
+    ]
+    async with connector() as conn:
+        results = await conn.update_many(ups)
+    assert [r.outcome for r in results] == ["applied", "failed", "already_applied"]
+    assert "MALFORMED_ID" in results[1].message and results[1].ticket_id == f"acme:{CASE_B}"
+    patch = json.loads(next(r for r in httpx_mock.get_requests() if r.method == "PATCH").content)
+    assert patch["allOrNone"] is False
+    assert patch["records"] == [
+        {"attributes": {"type": "Case"}, "id": CASE, "IsEscalated": True},
+        {"attributes": {"type": "Case"}, "id": CASE_B, "IsEscalated": True},
+    ]
+    notes = [json.loads(r.content) for r in httpx_mock.get_requests() if r.method == "POST" and "CaseComment" in r.url.path]
+    assert [n["ParentId"] for n in notes] == [CASE]  # no note where the PATCH failed or was done before
+
+
+async def test_update_many_daily_limit_fails_what_is_left(httpx_mock, token, connector):
+    httpx_mock.add_response(url=re.compile(r".*/query\?q=SELECT\+ParentId.*"), json=query_body([]))
+    httpx_mock.add_response(method="PATCH", url=f"{API}/composite/sobjects", status_code=403, json=[{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
+    ups = [TicketUpdate(ticket_id=f"acme:{c}", source="acme", idempotency_key=f"k{c}", priority=None, escalated=True) for c in (CASE, CASE_B)]
+    async with connector() as conn:
+        results = await conn.update_many(ups)
+    assert [r.outcome for r in results] == ["failed", "failed"] and "daily API request limit" in results[0].message

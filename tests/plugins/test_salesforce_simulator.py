@@ -51,3 +51,16 @@ async def test_sync_resume_and_update_against_the_simulator(sim):
 
     writes = [r for r in sim.recorder.for_helpdesk("salesforce")]
     assert [w.kind for w in writes] == ["update", "note"]  # the retry wrote nothing
+
+
+async def test_bulk_update_against_the_simulator(sim):
+    until = utcnow() + timedelta(seconds=1)
+    async with connector(sim) as conn:
+        tickets = [t for p in [p async for p in conn.fetch(None, until=until)] for t in p.tickets][:3]
+        ups = [TicketUpdate(ticket_id=t.id, source="sf", idempotency_key=f"bulk-{i}-0000000000", priority="low", group="Billing") for i, t in enumerate(tickets)]
+        first = await conn.update_many(ups)
+        second = await conn.update_many(ups)
+    assert [r.outcome for r in first] == ["applied"] * 3, first
+    assert [r.outcome for r in second] == ["already_applied"] * 3, second
+    kinds = [w.kind for w in sim.recorder.for_helpdesk("salesforce")]
+    assert kinds.count("bulk_update") == 3 and kinds.count("note") == 3

@@ -16,7 +16,7 @@ import pluggy
 import pytest
 
 from deskwatch.core import hookspecs
-from deskwatch.core.connector import AuthError, BadResponse, ConnectorError, Page
+from deskwatch.core.connector import AuthError, BadResponse, ConnectorError, Page, TransientError
 from deskwatch.core.http import PaginationLoop, client_factory
 from deskwatch.core.model import TicketUpdate
 from deskwatch.core.settings import Section
@@ -406,6 +406,27 @@ async def test_ambiguous_failure_is_settled_by_the_marker_not_by_sending_again(h
     assert [r.method for r in httpx_mock.get_requests()] == ["GET", "PUT", "GET"]
 
 
+async def test_write_that_keeps_failing_is_raised_for_a_later_retry_not_reported_as_conflict(httpx_mock, api_samples, sleeps):
+    for _ in range(3):
+        httpx_mock.add_response(url=TICKET, method="GET", json=current(api_samples))
+        httpx_mock.add_response(url=TICKET, method="PUT", status_code=503, text="down")
+    async with make(sleeps) as zd:
+        with pytest.raises(TransientError):
+            await zd.update(intent(priority="high"))
+
+
+async def test_validation_error_on_the_write_is_a_failed_result(httpx_mock, api_samples, sleeps):
+    httpx_mock.add_response(url=TICKET, method="GET", json=current(api_samples))
+    httpx_mock.add_response(
+        url=TICKET, method="PUT", status_code=422,
+        json={"error": "RecordInvalid", "description": "Record validation errors",
+              "details": {"group_id": [{"description": "Group: is invalid", "error": "InvalidValue"}]}},
+    )
+    async with make(sleeps) as zd:
+        result = await zd.update(intent(group="12345"))
+    assert result.outcome == "failed" and "Group: is invalid" in result.message
+
+
 async def test_update_of_a_missing_ticket_fails_clearly(httpx_mock, api_samples, sleeps):
     httpx_mock.add_response(url=TICKET, method="GET", status_code=404, json=load(api_samples, "error_404_record_not_found.json"))
     async with make(sleeps) as zd:
@@ -525,3 +546,12 @@ def test_the_plugin_registers_the_zendesk_type_through_pluggy():
     connector = ctype.create("eu", settings, client_factory())
     assert isinstance(connector, ZendeskConnector) and connector.source == "eu"
     assert connector.settings.name == "eu"
+
+
+async def test_bad_generated_timestamp_is_named_with_the_source(httpx_mock, sleeps):
+    row = {"id": 5, "status": "open", "created_at": "2026-11-23T09:00:00Z", "updated_at": "2026-11-23T09:00:00Z",
+           "generated_timestamp": "soon"}
+    httpx_mock.add_response(url=EXPORT, json={"tickets": [row], "after_cursor": "YQ==", "end_of_stream": True})
+    async with make(sleeps) as zd:
+        with pytest.raises(BadResponse, match=r"^support: tickets\[id=5\].generated_timestamp: expected unix seconds"):
+            await collect(zd)

@@ -54,3 +54,16 @@ def test_two_writers_wait_for_each_other_instead_of_failing(tmp_path):
     assert daemon.latest_decision("zendesk:1") is not None
     daemon.close()
     console.close()
+
+
+def test_online_backup_is_a_consistent_store(tmp_path):
+    live = Store(tmp_path / "live.db")
+    live.save_page("zendesk", [ticket("zendesk:1"), ticket("zendesk:2")], (), {"cursor": "c9"})
+    live.record_decision(decision("zendesk:2"))
+    copy_path = live.backup(tmp_path / "backups" / "deskwatch-2026-11-23.db")
+    live.save_page("zendesk", [ticket("zendesk:3")], (), {"cursor": "c10"})  # after the snapshot
+    with Store(copy_path) as copy:
+        assert copy.get_bookmark("zendesk") == {"cursor": "c9"}
+        assert [r.ticket_id for r in copy.queue()] == ["zendesk:2", "zendesk:1"]
+        assert copy.migrations_applied == []
+    live.close()

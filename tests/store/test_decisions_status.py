@@ -59,6 +59,9 @@ def test_status_reports_sources_outbox_and_daemon_liveness(store, now):
     assert by["zendesk"].lag_seconds == 120 and by["zendesk"].rate_limit == {"limit": 700, "remaining": 412}
     assert by["zendesk"].outbox_depth == 1 and by["zendesk"].open_tickets == 1
     assert by["freshdesk"].last_error.startswith("503") and by["freshdesk"].last_success_at is None
+    assert by["zendesk"].healthy and not by["freshdesk"].healthy
+    store.record_sync_ok("freshdesk", now)
+    assert {s.name: s for s in store.status(now).sources}["freshdesk"].healthy
     assert st.outbox_depth == 1
     assert st.daemon.pid == 4242 and st.daemon.alive  # 10 s old, interval 5 s: within 3 beats
     assert not store.status(now + timedelta(seconds=10)).daemon.alive  # 20 s old: presumed dead

@@ -82,3 +82,37 @@ def test_audit_log_is_append_only(store, now):
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         store._conn.execute("DELETE FROM audit")
     assert [r.actor for r in store.audit_for("zendesk:1001")] == ["ana"]
+
+
+def test_opening_a_store_from_before_m002_adds_and_fills_the_search_table(tmp_path):
+    from deskwatch.core.store import QueueFilter
+
+    path = tmp_path / "v1.db"
+    with Store(path) as s:
+        s.save_page("zendesk", [ticket("zendesk:1", name="Jürgen Müller", org="Straße AG")], (), None)
+    # Turn it back into a store as the first release wrote it.
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE ticket_search")
+    conn.execute("DELETE FROM _migrations WHERE name = 'm002_ticket_search'")
+    conn.commit()
+    conn.close()
+    with Store(path) as s:
+        assert s.migrations_applied == ["m002_ticket_search"]
+        assert [r.ticket_id for r in s.queue(QueueFilter(text="MÜLLER"))] == ["zendesk:1"]
+        assert [r.ticket_id for r in s.queue(QueueFilter(text="strasse"))] == ["zendesk:1"]  # casefold: ß = ss
+
+
+def test_a_folder_as_store_path_gives_a_clear_error(tmp_path):
+    with pytest.raises(StoreError) as e:
+        Store(tmp_path)
+    assert str(tmp_path) in str(e.value) and "store.path" in str(e.value)
+
+
+def test_open_store_uses_the_configured_path(tmp_path):
+    from deskwatch.core import config
+    from deskwatch.core.store import open_store
+
+    cfg_file = tmp_path / "config.toml"
+    cfg_file.write_text(f'[store]\npath = "{tmp_path / "var" / "dw.db"}"\n')
+    with open_store(config.load(cfg_file)) as s:
+        assert s.path == tmp_path / "var" / "dw.db" and s.path.exists()

@@ -1,0 +1,144 @@
+"""The queue screen: order, columns at 80x24, filters, search, live updates in place."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from deskwatch.core.store import QueueFilter
+from deskwatch.tui.screens.queue import QueueScreen
+from deskwatch.tui.widgets.queue_table import QueueTable
+
+from ..conftest import NOW
+from ..store.factory import decision, ticket
+from .helpers import screen_text
+
+
+def order(app) -> list[str]:
+    table = app.screen.query_one(QueueTable)
+    return [table.coordinate_to_cell_key((i, 0))[0].value for i in range(table.row_count)]
+
+
+async def test_queue_shows_every_source_most_urgent_first_in_80_columns(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, QueueScreen)
+        assert order(app) == ["freshdesk:10", "zendesk:2", "freshdesk:11", "zendesk:3", "zendesk:1", "zendesk:4"]
+        text = screen_text(app)
+        lines = text.splitlines()
+        assert "6 open" in lines[0] and "ana" in lines[0]
+        header = lines[1]
+        for col in ("Urg", "Scr", "SLA", "Src/ch", "Customer", "Subject", "Team", "Age"):
+            assert col in header  # every column fits in 80
+        top = lines[2]
+        # breached 10 minutes ago, account value, source/channel, team, age 3h
+        assert top.split()[:5] == ["IMM", "95", "-10m", "fd/web", "Phi"]
+        assert "platform" in top and top.rstrip().endswith("3h")
+        assert "Beta Bank 250k" in lines[3] and "30m" in lines[3]
+        assert "Old resolved thing" not in text  # solved: not in the queue
+        assert max(len(line) for line in lines) <= 80
+
+
+async def test_filters_and_assigned_to_me(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("m")  # assigned to me (ana)
+        assert order(app) == ["zendesk:3"]
+        assert "assignee=ana" in screen_text(app).splitlines()[0]
+        await pilot.press("m")
+        assert len(order(app)) == 6
+        await pilot.press("f")
+        form = app.screen
+        form.query_one("#f-source").value = "zendesk"
+        form.query_one("#f-needs_review").value = "no"
+        form.action_submit()
+        await pilot.pause()
+        assert isinstance(app.screen, QueueScreen)
+        assert order(app) == ["zendesk:2", "zendesk:1", "zendesk:4"]
+        await pilot.press("f")
+        app.screen.query_one("#f-team").value = "legal"
+        app.screen.query_one("#f-source").clear()
+        app.screen.query_one("#f-needs_review").clear()
+        app.screen.action_submit()
+        await pilot.pause()
+        assert order(app) == ["zendesk:3"]
+        await pilot.press("x")
+        assert len(order(app)) == 6
+
+
+async def test_incremental_search(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        await pilot.press("o", "u", "t", "a")
+        assert order(app) == ["freshdesk:10"]  # "Outage"
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "b", "e", "t", "a")
+        assert order(app) == ["zendesk:2"]  # organization Beta Bank
+        await pilot.press("enter")
+        assert app.screen.query_one(QueueTable).has_focus
+        await pilot.press("x")
+        assert len(order(app)) == 6
+
+
+async def test_live_changes_update_rows_in_place_without_rebuild(app, store, clock):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+        await pilot.press("down", "down")  # cursor on freshdesk:11
+        assert table.current_id == "freshdesk:11"
+        loads = []
+        original = app.queue_screen.reload
+        app.queue_screen.reload = lambda: (loads.append(1), original())[1]
+        # the daemon re-decides one ticket: same rank, new SLA state -> repainted in place
+        store.record_decision(decision("freshdesk:11", score=78, recommendation="priority", tier="tier2", team="billing",
+                                       due=NOW - timedelta(minutes=2), sla_state="breached"))
+        app.poll_store()
+        await pilot.pause()
+        assert table.repaints == 0 and loads == []
+        assert "-2m" in screen_text(app).splitlines()[4]
+        # another ticket jumps to the top: re-sorted, cursor stays on its ticket
+        store.record_decision(decision("zendesk:1", score=99, recommendation="immediate", tier="tier3", team="billing"))
+        # a new ticket arrives, one gets solved
+        store.save_page("zendesk", [ticket("zendesk:7", subject="Cannot log in since the update", org="Omega")], (), None)
+        store.save_page("freshdesk", [ticket("freshdesk:10", status="solved", updated=NOW)], (), None)
+        app.poll_store()
+        await pilot.pause()
+        assert order(app) == ["zendesk:1", "zendesk:2", "freshdesk:11", "zendesk:3", "zendesk:4", "zendesk:7"]
+        assert table.current_id == "freshdesk:11"
+        assert loads == []  # never a full reload
+        assert "6 open" in screen_text(app).splitlines()[0]
+        # a change that does not match the active filter is not shown
+        await pilot.press("m")
+        store.save_page("zendesk", [ticket("zendesk:8", subject="Someone else's", assignee="bob")], (), None)
+        app.poll_store()
+        await pilot.pause()
+        assert order(app) == ["zendesk:3"]
+
+
+async def test_clock_moves_countdowns(app, clock):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "30m" in screen_text(app).splitlines()[3]
+        clock.now = NOW + timedelta(minutes=45)
+        app.poll_store()
+        await pilot.pause()
+        line = screen_text(app).splitlines()[3]
+        assert "-15m" in line and "zd/tel" in line
+
+
+async def test_rows_capped_at_max_rows(store, console):
+    from deskwatch.tui.app import DeskwatchApp
+
+    store.save_page("zendesk", [ticket(f"zendesk:{100 + i}", subject=f"Bulk ticket {i}") for i in range(30)], (), None)
+    console.max_rows = 10
+    app = DeskwatchApp(console)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert len(order(app)) == 10
+        assert "10 of 36 open" in screen_text(app).splitlines()[0]
+        assert order(app)[:2] == ["freshdesk:10", "zendesk:2"]
+        # a newly urgent ticket enters the window, the least urgent leaves it
+        store.record_decision(decision("zendesk:120", score=90, recommendation="immediate", tier="tier3", team="platform"))
+        app.poll_store()
+        await pilot.pause()
+        assert len(order(app)) == 10 and order(app)[2] == "zendesk:120"
+        assert order(app) == [r.ticket_id for r in store.queue(QueueFilter(), limit=10)]

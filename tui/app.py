@@ -1,0 +1,83 @@
+"""``deskwatch tui``: the console. It reads the shared store and acts through core operations."""
+
+from __future__ import annotations
+
+import os
+
+from textual.app import App
+from textual.binding import Binding
+
+from deskwatch.tui.commands import DeskwatchCommands
+from deskwatch.tui.context import Console
+from deskwatch.tui.messages import StoreChanged
+from deskwatch.tui.screens.help import HelpScreen
+from deskwatch.tui.screens.overview import OverviewScreen
+from deskwatch.tui.screens.queue import QueueScreen
+from deskwatch.tui.screens.review import ReviewScreen
+
+THEME = "ansi-dark"  # the terminal's own palette: meaning survives 16 colours (TUI-NOTES §1.2)
+
+
+class DeskwatchApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "deskwatch"
+    COMMANDS = App.COMMANDS | {DeskwatchCommands}
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit the console"),
+        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="This list of keys"),
+        Binding("r", "review", "Review", id="app.review", tooltip="Low-confidence decisions to accept or reject", show=False),
+        Binding("v", "overview", "Overview", id="app.overview", tooltip="Escalations by tier and team, SLA, sync health", show=False),
+    ]
+
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self.desk = console
+        self.version = console.store.current_version()
+        self.queue_screen = QueueScreen()
+        self.polls = 0
+
+    def on_mount(self) -> None:
+        if not os.environ.get("TEXTUAL_THEME"):
+            self.theme = THEME
+        self.push_screen(self.queue_screen)
+        self.set_interval(self.desk.refresh_interval, self.poll_store, name="poll-store")
+
+    def poll_store(self) -> None:
+        """Apply what changed in the store since the last poll (rows keyed by version), then let
+        the visible screen move its clocks. Never a full reload."""
+        self.polls += 1
+        c = self.desk
+        rows = c.store.queue_changes(self.version, now=c.clock())
+        if rows:
+            self.version = max(r.version for r in rows)
+            targets = {self.queue_screen, self.screen}
+            for screen in targets:
+                screen.post_message(StoreChanged(rows))
+        tick = getattr(self.screen, "tick", None)
+        if tick is not None:
+            tick()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_review(self) -> None:
+        if not isinstance(self.screen, ReviewScreen):
+            self.push_screen(ReviewScreen())
+
+    def action_overview(self) -> None:
+        if not isinstance(self.screen, OverviewScreen):
+            self.push_screen(OverviewScreen())
+
+    def ticket_ids(self) -> list[str]:
+        """Ticket ids in the queue window, for the palette's "open ticket"."""
+        return list(self.queue_screen.table.rows_by_id)
+
+
+def run(console: Console, *, mouse: bool = False) -> int:
+    """Run the console in this terminal until the user quits. Mouse off by default: motion
+    events cost a repaint each over SSH (TUI-NOTES §1.3)."""
+    app = DeskwatchApp(console)
+    app.run(mouse=mouse)
+    return app.return_code or 0

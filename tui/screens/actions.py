@@ -1,0 +1,143 @@
+"""The actions on a ticket, shared by the queue and ticket screens.
+
+Each action collects input in a ``FormScreen`` and calls exactly one function of
+``deskwatch.core.operations``, which validates, writes the audit record and queues the helpdesk
+update when write-back is on. The console adds no rule of its own beyond reading what was typed.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from deskwatch.core import operations
+from deskwatch.core.model import PRIORITIES, RECOMMENDATIONS, TIERS
+from deskwatch.tui import display
+from deskwatch.tui.messages import ActionDone
+from deskwatch.tui.screens.form import Field, FormScreen
+
+ACTION_BINDINGS = [
+    Binding("e", "escalate", "Escalate", id="ticket.escalate", tooltip="Escalate to a tier, team or agent"),
+    Binding("p", "priority", "Priority", id="ticket.priority", tooltip="Change the helpdesk priority", show=False),
+    Binding("a", "acknowledge", "Ack", id="ticket.acknowledge", tooltip="Take the ticket: stops the escalation chain"),
+    Binding("z", "snooze", "Snooze", id="ticket.snooze", tooltip="Hold the escalation chain until a time", show=False),
+    Binding("o", "override", "Override", id="ticket.override", tooltip="Override the recommendation, with a reason", show=False),
+    Binding("n", "note", "Note", id="ticket.note", tooltip="Add a private note", show=False),
+]
+
+
+class TicketActions:
+    """Mixin for a screen that has a current ticket (``current_ticket_id()``)."""
+
+    def current_ticket_id(self) -> str | None:  # pragma: no cover - each screen defines it
+        raise NotImplementedError
+
+    @property
+    def desk(self):
+        return self.app.desk  # type: ignore[attr-defined]
+
+    def _target(self) -> str | None:
+        tid = self.current_ticket_id()
+        if tid is None:
+            self.app.notify("no ticket selected", severity="warning")  # type: ignore[attr-defined]
+        return tid
+
+    def _source(self, tid: str) -> str:
+        return tid.split(":", 1)[0]
+
+    def _done(self, tid: str, kind: str, queued: list) -> None:
+        c = self.desk
+        where = "queued for the helpdesk" if queued else ("recorded" if not c.writes_back(self._source(tid)) else "recorded (nothing to send)")
+        self.app.notify(f"{kind} {tid}: {where}", timeout=4)  # type: ignore[attr-defined]
+        self.app.post_message(ActionDone(tid, kind, len(queued)))  # type: ignore[attr-defined]
+        self.app.poll_store()  # type: ignore[attr-defined]
+
+    def _form(self, title: str, fields: list[Field], run) -> None:
+        self.app.push_screen(FormScreen(title, fields, run))  # type: ignore[attr-defined]
+
+    def action_escalate(self) -> None:
+        tid = self._target()
+        if tid is None:
+            return
+        c = self.desk
+
+        def run(v: dict[str, str]) -> None:
+            queued = operations.escalate(
+                c.store, tid, tier=v["tier"] or None, team=v["team"] or None, agent=v["agent"] or None,
+                actor=c.actor, reason=v["reason"], now=c.clock(), write_back=c.writes_back(self._source(tid)),
+            )
+            self._done(tid, "escalated", queued)
+
+        self._form(f"Escalate {tid}", [
+            Field("tier", "Tier", TIERS), Field("team", "Team", placeholder="e.g. billing"),
+            Field("agent", "Agent", placeholder="e.g. ana@example.com"),
+            Field("reason", "Reason", placeholder="why, for the audit log and the handoff note", required=True),
+        ], run)
+
+    def action_priority(self) -> None:
+        tid = self._target()
+        if tid is None:
+            return
+        c = self.desk
+
+        def run(v: dict[str, str]) -> None:
+            queued = operations.change_priority(c.store, tid, v["priority"], actor=c.actor, now=c.clock(), reason=v["reason"],
+                                                write_back=c.writes_back(self._source(tid)))
+            self._done(tid, f"priority {v['priority']}", queued)
+
+        self._form(f"Priority of {tid}", [Field("priority", "Priority", PRIORITIES, required=True), Field("reason", "Reason")], run)
+
+    def action_acknowledge(self) -> None:
+        tid = self._target()
+        if tid is None:
+            return
+        c = self.desk
+        try:
+            queued = operations.acknowledge(c.store, tid, c.actor, c.clock(), write_back=c.writes_back(self._source(tid)))
+        except operations.OperationError as e:
+            self.app.notify(str(e), severity="error", timeout=8)  # type: ignore[attr-defined]
+            return
+        self._done(tid, "acknowledged", queued)
+
+    def action_snooze(self) -> None:
+        tid = self._target()
+        if tid is None:
+            return
+        c = self.desk
+
+        def run(v: dict[str, str]) -> None:
+            now = c.clock()
+            until = display.parse_until(v["until"], now)
+            queued = operations.snooze(c.store, tid, until, c.actor, now, reason=v["reason"])
+            self._done(tid, f"snoozed until {until:%Y-%m-%d %H:%M}Z", queued)
+
+        self._form(f"Snooze {tid}", [
+            Field("until", "Until", placeholder="30m, 2h, 1d or 2026-11-24T09:00Z", required=True), Field("reason", "Reason"),
+        ], run)
+
+    def action_override(self) -> None:
+        tid = self._target()
+        if tid is None:
+            return
+        c = self.desk
+
+        def run(v: dict[str, str]) -> None:
+            queued = operations.override(c.store, tid, v["recommendation"], v["reason"], c.actor, c.clock(),
+                                         write_back=c.writes_back(self._source(tid)))
+            self._done(tid, f"overridden to {v['recommendation']}", queued)
+
+        self._form(f"Override the recommendation for {tid}", [
+            Field("recommendation", "Recommendation", RECOMMENDATIONS, required=True),
+            Field("reason", "Reason", placeholder="why the engine is wrong here", required=True),
+        ], run)
+
+    def action_note(self) -> None:
+        tid = self._target()
+        if tid is None:
+            return
+        c = self.desk
+
+        def run(v: dict[str, str]) -> None:
+            queued = operations.add_note(c.store, tid, v["text"], c.actor, c.clock(), write_back=c.writes_back(self._source(tid)))
+            self._done(tid, "note added", queued)
+
+        self._form(f"Private note on {tid}", [Field("text", "Note", placeholder="only agents see it", required=True)], run)

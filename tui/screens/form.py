@@ -1,0 +1,83 @@
+"""A modal form for an action: labelled inputs, an error line, Enter submits, Escape cancels.
+
+``submit(values)`` does the work; a ``ValueError`` (``OperationError`` is one) keeps the form open
+with the message shown, so a person sees what was wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Select, Static
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    choices: tuple[str, ...] = ()  # a Select when given
+    value: str = ""
+    placeholder: str = ""
+    required: bool = False
+
+
+class FormScreen(ModalScreen[dict]):
+    """Returns the submitted values (dismiss) after ``submit`` succeeded."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close without doing anything"),
+        Binding("ctrl+s", "submit", "Submit", id="form.submit", tooltip="Submit the form"),
+    ]
+
+    def __init__(self, title: str, fields: list[Field], submit: Callable[[dict[str, str]], object]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.fields = fields
+        self.submit_fn = submit
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form"):
+            yield Label(self.title_text, id="form-title")
+            for f in self.fields:
+                yield Label(f.label + (" *" if f.required else ""), classes="form-label")
+                if f.choices:
+                    yield Select([(c, c) for c in f.choices], value=f.value if f.value in f.choices else Select.NULL,
+                                 id=f"f-{f.name}", prompt="(any)" if not f.required else "choose", compact=True)
+                else:
+                    yield Input(value=f.value, placeholder=f.placeholder, id=f"f-{f.name}", compact=True)
+            yield Static("", id="form-error")
+            yield Static("Enter: submit   Esc: cancel", id="form-hint")
+
+    def values(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for f in self.fields:
+            w = self.query_one(f"#f-{f.name}")
+            v = w.value
+            out[f.name] = "" if v is Select.NULL or v is None else str(v).strip()
+        return out
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        values = self.values()
+        missing = [f.label for f in self.fields if f.required and not values[f.name]]
+        error = self.query_one("#form-error", Static)
+        if missing:
+            error.update(f"missing: {', '.join(missing)}")
+            return
+        try:
+            self.submit_fn(values)
+        except ValueError as e:
+            error.update(str(e))
+            return
+        self.dismiss(values)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,107 @@
+"""The state of the whole floor: escalations by tier and team, SLA trouble, sync health."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from deskwatch.core.model import TIERS
+from deskwatch.core.store import QueueFilter, QueueRow, StoreStatus
+from deskwatch.tui import display
+
+ESCALATING = ("priority", "immediate")
+
+
+def escalations(rows: list[QueueRow]) -> Table:
+    """Open escalating tickets counted by team (rows) and tier (columns)."""
+    counts = Counter((r.team or "-", r.tier or "-") for r in rows if r.recommendation in ESCALATING)
+    tiers = [t for t in TIERS if any(k[1] == t for k in counts)]
+    table = Table(box=None, padding=(0, 1), title="Escalations (open)", title_justify="left", title_style="bold")
+    table.add_column("team")
+    for t in tiers:
+        table.add_column(t, justify="right")
+    table.add_column("total", justify="right", style="bold")
+    for team in sorted({k[0] for k in counts}, key=lambda tm: -sum(v for k, v in counts.items() if k[0] == tm)):
+        table.add_row(team, *[str(counts.get((team, t), "")) for t in tiers], str(sum(v for k, v in counts.items() if k[0] == team)))
+    if not counts:
+        table.add_row(Text("no open escalations", style="green"))
+    return table
+
+
+def sla_trouble(rows: list[QueueRow], now: datetime, limit: int = 6) -> Group:
+    warn = [r for r in rows if r.sla_state == "warning"]
+    breached = [r for r in rows if r.sla_state == "breached"]
+    head = Text.assemble(("SLA  ", "bold"), (f"{len(breached)} breached", "bold red" if breached else "green"), "  ",
+                         (f"{len(warn)} warning", "yellow" if warn else "green"))
+    lines = [head]
+    for r in sorted(breached + warn, key=lambda r: r.sla_due_at or now)[:limit]:
+        lines.append(Text.assemble("  ", display.sla_cell(r, now), f" {r.ticket_id} ", (display.clip(r.subject, 40), "bright_black")))
+    return Group(*lines)
+
+
+def health(status: StoreStatus, now: datetime) -> Group:
+    """Per source: last successful sync, last error, open tickets, outbox depth, rate limit."""
+    table = Table(box=None, padding=(0, 1), title="Sources", title_justify="left", title_style="bold")
+    for col in ("source", "synced", "open", "outbox", "rate", "last error"):
+        table.add_column(col, justify="right" if col in ("open", "outbox") else "left")
+    for s in status.sources:
+        if s.last_success_at is None:
+            synced = Text("never", style="red")
+        else:
+            lag = s.lag_seconds or 0
+            synced = Text(display.duration(lag) + " ago", style="green" if lag < 300 else "yellow" if lag < 1800 else "red")
+        error = Text("")
+        if s.last_error and (s.last_success_at is None or (s.last_error_at and s.last_error_at >= s.last_success_at)):
+            error = Text(display.clip(s.last_error, 40), style="red")
+        rate = ""
+        if s.rate_limit and "remaining" in s.rate_limit:
+            rate = f"{s.rate_limit['remaining']}/{s.rate_limit.get('limit', '?')}"
+        table.add_row(s.name, synced, str(s.open_tickets), str(s.outbox_depth), rate, error)
+    if not status.sources:
+        table.add_row(Text("no source has synced yet", style="yellow"))
+    d = status.daemon
+    daemon = Text.assemble(("daemon ", "bold"), ("alive", "green") if d.alive else ("not running", "bold red"),
+                           f" (last beat {display.duration((now - d.at).total_seconds())} ago)" if d.at else "",
+                           f" · outbox {status.outbox_depth} to send", (f", {status.outbox_failed} failed" if status.outbox_failed else "", "bold red"))
+    return Group(table, daemon)
+
+
+class OverviewScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="overview.back", tooltip="Back"),
+        Binding("g", "refresh", "Refresh", id="overview.refresh", tooltip="Read the store again"),
+    ]
+    SCAN = 50_000  # open tickets read for the counts; a floor with more shows the top of the queue
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="overview"):
+            yield Static(id="ov-escalations")
+            yield Static(id="ov-sla")
+            yield Static(id="ov-sources")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        c = self.app.desk  # type: ignore[attr-defined]
+        now = c.clock()
+        rows = c.store.queue(QueueFilter(), limit=self.SCAN, now=now)
+        self.query_one("#ov-escalations", Static).update(escalations(rows))
+        self.query_one("#ov-sla", Static).update(sla_trouble(rows, now))
+        self.query_one("#ov-sources", Static).update(health(c.store.status(now), now))
+
+    def tick(self) -> None:
+        self.action_refresh()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

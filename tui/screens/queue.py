@@ -1,0 +1,173 @@
+"""The queue: every source and channel in one list, most urgent first, updated in place."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from deskwatch.core.model import CHANNELS, SLA_STATES, TIERS
+from deskwatch.core.store import QueueFilter
+from deskwatch.tui.context import matches
+from deskwatch.tui.messages import StoreChanged
+from deskwatch.tui.screens.actions import ACTION_BINDINGS, TicketActions
+from deskwatch.tui.screens.form import Field, FormScreen
+from deskwatch.tui.widgets.queue_table import QueueTable
+
+FILTER_FIELDS = ("source", "channel", "tier", "team", "sla_state", "needs_review", "assignee")
+
+
+def describe(f: QueueFilter) -> str:
+    """The active filters in a few words, for the status line."""
+    parts = [f"{name}={getattr(f, name)}" for name in FILTER_FIELDS if getattr(f, name) is not None]
+    if f.text:
+        parts.append(f'"{f.text}"')
+    return " ".join(parts)
+
+
+class QueueScreen(TicketActions, Screen):
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="queue.open", tooltip="Open the ticket under the cursor", show=False),
+        Binding("slash", "search", "Search", id="queue.search", tooltip="Incremental search in subject and customer"),
+        Binding("f", "filters", "Filter", id="queue.filters", tooltip="Filter by source, channel, tier, team, SLA, review"),
+        Binding("m", "mine", "Mine", id="queue.mine", tooltip="Only tickets assigned to me (toggle)", show=False),
+        Binding("x", "clear", "Clear", id="queue.clear", tooltip="Clear filters and search", show=False),
+        Binding("j", "cursor_down", "Down", id="queue.down", show=False, tooltip="Next ticket"),
+        Binding("k", "cursor_up", "Up", id="queue.up", show=False, tooltip="Previous ticket"),
+        *ACTION_BINDINGS,
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filters = QueueFilter()
+        self.total = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="status")
+        yield Input(placeholder="search subject, customer, organization (Enter: done, Esc: clear)", id="search")
+        yield QueueTable(clock=self.app.desk.clock, id="queue")  # type: ignore[attr-defined]
+        yield Footer()
+
+    @property
+    def table(self) -> QueueTable:
+        return self.query_one(QueueTable)
+
+    def on_mount(self) -> None:
+        self.table.setup_columns(self.app.size.width)
+        self.reload()
+        self.table.focus()
+
+    def current_ticket_id(self) -> str | None:
+        return self.table.current_id
+
+    def reload(self) -> None:
+        """Load the window for the current filters: on start and when filters change."""
+        c = self.app.desk  # type: ignore[attr-defined]
+        rows = c.store.queue(self.filters, limit=c.max_rows, now=c.clock())
+        self.total = c.store.queue_count(self.filters)
+        self.table.set_rows(rows)
+        self.update_status()
+
+    def update_status(self) -> None:
+        c = self.app.desk  # type: ignore[attr-defined]
+        shown = self.table.row_count
+        count = f"{self.total} open" if shown >= self.total else f"{shown} of {self.total} open"
+        filt = describe(self.filters)
+        self.query_one("#status", Static).update(
+            f"[b]deskwatch[/b]  {count}  " + (f"[yellow]{filt}[/yellow]  " if filt else "") + f"[bright_black]{c.actor}[/bright_black]"
+        )
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        c = self.app.desk  # type: ignore[attr-defined]
+        before = self.table.row_count
+        touched = self.table.apply(message.rows, lambda r: matches(self.filters, r), c.max_rows)
+        if touched:
+            if any(not r.open for r in message.rows) or self.table.row_count != before:
+                self.total = c.store.queue_count(self.filters)
+            self.update_status()
+
+    def tick(self) -> None:
+        self.table.tick()
+
+    # -- keys ----------------------------------------------------------------------------------
+
+    def action_cursor_down(self) -> None:
+        self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.table.action_cursor_up()
+
+    def on_data_table_row_selected(self, event: QueueTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        tid = self.current_ticket_id()
+        if tid is not None:
+            from deskwatch.tui.screens.ticket import TicketScreen
+
+            self.app.push_screen(TicketScreen(tid))
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.add_class("visible")
+        search.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.filters = replace(self.filters, text=event.value.strip() or None)
+            self.reload()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            if not event.value.strip():
+                event.input.remove_class("visible")
+            self.table.focus()
+
+    def key_escape(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            search.value = ""
+            search.remove_class("visible")
+            self.table.focus()
+
+    def action_mine(self) -> None:
+        me = self.app.desk.actor  # type: ignore[attr-defined]
+        self.filters = replace(self.filters, assignee=None if self.filters.assignee == me else me)
+        self.reload()
+
+    def action_clear(self) -> None:
+        self.filters = QueueFilter()
+        search = self.query_one("#search", Input)
+        search.value = ""
+        search.remove_class("visible")
+        self.reload()
+
+    def action_filters(self) -> None:
+        c = self.app.desk  # type: ignore[attr-defined]
+        f = self.filters
+        fields = [
+            Field("source", "Source", c.sources or tuple(sorted({r.source for r in self.table.rows_by_id.values()})), f.source or ""),
+            Field("channel", "Channel", CHANNELS, f.channel or ""),
+            Field("tier", "Tier", TIERS, f.tier or ""),
+            Field("team", "Team", value=f.team or "", placeholder="exact team name, empty for any"),
+            Field("sla_state", "SLA state", SLA_STATES, f.sla_state or ""),
+            Field("needs_review", "Needs review", ("yes", "no"), {True: "yes", False: "no"}.get(f.needs_review, "")),
+            Field("assignee", "Assigned to", value=f.assignee or "", placeholder=f"e.g. {c.actor}"),
+        ]
+
+        def apply(values: dict | None) -> None:
+            if values is None:
+                return
+            review = {"yes": True, "no": False}.get(values["needs_review"])
+            self.filters = QueueFilter(
+                source=values["source"] or None, channel=values["channel"] or None, tier=values["tier"] or None,
+                team=values["team"] or None, sla_state=values["sla_state"] or None, needs_review=review,
+                assignee=values["assignee"] or None, text=self.filters.text,
+            )
+            self.reload()
+
+        self.app.push_screen(FormScreen("Filter the queue", fields, lambda v: None), apply)

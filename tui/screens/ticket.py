@@ -1,0 +1,240 @@
+"""One ticket: why deskwatch decided what it did, and what happened to it since."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Sparkline, Static
+
+from deskwatch.core.model import Decision, Ticket
+from deskwatch.core.store import TicketDetail
+from deskwatch.core.timeutil import format_time
+from deskwatch.tui import display
+from deskwatch.tui.messages import StoreChanged
+from deskwatch.tui.screens.actions import ACTION_BINDINGS, TicketActions
+
+BAR = 16
+
+
+def when(dt: datetime | None) -> str:
+    return dt.strftime("%m-%d %H:%M") if dt else "-"
+
+
+def header(t: Ticket, d: Decision | None, detail: TicketDetail, now: datetime) -> Text:
+    org = t.organization
+    who = ", ".join(x for x in (t.requester.name if t.requester else None, org.name if org else None) if x)
+    value = display.money(org.annual_value) if org else ""
+    text = Text.assemble((t.id, "bold"), "  ", t.subject, "\n")
+    text.append(f"{t.status} · {t.priority or 'no priority'} · {t.channel} · {who}" + (f" ({value}/yr)" if value else ""))
+    text.append(f" · assignee {t.assignee or '-'} · group {t.group or '-'} · age {display.age(t.created_at, now)}\n")
+    if d is None:
+        text.append("not decided yet", style="bright_black")
+    else:
+        label, style = display.URGENCY.get(d.recommendation, display.URGENCY[None])
+        text.append(f" {d.recommendation.upper()} ", style=style)
+        text.append(f" score {d.score:.0f}/100 · {d.tier}" + (f" / {d.team}" if d.team else "") + f" · confidence {d.confidence:.0%}")
+        if d.needs_review:
+            text.append("  needs review", style="yellow")
+    ack = detail.ack
+    if ack is not None and ack.acknowledged(now):
+        text.append(f"\nacknowledged by {ack.acknowledged_by} at {when(ack.acknowledged_at)}", style="green")
+    if ack is not None and ack.snoozed(now):
+        text.append(f"\nsnoozed until {when(ack.snoozed_until)}", style="cyan")
+    return text
+
+
+def signals(d: Decision) -> Table:
+    """Each signal's contribution as a bar, with its evidence."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(width=12, no_wrap=True)
+    table.add_column(width=BAR, no_wrap=True)
+    table.add_column(width=5, justify="right")
+    table.add_column(ratio=1)
+    top = max((s.contribution for s in d.signals), default=0) or 1
+    for s in sorted(d.signals, key=lambda s: -s.contribution):
+        evidence = ", ".join(f'"{e}"' for e in s.evidence[:4])
+        style = "red" if s.hard else "yellow"
+        table.add_row(s.name, Text(display.bar(s.contribution, top, BAR), style=style), f"{s.contribution:+.1f}",
+                      Text(s.detail + (f"  {evidence}" if evidence else ""), style="bright_black"))
+    return table
+
+
+def sla(d: Decision, now: datetime) -> Text:
+    text = Text()
+    if d.sla is None:
+        return Text("no SLA policy applies", style="bright_black")
+    text.append(f"policy {d.sla.policy}\n")
+    for t in d.sla.targets:
+        state = t.state
+        left = display.countdown(t.due_at, now)
+        text.append(f"  {t.name:<15} ", style="bold")
+        text.append(f"{state:<9}", style=display.SLA_STYLE.get(state, ""))
+        text.append(f" due {when(t.due_at)}  {left:>5}  {t.elapsed_pct:.0f}% used\n")
+    return text
+
+
+def route(d: Decision) -> Text:
+    r = d.route
+    if r is None:
+        return Text(f"{d.tier}" + (f" / {d.team}" if d.team else ""), style="bright_black")
+    where = r.tier + (f" / {r.team}" if r.team else "") + (f" -> {r.agent}" if r.agent else "")
+    extra = (" (on call)" if r.on_call else "") + (f", chain step {r.chain_step}" if r.chain_step is not None else "")
+    text = Text(where + extra + "\n")
+    text.append(r.reason, style="bright_black")
+    for reason in d.reasons:
+        text.append(f"\n- {reason}")
+    return text
+
+
+def conversation(t: Ticket, d: Decision | None) -> Text:
+    evidence = [e for s in (d.signals if d else ()) for e in s.evidence]
+    text = Text()
+    for m in t.messages:
+        style = {"customer": "bold cyan", "agent": "bold green"}.get(m.author, "bold")
+        text.append(f"{m.author} · {when(m.created_at)}" + ("" if m.public else " · private") + "\n", style=style)
+        text.append_text(display.highlight(m.body.strip(), evidence))
+        text.append("\n\n")
+    return text
+
+
+def _data(data) -> str:
+    parts = []
+    for k, v in dict(data).items():
+        if v in (None, "", [], {}):
+            continue
+        parts.append(f"{k}={format_time(v) if isinstance(v, datetime) else v}")
+    return display.clip(" ".join(parts), 120)
+
+
+def audit(detail: TicketDetail) -> Text:
+    text = Text()
+    for r in detail.audit[-30:]:
+        text.append(f"{when(r.at)} ", style="bright_black")
+        text.append(f"{r.kind:<11}", style="bold")
+        text.append(f" {r.actor}  {_data(r.data)}\n")
+    return text or Text("nothing recorded yet", style="bright_black")
+
+
+def update_what(u) -> str:
+    bits = []
+    if u.priority:
+        bits.append(f"priority {u.priority}")
+    if u.group:
+        bits.append(f"group {u.group}")
+    if u.assignee:
+        bits.append(f"assignee {u.assignee}")
+    if u.tags_add:
+        bits.append("tags +" + ",".join(u.tags_add))
+    if u.status:
+        bits.append(f"status {u.status}")
+    if u.private_note:
+        bits.append("note: " + display.clip(u.private_note.splitlines()[0], 40))
+    return "; ".join(bits) or "update"
+
+
+def outbox(detail: TicketDetail) -> Text:
+    """Per queued update: pending, reached the helpdesk, or failed and why."""
+    text = Text()
+    for item in detail.outbox:
+        text.append(f"{when(item.created_at)} ", style="bright_black")
+        text.append(f"{item.summary}", style=display.OUTBOX_STYLE.get(item.state, ""))
+        text.append(f"  {update_what(item.update)}\n")
+    return text or Text("nothing sent to the helpdesk (write-back off, or no action yet)", style="bright_black")
+
+
+class TicketScreen(TicketActions, Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="ticket.back", tooltip="Back to the queue"),
+        Binding("backspace", "back", "Back", id="ticket.back2", show=False, tooltip="Back to the queue"),
+        Binding("j", "scroll_down", "Down", id="ticket.down", show=False, tooltip="Scroll down"),
+        Binding("k", "scroll_up", "Up", id="ticket.up", show=False, tooltip="Scroll up"),
+        *ACTION_BINDINGS,
+    ]
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.detail: TicketDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="ticket"):
+            yield Static(id="t-header")
+            yield Static("[b]Signals[/b]", classes="section")
+            yield Static(id="t-signals")
+            yield Static("[b]Sentiment[/b] (customer messages, oldest to newest)", classes="section", id="t-sentiment-label")
+            yield Sparkline([], id="t-sentiment")
+            yield Static("[b]SLA[/b]", classes="section")
+            yield Static(id="t-sla")
+            yield Static("[b]Route[/b]", classes="section")
+            yield Static(id="t-route")
+            yield Static("[b]Helpdesk updates[/b]", classes="section")
+            yield Static(id="t-outbox")
+            yield Static("[b]Conversation[/b]", classes="section")
+            yield Static(id="t-conversation")
+            yield Static("[b]Audit[/b]", classes="section")
+            yield Static(id="t-audit")
+        yield Footer()
+
+    def current_ticket_id(self) -> str | None:
+        return self.ticket_id
+
+    def on_mount(self) -> None:
+        self.load()
+        self.query_one("#ticket").focus()
+
+    def load(self) -> None:
+        """Read the ticket again and repaint only if something changed."""
+        c = self.app.desk  # type: ignore[attr-defined]
+        detail = c.store.ticket_detail(self.ticket_id)
+        if detail is None:
+            self.query_one("#t-header", Static).update(f"{self.ticket_id}: not in the store (deleted?)")
+            return
+        if detail == self.detail:
+            return
+        first = self.detail is None or detail.ticket != self.detail.ticket
+        self.detail = detail
+        now = c.clock()
+        d = detail.latest
+        self.query_one("#t-header", Static).update(header(detail.ticket, d, detail, now))
+        self.query_one("#t-signals", Static).update(signals(d) if d and d.signals else Text("no signals", style="bright_black"))
+        self.query_one("#t-sla", Static).update(sla(d, now) if d else Text("-"))
+        self.query_one("#t-route", Static).update(route(d) if d else Text("-"))
+        self.query_one("#t-outbox", Static).update(outbox(detail))
+        self.query_one("#t-conversation", Static).update(conversation(detail.ticket, d))
+        self.query_one("#t-audit", Static).update(audit(detail))
+        if first:
+            self.sentiment = self.trajectory(detail.ticket)
+            self.query_one("#t-sentiment", Sparkline).data = self.sentiment or [0.0]
+            label = "[b]Sentiment[/b] " + ("  ".join(f"{v:+.1f}" for v in self.sentiment[-8:]) if self.sentiment else "no customer messages")
+            self.query_one("#t-sentiment-label", Static).update(label)
+
+    def trajectory(self, t: Ticket) -> list[float]:
+        score = self.app.desk.sentiment  # type: ignore[attr-defined]
+        texts = [m.body for m in t.customer_messages]
+        if score is None or not texts:
+            return []
+        return [round(v, 2) for v in score(texts)]
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        if any(r.ticket_id == self.ticket_id for r in message.rows):
+            self.load()
+
+    def tick(self) -> None:
+        # Outbox states change without a ticket version bump: re-read (cheap, one ticket).
+        self.load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_scroll_down(self) -> None:
+        self.query_one("#ticket").scroll_down()
+
+    def action_scroll_up(self) -> None:
+        self.query_one("#ticket").scroll_up()
