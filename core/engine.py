@@ -24,7 +24,7 @@ from deskwatch.core.escalation import EscalationConfig
 from deskwatch.core.history import HistoryView, MemoryHistory, NoHistory
 from deskwatch.core.model import RECOMMENDATIONS, TIERS, Decision, Signal, SlaStatus, Ticket
 from deskwatch.core.nlp import Analyzer, NlpConfig, SupportLayer, analyzer_for
-from deskwatch.core.signals import SIGNALS, IncidentIndex, SignalContext, TextCache
+from deskwatch.core.signals import SIGNALS, IncidentIndex, SignalContext, SignalFunction, TextCache
 from deskwatch.core.signals.impact import OUTAGE, customer_key
 
 EMOTIONAL = ("sentiment", "trajectory")  # signals about tone, not substance
@@ -43,6 +43,9 @@ class DecisionContext:
     chain_state: Any = None
     incidents: IncidentIndex = field(default_factory=IncidentIndex)  # outage reports across customers
     analyzer: Analyzer | None = None  # overrides [nlp] analyzer (tests, plugins)
+    # Signal functions from plugins (plugins.signal_functions()), run after the built-in ones;
+    # passed in so the engine itself never loads plugins.
+    extra_signals: tuple[SignalFunction, ...] = ()
     texts: TextCache | None = field(default=None, compare=False)  # analyzed text shared across a batch
 
 
@@ -78,7 +81,7 @@ def decide(ticket: Ticket, config: Any, now: datetime, context: DecisionContext 
     texts = _texts(esc, nlp, context)
     sla = sla_step(ticket, context)
     ctx = SignalContext(esc, now, texts.get(ticket), texts, context.history, sla, context.incidents)
-    signals = signals_step(ticket, ctx)
+    signals = signals_step(ticket, ctx, context.extra_signals)
     score = score_step(signals, esc)
     verdict = verdict_step(score, signals, esc)
     confidence, doubts = confidence_step(score, signals, verdict, ctx)
@@ -99,7 +102,11 @@ def decide(ticket: Ticket, config: Any, now: datetime, context: DecisionContext 
 
 
 def decide_many(
-    tickets: Sequence[Ticket], config: Any, now: datetime, history: HistoryView | None = None
+    tickets: Sequence[Ticket],
+    config: Any,
+    now: datetime,
+    history: HistoryView | None = None,
+    extra_signals: Sequence[SignalFunction] = (),
 ) -> list[Decision]:
     """Decide a batch, in order. History defaults to the batch itself (MemoryHistory)."""
     esc, nlp = _sections(config)
@@ -109,7 +116,7 @@ def decide_many(
     incidents = IncidentIndex.build(
         (t.created_at, customer_key(t), t.id) for t in tickets if OUTAGE in texts.get(t).hits
     )
-    context = DecisionContext(history=history, incidents=incidents, texts=texts)
+    context = DecisionContext(history=history, incidents=incidents, texts=texts, extra_signals=tuple(extra_signals))
     return [decide(t, config, now, context) for t in tickets]
 
 
@@ -118,14 +125,16 @@ def sla_step(ticket: Ticket, context: DecisionContext) -> SlaStatus | None:
     return context.sla
 
 
-def signals_step(ticket: Ticket, ctx: SignalContext) -> tuple[Signal, ...]:
+def signals_step(ticket: Ticket, ctx: SignalContext, extra: Sequence[SignalFunction] = ()) -> tuple[Signal, ...]:
     """Run every signal family; keep what fired, strongest first (ties by name, for stable output)."""
     fired: list[Signal] = []
-    for fn in SIGNALS:
+    for fn in (*SIGNALS, *extra):
         result = fn(ticket, ctx)
         if result is None:
             continue
         for s in (result,) if isinstance(result, Signal) else result:
+            if not isinstance(s, Signal):
+                raise TypeError(f"signal function {getattr(fn, '__name__', fn)!r} returned {type(s).__name__}, not a Signal")
             if s.value > 0 or s.hard:
                 fired.append(s)
     fired.sort(key=lambda s: (-s.contribution, s.name))

@@ -169,12 +169,26 @@ def available_analyzers() -> tuple[str, ...]:
 @lru_cache(maxsize=8)
 def analyzer_for(cfg: NlpConfig) -> Analyzer:
     """The analyzer the config names, built once per configuration."""
-    factory = _REGISTRY.get(cfg.analyzer)
+    factory = _REGISTRY.get(cfg.analyzer) or _plugin_factory(cfg.analyzer)
     if factory is None:
         raise ConfigError(
             "", "nlp.analyzer", f'unknown analyzer "{cfg.analyzer}"; available: {", ".join(available_analyzers())}'
         )
     return factory(cfg)
+
+
+def _plugin_factory(name: str) -> AnalyzerFactory | None:
+    """An analyzer a plugin contributes (hook ``deskwatch_register_analyzers``, zero-argument
+    factories). Asked only when the configured name is not registered here, so choosing the
+    built-in analyzer never loads plugins."""
+    try:
+        from deskwatch.core import plugins
+    except ImportError:
+        return None
+    factory = plugins.analyzers().get(name)
+    if factory is None:
+        return None
+    return lambda cfg: factory()
 
 
 # -- the support-specific layer ---------------------------------------------------------------

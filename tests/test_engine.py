@@ -141,3 +141,24 @@ def test_bad_escalation_config_names_the_key(tmp_path):
 
 def test_defaults_round_trip():
     assert escalation.parse(Section({})) == escalation.parse(Section(escalation.DEFAULTS))
+
+
+def test_extra_signals_from_plugins_are_scored():
+    from deskwatch.core.signals import make_signal
+
+    def vip(ticket, ctx):
+        if "board member" in ticket.subject.lower():
+            return make_signal("vip", 1.0, 30.0, ("subject names a board member",), "A board member wrote")
+        return None
+
+    t = mk("Please call me back.", subject="Board member: access request")
+    plain = decide(t, CFG, NOW)
+    with_vip = decide(t, CFG, NOW, DecisionContext(extra_signals=(vip,)))
+    assert "vip" in {s.name for s in with_vip.signals} and with_vip.score > plain.score
+    assert decide_many([t], CFG, NOW, extra_signals=(vip,))[0].score == with_vip.score
+
+    def broken(ticket, ctx):
+        return ["not a signal"]
+
+    with pytest.raises(TypeError, match="'broken' returned str"):
+        decide(t, CFG, NOW, DecisionContext(extra_signals=(broken,)))

@@ -76,3 +76,23 @@ def test_nlp_config_defaults_and_errors(tmp_path):
     f.write_text('[nlp.cues]\n"not again" = 0.3\n"again" = 0\n')
     cues = dict(config.load(f).nlp.cues)
     assert cues["not again"] == 0.3 and "again" not in cues and "still waiting" in cues
+
+
+def test_plugin_analyzers_are_found_by_name(monkeypatch):
+    from deskwatch.core import plugins
+
+    class Grumpy:
+        name = "grumpy"
+
+        def score(self, text):
+            return -1.0
+
+        def score_many(self, texts):
+            return [-1.0] * len(texts)
+
+    monkeypatch.setattr(plugins, "analyzers", lambda: {"grumpy-plugin": Grumpy})
+    analyzer_for.cache_clear()
+    try:
+        assert analyzer_for(NlpConfig(analyzer="grumpy-plugin")).score("lovely") == -1.0
+    finally:
+        analyzer_for.cache_clear()

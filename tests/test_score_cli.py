@@ -84,3 +84,20 @@ def test_bad_now_and_bad_config_exit_2(tmp_path, capsys):
     assert main(["score", "--config", str(cfg), "--now", NOW, str(EXAMPLES)]) == 2
     assert 'escalation.weights.sentiment: expected a number, got "high"' in capsys.readouterr().err
     assert main(["score", "--now", NOW, str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_a_badly_encoded_line_is_reported_not_fatal(tmp_path, capsys):
+    good = EXAMPLES.read_text().splitlines()[-1].encode()
+    f = tmp_path / "in.jsonl"
+    f.write_bytes(b'{"id": "x:1", "subject": "caf\xe9", "messages": []}\n' + good + b"\n")
+    assert main(["score", "--now", NOW, str(f)]) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith("line 1: not UTF-8 text")
+    assert json.loads(out)["ticket_id"] == "zendesk:5050"
+
+
+def test_empty_input_scores_nothing(tmp_path, capsys):
+    f = tmp_path / "empty.jsonl"
+    f.write_text("\n\n")
+    assert main(["score", "--now", NOW, str(f)]) == 0
+    assert capsys.readouterr().out == ""

@@ -30,6 +30,7 @@ log = logging.getLogger("deskwatch.ssh")
 
 PASS_ENV = ("COLORTERM", "LANG", "LC_ALL", "NO_COLOR", "TEXTUAL_COLOR_SYSTEM", "TEXTUAL_THEME")
 READ_SIZE = 65536
+SESSIONS: dict[int, str] = {}  # console pid -> actor, while the session lasts
 
 
 class SshSetupError(ValueError):
@@ -188,6 +189,7 @@ def make_handler(cfg: ServerConfig):
             *cfg.command, stdin=slave, stdout=slave, stderr=slave, env=env, preexec_fn=_child_setup,
         )
         os.close(slave)
+        SESSIONS[child.pid] = actor
         os.set_blocking(master, False)
         out = asyncio.ensure_future(_pump_out(master, process))
         inp = asyncio.ensure_future(_pump_in(master, process))
@@ -207,6 +209,7 @@ def make_handler(cfg: ServerConfig):
             for task in (out, inp, waiter):
                 task.cancel()
             os.close(master)
+            SESSIONS.pop(child.pid, None)
         log.info("session for %s ended (exit %s)", actor, code)
         process.exit(code if code >= 0 else 1)
 

@@ -34,12 +34,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def read_tickets(lines: Iterable[str]) -> tuple[list[Ticket], list[str]]:
+def read_tickets(lines: Iterable[str | bytes]) -> tuple[list[Ticket], list[str]]:
     """Tickets from JSON Lines, and one ``line N: reason`` per line that could not be read."""
     tickets: list[Ticket] = []
     errors: list[str] = []
     seen: dict[str, int] = {}
     for n, line in enumerate(lines, 1):
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                errors.append(f"line {n}: not UTF-8 text (byte {e.start + 1}); save the file as UTF-8")
+                continue
         if not line.strip():
             continue
         try:
@@ -73,16 +79,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         now = utcnow()
     if args.file == "-":
-        tickets, errors = read_tickets(sys.stdin)
+        # bytes when possible, so one badly encoded line is reported instead of aborting the run
+        tickets, errors = read_tickets(getattr(sys.stdin, "buffer", sys.stdin))
     else:
         try:
-            with open(args.file, encoding="utf-8") as f:
+            with open(args.file, "rb") as f:
                 tickets, errors = read_tickets(f)
         except OSError as e:
             raise UsageError(f"cannot read {args.file}: {e.strerror}") from None
     for err in errors:
         print(err, file=sys.stderr)
-    decisions = decide_many(tickets, cfg, now)
+    decisions = decide_many(tickets, cfg, now, extra_signals=_plugin_signals(cfg))
     out = sys.stdout
     if args.format == "table":
         write_table(decisions, out)
@@ -91,6 +98,16 @@ def run(args: argparse.Namespace) -> int:
             out.write(json.dumps(decision_to_dict(d), ensure_ascii=False) + "\n")
     out.flush()
     return 1 if errors else 0
+
+
+def _plugin_signals(cfg: config.Config) -> tuple:
+    """Signal functions contributed by installed plugins, in name order (stable output)."""
+    try:
+        from deskwatch.core import plugins
+    except ImportError:
+        return ()
+    plugins.get_plugin_manager(cfg)
+    return tuple(fn for _, fn in sorted(plugins.signal_functions().items()))
 
 
 def _bar(points: float, scale: float) -> str:

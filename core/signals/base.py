@@ -56,15 +56,14 @@ class TicketText:
         return self._analyzer
 
     @cached_property
+    def bodies(self) -> tuple[str, ...]:
+        """``new_text`` of every message (agents' too), index-aligned with ``ticket.messages``."""
+        return tuple(new_text(m.body) if m.author != "system" else "" for m in self.ticket.messages)
+
+    @cached_property
     def customer(self) -> tuple[str, ...]:
         """What the customer newly wrote in each of their messages (empty ones dropped)."""
-        out = []
-        for m in self.ticket.messages:
-            if m.author == "customer":
-                t = new_text(m.body)
-                if t:
-                    out.append(t)
-        return tuple(out)
+        return tuple(b for m, b in zip(self.ticket.messages, self.bodies) if m.author == "customer" and b)
 
     @cached_property
     def readings(self) -> tuple[Reading, ...]:

@@ -58,7 +58,7 @@ def impact(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     if n and n > 1:
         value = clamp(math.log10(n) / math.log10(s.users_for_max))
         evidence.append(f"{n} users affected")
-        detail = f"{n} users affected"
+        detail = f"The problem reaches {n} users"
     phrases = []
     for hit in s.matcher.find(ctx.text.searchable):
         if hit.text.lower() not in (p.lower() for p in phrases):

@@ -11,7 +11,6 @@ import re
 
 from deskwatch.core.model import Signal, Ticket
 from deskwatch.core.signals.base import SignalContext, clamp, make_signal
-from deskwatch.core.text import new_text
 
 _SPACE = re.compile(r"\s+")
 _MIN_REPLY_CHARS = 20  # "Thanks!" twice is not a loop
@@ -25,12 +24,12 @@ def loop(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     repeated: list[str] = []
     agent_replied = False
     previous_author = None
-    for m in ticket.messages:
+    for m, body in zip(ticket.messages, ctx.text.bodies):
         if not m.public or m.author == "system":
             continue
         if m.author == "agent":
             agent_replied = True
-            norm = _SPACE.sub(" ", new_text(m.body).lower()).strip()
+            norm = _SPACE.sub(" ", body.lower()).strip()
             if len(norm) >= _MIN_REPLY_CHARS:
                 replies[norm] = replies.get(norm, 0) + 1
                 if replies[norm] == 2:
@@ -38,7 +37,7 @@ def loop(ticket: Ticket, ctx: SignalContext) -> Signal | None:
         elif m.author == "customer" and agent_replied:
             if previous_author == "agent":
                 exchanges += 1
-            for hit in settings.matcher.find(new_text(m.body)):
+            for hit in settings.matcher.find(body):
                 if hit.text.lower() not in (f.lower() for f in failures):
                     failures.append(hit.text)
         previous_author = m.author

@@ -256,10 +256,11 @@ class FreshdeskApp(HelpdeskApp):
         for key, i in self.company_ids.items():
             if i == int(cid):
                 o = next(o for o in self.world.orgs if o.key == key)
+                # Freshdesk's own company fields, plus a custom field for the contract value.
                 return SimResponse.json(200, {"id": i, "name": o.name, "description": None, "domains": [],
-                                              "custom_fields": {"annual_value": o.annual_value, "tier": o.tier,
-                                                                "renewal_date": o.renewal_date.isoformat() if o.renewal_date else None,
-                                                                "health_score": o.health},
+                                              "account_tier": o.tier, "health_score": o.health,
+                                              "renewal_date": o.renewal_date.isoformat() if o.renewal_date else None,
+                                              "custom_fields": {"annual_value": o.annual_value},
                                               "created_at": iso(self.world.now), "updated_at": iso(self.world.now)})
         return SimResponse.json(404, {"code": "not_found", "message": "Company not found"})
 

@@ -249,8 +249,17 @@ def serve(app: HelpdeskApp, host: str = "127.0.0.1", port: int = 0) -> Threading
         def log_message(self, format: str, *args: Any) -> None:  # quiet: the demo owns the terminal
             pass
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            # A client that hangs up mid-request (or a dropped-connection fault) is normal here.
+            import sys
+
+            if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+                super().handle_error(request, client_address)
+
+    server = Server((host, port), Handler)
     threading.Thread(target=server.serve_forever, name=f"sim-{app.name}", daemon=True).start()
     return server
 

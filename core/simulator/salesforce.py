@@ -201,6 +201,24 @@ def evaluate_where(tokens: list[tuple[str, str]], get: Callable[[str], Any]) -> 
     return expr() if tokens else True
 
 
+def _getter(row: dict[str, Any]) -> Callable[[str], Any]:
+    """Field access for WHERE and ORDER BY: dotted paths, ISO times read as datetimes."""
+
+    def get(path: str) -> Any:
+        cur: Any = row
+        for part in path.split("."):
+            if not isinstance(cur, dict):
+                return None
+            if part not in cur:
+                raise KeyError(path)
+            cur = cur[part]
+        if isinstance(cur, str) and len(cur) >= 19 and cur[4] == "-" and cur[10] == "T":
+            return parse_time(cur)
+        return cur
+
+    return get
+
+
 class SalesforceApp(HelpdeskApp):
     name = "salesforce"
 
@@ -390,50 +408,45 @@ class SalesforceApp(HelpdeskApp):
             size = max(200, min(2000, int(m.group(1))))
         return self._page(records, size, req)
 
-    def _select(self, soql: dict[str, Any], include_deleted: bool, parent: str | None = None) -> list[dict[str, Any]]:
-        rows = self.rows(soql["object"], include_deleted)
-        if parent is not None:
-            rows = [r for r in rows if r.get("ParentId") == parent]
+    def _select(self, soql: dict[str, Any], include_deleted: bool, rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        rows = self.rows(soql["object"], include_deleted) if rows is None else rows
         known = set(rows[0]) if rows else set()
-
-        def getter(row: dict[str, Any]) -> Callable[[str], Any]:
-            def get(path: str) -> Any:
-                cur: Any = row
-                for part in path.split("."):
-                    if not isinstance(cur, dict):
-                        return None
-                    if part not in cur:
-                        raise KeyError(path)
-                    cur = cur[part]
-                if isinstance(cur, str) and re.match(r"^\d{4}-\d{2}-\d{2}T", cur):
-                    return parse_time(cur)
-                return cur
-            return get
-
-        rows = [r for r in rows if evaluate_where(soql["where"], getter(r))]
+        rows = [r for r in rows if evaluate_where(soql["where"], _getter(r))]
         for key, desc in reversed(soql["order"]):
-            rows.sort(key=lambda r: (getter(r)(key) is None, getter(r)(key) or 0), reverse=desc)
+            rows.sort(key=lambda r: (_getter(r)(key) is None, _getter(r)(key) or 0), reverse=desc)
         if soql["limit"] is not None:
             rows = rows[: soql["limit"]]
+        # Child rows are grouped by parent once per query, not once per parent row.
+        children: list[tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]] = []
+        for sub in soql["sub"]:
+            child = {"CaseComments": "CaseComment", "EmailMessages": "EmailMessage"}.get(sub["object"])
+            if child is None:
+                raise SoqlError(f"Didn't understand relationship '{sub['object']}' in FROM part of query call.")
+            grouped: dict[str, list[dict[str, Any]]] = {}
+            for k in self.rows(child, False):
+                grouped.setdefault(k["ParentId"], []).append(k)
+            children.append((sub, grouped))
         out = []
         for r in rows:
             rec: dict[str, Any] = {"attributes": r["attributes"]}
             for f in soql["fields"]:
-                head = f.split(".")[0]
+                head, _, rest = f.partition(".")
                 if head not in r and known:
                     raise KeyError(f)
-                if "." in f:
-                    rel = r.get(head)
-                    rec.setdefault(head, None if rel is None else {"attributes": rel.get("attributes", {})})
-                    if rel is not None:
-                        rec[head][f.split(".", 1)[1]] = getter(r)(f) if not isinstance(getter(r)(f), datetime) else rel[f.split(".", 1)[1]]
-                else:
+                if not rest:
                     rec[f] = r[f]
-            for sub in soql["sub"]:
-                children = {"CaseComments": "CaseComment", "EmailMessages": "EmailMessage"}.get(sub["object"])
-                if children is None:
-                    raise SoqlError(f"Didn't understand relationship '{sub['object']}' in FROM part of query call.")
-                kids = self._select({**sub, "object": children}, False, parent=r["Id"])
+                    continue
+                rel = r.get(head)
+                rec.setdefault(head, None if rel is None else {"attributes": rel.get("attributes", {})})
+                if rel is not None:
+                    cur: Any = rel
+                    for part in rest.split("."):
+                        if not isinstance(cur, dict) or part not in cur:
+                            raise KeyError(f)
+                        cur = cur[part]
+                    rec[head][rest] = cur
+            for sub, grouped in children:
+                kids = self._select({**sub, "sub": []}, False, rows=grouped.get(r["Id"], [])) if r["Id"] in grouped else []
                 rec[sub["object"]] = {"totalSize": len(kids), "done": True, "records": kids} if kids else None
             out.append(rec)
         return out

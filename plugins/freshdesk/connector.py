@@ -268,6 +268,7 @@ class FreshdeskConnector(Connector):
             else:
                 params["filter"] = kind
             response = await self.client.request("GET", "/api/v2/tickets", params=params)
+            await self._charge_extra_credits(response)
             where = f"GET /api/v2/tickets ({kind}, updated_since={params['updated_since']}, page={page_no})"
             rows = mapping.tickets_list(decode_json(response, source=self.source), where)
             versions = [mapping.ticket_version(r, f"{where}[{i}]") for i, r in enumerate(rows)]
@@ -324,6 +325,18 @@ class FreshdeskConnector(Connector):
                         "Freshdesk serves at most 300 pages per query, so they cannot all be listed",
                         source=self.source,
                     )
+
+    async def _charge_extra_credits(self, response: httpx.Response) -> None:
+        """Includes make one list call cost several credits (X-Ratelimit-Used-CurrentRequest);
+        with a client-side cap (requests_per_minute) the extra credits are taken from it too."""
+        if not self.budget.per_minute:
+            return
+        try:
+            used = int(response.headers.get("x-ratelimit-used-currentrequest", "1"))
+        except ValueError:
+            return
+        for _ in range(max(0, min(used, 20) - 1)):
+            await self.budget.acquire()
 
     async def _ticket(self, raw: Mapping[str, Any]) -> Ticket:
         conversations = await self._conversations(raw["id"]) if self.settings.conversations else ()

@@ -172,25 +172,29 @@ def channel_from_source(source: int | None) -> str:
 
 
 def priority_from_freshdesk(value: int | None, where: str = "priority") -> str | None:
+    """Freshdesk priority 1-4 -> deskwatch priority; an unknown number is logged and read as
+    no priority (API-NOTES §2.6: unknown codes must not fail the sync)."""
     if value is None:
         return None
-    try:
-        return PRIORITY_FROM_FRESHDESK[value]
-    except KeyError:
-        raise BadResponse(f"{where}: expected 1 (low) to 4 (urgent), got {value}") from None
+    if value not in PRIORITY_FROM_FRESHDESK:
+        log.warning("%s: unknown Freshdesk priority %s (expected 1 low .. 4 urgent); read as no priority", where, value)
+        return None
+    return PRIORITY_FROM_FRESHDESK[value]
 
 
 def status_from_freshdesk(value: int, status_map: Mapping[int, str], where: str = "status") -> str:
     """Freshdesk status number -> deskwatch status. Custom statuses (6+) come from ``status_map``;
-    an unmapped custom status counts as "open", so the ticket stays under watch."""
+    an unmapped or unknown status counts as "open" (logged), so the ticket stays under watch
+    instead of failing the sync."""
     if value in STATUS_FROM_FRESHDESK:
         return STATUS_FROM_FRESHDESK[value]
     if value in status_map:
         return status_map[value]
     if value >= 6:
-        log.warning("freshdesk custom status %s is not in status_map; treating it as open", value)
-        return "open"
-    raise BadResponse(f"{where}: expected a Freshdesk status number (2 open .. 5 closed, or a custom 6+), got {value}")
+        log.warning("%s: freshdesk custom status %s is not in status_map; treating it as open", where, value)
+    else:
+        log.warning("%s: unknown freshdesk status %s (expected 2 open .. 5 closed, or a custom 6+); treating it as open", where, value)
+    return "open"
 
 
 def priority_to_freshdesk(priority: str) -> int:

@@ -424,6 +424,15 @@ async def test_low_remaining_quota_spaces_calls_out(httpx_mock, sleeps):
     assert sleeps.waits == [5.0, 5.0]  # before the 2nd and 3rd call, once the server said 2 left
 
 
+async def test_include_credits_count_against_a_client_side_cap(httpx_mock, sleeps):
+    # one list call with three includes costs 7 credits; with 6 calls/minute allowed the
+    # connector must wait before its next call
+    httpx_mock.add_response(json=[synthetic(1, 5)], headers={"X-Ratelimit-Used-CurrentRequest": "7"})
+    async with make(sleeps, conversations=False, sync_deleted=False, requests_per_minute=6) as c:
+        await collect(c)
+        assert c.budget.waited > 0 and sleeps.waits
+
+
 # -- fetch: errors --------------------------------------------------------------------------------
 
 

@@ -152,14 +152,15 @@ def test_enums_both_ways():
         priority_to_freshdesk("critical")
 
 
-def test_unmapped_custom_status_stays_open_and_is_logged(caplog):
+def test_unknown_codes_are_read_safely_and_logged(caplog):
+    # API-NOTES §2.6 (10): integer enums have custom/unknown values; they must not fail the sync
     with caplog.at_level(logging.WARNING):
         assert status_from_freshdesk(12, {}) == "open"
+        assert status_from_freshdesk(1, {}, "ticket 5.status") == "open"
+        assert priority_from_freshdesk(9, "ticket 5.priority") is None
     assert "custom status 12 is not in status_map" in caplog.text
-    with pytest.raises(BadResponse, match=r"status: expected a Freshdesk status number .* got 1"):
-        status_from_freshdesk(1, {})
-    with pytest.raises(BadResponse, match="priority: expected 1 \\(low\\) to 4 \\(urgent\\), got 9"):
-        priority_from_freshdesk(9)
+    assert "ticket 5.status: unknown freshdesk status 1" in caplog.text
+    assert "ticket 5.priority: unknown Freshdesk priority 9" in caplog.text
 
 
 def test_company_fields_from_settings(settings):
@@ -219,7 +220,7 @@ def test_spam_and_deleted_are_tombstones():
         ({"requester": ["x"]}, "ticket 21.requester: expected a JSON object, got a list"),
         ({"stats": {"status_updated_at": 5}}, "ticket 21.stats.status_updated_at: expected a time"),
         ({"subject": 7}, "ticket 21.subject: expected a string, got the number 7"),
-        ({"priority": 7}, "ticket 21.priority: expected 1 (low) to 4 (urgent), got 7"),
+        ({"priority": "high"}, "ticket 21.priority: expected a whole number, got the string \"high\""),
     ],
 )
 def test_malformed_ticket_names_the_field(api_samples, settings, change, message):

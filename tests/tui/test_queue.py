@@ -133,6 +133,8 @@ async def test_rows_capped_at_max_rows(store, console):
     app = DeskwatchApp(console)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         assert len(order(app)) == 10
         assert "10 of 36 open" in screen_text(app).splitlines()[0]
         assert order(app)[:2] == ["freshdesk:10", "zendesk:2"]
@@ -142,3 +144,27 @@ async def test_rows_capped_at_max_rows(store, console):
         await pilot.pause()
         assert len(order(app)) == 10 and order(app)[2] == "zendesk:120"
         assert order(app) == [r.ticket_id for r in store.queue(QueueFilter(), limit=10)]
+
+
+async def test_first_screenfuls_paint_then_the_rest_of_the_window_loads(store, console, monkeypatch):
+    from deskwatch.tui.app import DeskwatchApp
+    from deskwatch.tui.screens import queue as queue_screen
+
+    monkeypatch.setattr(queue_screen, "FIRST_PAGE", 3)
+    store.save_page("zendesk", [ticket(f"zendesk:{100 + i}", subject=f"Bulk ticket {i}") for i in range(30)], (), None)
+    console.max_rows = 20
+    app = DeskwatchApp(console)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert order(app) == [r.ticket_id for r in store.queue(QueueFilter(), limit=20)]
+        assert "20 of 36 open" in screen_text(app).splitlines()[0]
+        # a reload (new filters) reads the window again, with what changed meanwhile
+        app.queue_screen.table.rows_by_id.pop("zendesk:101", None)
+        store.record_decision(decision("zendesk:4", score=99, recommendation="immediate", tier="tier3", team="identity"))
+        app.queue_screen.reload()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert order(app)[0] == "zendesk:4"
+        assert order(app) == [r.ticket_id for r in store.queue(QueueFilter(), limit=20)]

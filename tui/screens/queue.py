@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from textual.app import ComposeResult
+from textual import work
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
 
 from deskwatch.core.model import CHANNELS, SLA_STATES, TIERS
 from deskwatch.core.store import QueueFilter
@@ -17,6 +19,7 @@ from deskwatch.tui.screens.actions import ACTION_BINDINGS, TicketActions
 from deskwatch.tui.screens.form import Field, FormScreen
 from deskwatch.tui.widgets.queue_table import QueueTable
 
+FIRST_PAGE = 100  # rows read before the first paint: a few screenfuls
 FILTER_FIELDS = ("source", "channel", "tier", "team", "sla_state", "needs_review", "assignee")
 
 
@@ -43,7 +46,8 @@ class QueueScreen(TicketActions, Screen):
     def __init__(self) -> None:
         super().__init__()
         self.filters = QueueFilter()
-        self.total = 0
+        self.total: int | None = 0
+        self.generation = 0
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status")
@@ -64,17 +68,48 @@ class QueueScreen(TicketActions, Screen):
         return self.table.current_id
 
     def reload(self) -> None:
-        """Load the window for the current filters: on start and when filters change."""
+        """Load the window for the current filters: on start and when filters change.
+
+        The first screenfuls are read at once, so the queue paints fast even with 100k tickets
+        in the store; the rest of the window (up to ``tui.max_rows``) and the count follow from a
+        worker thread."""
         c = self.app.desk  # type: ignore[attr-defined]
-        rows = c.store.queue(self.filters, limit=c.max_rows, now=c.clock())
-        self.total = c.store.queue_count(self.filters)
-        self.table.set_rows(rows)
+        self.generation += 1
+        first = c.store.queue(self.filters, limit=min(FIRST_PAGE, c.max_rows), now=c.clock())
+        self.table.set_rows(first)
+        if len(first) < min(FIRST_PAGE, c.max_rows):
+            self.total = len(first)
+        else:
+            self.total = None
+            self.load_rest(self.filters, self.generation)
+        self.update_status()
+
+    @work(thread=True, exclusive=True, group="queue-load", exit_on_error=False, description="Loading the queue")
+    def load_rest(self, filters: QueueFilter, generation: int) -> None:
+        c = self.app.desk  # type: ignore[attr-defined]
+        since = c.store.current_version()
+        rest = c.store.queue(filters, limit=max(c.max_rows - FIRST_PAGE, 0), offset=FIRST_PAGE, now=c.clock())
+        total = c.store.queue_count(filters)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._append_rest, generation, rest, total, since)
+
+    def _append_rest(self, generation: int, rows: list, total: int, since: int) -> None:
+        if generation != self.generation:
+            return  # the filters changed meanwhile; a newer load is on its way
+        c = self.app.desk  # type: ignore[attr-defined]
+        self.table.append_rows(rows)
+        # Changes made while the worker read: apply them again over what it read (idempotent).
+        self.table.apply(c.store.queue_changes(since, now=c.clock()), lambda r: matches(self.filters, r), c.max_rows)
+        self.total = total
         self.update_status()
 
     def update_status(self) -> None:
         c = self.app.desk  # type: ignore[attr-defined]
         shown = self.table.row_count
-        count = f"{self.total} open" if shown >= self.total else f"{shown} of {self.total} open"
+        if self.total is None:
+            count = f"{shown}+ open"
+        else:
+            count = f"{self.total} open" if shown >= self.total else f"{shown} of {self.total} open"
         filt = describe(self.filters)
         self.query_one("#status", Static).update(
             f"[b]deskwatch[/b]  {count}  " + (f"[yellow]{filt}[/yellow]  " if filt else "") + f"[bright_black]{c.actor}[/bright_black]"
@@ -85,8 +120,22 @@ class QueueScreen(TicketActions, Screen):
         before = self.table.row_count
         touched = self.table.apply(message.rows, lambda r: matches(self.filters, r), c.max_rows)
         if touched:
-            if any(not r.open for r in message.rows) or self.table.row_count != before:
-                self.total = c.store.queue_count(self.filters)
+            if self.total is not None and (any(not r.open for r in message.rows) or self.table.row_count != before):
+                if self.table.row_count < c.max_rows:
+                    self.total = self.table.row_count  # the whole queue is on screen
+                else:
+                    self.recount(self.filters, self.generation)
+            self.update_status()
+
+    @work(thread=True, exclusive=True, group="queue-count", exit_on_error=False, description="Counting the queue")
+    def recount(self, filters: QueueFilter, generation: int) -> None:
+        total = self.app.desk.store.queue_count(filters)  # type: ignore[attr-defined]
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._set_total, generation, total)
+
+    def _set_total(self, generation: int, total: int) -> None:
+        if generation == self.generation:
+            self.total = total
             self.update_status()
 
     def tick(self) -> None:

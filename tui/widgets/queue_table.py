@@ -84,6 +84,14 @@ class QueueTable(DataTable):
         if keep in self.rows_by_id:
             self.move_cursor(row=self.get_row_index(keep))
 
+    def append_rows(self, rows: Iterable[QueueRow]) -> None:
+        """Add rows that come after the current ones in queue order (the rest of a window)."""
+        now = self.clock()
+        for row in rows:
+            if row.ticket_id not in self.rows_by_id:
+                self.rows_by_id[row.ticket_id] = row
+                self.add_row(*self.cells(row, now), key=row.ticket_id)
+
     def _repaint_row(self, ticket_id: str, cells: list) -> None:
         key = RowKey(ticket_id)
         old = self._data[key]
