@@ -16,10 +16,12 @@ it, and no single family can dominate the scale alone.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
+from deskwatch.core import routing
+from deskwatch.core import sla as sla_mod
 from deskwatch.core.escalation import EscalationConfig
 from deskwatch.core.history import HistoryView, MemoryHistory, NoHistory
 from deskwatch.core.model import RECOMMENDATIONS, TIERS, Decision, Signal, SlaStatus, Ticket
@@ -79,7 +81,7 @@ def decide(ticket: Ticket, config: Any, now: datetime, context: DecisionContext 
     """Decide whether and where to escalate one ticket. ``config`` is a loaded Config."""
     esc, nlp = _sections(config)
     texts = _texts(esc, nlp, context)
-    sla = sla_step(ticket, context)
+    sla = sla_step(ticket, config, now, context)
     ctx = SignalContext(esc, now, texts.get(ticket), texts, context.history, sla, context.incidents)
     signals = signals_step(ticket, ctx, context.extra_signals)
     score = score_step(signals, esc)
@@ -98,7 +100,7 @@ def decide(ticket: Ticket, config: Any, now: datetime, context: DecisionContext 
         decided_at=now,
         sla=sla,
     )
-    return route_step(decision, ticket, context)
+    return route_step(decision, ticket, config, now, context)
 
 
 def decide_many(
@@ -116,13 +118,26 @@ def decide_many(
     incidents = IncidentIndex.build(
         (t.created_at, customer_key(t), t.id) for t in tickets if OUTAGE in texts.get(t).hits
     )
-    context = DecisionContext(history=history, incidents=incidents, texts=texts, extra_signals=tuple(extra_signals))
-    return [decide(t, config, now, context) for t in tickets]
+    context = DecisionContext(history=history, incidents=incidents, texts=texts, extra_signals=tuple(extra_signals),
+                              load=routing.LoadSnapshot())
+    out = []
+    for t in tickets:
+        d = decide(t, config, now, context)
+        if d.route is not None:
+            # Count each routed ticket so the batch spreads over agents as a live queue would.
+            context = replace(context, load=context.load.assign(d.route.team, d.route.agent))
+        out.append(d)
+    return out
 
 
-def sla_step(ticket: Ticket, context: DecisionContext) -> SlaStatus | None:
-    """The SLA status: computed by core/sla.py and passed in the context."""
-    return context.sla
+def sla_step(ticket: Ticket, config: Any, now: datetime, context: DecisionContext) -> SlaStatus | None:
+    """The SLA status: the one given in the context, else computed from ``[sla]`` (core/sla.py)."""
+    if context.sla is not None:
+        return context.sla
+    policies = getattr(config, "sla", None)
+    if not isinstance(policies, sla_mod.SlaConfig):
+        return None
+    return sla_mod.evaluate(ticket, policies, now)
 
 
 def signals_step(ticket: Ticket, ctx: SignalContext, extra: Sequence[SignalFunction] = ()) -> tuple[Signal, ...]:
@@ -221,6 +236,15 @@ def reasons(signals: Sequence[Signal], top: int, doubts: Sequence[str] = ()) -> 
     return tuple(lines)
 
 
-def route_step(decision: Decision, ticket: Ticket, context: DecisionContext) -> Decision:
-    """Where the ticket goes. Routing (core/routing.py) is wired in here; until then no route."""
-    return decision
+def route_step(decision: Decision, ticket: Ticket, config: Any, now: datetime, context: DecisionContext) -> Decision:
+    """Where the ticket goes (core/routing.py): functional rules, the tier hierarchy, on-call
+    after hours, the progressive chain. The route's tier and team become the decision's."""
+    rules = getattr(config, "routing", None)
+    if not isinstance(rules, routing.RoutingConfig) or not rules.teams:
+        return decision
+    policies = getattr(config, "sla", None)
+    in_hours = sla_mod.in_business_hours(policies, now) if isinstance(policies, sla_mod.SlaConfig) else True
+    request = routing.RouteRequest.from_decision(ticket, decision, in_hours)
+    load = context.load if isinstance(context.load, routing.LoadSnapshot) else routing.LoadSnapshot()
+    route = routing.route(request, rules, load, now, context.chain_state)
+    return replace(decision, route=route, tier=route.tier, team=route.team)

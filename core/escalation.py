@@ -21,7 +21,7 @@ DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
     "security": {
         "weight": 40.0,
         "hard": True,
-        "team": "security",
+        "team": "Security",
         "tier": "tier3",
         "phrases": [
             "security issue", "security problem", "security incident", "security vulnerability", "vulnerability",
@@ -33,7 +33,7 @@ DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
     "compliance": {
         "weight": 35.0,
         "hard": True,
-        "team": "privacy",
+        "team": "Compliance",
         "tier": "tier3",
         "phrases": [
             "gdpr", "right to be forgotten", "right to erasure", "data subject access request", "subject access request",
@@ -46,7 +46,7 @@ DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
     "legal": {
         "weight": 35.0,
         "hard": False,
-        "team": "legal",
+        "team": "Compliance",
         "tier": "management",
         "phrases": [
             "lawyer", "attorney", "legal action", "lawsuit", "sue you", "sue your company", "take you to court", "litigation", "solicitor",
@@ -57,7 +57,7 @@ DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
     "churn": {
         "weight": 30.0,
         "hard": False,
-        "team": "account_management",
+        "team": "Management",
         "tier": "tier2",
         "phrases": [
             "cancel our subscription", "cancel my subscription", "cancel our contract", "cancel the contract",
@@ -70,7 +70,7 @@ DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
     "outage": {
         "weight": 30.0,
         "hard": False,
-        "team": "incident",
+        "team": "Technical",
         "tier": "tier2",
         "phrases": [
             "outage", "is down", "are down", "went down", "service down", "site down", "production down",
@@ -82,7 +82,7 @@ DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
     "refund": {
         "weight": 20.0,
         "hard": False,
-        "team": "billing",
+        "team": "Billing",
         "tier": "tier2",
         "phrases": [
             "refund", "money back", "chargeback", "charged twice", "double charged", "overcharged", "credit note",
@@ -92,7 +92,7 @@ DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
     "technical": {
         "weight": 15.0,
         "hard": False,
-        "team": "technical",
+        "team": "Technical",
         "tier": "tier2",
         "phrases": [
             "api", "webhook", "sso", "saml", "oauth", "integration", "stack trace", "exception thrown", "error code",
@@ -126,7 +126,7 @@ DEFAULTS: dict[str, Any] = {
     "saturation": 50.0,
     "review_below": 0.6,
     "hard_recommendation": "immediate",
-    "default_team": "support",
+    "default_team": "Support",
     "top_reasons": 4,
     "weights": {
         "sentiment": 15.0,

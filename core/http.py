@@ -292,8 +292,11 @@ class RetryPolicy:
         hint = getattr(error, "retry_after", None)
         if isinstance(error, RateLimited) and hint is None:
             hint = self.default_retry_after
-        wait = hint if hint is not None else self.backoff(attempt)
-        return min(self.max_delay, max(0.0, wait))
+        if hint is not None:
+            # The server said how long; waiting less only earns another refusal. A wait past
+            # max_total_wait makes the retry loop give up at once, passing retry_after upward.
+            return max(0.0, hint)
+        return min(self.max_delay, max(0.0, self.backoff(attempt)))
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)
@@ -553,9 +556,22 @@ class ApiClient:
         return await self.request("GET", url, **kwargs)
 
     async def json(self, method: str, url: str, **kwargs: Any) -> Any:
-        """Send a request and decode its JSON body; a non-JSON body raises BadResponse."""
-        response = await self.request(method, url, **kwargs)
-        return decode_json(response, source=self.source, secrets=self.secrets)
+        """Send a request and decode its JSON body; a non-JSON body raises BadResponse.
+
+        A read whose body claims to be JSON but does not parse was cut off on the way (a proxy
+        or connection failing mid-body), so an idempotent request is sent again, like a 5xx.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            response = await self.request(method, url, **kwargs)
+            try:
+                return decode_json(response, source=self.source, secrets=self.secrets)
+            except BadResponse:
+                truncated = "json" in response.headers.get("content-type", "").lower()
+                if method.upper() != "GET" or not truncated or attempt >= self.retry.max_attempts:
+                    raise
+                await self.sleep(self.retry.backoff(attempt))
 
     async def get_json(self, url: str, **kwargs: Any) -> Any:
         return await self.json("GET", url, **kwargs)
@@ -580,8 +596,12 @@ def decode_json(response: httpx.Response, *, source: str = "", secrets: Iterable
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         ctype = response.headers.get("content-type", "no content type")
+        if "json" in ctype.lower():
+            problem = f"the JSON body of {describe(response)} is cut short or corrupted"
+        else:
+            problem = f"expected a JSON body from {describe(response)}, got {ctype}"
         raise BadResponse(
-            redact(f"expected a JSON body from {describe(response)}, got {ctype}: {body_excerpt(response, 120)}", secrets),
+            redact(f"{problem}: {body_excerpt(response, 120)}", secrets),
             source=source,
             status=response.status_code,
         ) from None
@@ -1052,7 +1072,21 @@ class OAuth2Auth(httpx.Auth):
                 reason = f": {body.get('error')}" + (f" ({body['error_description']})" if body.get("error_description") else "")
             elif response.status_code < 400:
                 reason = ": the response carries no access_token"
-            err_cls = RateLimited if response.status_code == 429 else AuthError
+            if response.status_code == 429:
+                err_cls: type[ConnectorError] = RateLimited
+            elif response.status_code >= 500 or (response.status_code < 400 and body is None) or (
+                response.status_code == 403 and b"REQUEST_LIMIT_EXCEEDED" in response.content
+            ):
+                # The token service is down, overloaded or cut the answer short: not a credential problem.
+                raise TransientError(
+                    redact(f"OAuth token request to {redact_url(self.token_url)} failed with {response.status_code}"
+                           f"{reason or ': the token service is unavailable'}; will retry", self.secrets),
+                    retry_after=parse_retry_after(response.headers.get("retry-after")),
+                    source=self.source,
+                    status=response.status_code,
+                )
+            else:
+                err_cls = AuthError
             raise err_cls(
                 redact(
                     f"OAuth token request to {redact_url(self.token_url)} failed with {response.status_code}{reason}; "

@@ -9,12 +9,17 @@ gets everything as values: the ticket, a history view, the load snapshot, the ch
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Sequence
 
 from deskwatch.core import actions, engine
 from deskwatch.core.chains import EscalationState
 from deskwatch.core.config import Config
-from deskwatch.core.model import AuditRecord, Decision, update_to_dict
+from deskwatch.core.model import AuditRecord, Decision, Ticket, update_to_dict
+from deskwatch.core.nlp import SupportLayer, analyzer_for
+from deskwatch.core.signals import IncidentIndex, TextCache
+from deskwatch.core.signals.impact import OUTAGE, customer_key
 from deskwatch.core.routing import LoadSnapshot
 from deskwatch.core.store import AckState, Store
 
@@ -36,14 +41,25 @@ def chain_state(ack: AckState | None) -> EscalationState | None:
 
 
 class Decider:
+    """Decides stored tickets and records the outcome. Holds only caches (analyzed text of the
+    current page, recent outage reports), never state the store does not also have."""
+
+    OUTAGE_MEMORY = timedelta(hours=24)
+
     def __init__(self, config: Config, store: Store):
         self.config = config
         self.store = store
+        esc, nlp = config.escalation, config.nlp
+        self._esc, self._nlp = esc, nlp
         self._notify = None
+        self._extra: tuple = ()
+        # Outage reports seen recently, across customers and sources, for the impact signal.
+        self._outages: dict[str, tuple[datetime, str, str]] = {}
         try:
             from deskwatch.core import plugins
 
             self._notify = plugins.notify_decision
+            self._extra = tuple(plugins.signal_functions().values())
         except ImportError:  # plugins are optional for the engine's callers
             pass
 
@@ -51,20 +67,49 @@ class Decider:
         counts = self.store.load_counts()
         return LoadSnapshot(dict(counts.by_agent), dict(counts.by_team), dict(counts.last_assigned))
 
-    def context(self, ticket_id: str) -> engine.DecisionContext:
-        return engine.DecisionContext(
+    def _texts(self) -> TextCache:
+        return TextCache(self._esc, analyzer_for(self._nlp), SupportLayer(self._nlp))
+
+    def _remember_outages(self, tickets: list[Ticket], texts: TextCache, now: datetime) -> IncidentIndex:
+        for t in tickets:
+            if OUTAGE in texts.get(t).hits:
+                self._outages[t.id] = (t.created_at, customer_key(t), t.id)
+        horizon = now - self.OUTAGE_MEMORY
+        for tid in [k for k, v in self._outages.items() if v[0] < horizon]:
+            del self._outages[tid]
+        return IncidentIndex.build(self._outages.values())
+
+    def decide_many(self, ticket_ids: Sequence[str], now: datetime, *, write_back: bool) -> list[Decision]:
+        """Decide a page of stored tickets with one load snapshot and text cache; each routed
+        ticket counts toward the load of the next, so a page spreads over agents fairly."""
+        tickets = [t for t in self.store.get_tickets(list(ticket_ids)) if t is not None]
+        if not tickets:
+            return []
+        texts = self._texts()
+        context = engine.DecisionContext(
             history=self.store.history(),
             load=self.load_snapshot(),
-            chain_state=chain_state(self.store.ack_state(ticket_id)),
+            incidents=self._remember_outages(tickets, texts, now),
+            texts=texts,
+            extra_signals=self._extra,
         )
+        out = []
+        for t in tickets:
+            d = self._decide(t, now, write_back, replace(context, chain_state=chain_state(self.store.ack_state(t.id))))
+            if d.route is not None:
+                context = replace(context, load=context.load.assign(d.route.team, d.route.agent))
+            out.append(d)
+        return out
 
     def decide(self, ticket_id: str, now: datetime, *, write_back: bool) -> Decision | None:
         """Decide one stored ticket, record the decision and plan its write-back."""
-        ticket = self.store.get_ticket(ticket_id)
-        if ticket is None:
-            return None
+        decided = self.decide_many([ticket_id], now, write_back=write_back)
+        return decided[0] if decided else None
+
+    def _decide(self, ticket: Ticket, now: datetime, write_back: bool, context: engine.DecisionContext) -> Decision:
+        ticket_id = ticket.id
         previous = self.store.latest_decision(ticket_id)
-        decision = engine.decide(ticket, self.config, now, self.context(ticket_id))
+        decision = engine.decide(ticket, self.config, now, context)
         self.store.record_decision(decision)
         if self._notify is not None:
             try:
@@ -75,8 +120,7 @@ class Decider:
             self.store.reset_escalation(ticket_id)
         elif decision.recommendation in ESCALATING:
             self.store.start_escalation(ticket_id, now)
-        updates = actions.plan_updates(ticket, decision, previous, write_back)
-        for u in updates:
+        for u in actions.plan_updates(ticket, decision, previous, write_back):
             self.store.enqueue(u, now)
         if not write_back and actions.newly_escalates(decision, previous):
             # Shadow mode: record what deskwatch would have written, so it can be reviewed.

@@ -38,6 +38,7 @@ BREAKER_THRESHOLD = 5  # consecutive failures that open a source's circuit
 BACKOFF_BASE, BACKOFF_MAX = 1.0, 300.0
 AUTH_COOLDOWN = 300.0  # refused credentials will not fix themselves quickly
 OUTBOX_BATCH = 50
+MAX_REFUSED_ATTEMPTS = 8  # an update the helpdesk keeps refusing is marked failed for good
 
 
 @dataclass
@@ -133,6 +134,7 @@ class Daemon:
             self.stopping.set()
             beat.cancel()
             await asyncio.gather(beat, return_exceptions=True)
+            self.store.heartbeat_stopped(self.clock())
             for s in self.sources.values():
                 try:
                     await s.connector.close()
@@ -227,11 +229,11 @@ class Daemon:
             src.tickets += len(page.tickets)
             fetched += len(page.tickets)
             now = self.clock()
-            for i, ticket_id in enumerate(result.to_decide):
-                self.decider.decide(ticket_id, now, write_back=src.cfg.write_back)
-                src.decided += 1
-                if i % 200 == 199:
-                    await asyncio.sleep(0)  # let other sources' I/O run during a large backfill
+            todo = list(result.to_decide)
+            for i in range(0, len(todo), 100):
+                # In slices, so other sources' I/O runs between them during a large backfill.
+                src.decided += len(self.decider.decide_many(todo[i:i + 100], now, write_back=src.cfg.write_back))
+                await asyncio.sleep(0)
             snap = src.connector.rate_budget()
             if snap is not None:
                 self.store.record_rate_limit(src.name, snap.as_dict(), now)
@@ -273,6 +275,9 @@ class Daemon:
                     # The ticket changed under us: retry soon against the fresh state.
                     self.store.mark_failed(key, f"conflict: {result.message}", self.clock() + timedelta(seconds=5))
                 else:
-                    delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(item.attempts, 8))
-                    self.store.mark_failed(key, result.message or "failed", self.clock() + timedelta(seconds=delay))
+                    # The helpdesk refused it (a value it lacks, a missing mapping): retry a few
+                    # times in case the config is fixed and the daemon restarted, then give up.
+                    retry = None if item.attempts >= MAX_REFUSED_ATTEMPTS else self.clock() + timedelta(
+                        seconds=min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(item.attempts, 8)))
+                    self.store.mark_failed(key, result.message or "failed", retry)
         return sent

@@ -27,7 +27,7 @@ def examples():
 
 def test_polite_enterprise_customer_with_critical_outage_escalates(examples):
     d = examples["zendesk:5002"]
-    assert d.recommendation == "immediate" and d.team == "incident"
+    assert d.recommendation == "immediate" and d.team == "Engineering"  # routed: outage at tier3
     assert "sentiment" not in {s.name for s in d.signals}
     assert {"impact", "trigger:outage", "account"} <= {s.name for s in d.signals}
 
@@ -43,7 +43,7 @@ def test_hard_triggers_escalate_free_accounts(examples):
     gdpr, security = examples["zendesk:5001"], examples["zendesk:5040"]
     assert gdpr.recommendation == security.recommendation == "immediate"
     assert gdpr.score < CFG.escalation.thresholds.immediate  # the score alone would not
-    assert (gdpr.team, security.team) == ("privacy", "security")
+    assert (gdpr.team, security.team) == ("Compliance", "Security")
     assert gdpr.tier == security.tier == "tier3"
     assert gdpr.reasons[0].startswith("Mentions compliance (escalates regardless of score)")
 
@@ -51,7 +51,7 @@ def test_hard_triggers_escalate_free_accounts(examples):
 def test_third_contact_refund_churn_loop_renewal(examples):
     assert examples["zendesk:5020"].recommendation == "priority"
     assert examples["zendesk:5020"].signals[0].name == "repeat_contact"
-    assert examples["zendesk:5030"].team == "account_management"
+    assert examples["zendesk:5030"].team == "Billing"  # the refund rule routes before severity
     assert examples["zendesk:5030"].recommendation in ("priority", "immediate")
     assert examples["freshdesk:7050"].signals[0].name == "loop"
     assert examples["salesforce:500Qy0001"].signals[0].name == "account"
@@ -59,7 +59,7 @@ def test_third_contact_refund_churn_loop_renewal(examples):
 
 def test_plain_how_to_with_negations_and_quoted_threat_is_quiet(examples):
     d = examples["zendesk:5050"]
-    assert d.recommendation == "none" and d.team == "support"
+    assert d.recommendation == "none" and d.team == "Support"
     assert not any(s.category for s in d.signals)
     assert d.confidence >= 0.9 and not d.needs_review
 
@@ -78,7 +78,7 @@ def test_sla_breach_from_context_adds_to_the_score():
     late = decide(t, CFG, NOW, DecisionContext(sla=sla))
     assert late.score > quiet.score and late.sla == sla
     assert late.signals[0].name == "sla"
-    assert late.route is None
+    assert late.route is not None and late.team == late.route.team  # routing decides the team
 
 
 def test_score_saturates():
@@ -104,7 +104,7 @@ def test_weights_and_thresholds_come_from_config():
     t = mk("We were charged twice, I want a refund.")
     normal = decide(t, CFG, NOW)
     heavy = decide(t, escalation.parse(Section({"triggers": {"refund": {"weight": 200}}})), NOW)
-    assert heavy.score > normal.score and heavy.recommendation == "immediate" and heavy.team == "billing"
+    assert heavy.score > normal.score and heavy.recommendation == "immediate" and heavy.team == "Billing"
 
 
 def test_hard_recommendation_is_configurable():

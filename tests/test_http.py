@@ -66,12 +66,35 @@ def test_parse_retry_after_forms():
     assert http.parse_retry_after(None) is None
 
 
-async def test_retry_after_is_capped_by_max_delay(httpx_mock, sleeps):
-    httpx_mock.add_response(status_code=429, headers={"Retry-After": "3600"})
+async def test_retry_after_is_honoured_even_past_max_delay(httpx_mock, sleeps):
+    httpx_mock.add_response(status_code=429, headers={"Retry-After": "93"})
     httpx_mock.add_response(json={"ok": True})
     async with client(sleeps, retry=http.RetryPolicy(max_delay=60, max_total_wait=120)) as c:
         await c.get_json("/x")
-    assert sleeps.calls == [60.0]
+    assert sleeps.calls == [93.0]  # waiting less would only earn another 429
+
+
+async def test_retry_after_beyond_the_wait_budget_gives_up_and_passes_it_on(httpx_mock, sleeps):
+    httpx_mock.add_response(status_code=429, headers={"Retry-After": "3600"})
+    async with client(sleeps, retry=http.RetryPolicy(max_delay=60, max_total_wait=120)) as c:
+        with pytest.raises(RateLimited) as e:
+            await c.get_json("/x")
+    assert sleeps.calls == [] and e.value.retry_after == 3600
+
+
+async def test_truncated_json_read_is_sent_again(httpx_mock, sleeps):
+    httpx_mock.add_response(content=b'{"tickets": [{"id": 1', headers={"content-type": "application/json"})
+    httpx_mock.add_response(json={"tickets": []})
+    async with client(sleeps) as c:
+        assert await c.get_json("/x") == {"tickets": []}
+    assert len(sleeps.calls) == 1
+
+
+async def test_truncated_json_after_a_write_is_not_sent_again(httpx_mock, sleeps):
+    httpx_mock.add_response(method="POST", content=b'{"id": ', headers={"content-type": "application/json"})
+    async with client(sleeps) as c:
+        with pytest.raises(BadResponse, match="cut short or corrupted"):
+            await c.json("POST", "/notes", json={"body": "x"})
 
 
 async def test_5xx_backs_off_exponentially_with_a_cap_then_gives_up(httpx_mock, sleeps):

@@ -71,7 +71,7 @@ def test_table_format_shows_a_breakdown(capsys):
     out = capsys.readouterr().out
     block = out.split("\n\n")[1]
     assert block.startswith("zendesk:5002  score")
-    assert "IMMEDIATE" in block and "tier3/incident" in block
+    assert "IMMEDIATE" in block and "tier3/Engineering" in block
     assert "impact" in block and "█" in block and "350 users affected" in block
     assert "trigger:compliance" in out and "HARD" in out
 

@@ -51,9 +51,11 @@ class DeskwatchApp(App):
         rows = c.store.queue_changes(self.version, now=c.clock())
         if rows:
             self.version = max(r.version for r in rows)
-            targets = {self.queue_screen, self.screen}
-            for screen in targets:
-                screen.post_message(StoreChanged(rows))
+            # Only screens that show store data: a message to any other screen (even Textual's
+            # default one at the bottom of the stack) makes the top screen repaint in full.
+            for screen in {self.queue_screen, *self.screen_stack}:
+                if hasattr(screen, "on_store_changed"):
+                    screen.post_message(StoreChanged(rows))
         tick = getattr(self.screen, "tick", None)
         if tick is not None:
             tick()
@@ -73,6 +75,19 @@ class DeskwatchApp(App):
     def ticket_ids(self) -> list[str]:
         """Ticket ids in the queue window, for the palette's "open ticket"."""
         return list(self.queue_screen.table.rows_by_id)
+
+
+def run_console(cfg, actor: str | None = None, *, mouse: bool = False) -> int:
+    """Open the store of ``cfg`` (a loaded Config), run the console on it, close the store.
+    ``actor``: who actions are recorded as (default: $DESKWATCH_ACTOR, tui.actor, local user)."""
+    from deskwatch.core.store import open_store
+
+    store = open_store(cfg)
+    try:
+        console = Console.from_config(cfg, store, actor)
+        return run(console, mouse=mouse)
+    finally:
+        store.close()
 
 
 def run(console: Console, *, mouse: bool = False) -> int:

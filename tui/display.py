@@ -53,16 +53,19 @@ def sla_cell(row: QueueRow, now: datetime) -> Text:
     return Text(text, style=SLA_STYLE.get(state or "", ""), justify="right")
 
 
-def urgency_cell(row: QueueRow) -> Text:
+def urgency_cell(row: QueueRow, now: datetime | None = None) -> Text:
+    """The recommendation; lower case once someone acknowledged it, dimmed while snoozed."""
     label, style = URGENCY.get(row.recommendation, URGENCY[None])
     if row.acknowledged:
         label, style = label.lower(), "bright_black"  # someone has it: no longer shouting
+    elif now is not None and row.snoozed_until is not None and row.snoozed_until > now:
+        style = "italic bright_black"
     return Text(label, style=style)
 
 
 def money(value: float | None) -> str:
-    """Account value: 950, 48k, 1.2M."""
-    if value is None:
+    """Account value: 950, 48k, 1.2M; nothing when unknown or zero."""
+    if not value:
         return ""
     if value >= 1_000_000:
         return f"{value / 1_000_000:.1f}M".replace(".0M", "M")

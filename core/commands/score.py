@@ -14,6 +14,7 @@ import sys
 from typing import IO, Iterable
 
 from deskwatch.core import config
+from deskwatch.core.timeutil import format_time
 from deskwatch.core.model import Decision, Ticket, TicketError, decision_to_dict, ticket_from_dict
 from deskwatch.core.timeutil import parse_time, utcnow
 
@@ -129,6 +130,17 @@ def write_table(decisions: Iterable[Decision], out: IO[str]) -> None:
                 out.write(f"  {'':<22} {'':<{BAR_WIDTH}}        {'; '.join(s.evidence[:4])}\n")
         if not d.signals:
             out.write("  (no signal fired)\n")
+        if d.sla is not None:
+            targets = ", ".join(
+                f"{t.name.replace('_', ' ')} {t.state}" + (f" (due {format_time(t.due_at)}, {t.elapsed_pct:.0f}% used)"
+                                                            if t.due_at and t.state not in ("met",) else "")
+                for t in d.sla.targets
+            )
+            out.write(f"  sla    {d.sla.policy}: {targets}\n")
+        if d.route is not None:
+            who = d.route.agent or "nobody free"
+            on_call = " (on call)" if d.route.on_call else ""
+            out.write(f"  route  {d.route.team} / {who}{on_call}: {d.route.reason}\n")
         for r in d.reasons:
             if r.startswith("low confidence:"):
                 out.write(f"  ! {r}\n")

@@ -27,22 +27,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from deskwatch.core.cli import UsageError
-    from deskwatch.core.store import StoreError, open_store
+    from deskwatch.core.store import StoreError
 
     cfg = config.load(args.config)
     if not sys.stdout.isatty() and not sys.stderr.isatty():
         raise UsageError("the console needs a terminal; run it in one (over SSH: ssh -t, or use deskwatch serve-ssh)")
-    try:
-        store = open_store(cfg)
-    except StoreError as e:
-        raise UsageError(str(e)) from None
-    from deskwatch.tui.app import run as run_app
-    from deskwatch.tui.context import Console
+    from deskwatch.tui.app import run_console
+    from deskwatch.tui.context import resolve_actor
 
-    console = Console.from_config(cfg, store, args.actor)
-    if not console.actor:
+    if not resolve_actor(args.actor, cfg.tui.actor):
         raise UsageError("no actor: pass --actor NAME or set tui.actor in the config")
     try:
-        return run_app(console, mouse=args.mouse)
-    finally:
-        store.close()
+        return run_console(cfg, args.actor, mouse=args.mouse)
+    except StoreError as e:
+        raise UsageError(str(e)) from None

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from http.server import ThreadingHTTPServer
 from typing import Callable
 
+from deskwatch.core import routing
 from deskwatch.core.settings import Section
 from deskwatch.core.simulator.freshdesk import FreshdeskApp
 from deskwatch.core.simulator.http import Faults, HelpdeskApp, Recorder, serve
@@ -37,8 +38,10 @@ DEFAULTS = {
     "rate_per_minute": 2.0,
     "rate_limits": True,
     "host": "127.0.0.1",
-    "groups": ["Support", "Technical", "Engineering", "Security", "Billing", "Compliance", "Management"],
-    "agents": ["Alice Moreau", "Bilal Khan", "Chen Wei", "Dana Novak", "Emeka Obi", "Farah Aziz"],
+    # The helpdesks' groups and agents are the default routing teams and agents, so decisions
+    # made on the embedded defaults can be written back to the simulator as they are.
+    "groups": [t["name"] for t in routing.DEFAULTS["teams"]],
+    "agents": [a["name"] for a in routing.DEFAULTS["agents"]],
     "zendesk": {"port": 0, "error_rate": 0.0, "burst_429_rate": 0.0, "drop_rate": 0.0},
     "freshdesk": {"port": 0, "error_rate": 0.0, "burst_429_rate": 0.0, "drop_rate": 0.0},
     "salesforce": {"port": 0, "error_rate": 0.0, "burst_429_rate": 0.0, "drop_rate": 0.0},

@@ -77,6 +77,12 @@ class StatusMixin(StoreBase):
                 (pid, ts(now), interval),
             )
 
+    def heartbeat_stopped(self, now: datetime) -> None:
+        """The daemon exited cleanly at ``now``: no longer alive, without waiting for the
+        heartbeat to age out."""
+        with self._tx() as conn:
+            conn.execute("UPDATE heartbeat SET pid = 0, at = ? WHERE id = 1", (ts(now),))  # 0: stopped
+
     def status(self, now: datetime) -> StoreStatus:
         """Per-source sync health, outbox depth and daemon liveness (a heartbeat younger than
         three intervals)."""
@@ -96,8 +102,8 @@ class StatusMixin(StoreBase):
         hb = self._q("SELECT pid, at, interval FROM heartbeat WHERE id = 1")
         if hb:
             at = from_ts(hb[0]["at"])
-            alive = at is not None and (now - at).total_seconds() < 3 * hb[0]["interval"]
-            daemon = DaemonStatus(hb[0]["pid"], at, hb[0]["interval"], alive)
+            alive = bool(hb[0]["pid"]) and at is not None and (now - at).total_seconds() < 3 * hb[0]["interval"]
+            daemon = DaemonStatus(hb[0]["pid"] or None, at, hb[0]["interval"], alive)
         else:
             daemon = DaemonStatus(None, None, None, False)
         return StoreStatus(

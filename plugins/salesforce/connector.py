@@ -211,6 +211,7 @@ class SalesforceConnector(Connector):
         )
         self._picklists: dict[str, tuple[str, ...]] | None = None
         self._queues: dict[str, str] = dict(settings.queues)
+        self._users: dict[str, str] = dict(settings.users)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -399,6 +400,21 @@ class SalesforceConnector(Connector):
         self._queues[group] = rows[0]["Id"]
         return self._queues[group]
 
+    async def _user_id(self, name: str) -> str | None:
+        """The User Id of an agent named in a route: config ``users`` first, then a lookup."""
+        if name in self._users:
+            return self._users[name]
+        if name.startswith(mapping.USER_ID_PREFIX) and _RECORD_ID.match(name):
+            return name
+        literal = name.replace("\\", "\\\\").replace("'", "\\'")
+        rows = await self._query_all_records(
+            f"SELECT Id, Name FROM User WHERE IsActive = true AND Name = '{literal}' LIMIT 2", "User"
+        )
+        if len(rows) != 1 or not isinstance(rows[0].get("Id"), str):
+            return None
+        self._users[name] = rows[0]["Id"]
+        return self._users[name]
+
     async def _picklist_values(self) -> Mapping[str, tuple[str, ...]]:
         """Active Priority/Status values of this org, read once (describe) and cached."""
         if self._picklists is None:
@@ -426,7 +442,9 @@ class SalesforceConnector(Connector):
             current_tags = await self._case_tags(cid) if (update.tags_add or update.tags_remove) and self.settings.tags_field else ()
             queue_id = await self._queue_id(update.group) if update.group is not None and update.assignee is None else None
             picklists = await self._picklist_values() if (update.priority or update.status) else None
-            body, lines = mapping.build_patch(update, self.settings, current_tags=current_tags, queue_id=queue_id, picklists=picklists)
+            user_id = await self._user_id(update.assignee) if update.assignee is not None else None
+            body, lines = mapping.build_patch(update, self.settings, current_tags=current_tags, queue_id=queue_id,
+                                              picklists=picklists, user_id=user_id)
             if body:
                 await self.client.request("PATCH", self._path(f"sobjects/Case/{cid}"), json=body)
             return await self._add_note(update, lines)
@@ -496,7 +514,9 @@ class SalesforceConnector(Connector):
                     continue
                 try:
                     queue_id = await self._queue_id(u.group) if u.group is not None and u.assignee is None else None
-                    body, lines = mapping.build_patch(u, self.settings, current_tags=tags.get(u.native_id, ()), queue_id=queue_id, picklists=picklists)
+                    user_id = await self._user_id(u.assignee) if u.assignee is not None else None
+                    body, lines = mapping.build_patch(u, self.settings, current_tags=tags.get(u.native_id, ()), queue_id=queue_id,
+                                                      picklists=picklists, user_id=user_id)
                 except mapping.UpdateNotPossible as e:
                     results[i] = UpdateResult("failed", f"{u.ticket_id}: {e}", u.ticket_id)
                     continue

@@ -563,6 +563,7 @@ def build_patch(
     current_tags: tuple[str, ...] = (),
     queue_id: str | None = None,
     picklists: Mapping[str, Iterable[str]] | None = None,
+    user_id: str | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The Case PATCH body for ``update`` and a list of lines describing what it changes.
 
@@ -574,6 +575,9 @@ def build_patch(
     lines: list[str] = []
     if update.priority is not None:
         v = picklist_value(update.priority, settings.priority_map, picklists.get("Priority"))
+        if v is None and update.priority == "urgent":
+            # A standard org's picklist stops at High: urgent work gets the highest value there is.
+            v = picklist_value("high", settings.priority_map, picklists.get("Priority"))
         if v is None:
             raise UpdateNotPossible(
                 f"priority {update.priority!r}: no Case Priority value maps to it"
@@ -596,9 +600,12 @@ def build_patch(
         body["IsEscalated"] = bool(update.escalated)
         lines.append(f"escalated -> {'yes' if update.escalated else 'no'}")
     if update.assignee is not None:
-        if not (update.assignee.startswith(USER_ID_PREFIX) and len(update.assignee) in (15, 18)):
-            raise UpdateNotPossible(f"assignee {update.assignee!r}: expected a Salesforce User Id (005…)")
-        body["OwnerId"] = update.assignee
+        owner = user_id or (update.assignee if update.assignee.startswith(USER_ID_PREFIX) and len(update.assignee) in (15, 18)
+                            else None)
+        if owner is None:
+            raise UpdateNotPossible(f"assignee {update.assignee!r}: no active Salesforce user of that name; "
+                                    "add it under users (name = 005… User Id)")
+        body["OwnerId"] = owner
         lines.append(f"owner -> user {update.assignee}")
     elif update.group is not None:
         if not queue_id:
@@ -607,7 +614,11 @@ def build_patch(
         lines.append(f"owner -> queue {update.group}")
     if update.tags_add or update.tags_remove:
         if not settings.tags_field:
-            raise UpdateNotPossible("tags: Case has no tags; set tags_field to a text or multi-select field such as Tags__c")
+            # Cases have no native tags. The rest of the update still matters more than its
+            # labels, so it goes through and the note says what was left out.
+            lines.append(f"tags not written (+{','.join(update.tags_add) or '-'} -{','.join(update.tags_remove) or '-'}): "
+                         "set tags_field to a Case field such as Tags__c")
+            return body, lines
         tags = [t for t in current_tags if t not in update.tags_remove]
         tags += [t for t in update.tags_add if t not in tags]
         if tuple(tags) != tuple(current_tags):

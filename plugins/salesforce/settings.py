@@ -76,6 +76,7 @@ KEYS = (
     "status_map",
     "priority_map",
     "queues",
+    "users",
 )
 
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")  # also keeps user text out of SOQL
@@ -115,6 +116,7 @@ class SalesforceSettings:
     status_map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(DEFAULT_STATUS_MAP)))
     priority_map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(DEFAULT_PRIORITY_MAP)))
     queues: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # queue name -> 00G… Id
+    users: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # agent name -> 005… User Id
 
     @property
     def token_url(self) -> str:
@@ -156,15 +158,19 @@ def _enum_map(s: Section, name: str, default: Mapping[str, str], allowed: tuple[
     return MappingProxyType(out)
 
 
-def _queues(s: Section) -> Mapping[str, str]:
-    sub = s.section("queues")
+def _ids(s: Section, key: str, prefix: str, what: str) -> Mapping[str, str]:
+    sub = s.section(key)
     out = {}
     for k in sub.keys():
         v = sub.string(k)
-        if not _SF_ID.match(v) or not v.startswith("00G"):
-            raise sub.error(k, f'expected a queue Id (15 or 18 characters starting with 00G), got "{v}"')
+        if not _SF_ID.match(v) or not v.startswith(prefix):
+            raise sub.error(k, f'expected a {what} Id (15 or 18 characters starting with {prefix}), got "{v}"')
         out[k] = v
     return MappingProxyType(out)
+
+
+def _queues(s: Section) -> Mapping[str, str]:
+    return _ids(s, "queues", "00G", "queue")
 
 
 def _rate(s: Section) -> float | None:
@@ -251,5 +257,6 @@ def parse_settings(section: Section, name: str | None = None) -> SalesforceSetti
         status_map=_enum_map(s, "status_map", DEFAULT_STATUS_MAP, STATUSES),
         priority_map=_enum_map(s, "priority_map", DEFAULT_PRIORITY_MAP, PRIORITIES),
         queues=_queues(s),
+        users=_ids(s, "users", "005", "User"),
     )
     return settings

@@ -421,8 +421,8 @@ async def test_value_the_org_lacks_fails_before_any_write(httpx_mock, token, con
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]))
     httpx_mock.add_response(url=f"{API}/sobjects/Case/describe", json=DESCRIBE)
     async with connector() as conn:
-        result = await conn.update(upd(priority="urgent"))
-    assert result.outcome == "failed" and "priority 'urgent'" in result.message and "High, Low, Medium" in result.message
+        result = await conn.update(upd(status="pending"))
+    assert result.outcome == "failed" and "status 'pending'" in result.message and "Closed, Escalated, New, Working" in result.message
     assert not [r for r in httpx_mock.get_requests() if r.method in ("PATCH",) or "CaseComment" in r.url.path and r.method == "POST"]
 
 

@@ -319,19 +319,23 @@ def test_build_patch_maps_every_field_and_keeps_other_tags(settings):
 def test_build_patch_respects_the_orgs_picklist_and_explains_what_is_missing(settings):
     body, _ = mapping.build_patch(update(priority="urgent"), settings, picklists={"Priority": ["High", "Medium", "Low", "Urgent"]})
     assert body == {"Priority": "Urgent"}
-    with pytest.raises(mapping.UpdateNotPossible, match=r"priority 'urgent'.*the org accepts High, Low, Medium.*priority_map"):
-        mapping.build_patch(update(priority="urgent"), settings, picklists={"Priority": ["High", "Medium", "Low"]})
+    # A standard org stops at High: urgent work gets the highest value there is.
+    body, _ = mapping.build_patch(update(priority="urgent"), settings, picklists={"Priority": ["High", "Medium", "Low"]})
+    assert body == {"Priority": "High"}
+    with pytest.raises(mapping.UpdateNotPossible, match=r"priority 'high'.*the org accepts Low, Medium.*priority_map"):
+        mapping.build_patch(update(priority="high"), settings, picklists={"Priority": ["Medium", "Low"]})
     with pytest.raises(mapping.UpdateNotPossible, match="group 'Nope'.*queues"):
         mapping.build_patch(update(group="Nope"), settings)
     with pytest.raises(mapping.UpdateNotPossible, match="assignee 'dana'"):
         mapping.build_patch(update(assignee="dana"), settings)
 
 
-def test_tags_without_a_tags_field_are_refused(settings):
+def test_tags_without_a_tags_field_are_skipped_and_said_so(settings):
     from dataclasses import replace
 
-    with pytest.raises(mapping.UpdateNotPossible, match="set tags_field"):
-        mapping.build_patch(update(tags_add=("vip",)), replace(settings, tags_field=None))
+    body, lines = mapping.build_patch(update(tags_add=("vip",), escalated=True), replace(settings, tags_field=None))
+    assert body == {"IsEscalated": True}  # the escalation still goes through
+    assert any("tags not written (+vip" in line and "tags_field" in line for line in lines)
 
 
 def test_note_body_starts_with_the_marker_and_fits_4000_bytes():

@@ -108,6 +108,8 @@ async def test_snooze_priority_and_override(app, store):
         await pilot.press("z")
         await fill_form(pilot, app, until="2h", reason="waiting for the vendor")
         assert store.ack_state("zendesk:2").snoozed_until == NOW + timedelta(hours=2)
+        urg = app.screen.query_one(QueueTable).get_row("zendesk:2")[0]
+        assert urg.plain == "IMM" and "italic" in str(urg.style)  # shown as snoozed, live
         await pilot.press("p")
         await fill_form(pilot, app, priority="urgent", reason="outage")
         [prio] = [i.update for i in store.outbox_for("zendesk:2") if i.update.priority]

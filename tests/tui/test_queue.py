@@ -168,3 +168,62 @@ async def test_first_screenfuls_paint_then_the_rest_of_the_window_loads(store, c
         await pilot.pause()
         assert order(app)[0] == "zendesk:4"
         assert order(app) == [r.ticket_id for r in store.queue(QueueFilter(), limit=20)]
+
+
+async def test_resize_gives_the_subject_the_room(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "Production API down for all users" not in screen_text(app)
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Production API down for all users" in text
+        assert max(len(line) for line in text.splitlines()) <= 120
+
+
+async def test_rest_of_window_merges_with_rows_a_live_change_added(app, store):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+        rows = store.queue(QueueFilter())
+        table.set_rows(rows[:2])  # as if only the first page had been read
+        table.apply([rows[-1]], lambda r: True, 100)  # a live change: the least urgent ticket
+        table.append_rows(rows[2:], 100)  # then the worker's rest of the window
+        await pilot.pause()
+        assert order(app) == [r.ticket_id for r in rows]
+        table.set_rows(rows[:2])
+        table.append_rows(rows[2:], 4)  # capped
+        assert order(app) == [r.ticket_id for r in rows][:4]
+
+
+async def test_a_flood_of_new_tickets_keeps_only_the_most_urgent(store, console):
+    from deskwatch.tui.app import DeskwatchApp
+
+    console.max_rows = 50
+    app = DeskwatchApp(console)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        store.save_page("salesforce", [ticket(f"salesforce:{i}", subject=f"Synced {i}") for i in range(400)], (), None)
+        with store.transaction():
+            for i in range(0, 400, 40):
+                store.record_decision(decision(f"salesforce:{i}", score=80 + i / 40, recommendation="immediate", tier="tier3", team="platform"))
+        app.poll_store()
+        await pilot.pause()
+        assert order(app) == [r.ticket_id for r in store.queue(QueueFilter(), limit=50)]
+        assert order(app)[2] == "salesforce:360" and len(order(app)) == 50
+
+
+async def test_two_rows_swapping_repaints_two_lines_not_the_table(app, store):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+        painted = []
+        original = table.refresh_row
+        table.refresh_row = lambda i: (painted.append(i), original(i))[1]
+        # freshdesk:11 (PRI 78) drops below zendesk:3 (PRI 70)
+        store.record_decision(decision("freshdesk:11", score=60, recommendation="priority", tier="tier2", team="billing"))
+        app.poll_store()
+        await pilot.pause()
+        assert order(app)[2:4] == ["zendesk:3", "freshdesk:11"]
+        assert table.repaints == 0 and sorted(set(painted)) == [2, 3]
+        assert "60" in screen_text(app).splitlines()[5] and "Refund" in screen_text(app).splitlines()[5]

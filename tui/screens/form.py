@@ -11,7 +11,7 @@ from typing import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
@@ -44,14 +44,15 @@ class FormScreen(ModalScreen[dict]):
         with Vertical(id="form"):
             yield Label(self.title_text, id="form-title")
             for f in self.fields:
-                yield Label(f.label + (" *" if f.required else ""), classes="form-label")
-                if f.choices:
-                    yield Select([(c, c) for c in f.choices], value=f.value if f.value in f.choices else Select.NULL,
-                                 id=f"f-{f.name}", prompt="(any)" if not f.required else "choose", compact=True)
-                else:
-                    yield Input(value=f.value, placeholder=f.placeholder, id=f"f-{f.name}", compact=True)
+                with Horizontal(classes="form-row"):
+                    yield Label(f.label + (" *" if f.required else ""), classes="form-label")
+                    if f.choices:
+                        yield Select([(c, c) for c in f.choices], value=f.value if f.value in f.choices else Select.NULL,
+                                     id=f"f-{f.name}", prompt="(any)" if not f.required else "choose", compact=True)
+                    else:
+                        yield Input(value=f.value, placeholder=f.placeholder, id=f"f-{f.name}", compact=True)
             yield Static("", id="form-error")
-            yield Static("Enter: submit   Esc: cancel", id="form-hint")
+            yield Static("Ctrl+S (or Enter in a text field): submit   Esc: cancel", id="form-hint")
 
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -81,6 +81,7 @@ class OverviewScreen(Screen):
         Binding("g", "refresh", "Refresh", id="overview.refresh", tooltip="Read the store again"),
     ]
     SCAN = 50_000  # open tickets read for the counts; a floor with more shows the top of the queue
+    shown: tuple | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="overview"):
@@ -96,9 +97,15 @@ class OverviewScreen(Screen):
         c = self.app.desk  # type: ignore[attr-defined]
         now = c.clock()
         rows = c.store.queue(QueueFilter(), limit=self.SCAN, now=now)
+        status = c.store.status(now)
+        # Repaint only when what is shown changed (each repaint is a full screen over SSH).
+        key = (tuple((r.ticket_id, r.version) for r in rows), status, now.replace(second=0, microsecond=0))
+        if key == self.shown:
+            return
+        self.shown = key
         self.query_one("#ov-escalations", Static).update(escalations(rows))
         self.query_one("#ov-sla", Static).update(sla_trouble(rows, now))
-        self.query_one("#ov-sources", Static).update(health(c.store.status(now), now))
+        self.query_one("#ov-sources", Static).update(health(status, now))
 
     def tick(self) -> None:
         self.action_refresh()

@@ -9,7 +9,7 @@ from textual import work
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from deskwatch.core.model import CHANNELS, SLA_STATES, TIERS
 from deskwatch.core.store import QueueFilter
@@ -48,6 +48,8 @@ class QueueScreen(TicketActions, Screen):
         self.filters = QueueFilter()
         self.total: int | None = 0
         self.generation = 0
+        self.status_text = ""
+        self.held: list = []  # changes that came while another screen was on top
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status")
@@ -67,6 +69,9 @@ class QueueScreen(TicketActions, Screen):
     def current_ticket_id(self) -> str | None:
         return self.table.current_id
 
+    def on_resize(self, event) -> None:
+        self.table.fit(event.size.width)
+
     def reload(self) -> None:
         """Load the window for the current filters: on start and when filters change.
 
@@ -75,6 +80,7 @@ class QueueScreen(TicketActions, Screen):
         worker thread."""
         c = self.app.desk  # type: ignore[attr-defined]
         self.generation += 1
+        self.held = []  # the fresh read has them
         first = c.store.queue(self.filters, limit=min(FIRST_PAGE, c.max_rows), now=c.clock())
         self.table.set_rows(first)
         if len(first) < min(FIRST_PAGE, c.max_rows):
@@ -97,11 +103,15 @@ class QueueScreen(TicketActions, Screen):
         if generation != self.generation:
             return  # the filters changed meanwhile; a newer load is on its way
         c = self.app.desk  # type: ignore[attr-defined]
-        self.table.append_rows(rows)
+        self.table.append_rows(rows, c.max_rows)
         # Changes made while the worker read: apply them again over what it read (idempotent).
         self.table.apply(c.store.queue_changes(since, now=c.clock()), lambda r: matches(self.filters, r), c.max_rows)
         self.total = total
         self.update_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:  # e.g. the store file went away: say so, keep running
+            self.notify(f"{event.worker.description} failed: {event.worker.error}", severity="error", timeout=10)
 
     def update_status(self) -> None:
         c = self.app.desk  # type: ignore[attr-defined]
@@ -111,13 +121,31 @@ class QueueScreen(TicketActions, Screen):
         else:
             count = f"{self.total} open" if shown >= self.total else f"{shown} of {self.total} open"
         filt = describe(self.filters)
-        self.query_one("#status", Static).update(
-            f"[b]deskwatch[/b]  {count}  " + (f"[yellow]{filt}[/yellow]  " if filt else "") + f"[bright_black]{c.actor}[/bright_black]"
-        )
+        text = f"[b]deskwatch[/b]  {count}  " + (f"[yellow]{filt}[/yellow]  " if filt else "") + f"[bright_black]{c.actor}[/bright_black]"
+        if text != self.status_text:
+            # layout=False: the line has a fixed height; a layout pass would repaint the screen.
+            self.status_text = text
+            self.query_one("#status", Static).update(text, layout=False)
 
     def on_store_changed(self, message: StoreChanged) -> None:
+        if not self.is_current:
+            # Under another screen a repaint of ours would repaint that screen in full (Textual
+            # redraws the top screen when one below changes): keep the rows for later.
+            self.held.extend(message.rows)
+            return
+        self.merge(message.rows)
+
+    def on_screen_resume(self) -> None:
+        if self.held:
+            rows, self.held = self.held, []
+            self.merge(rows)
+
+    def merge(self, rows: list) -> None:
+        """Apply changed rows (several versions of a ticket: the last one wins)."""
+        latest = {r.ticket_id: r for r in rows}
         c = self.app.desk  # type: ignore[attr-defined]
         before = self.table.row_count
+        message = StoreChanged(list(latest.values()))
         touched = self.table.apply(message.rows, lambda r: matches(self.filters, r), c.max_rows)
         if touched:
             if self.total is not None and (any(not r.open for r in message.rows) or self.table.row_count != before):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -59,10 +58,10 @@ def signals(d: Decision) -> Table:
     table.add_column(ratio=1)
     top = max((s.contribution for s in d.signals), default=0) or 1
     for s in sorted(d.signals, key=lambda s: -s.contribution):
-        evidence = ", ".join(f'"{e}"' for e in s.evidence[:4])
+        evidence = " · ".join(s.evidence[:4])
         style = "red" if s.hard else "yellow"
         table.add_row(s.name, Text(display.bar(s.contribution, top, BAR), style=style), f"{s.contribution:+.1f}",
-                      Text(s.detail + (f"  {evidence}" if evidence else ""), style="bright_black"))
+                      Text.assemble(s.detail, (f"  {evidence}" if evidence else "", "italic bright_black")))
     return table
 
 
@@ -229,6 +228,13 @@ class TicketScreen(TicketActions, Screen):
     def tick(self) -> None:
         # Outbox states change without a ticket version bump: re-read (cheap, one ticket).
         self.load()
+        c = self.app.desk  # type: ignore[attr-defined]
+        if self.detail is not None and self.detail.latest is not None:
+            text = sla(self.detail.latest, c.clock())  # countdowns move
+            widget = self.query_one("#t-sla", Static)
+            if isinstance(widget.content, Text) and widget.content.plain == text.plain:
+                return  # unchanged: an update would repaint the screen
+            widget.update(text, layout=False)
 
     def action_back(self) -> None:
         self.app.pop_screen()
