@@ -28,6 +28,8 @@ DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
             "data breach", "security breach", "hacked", "compromised", "unauthorized access", "unauthorised access",
             "phishing", "malware", "ransomware", "leaked", "exploit", "xss", "sql injection", "cve",
             "account takeover", "credentials exposed", "someone else's data",
+            "suspicious login", "suspicious logins", "suspicious activity", "unrecognized login",
+            "unrecognised login", "unauthorized login", "unauthorised login", "logins from unknown",
         ],
     },
     "compliance": {

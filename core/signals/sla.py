@@ -10,7 +10,9 @@ from deskwatch.core.model import Signal, SlaStatus, SlaTarget, Ticket
 from deskwatch.core.signals.base import SignalContext, clamp, make_signal
 from deskwatch.core.timeutil import format_time
 
-WARNING_CAP = 0.9  # a warning never weighs as much as a breach
+WARNING_FROM = 75.0  # elapsed % where the default warning zone starts ([sla] warning_at)
+WARNING_FLOOR = 0.25  # value when a warning has just started
+WARNING_CAP = 0.6  # value just before the breach: a warning never weighs as much as one
 
 
 def pressing_target(status: SlaStatus | None) -> SlaTarget | None:
@@ -24,13 +26,16 @@ def pressing_target(status: SlaStatus | None) -> SlaTarget | None:
 
 
 def sla_value(status: SlaStatus | None) -> float:
-    """0 when nothing is at risk, elapsed share (capped) on warning, 1.0 once breached."""
+    """0 when nothing is at risk; on warning a ramp from WARNING_FLOOR (the warning zone just
+    opened) to WARNING_CAP (about to breach); 1.0 once breached. A warning is a nudge: on its
+    own it should lift a ticket by a band at most, where a breach weighs fully."""
     t = pressing_target(status)
     if t is None:
         return 0.0
     if t.state == "breached":
         return 1.0
-    return min(WARNING_CAP, clamp(t.elapsed_pct / 100.0))
+    share = clamp((t.elapsed_pct - WARNING_FROM) / (100.0 - WARNING_FROM))
+    return WARNING_FLOOR + (WARNING_CAP - WARNING_FLOOR) * share
 
 
 def sla_signal(status: SlaStatus | None, weight: float) -> Signal | None:

@@ -252,9 +252,9 @@ class World:
             affected_users=self.rng.randint(*spec["affected"]) if "affected" in spec else None,
             followups_left=self.rng.randint(0, len(spec["followups"])),
         )
-        if c.followups_left:
-            # An agent answers first; the customer comes back later (events happen in step()).
-            c.next_reply_at, c.next_author = at + timedelta(minutes=self.rng.uniform(2, 30)), "agent"
+        if c.followups_left or self.rng.random() < 0.8:
+            # Most tickets get an agent answer; some customers come back (events happen in step()).
+            c.next_reply_at, c.next_author = at + timedelta(minutes=self.rng.uniform(2, 45)), "agent"
         self.conversations.append(c)
         # A customer with a refund or renewal problem often writes to a second helpdesk too.
         if kind in ("refund_churn", "renewal_risk") and len(self.helpdesks) > 1 and self.rng.random() < 0.5:
@@ -285,7 +285,9 @@ class World:
         c.next_reply_at = None
         if c.next_author == "agent":
             c.posts.append(Post("agent", at, self.rng.choice(AGENT_REPLIES)))
-            c.status, c.updated_at = "pending", at
+            # With nothing more to say from the customer, some tickets are simply solved.
+            done = not c.followups_left and c.kind == "howto" and self.rng.random() < 0.6
+            c.status, c.updated_at = ("solved" if done else "pending"), at
             if c.followups_left:
                 c.next_reply_at, c.next_author = at + timedelta(minutes=self.rng.uniform(1, 20)), "customer"
             return

@@ -227,3 +227,17 @@ async def test_two_rows_swapping_repaints_two_lines_not_the_table(app, store):
         assert order(app)[2:4] == ["zendesk:3", "freshdesk:11"]
         assert table.repaints == 0 and sorted(set(painted)) == [2, 3]
         assert "60" in screen_text(app).splitlines()[5] and "Refund" in screen_text(app).splitlines()[5]
+
+
+async def test_changes_under_another_screen_are_applied_on_return(app, store):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # ticket screen on top of the queue
+        await pilot.pause()
+        store.record_decision(decision("zendesk:1", score=99, recommendation="immediate", tier="tier3", team="billing"))
+        app.poll_store()
+        await pilot.pause()
+        assert app.queue_screen.held and app.queue_screen.table.rows_by_id["zendesk:1"].recommendation == "monitor"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert order(app)[0] == "zendesk:1" and not app.queue_screen.held

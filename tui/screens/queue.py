@@ -128,7 +128,7 @@ class QueueScreen(TicketActions, Screen):
             self.query_one("#status", Static).update(text, layout=False)
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        if not self.is_current:
+        if self.app.screen is not self:
             # Under another screen a repaint of ours would repaint that screen in full (Textual
             # redraws the top screen when one below changes): keep the rows for later.
             self.held.extend(message.rows)
