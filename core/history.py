@@ -9,15 +9,18 @@ provides the same view over everything it has seen.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Iterable, Protocol, Sequence
 
 from deskwatch.core.model import Ticket
 
 
 class HistoryView(Protocol):
-    def related(self, ticket: Ticket) -> Sequence[Ticket]:
+    def related(self, ticket: Ticket, since: datetime | None = None) -> Sequence[Ticket]:
         """Other tickets (never ``ticket`` itself) from the same requester or organization,
-        from any source and channel, oldest first."""
+        from any source and channel, oldest first; with ``since``, only those created from
+        then up to ``ticket.created_at`` (the window a signal looks at, so a big account's
+        long history is not read for every decision)."""
         ...
 
 
@@ -51,15 +54,15 @@ class MemoryHistory:
         for k in {requester_key(t), organization_key(t)} - {None}:
             self._by_key[k].append(t)  # type: ignore[index]
 
-    def related(self, ticket: Ticket) -> Sequence[Ticket]:
+    def related(self, ticket: Ticket, since: datetime | None = None) -> Sequence[Ticket]:
         seen: dict[str, Ticket] = {}
         for k in {requester_key(ticket), organization_key(ticket)} - {None}:
             for t in self._by_key.get(k, ()):  # type: ignore[arg-type]
-                if t.id != ticket.id:
+                if t.id != ticket.id and (since is None or since <= t.created_at <= ticket.created_at):
                     seen[t.id] = t
         return sorted(seen.values(), key=lambda t: t.created_at)
 
 
 class NoHistory:
-    def related(self, ticket: Ticket) -> Sequence[Ticket]:
+    def related(self, ticket: Ticket, since: datetime | None = None) -> Sequence[Ticket]:
         return ()

@@ -110,16 +110,19 @@ class Decider:
         ticket_id = ticket.id
         previous = self.store.latest_decision(ticket_id)
         decision = engine.decide(ticket, self.config, now, context)
+        if ticket.status in CLOSED:
+            self.store.reset_escalation(ticket_id)
+        elif decision.recommendation in ESCALATING and context.chain_state is None:
+            # The escalation starts now: route again with its chain, so the recorded decision
+            # already names step 0 and the chain timer has nothing to catch up on.
+            state = chain_state(self.store.start_escalation(ticket_id, now))
+            decision = engine.route_step(decision, ticket, self.config, now, replace(context, chain_state=state))
         self.store.record_decision(decision)
         if self._notify is not None:
             try:
                 self._notify(decision, ticket)
             except Exception:  # a notification plugin must not stop the sync
                 log.exception("a decision_made plugin failed", extra={"ticket": ticket_id})
-        if ticket.status in CLOSED:
-            self.store.reset_escalation(ticket_id)
-        elif decision.recommendation in ESCALATING:
-            self.store.start_escalation(ticket_id, now)
         for u in actions.plan_updates(ticket, decision, previous, write_back):
             self.store.enqueue(u, now)
         if not write_back and actions.newly_escalates(decision, previous):

@@ -28,10 +28,10 @@ def _routed_categories(ctx: SignalContext, hits: dict[str, list[str]]) -> set[st
 
 def repeat_contact(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     """Fires for each earlier ticket about the same issue within the window."""
-    related = ctx.history.related(ticket)
+    start = ticket.created_at - timedelta(days=ctx.config.repeat.window_days)
+    related = ctx.history.related(ticket, since=start)
     if not related:
         return None
-    start = ticket.created_at - timedelta(days=ctx.config.repeat.window_days)
     mine = ctx.text
     my_cats = _routed_categories(ctx, mine.hits)
     evidence: list[str] = []

@@ -233,18 +233,26 @@ class StoreHistory:
     organization indexes; at most ``limit`` of the most recent related tickets are returned,
     so a huge account does not make every decision slow."""
 
-    def __init__(self, store: TicketsMixin, limit: int = 500):
+    def __init__(self, store: TicketsMixin, limit: int = 100):
         self._store = store
         self._limit = limit
+        self._parsed: dict[str, Ticket] = {}  # per view (one page of decisions): read each ticket once
 
-    def related(self, ticket: Ticket) -> Sequence[Ticket]:
+    def related(self, ticket: Ticket, since: datetime | None = None) -> Sequence[Ticket]:
         keys = [(col, k) for col, k in (("requester_key", requester_key(ticket)), ("organization_key", organization_key(ticket))) if k]
         if not keys:
             return []
         union = " UNION ".join(f"SELECT id, created_at FROM tickets WHERE {col} = ? AND deleted = 0" for col, _ in keys)
+        where, args = "id != ?", [ticket.id]
+        if since is not None:
+            where += " AND created_at >= ? AND created_at <= ?"
+            args += [ts(since), ts(ticket.created_at)]
         rows = self._store._q(
-            f"SELECT id FROM ({union}) WHERE id != ? ORDER BY created_at DESC LIMIT ?",
-            [k for _, k in keys] + [ticket.id, self._limit],
+            f"SELECT id FROM ({union}) WHERE {where} ORDER BY created_at DESC LIMIT ?",
+            [k for _, k in keys] + args + [self._limit],
         )
         ids = [r[0] for r in reversed(rows)]
-        return self._store.get_tickets(ids)
+        missing = [i for i in ids if i not in self._parsed]
+        for t in self._store.get_tickets(missing):
+            self._parsed[t.id] = t
+        return [self._parsed[i] for i in ids if i in self._parsed]

@@ -3,14 +3,16 @@
 A stock ``DataTable.update_cell`` repaints the whole table (about 11 KB per change at 80x24) and
 sorting or removing rows walks every row; see TUI-NOTES §1.4 and §3. This table keeps its rows in
 store order by a sort key, applies changes in place, repaints only the rows that changed, and
-re-sorts only when a change moved a row past its neighbours. It relies on DataTable internals of
-textual 8.2 (``_data``, ``_row_locations``, ``_update_count``); tests/tui pin the behaviour.
+re-sorts only when a change moved a row past its neighbours (for score changes at most every
+``RESORT_EVERY`` seconds; a re-sort repaints only the visible lines that changed). It relies on
+DataTable internals of textual 8.2 (``_data``, ``_row_locations``, ``_update_count``,
+``_update_dimensions``); tests/tui (test_queue, test_bandwidth) pin the behaviour.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable, Iterable
 
 from rich.text import Text
@@ -31,11 +33,12 @@ FIXED = sum(w for _, _, w in COLUMNS)
 MIN_SUBJECT = 12
 RESORT_EVERY = 3.0  # seconds: re-order for score changes at most this often (new rows: at once)
 REBUILD_ABOVE = 200  # more new rows than this in one poll: rebuild instead of inserting
+_NO_DUE = datetime(1970, 1, 1, tzinfo=timezone.utc)  # tickets without an SLA sort last (the 1 before it)
 
 
 def sort_key(row: QueueRow) -> tuple:
     """The store's queue order (rec rank, score, SLA due soonest, id) as a Python key."""
-    due = row.sla_due_at.isoformat() if row.sla_due_at else "\uffff"
+    due = (0, row.sla_due_at) if row.sla_due_at is not None else (1, _NO_DUE)
     return (-rec_rank(row.recommendation), -row.score, due, row.ticket_id)
 
 

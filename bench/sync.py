@@ -1,0 +1,211 @@
+"""Sync throughput and memory of the daemon against the simulator. Prints its figures.
+
+    python bench/sync.py                      # all three parts
+    python bench/sync.py --part ingest --tickets 3000
+    python bench/sync.py --part limits --seconds 150
+    python bench/sync.py --part rss --rss-tickets 100000
+
+1. ingest: tickets/s from empty store to caught up, rate limits off (three helpdesks at once).
+2. limits: the simulator's documented limits on (Zendesk 700/min, Freshdesk 400/min); achieved
+   request rate while limit-bound, as a fraction of the limit (after the first minute, whose
+   window starts empty). Salesforce fetches up to 2,000 cases per request, so it is never
+   limit-bound on reads and is reported separately.
+3. rss: peak resident memory of a `deskwatch daemon --once` process after syncing N tickets
+   (the simulator runs in this process, so its memory is not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import tomli_w
+
+from deskwatch.core import config, logs
+from deskwatch.core.commands.daemon import build
+from deskwatch.core.settings import Section
+from deskwatch.core.simulator.runner import DOCUMENTED_LIMITS, Simulator, parse
+from deskwatch.core.sync import Daemon
+
+
+def sim_for(backlog: int, limits: bool, helpdesks=("zendesk", "freshdesk", "salesforce")) -> Simulator:
+    data = {"seed": 5, "backlog": backlog, "backlog_hours": 72.0, "rate_per_minute": 0.0, "rate_limits": limits}
+    for h in ("zendesk", "freshdesk", "salesforce"):
+        data[h] = {"enabled": h in helpdesks}
+    return Simulator(parse(Section(data, "simulator"))).start()
+
+
+def cfg_data(sim: Simulator, folder: Path) -> dict:
+    data = config.default_data()
+    data["store"] = {"path": str(folder / "bench.db")}
+    data["daemon"]["log_level"] = "warning"
+    sources = sim.sources_config(write_back=False, poll_interval=0.1)
+    for name, s in sources.items():
+        s["start_time"] = "2000-01-01T00:00:00Z"
+        if name != "salesforce":
+            s["page_size"] = 100
+        else:
+            s["page_size"] = 2000
+    data["sources"] = sources
+    return data
+
+
+def run_once(cfg: config.Config) -> None:
+    store, connectors = build(cfg)
+    try:
+        asyncio.run(Daemon(cfg, store, connectors).run(once=True))
+    finally:
+        store.close()
+
+
+class SimProcess:
+    """`deskwatch simulate` in its own process, so its CPU is not the daemon's (as with a real
+    helpdesk); its `[sources.*]` come from the TOML it prints."""
+
+    def __init__(self, backlog: int, limits: bool, helpdesks=("zendesk", "freshdesk", "salesforce")):
+        import tomllib
+
+        self.folder = Path(tempfile.mkdtemp())
+        data = {"seed": 5, "backlog": backlog, "backlog_hours": 72.0, "rate_per_minute": 0.0, "rate_limits": limits}
+        for h in ("zendesk", "freshdesk", "salesforce"):
+            data[h] = {"enabled": h in helpdesks}
+        cfg = self.folder / "sim.toml"
+        cfg.write_text(tomli_w.dumps({"simulator": data}))
+        self.proc = subprocess.Popen([sys.executable, "-m", "deskwatch.core.cli", "simulate", "--config", str(cfg)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        lines = []
+        for line in self.proc.stdout:  # the TOML ends with a blank line after the last table
+            lines.append(line)
+            if line.startswith("client_secret") or (line.strip() == "" and len(lines) > 8 and "salesforce" not in helpdesks):
+                break
+        self.sources = tomllib.loads("".join(x for x in lines if not x.startswith("#")))["sources"]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def bench_cfg(sources: dict, folder: Path) -> dict:
+    data = config.default_data()
+    data["store"] = {"path": str(folder / "bench.db")}
+    data["daemon"]["log_level"] = "warning"
+    for name, s in sources.items():
+        s.update(write_back=False, poll_interval=0.1, start_time="2000-01-01T00:00:00Z",
+                 page_size=2000 if name == "salesforce" else 100)
+    data["sources"] = sources
+    return data
+
+
+def ingest(tickets: int) -> None:
+    sim = SimProcess(tickets, limits=False)
+    with tempfile.TemporaryDirectory() as d:
+        cfg = config.parse_data(bench_cfg(sim.sources, Path(d)), "bench")
+        t0 = time.perf_counter()
+        run_once(cfg)
+        elapsed = time.perf_counter() - t0
+        from deskwatch.core.store import open_store
+
+        store = open_store(cfg)
+        stored = store.ticket_count()
+        store.close()
+    sim.stop()
+    print(f"ingest (limits off): {stored:,} tickets from 3 helpdesks in {elapsed:.1f} s "
+          f"= {stored / elapsed:,.0f} tickets/s (fetch with messages, store, decide; write-back off)")
+
+
+async def _limited(cfg: config.Config, sim: Simulator, seconds: float) -> dict[str, list[float]]:
+    store, connectors = build(cfg)
+    daemon = Daemon(cfg, store, connectors)
+    served: dict[str, list[float]] = {h: [] for h in sim.apps}
+    originals = {}
+    for name, app in sim.apps.items():
+        originals[name] = app.handle
+
+        def wrap(req, _app=app, _name=name, _orig=app.handle):
+            resp = _orig(req)
+            if resp.status < 400:
+                served[_name].append(time.monotonic())
+            return resp
+
+        app.handle = wrap
+    task = asyncio.create_task(daemon.run())
+    await asyncio.sleep(seconds)
+    daemon.request_stop()
+    await task
+    store.close()
+    for name, app in sim.apps.items():
+        app.handle = originals[name]
+    return served
+
+
+def limits(seconds: float, backlog: int) -> None:
+    sim = sim_for(backlog, limits=True)
+    with tempfile.TemporaryDirectory() as d:
+        cfg = config.parse_data(cfg_data(sim, Path(d)), "bench")
+        start = time.monotonic()
+        served = asyncio.run(_limited(cfg, sim, seconds))
+    sim.stop()
+    print(f"limits on ({seconds:.0f} s run; fraction measured after the first minute):")
+    for name, stamps in served.items():
+        limit = DOCUMENTED_LIMITS[name]
+        late = [t for t in stamps if t - start >= 60]
+        span = seconds - 60
+        if span <= 0:
+            print(f"  {name}: run longer than 60 s to measure")
+            continue
+        rate = len(late) / span * 60
+        bound = rate >= 0.5 * limit
+        frac = rate / limit
+        note = "" if bound else " (not limit-bound: the sync needs fewer requests than the limit allows)"
+        print(f"  {name:<10} {len(stamps)} requests served, {rate:,.0f}/min after the first minute vs limit "
+              f"{limit}/min = {frac:.2f} of the limit-bound maximum{note}")
+
+
+def rss(n: int) -> None:
+    sim = SimProcess(n, limits=False, helpdesks=("salesforce",))
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d)
+        path = folder / "bench.toml"
+        path.write_text(tomli_w.dumps(bench_cfg(sim.sources, folder)))
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "deskwatch.core.cli", "daemon", "--once", "--config", str(path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        elapsed = time.perf_counter() - t0
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the daemon, not the simulator
+        from deskwatch.core.store import Store
+
+        store = Store(folder / "bench.db")
+        stored = store.ticket_count()
+        store.close()
+    sim.stop()
+    if proc.returncode != 0:
+        print(proc.stderr[-2000:])
+    print(f"rss: daemon synced {stored:,} tickets in {elapsed:.0f} s; peak RSS {peak_kb / 1024:,.0f} MB (target < 250 MB)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--part", choices=("ingest", "limits", "rss", "all"), default="all")
+    ap.add_argument("--tickets", type=int, default=3000, help="backlog for the ingest part")
+    ap.add_argument("--seconds", type=float, default=150.0, help="length of the limits part")
+    ap.add_argument("--rss-tickets", type=int, default=100_000)
+    args = ap.parse_args()
+    logs.setup("text", "error")
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
+    if args.part in ("ingest", "all"):
+        ingest(args.tickets)
+    if args.part in ("limits", "all"):
+        limits(args.seconds, backlog=6000)
+    if args.part in ("rss", "all"):
+        rss(args.rss_tickets)
+
+
+if __name__ == "__main__":
+    main()
