@@ -15,8 +15,10 @@ def test_defaults_load_without_a_file():
     assert cfg.daemon.log_format == "text"
 
 
-def test_root_example_config_is_valid(capsys):
+def test_root_example_config_is_valid_and_is_the_defaults(capsys):
     assert main(["config", "check", "--config", str(ROOT / "config.toml")]) == 0
+    # The reference must stay true: it spells out exactly what runs without a config.
+    assert config.load(ROOT / "config.toml").sections == config.load(None).sections
 
 
 def test_wrong_type_names_file_key_and_value(tmp_path):

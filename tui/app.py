@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
+import termios
+import threading
 
 from textual.app import App
 from textual.binding import Binding
@@ -15,6 +18,7 @@ from deskwatch.tui.screens.overview import OverviewScreen
 from deskwatch.tui.screens.queue import QueueScreen
 from deskwatch.tui.screens.review import ReviewScreen
 
+TERMINAL_CHECK = 2.0  # seconds between checks that the terminal is still there
 THEME = "ansi-dark"  # the terminal's own palette: meaning survives 16 colours (TUI-NOTES §1.2)
 
 
@@ -42,6 +46,17 @@ class DeskwatchApp(App):
             self.theme = THEME
         self.push_screen(self.queue_screen)
         self.set_interval(self.desk.refresh_interval, self.poll_store, name="poll-store")
+        if not self.is_headless:
+            self.set_interval(TERMINAL_CHECK, self.check_terminal, name="check-terminal")
+
+    def check_terminal(self) -> None:
+        """Leave when the terminal is gone (a pty closed without a hangup signal): otherwise the
+        console would spin on a dead terminal for ever (TUI-NOTES §2.3, STYLE P8)."""
+        try:
+            termios.tcgetattr(sys.__stdin__.fileno())
+        except (OSError, ValueError, termios.error, AttributeError):
+            self.exit(1)
+            threading.Timer(3.0, os._exit, (1,)).start()  # restoring a dead terminal may hang
 
     def poll_store(self) -> None:
         """Apply what changed in the store since the last poll (rows keyed by version), then let

@@ -74,3 +74,35 @@ def test_a_changed_row_repaints_one_line(tmp_path):
             proc.kill()
             proc.wait()
         os.close(master)
+
+
+def test_console_leaves_when_its_terminal_goes_away(tmp_path):
+    """No hangup signal (the pty is not its controlling terminal): the console notices anyway."""
+    db = tmp_path / "deskwatch.db"
+    with Store(db) as store:
+        fill(store)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[store]\npath = "{db}"\n')
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "NO_COLOR")} | {"TERM": "xterm-256color"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from deskwatch.core.cli import main; sys.exit(main(sys.argv[1:]))", "tui", "--config", str(cfg), "--actor", "ana"],
+        stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
+    )
+    os.close(slave)
+    try:
+        seen = b""
+        deadline = time.monotonic() + 30
+        while b"6 open" not in seen and time.monotonic() < deadline:
+            seen += read_for(master, 0.3)
+        assert b"6 open" in seen
+        os.close(master)
+        master = None
+        assert proc.wait(15) != 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if master is not None:
+            os.close(master)
