@@ -67,6 +67,7 @@ from deskwatch.core.timeutil import format_time, parse_time, utcnow
 from . import mapping
 from .settings import FreshdeskSettings
 
+CONVERSATION_CONCURRENCY = 4  # parallel conversation reads per page; the rate budget still applies
 log = logging.getLogger(__name__)
 
 TYPE_NAME = "freshdesk"
@@ -289,13 +290,16 @@ class FreshdeskConnector(Connector):
             kept = [(r, v) for r, v in zip(rows, versions) if until is None or v[1] <= until]
             past_until = len(kept) < len(rows)
             fresh = [(r, v) for r, v in kept if not (v[1] == mark.since and v[0] in mark.seen)]
-            tickets: list[Ticket] = []
-            deleted: list[str] = []
-            for raw, _ in fresh:
-                if kind != "all" or mapping.is_tombstone(raw):
-                    deleted.append(self.ticket_id(raw["id"]))
-                else:
-                    tickets.append(await self._ticket(raw))
+            deleted = [self.ticket_id(raw["id"]) for raw, _ in fresh if kind != "all" or mapping.is_tombstone(raw)]
+            live = [raw for raw, _ in fresh if not (kind != "all" or mapping.is_tombstone(raw))]
+            # Conversations are one request per ticket: a few at a time, in page order.
+            sem = asyncio.Semaphore(CONVERSATION_CONCURRENCY)
+
+            async def one(raw: Mapping[str, Any]) -> Ticket:
+                async with sem:
+                    return await self._ticket(raw)
+
+            tickets: list[Ticket] = list(await asyncio.gather(*(one(r) for r in live)))
 
             # Move the watermark to the last second delivered; remember who was delivered in it.
             kept_times = [v[1] for _, v in kept]
