@@ -25,7 +25,7 @@ from deskwatch.core.cli import main
 from deskwatch.core.commands.daemon import build
 from deskwatch.core.settings import Section
 from deskwatch.core.simulator.runner import Simulator, parse
-from deskwatch.core.store import open_store
+from deskwatch.core.store import QueueFilter, open_store
 from deskwatch.core.sync import Daemon
 
 MARKER = re.compile(r"dw-[0-9a-f]{12}")
@@ -81,10 +81,10 @@ def test_faulty_helpdesks_lose_nothing_and_apply_each_update_once(tmp_path):
         try:
             for h in sim.apps:
                 expected = {c.key for c in sim.world.for_helpdesk(h)}
-                stored = [t for t in store.queue(limit=10_000) if t.source == h]
+                stored = [t for t in store.queue(QueueFilter(include_closed=True), limit=10_000) if t.source == h]
                 assert len(stored) == len(expected), f"{h}: {len(stored)} stored of {len(expected)}"
             assert store.outbox_depth() == 0
-            applied = [i for t in store.queue(limit=10_000) for i in store.outbox_for(t.ticket_id)]
+            applied = [i for t in store.queue(QueueFilter(include_closed=True), limit=10_000) for i in store.outbox_for(t.ticket_id)]
             assert applied, "the simulated stream always has tickets that escalate"
             assert all(i.state == "applied" for i in applied), [i.summary for i in applied if i.state != "applied"]
         finally:

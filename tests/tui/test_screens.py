@@ -117,6 +117,8 @@ async def test_overview_counts_escalations_sla_and_sync_health(app):
         await pilot.pause()
         await pilot.press("v")
         assert isinstance(app.screen, OverviewScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         esc = static_text(app.screen, "#ov-escalations")
         platform = next(l for l in esc.splitlines() if l.strip().startswith("platform"))
         billing = next(l for l in esc.splitlines() if l.strip().startswith("billing"))

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import datetime
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
 
 from deskwatch.core.model import TIERS
 from deskwatch.core.store import QueueFilter, QueueRow, StoreStatus
@@ -81,7 +84,9 @@ class OverviewScreen(Screen):
         Binding("g", "refresh", "Refresh", id="overview.refresh", tooltip="Read the store again"),
     ]
     SCAN = 50_000  # open tickets read for the counts; a floor with more shows the top of the queue
+    EVERY = 10.0  # seconds between reads while the overview is open (g reads at once)
     shown: tuple | None = None
+    last_read = float("-inf")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="overview"):
@@ -94,10 +99,20 @@ class OverviewScreen(Screen):
         self.action_refresh()
 
     def action_refresh(self) -> None:
+        self.last_read = time.monotonic()
+        self.read_store()
+
+    @work(thread=True, exclusive=True, group="overview", exit_on_error=False, description="Reading the overview")
+    def read_store(self) -> None:
+        # A worker: with 100k tickets the scan takes a while, and keys must stay responsive.
         c = self.app.desk  # type: ignore[attr-defined]
         now = c.clock()
         rows = c.store.queue(QueueFilter(), limit=self.SCAN, now=now)
         status = c.store.status(now)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show, rows, status, now)
+
+    def show(self, rows: list[QueueRow], status: StoreStatus, now: datetime) -> None:
         # Repaint only when what is shown changed (each repaint is a full screen over SSH).
         key = (tuple((r.ticket_id, r.version) for r in rows), status, now.replace(second=0, microsecond=0))
         if key == self.shown:
@@ -108,7 +123,8 @@ class OverviewScreen(Screen):
         self.query_one("#ov-sources", Static).update(health(status, now))
 
     def tick(self) -> None:
-        self.action_refresh()
+        if time.monotonic() - self.last_read >= self.EVERY:
+            self.action_refresh()
 
     def action_back(self) -> None:
         self.app.pop_screen()
