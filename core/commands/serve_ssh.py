@@ -34,7 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from deskwatch.core.cli import UsageError
-    from deskwatch.tui import ssh
+
+    try:
+        from deskwatch.tui import ssh
+    except ImportError as e:
+        if "asyncssh" not in str(e):
+            raise
+        raise UsageError("serve-ssh needs the ssh extra: pip install 'deskwatch[ssh]' (installs asyncssh)") from None
 
     config.load(args.config)  # fail here, not in every session, on a bad config
     if not 0 <= args.port <= 65535:

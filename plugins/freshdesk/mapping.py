@@ -23,6 +23,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from deskwatch.core.connector import BadResponse
 from deskwatch.core.model import Message, Organization, Person, StatusChange, Ticket
 from deskwatch.core.timeutil import parse_date, parse_time
+from deskwatch.core.payload import describe as _kind, expect_object as _obj, field_path as _where
 
 from .settings import FreshdeskSettings
 
@@ -64,32 +65,6 @@ _SPACES = re.compile(r"[ \t]+")
 
 # ---------------------------------------------------------------------------------------------
 # field readers that fail with a message naming the field
-
-
-def _where(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
-
-
-def _obj(v: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(v, Mapping):
-        raise BadResponse(f"{where or 'body'}: expected a JSON object, got {_kind(v)}")
-    return v
-
-
-def _kind(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "a boolean"
-    if isinstance(v, (int, float)):
-        return f"the number {v!r}"
-    if isinstance(v, str):
-        return f'the string "{v[:40]}"'
-    if isinstance(v, list):
-        return "a list"
-    if isinstance(v, Mapping):
-        return "an object"
-    return type(v).__name__
 
 
 def _int(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> int | None:

@@ -17,6 +17,7 @@ from deskwatch.core.connector import BadResponse, idempotency_tag
 from deskwatch.core.model import Message, Organization, Person, Ticket, TicketUpdate
 from deskwatch.core.settings import Secret
 from deskwatch.core.timeutil import parse_date, parse_time
+from deskwatch.core.payload import describe as _kind, expect_object as _obj, field_path as _where
 
 from .settings import SalesforceSettings
 
@@ -30,32 +31,6 @@ MARKER_PREFIX = "[deskwatch "  # every CaseComment deskwatch writes starts with 
 
 COMMENT_FIELDS = ("Id", "CommentBody", "IsPublished", "CreatedDate", "CreatedById", "CreatedBy.UserType")
 EMAIL_FIELDS = ("Id", "Incoming", "FromAddress", "TextBody", "HtmlBody", "MessageDate", "Status", "CreatedDate")
-
-
-def _where(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
-
-
-def _obj(v: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(v, Mapping):
-        raise BadResponse(f"{where}: expected a JSON object, got {_kind(v)}")
-    return v
-
-
-def _kind(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "a boolean"
-    if isinstance(v, (int, float)):
-        return f"the number {v!r}"
-    if isinstance(v, str):
-        return f"the string {v[:40]!r}"
-    if isinstance(v, list):
-        return "a list"
-    if isinstance(v, Mapping):
-        return "an object"
-    return type(v).__name__
 
 
 def _str(d: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 from deskwatch.core.model import Message, Organization, Person, Ticket
 from deskwatch.core.timeutil import parse_date, parse_time
 from deskwatch.core.connector import BadResponse
+from deskwatch.core.payload import describe as _kind, expect_object as _obj, field_path as _where
 from deskwatch.plugins.zendesk.settings import ZendeskSettings
 
 # Zendesk status -> deskwatch status. "deleted" is not a status: it marks a tombstone.
@@ -87,28 +88,6 @@ AGENT_ROLES = {"agent", "admin"}
 
 # ---------------------------------------------------------------------------------------------
 # checked reads
-
-
-def _obj(v: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(v, Mapping):
-        raise BadResponse(f"{where}: expected an object, got {_kind(v)}")
-    return v
-
-
-def _kind(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "a boolean"
-    if isinstance(v, (int, float)):
-        return f"the number {v!r}"
-    if isinstance(v, str):
-        return f'the string "{v[:40]}"'
-    if isinstance(v, Mapping):
-        return "an object"
-    if isinstance(v, list):
-        return "a list"
-    return type(v).__name__
 
 
 def _list(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> list[Any]:

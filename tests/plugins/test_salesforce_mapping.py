@@ -193,7 +193,7 @@ def test_portal_and_automated_comments_and_deskwatch_notes_get_their_author(sett
         ({"Id": None}, r"Case: Id: missing|Case\.Id: missing"),
         ({"SystemModstamp": "yesterday"}, r"Case 5005e00000AbCdEAAZ\.SystemModstamp: expected a datetime"),
         ({"CreatedDate": None}, r"\.CreatedDate: missing"),
-        ({"Account": {"Name": "X", "AnnualRevenue": "lots"}}, r"\.Account\.AnnualRevenue: expected a number, got the string 'lots'"),
+        ({"Account": {"Name": "X", "AnnualRevenue": "lots"}}, r'\.Account\.AnnualRevenue: expected a number, got the string "lots"'),
         ({"Account": "Globex"}, r"\.Account: expected a JSON object"),
         ({"IsClosed": "false"}, r"\.IsClosed: expected true or false"),
         ({"CaseComments": {"records": "none"}}, r"\.CaseComments\.records: expected a list"),

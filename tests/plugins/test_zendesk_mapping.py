@@ -224,10 +224,10 @@ def _export(**ticket_changes):
 @pytest.mark.parametrize(
     "body, field",
     [
-        ([], "incremental export response: expected an object"),
+        ([], "incremental export response: expected a JSON object"),
         ({"end_of_stream": True}, "tickets: missing"),
         ({"tickets": {}, "end_of_stream": True}, "tickets: expected a list"),
-        ({"tickets": [5], "end_of_stream": True}, "tickets[0]: expected an object"),
+        ({"tickets": [5], "end_of_stream": True}, "tickets[0]: expected a JSON object"),
         ({"tickets": [{"subject": "x"}], "end_of_stream": True}, "tickets[0].id: missing"),
         ({"tickets": [{"id": "7"}], "end_of_stream": True}, "tickets[0].id: expected a numeric id"),
         ({"tickets": []}, "end_of_stream: missing"),
@@ -250,7 +250,7 @@ def test_malformed_export_envelope_names_the_field(body, field):
         ({"priority": "p1"}, "ticket[id=7].priority: expected one of low, normal, high, urgent or null"),
         ({"created_at": None}, "ticket[id=7].created_at: missing"),
         ({"updated_at": "yesterday"}, "ticket[id=7].updated_at: expected an ISO 8601 time"),
-        ({"via": "web"}, "ticket[id=7].via: expected an object"),
+        ({"via": "web"}, "ticket[id=7].via: expected a JSON object"),
         ({"via": {"channel": [1]}}, "ticket[id=7].via.channel: expected a via type or via id"),
         ({"tags": "a,b"}, "ticket[id=7].tags: expected a list"),
         ({"tags": [1]}, "ticket[id=7].tags: expected a list of strings"),
@@ -270,7 +270,7 @@ def test_malformed_ticket_names_the_field(settings, changes, field):
 @pytest.mark.parametrize(
     "comments, field",
     [
-        ([1], "comments[0]: expected an object"),
+        ([1], "comments[0]: expected a JSON object"),
         ([{"author_id": 1, "body": "x"}], "comments[0].created_at: missing"),
         ([{"author_id": 1, "body": 3, "created_at": "2026-11-23T09:00:00Z"}], "comments[0].body: expected a string"),
         ([{"author_id": 1, "public": "no", "created_at": "2026-11-23T09:00:00Z"}], "comments[0].public: expected true"),
