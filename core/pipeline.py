@@ -55,6 +55,7 @@ class Decider:
         self._extra: tuple = ()
         # Outage reports seen recently, across customers and sources, for the impact signal.
         self._outages: dict[str, tuple[datetime, str, str]] = {}
+        self._page: engine.DecisionContext | None = None  # the context of the page being decided
         try:
             from deskwatch.core import plugins
 
@@ -79,26 +80,34 @@ class Decider:
             del self._outages[tid]
         return IncidentIndex.build(self._outages.values())
 
-    def decide_many(self, ticket_ids: Sequence[str], now: datetime, *, write_back: bool) -> list[Decision]:
-        """Decide a page of stored tickets with one load snapshot and text cache; each routed
-        ticket counts toward the load of the next, so a page spreads over agents fairly."""
+    def decide_many(self, ticket_ids: Sequence[str], now: datetime, *, write_back: bool,
+                    continue_page: bool = False) -> list[Decision]:
+        """Decide stored tickets with one history view, load snapshot and text cache; each
+        routed ticket counts toward the load of the next, so a page spreads over agents fairly.
+        ``continue_page`` carries those over from the previous call (the daemon decides a large
+        page in slices, and the related tickets of one slice are mostly those of the next)."""
         tickets = [t for t in self.store.get_tickets(list(ticket_ids)) if t is not None]
         if not tickets:
             return []
-        texts = self._texts()
-        context = engine.DecisionContext(
-            history=self.store.history(),
-            load=self.load_snapshot(),
-            incidents=self._remember_outages(tickets, texts, now),
-            texts=texts,
-            extra_signals=self._extra,
-        )
+        if continue_page and self._page is not None:
+            context = self._page
+            context = replace(context, incidents=self._remember_outages(tickets, context.texts, now))
+        else:
+            texts = self._texts()
+            context = engine.DecisionContext(
+                history=self.store.history(),
+                load=self.load_snapshot(),
+                incidents=self._remember_outages(tickets, texts, now),
+                texts=texts,
+                extra_signals=self._extra,
+            )
         out = []
         for t in tickets:
             d = self._decide(t, now, write_back, replace(context, chain_state=chain_state(self.store.ack_state(t.id))))
             if d.route is not None:
                 context = replace(context, load=context.load.assign(d.route.team, d.route.agent))
             out.append(d)
+        self._page = context
         return out
 
     def decide(self, ticket_id: str, now: datetime, *, write_back: bool) -> Decision | None:

@@ -238,7 +238,8 @@ class Daemon:
             todo = list(result.to_decide)
             for i in range(0, len(todo), 100):
                 # In slices, so other sources' I/O runs between them during a large backfill.
-                src.decided += len(self.decider.decide_many(todo[i:i + 100], now, write_back=src.cfg.write_back))
+                src.decided += len(self.decider.decide_many(todo[i:i + 100], now, write_back=src.cfg.write_back,
+                                                            continue_page=i > 0))
                 await asyncio.sleep(0)
             snap = src.connector.rate_budget()
             if snap is not None:

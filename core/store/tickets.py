@@ -208,7 +208,7 @@ class TicketsMixin(StoreBase):
         sql = "SELECT COUNT(*) FROM tickets WHERE deleted = 0" + (" AND is_open = 1" if open_only else "")
         return self._q(sql)[0][0]
 
-    def history(self, limit: int = 500) -> "StoreHistory":
+    def history(self, limit: int = 50) -> "StoreHistory":
         """A ``HistoryView`` over every ticket in the store (see ``StoreHistory``)."""
         return StoreHistory(self, limit)
 
@@ -233,7 +233,7 @@ class StoreHistory:
     organization indexes; at most ``limit`` of the most recent related tickets are returned,
     so a huge account does not make every decision slow."""
 
-    def __init__(self, store: TicketsMixin, limit: int = 100):
+    def __init__(self, store: TicketsMixin, limit: int = 50):
         self._store = store
         self._limit = limit
         self._parsed: dict[str, Ticket] = {}  # per view (one page of decisions): read each ticket once
