@@ -118,6 +118,7 @@ class Decider:
     def _decide(self, ticket: Ticket, now: datetime, write_back: bool, context: engine.DecisionContext) -> Decision:
         ticket_id = ticket.id
         previous = self.store.latest_decision(ticket_id)
+        context = self._helpdesk_ack(ticket, now, context)
         decision = engine.decide(ticket, self.config, now, context)
         if ticket.status in CLOSED:
             self.store.reset_escalation(ticket_id)
@@ -140,6 +141,22 @@ class Decider:
             self.store.append_audit(AuditRecord(ticket_id, "shadow", ENGINE_ACTOR, now,
                                                 {"would_apply": [update_to_dict(u) for u in would]}))
         return decision
+
+    def _helpdesk_ack(self, ticket: Ticket, now: datetime, context: engine.DecisionContext) -> engine.DecisionContext:
+        """An agent answering the customer in the helpdesk after the escalation started has
+        taken the ticket: that acknowledges the chain, as an acknowledgment in the console does."""
+        ack = self.store.ack_state(ticket.id)
+        if ack is None or ack.started_at is None or ack.acknowledged(now):
+            return context
+        replies = [m for m in ticket.messages if m.author == "agent" and m.public and m.created_at >= ack.started_at]
+        if not replies:
+            return context
+        first = replies[0]
+        who = f"{first.author_id or 'an agent'} (in {ticket.source})"
+        self.store.set_acknowledged(ticket.id, who, first.created_at)
+        self.store.append_audit(AuditRecord(ticket.id, "acknowledge", who, now,
+                                            {"via": "helpdesk reply", "at": first.created_at.isoformat()}))
+        return replace(context, chain_state=chain_state(self.store.ack_state(ticket.id)))
 
     def advance_chains(self, now: datetime) -> int:
         """Re-decide tickets whose progressive escalation has reached a new step since their
