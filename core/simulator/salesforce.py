@@ -307,12 +307,13 @@ class SalesforceApp(HelpdeskApp):
         o = c.customer.org
         acct = f"0015g00000{self.world.orgs.index(o):08d}"
         status = ov.get("Status", STATUS_OUT.get(c.status, "New"))
+        owner = ov.get("OwnerId", next(iter(self.queues.values()), None))
         rec = {
             "attributes": {"type": "Case", "url": f"/services/data/{self.version}/sobjects/Case/{cid}"},
             "Id": cid, "CaseNumber": ov["number"], "Subject": c.subject, "Description": c.posts[0].body,
             "Priority": ov.get("Priority", PRIORITY_OUT.get(c.priority, "Medium")), "Status": status,
             "Origin": ORIGIN_OUT.get(c.channel, "Web"), "IsEscalated": bool(ov.get("IsEscalated", False)),
-            "OwnerId": ov.get("OwnerId", self.queues[next(iter(self.queues))] if self.queues else None),
+            "OwnerId": owner,
             "AccountId": acct, "ContactId": f"0035g00000{abs(hash(c.customer.email)) % 10**8:08d}",
             "SuppliedEmail": c.customer.email, "SuppliedName": c.customer.name,
             "CreatedDate": sf_time(c.created_at), "LastModifiedDate": sf_time(self.modified(cid)),
@@ -324,7 +325,7 @@ class SalesforceApp(HelpdeskApp):
                         "Health_Score__c": o.health},
             "Contact": {"attributes": {"type": "Contact"}, "Name": c.customer.name, "Email": c.customer.email},
             "Owner": {"attributes": {"type": "Name"}, "Name": next((n for n, i in {**self.queues, **self.users}.items()
-                                                                    if i == ov.get("OwnerId")), None)},
+                                                                    if i == owner), None)},
         }
         return rec
 

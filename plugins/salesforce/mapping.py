@@ -481,7 +481,8 @@ def case_to_ticket(
     if owner_id and owner_id.startswith(QUEUE_ID_PREFIX):
         group = owner_name or owner_id
     elif owner_id:
-        assignee = owner_id
+        # The name, as routing knows agents by name; the Id only when the name was not selected.
+        assignee = owner_name or owner_id
 
     tags = split_tags(d.get(settings.tags_field)) if settings.tags_field else ()
     return Ticket(
