@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if not data["sources"]:
         print("no source has synced yet")
     for s in data["sources"]:
-        mode = "write-back" if s["write_back"] else "shadow"
+        mode = ("write-back" if s["write_back"] else "shadow") if s["configured"] else "not in this config"
         budget = ""
         if s["rate_limit"]:
             rl = s["rate_limit"]
