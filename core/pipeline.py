@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from deskwatch.core import actions, engine
-from deskwatch.core.chains import EscalationState
+from deskwatch.core.chains import EscalationState, chain_step
 from deskwatch.core.config import Config
 from deskwatch.core.model import AuditRecord, Decision, Ticket, update_to_dict
 from deskwatch.core.nlp import SupportLayer, analyzer_for
@@ -56,6 +56,7 @@ class Decider:
         # Outage reports seen recently, across customers and sources, for the impact signal.
         self._outages: dict[str, tuple[datetime, str, str]] = {}
         self._page: engine.DecisionContext | None = None  # the context of the page being decided
+        self._chain_seen: dict[str, int | None] = {}  # ticket -> chain step of its last decision
         try:
             from deskwatch.core import plugins
 
@@ -128,6 +129,8 @@ class Decider:
             state = chain_state(self.store.start_escalation(ticket_id, now))
             decision = engine.route_step(decision, ticket, self.config, now, replace(context, chain_state=state))
         self.store.record_decision(decision)
+        if decision.route is not None and decision.route.chain_step is not None:
+            self._chain_seen[ticket_id] = decision.route.chain_step
         if self._notify is not None:
             try:
                 self._notify(decision, ticket)
@@ -160,21 +163,36 @@ class Decider:
 
     def advance_chains(self, now: datetime) -> int:
         """Re-decide tickets whose progressive escalation has reached a new step since their
-        last decision (the timers live in the store, so this also resumes after a restart)."""
-        from deskwatch.core import routing, sla
+        last decision (the timers live in the store, so this also resumes after a restart).
 
+        Cheap per running chain: the step is computed from the timer row alone and compared
+        with the step last decided (remembered here; read from the store once after a
+        restart). Only tickets whose step moved are read and decided again.
+        """
+        routing = self.config.routing
+        chain = routing.chain(routing.default_chain) if routing.default_chain else None
+        if chain is None:
+            return 0
         moved = 0
-        in_hours = sla.in_business_hours(self.config.sla, now)
-        load = self.load_snapshot()
-        for ack in self.store.active_escalations(now):
-            last = self.store.latest_decision(ack.ticket_id)
-            ticket = self.store.get_ticket(ack.ticket_id)
-            if last is None or last.route is None or ticket is None:
+        running = self.store.active_escalations(now)
+        live = {a.ticket_id for a in running}
+        for tid in [t for t in self._chain_seen if t not in live]:
+            del self._chain_seen[tid]  # solved, acknowledged or reset: forget it
+        for ack in running:
+            state = chain_state(ack)
+            if state is None:
                 continue
-            request = routing.RouteRequest.from_decision(ticket, last, in_hours)
-            step = routing.route(request, self.config.routing, load, now, chain_state(ack)).chain_step
-            if step != last.route.chain_step:
+            step = chain_step(chain, state, now).index
+            if ack.ticket_id not in self._chain_seen:
+                last = self.store.latest_decision(ack.ticket_id)
+                self._chain_seen[ack.ticket_id] = last.route.chain_step if last and last.route else None
+            if step == self._chain_seen[ack.ticket_id]:
+                continue
+            ticket = self.store.get_ticket(ack.ticket_id)
+            if ticket is not None:
                 source = self.config.sources.get(ticket.source)
                 self.decide(ack.ticket_id, now, write_back=bool(source and source.write_back))
                 moved += 1
+            # Even if the ticket's own rule uses another chain, do not re-decide until this moves.
+            self._chain_seen[ack.ticket_id] = step
         return moved
