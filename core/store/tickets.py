@@ -242,16 +242,21 @@ class StoreHistory:
         keys = [(col, k) for col, k in (("requester_key", requester_key(ticket)), ("organization_key", organization_key(ticket))) if k]
         if not keys:
             return []
-        union = " UNION ".join(f"SELECT id, created_at FROM tickets WHERE {col} = ? AND deleted = 0" for col, _ in keys)
-        where, args = "id != ?", [ticket.id]
+        where, args = "deleted = 0 AND id != ?", [ticket.id]
         if since is not None:
             where += " AND created_at >= ? AND created_at <= ?"
             args += [ts(since), ts(ticket.created_at)]
-        rows = self._store._q(
-            f"SELECT id FROM ({union}) WHERE {where} ORDER BY created_at DESC LIMIT ?",
-            [k for _, k in keys] + args + [self._limit],
-        )
-        ids = [r[0] for r in reversed(rows)]
+        # One index-ordered query per key, each stopping at the limit, merged here: a UNION
+        # would make SQLite sort all of a large organization's tickets for every decision.
+        found: dict[str, str] = {}
+        for col, k in keys:
+            for tid, created in self._store._q(
+                f"SELECT id, created_at FROM tickets WHERE {col} = ? AND {where} ORDER BY created_at DESC LIMIT ?",
+                [k, *args, self._limit],
+            ):
+                found[tid] = created
+        newest = sorted(found.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)[: self._limit]
+        ids = [tid for tid, _ in reversed(newest)]
         missing = [i for i in ids if i not in self._parsed]
         for t in self._store.get_tickets(missing):
             self._parsed[t.id] = t
