@@ -9,6 +9,7 @@ suit a B2B support team; docs/engine.md explains every key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
 from deskwatch.core.model import RECOMMENDATIONS, TIERS
@@ -269,11 +270,17 @@ class EscalationConfig:
     triggers: tuple[TriggerCategory, ...]
     trigger_matcher: PhraseMatcher = field(compare=False, repr=False, hash=False, default=None)  # type: ignore[assignment]
 
+    @cached_property
+    def routed_categories(self) -> frozenset[str]:
+        """Trigger categories that name a team: they say what a ticket is about."""
+        return frozenset(c.name for c in self.triggers if c.team)
+
+    @cached_property
+    def _categories(self) -> dict[str, TriggerCategory]:
+        return {c.name: c for c in reversed(self.triggers)}  # reversed: the first of a name wins
+
     def category(self, name: str) -> TriggerCategory | None:
-        for c in self.triggers:
-            if c.name == name:
-                return c
-        return None
+        return self._categories.get(name)
 
     def tier_for(self, score: float) -> str:
         tier = self.tiers[0][0]

@@ -216,14 +216,14 @@ class SupportLayer:
     def matcher(self) -> PhraseMatcher:
         return _cue_matcher(self.config.cues)
 
-    def cues(self, text: str) -> tuple[tuple[str, float], ...]:
-        """(evidence, penalty) for every cue in ``text``."""
+    def cues(self, text: str, words: frozenset[str] | None = None) -> tuple[tuple[str, float], ...]:
+        """(evidence, penalty) for every cue in ``text``; ``words`` is ``word_set(text)`` if known."""
         if not self.config.support_layer or not text:
             return ()
-        weights = dict(self.config.cues)
+        weights = _cue_weights(self.config.cues)
         out: list[tuple[str, float]] = []
         seen: set[str] = set()
-        for hit in self.matcher.find(text):
+        for hit in self.matcher.find(text, words):
             key = hit.text.lower()
             base = key[:-2] if key not in weights and key.endswith("es") and key[:-2] in weights else key
             base = base[:-1] if base not in weights and base.endswith("s") else base
@@ -240,13 +240,18 @@ class SupportLayer:
             out.append((f'"{marks}"', self.config.exclaim_penalty))
         return tuple(out)
 
-    def read(self, base: float, text: str) -> Reading:
+    def read(self, base: float, text: str, words: frozenset[str] | None = None) -> Reading:
         """Adjust an analyzer score with the cues found in ``text``."""
-        cues = self.cues(text)
+        cues = self.cues(text, words)
         if not cues:
             return Reading(base, base)
         score = max(-1.0, base - sum(p for _, p in cues))
         return Reading(base, score, tuple(c for c, _ in cues))
+
+
+@lru_cache(maxsize=8)
+def _cue_weights(cues: tuple[tuple[str, float], ...]) -> dict[str, float]:
+    return dict(cues)
 
 
 @lru_cache(maxsize=8)
@@ -255,7 +260,16 @@ def _cue_matcher(cues: tuple[tuple[str, float], ...]) -> PhraseMatcher:
     return PhraseMatcher({"cue": [c for c, _ in cues]}, negation=False)
 
 
-def read_messages(texts: Iterable[str], analyzer: Analyzer, layer: SupportLayer) -> tuple[Reading, ...]:
-    """One Reading per text; each text is analyzed exactly once."""
+def read_messages(
+    texts: Iterable[str],
+    analyzer: Analyzer,
+    layer: SupportLayer,
+    words: Sequence[frozenset[str]] | None = None,
+) -> tuple[Reading, ...]:
+    """One Reading per text; each text is analyzed exactly once. ``words``: each text's
+    ``word_set``, when the caller already has them."""
     texts = list(texts)
-    return tuple(layer.read(b, t) for b, t in zip(analyzer.score_many(texts), texts))
+    bases = analyzer.score_many(texts)
+    if words is None:
+        return tuple(layer.read(b, t) for b, t in zip(bases, texts))
+    return tuple(layer.read(b, t, w) for b, t, w in zip(bases, texts, words))

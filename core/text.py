@@ -36,10 +36,10 @@ _SIGNATURE_START = re.compile(
 )
 # A sign-off alone on its line; when only a short block (name, title, phone) follows, it is cut.
 _SIGN_OFF = re.compile(
-    r"^[ \t]*(?:best(?: regards| wishes)?|kind regards|warm regards|regards|many thanks|thanks(?: again| so much| in advance)?"
+    r"[ \t]*(?:best(?: regards| wishes)?|kind regards|warm regards|regards|many thanks|thanks(?: again| so much| in advance)?"
     r"|thank you(?: in advance| so much)?|cheers|sincerely|yours(?: sincerely| truly)?|br|thx|all the best)"
-    r"[ \t]*[,.!]*[ \t]*$",
-    re.MULTILINE | re.IGNORECASE,
+    r"[ \t]*[,.!]*[ \t]*",
+    re.IGNORECASE,
 )
 _SIGN_OFF_MAX_LINES = 5  # lines after a sign-off that still count as the signature block
 _SIGN_OFF_MAX_CHARS = 60  # longer lines after it are real text, so the sign-off stays
@@ -54,31 +54,45 @@ def new_text(body: str) -> str:
     if not body:
         return ""
     text = body.replace("\r\n", "\n").replace("\u2019", "'")
-    m = _QUOTE_START.search(text)
-    if m:
-        text = text[: m.start()]
+    low = text.lower()
+    # Each pattern needs one of these words; checking for them first keeps the regexes (which
+    # try every line start) off the many messages that have no quote or signature at all.
+    if any(w in low for w in _QUOTE_WORDS) or "__________" in text:
+        m = _QUOTE_START.search(text)
+        if m:
+            text = text[: m.start()]
     if ">" in text:
         text = "\n".join(line for line in text.split("\n") if not line.lstrip().startswith(">"))
-    m = _SIGNATURE_START.search(text)
-    if m:
-        text = text[: m.start()]
+    if "--" in text or "sent from" in low or "get outlook" in low:
+        m = _SIGNATURE_START.search(text)
+        if m:
+            text = text[: m.start()]
     if "\n" in text:
         text = _cut_sign_off(text)
     return text.strip()
 
 
+_QUOTE_WORDS = ("wrote:", "message", "from:", "schrieb", "a écrit")
+
+
 def _cut_sign_off(text: str) -> str:
     # The last sign-off line wins: "Thanks, that fixed it" mid-text is not a sign-off (not alone
-    # on its line), and "Thanks,\nAnna\nCTO, Acme" at the end is.
-    last = None
-    for m in _SIGN_OFF.finditer(text):
-        last = m
-    if last is None:
-        return text
-    after = [line for line in text[last.end() :].split("\n") if line.strip()]
-    if len(after) > _SIGN_OFF_MAX_LINES or any(len(line.strip()) > _SIGN_OFF_MAX_CHARS for line in after):
-        return text
-    return text[: last.start()]
+    # on its line), and "Thanks,\nAnna\nCTO, Acme" at the end is. Reading from the bottom, a
+    # sign-off more than a few lines up has too much after it, so the search stops there.
+    lines = text.split("\n")
+    after = 0
+    for i in range(len(lines) - 1, -1, -1):
+        line = lines[i]
+        if not line.strip():
+            continue
+        if _SIGN_OFF.fullmatch(line):
+            if any(len(rest.strip()) > _SIGN_OFF_MAX_CHARS for rest in lines[i + 1 :]):
+                return text
+            return "\n".join(lines[:i])
+        after += 1
+        if after > _SIGN_OFF_MAX_LINES:
+            return text
+    return text
 
 
 # -- phrase matching --------------------------------------------------------------------------
@@ -137,44 +151,101 @@ def phrase_pattern(phrases: Iterable[str], plural: bool = True) -> re.Pattern[st
 _PREFILTER = re.compile(r"[a-z0-9']+")
 
 
-def _key_words(phrases: Iterable[str]) -> frozenset[str]:
-    """The longest (rarest) token of every phrase, with plural forms when it ends the phrase:
-    a text that contains none of them cannot match, whatever the regex would say."""
-    out: set[str] = set()
-    for p in phrases:
-        tokens = _PREFILTER.findall(p.lower())
-        if tokens:
-            i = max(range(len(tokens)), key=lambda k: (len(tokens[k]), k))
-            w = tokens[i]
-            out.add(w)
-            if i == len(tokens) - 1:
-                out.update((w + "s", w + "es"))
-    return frozenset(out)
+def word_set(text: str) -> frozenset[str]:
+    """The lower-case words of ``text`` (runs of letters, digits and apostrophes).
+
+    Computed once per text and shared by every matcher that reads it: a phrase whose words are
+    not all in this set cannot match, so most texts never reach a regex at all.
+    """
+    return frozenset(_PREFILTER.findall(text.lower()))
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    category: int  # index into PhraseMatcher.names
+    text: str  # normalised: single spaces
+    inner: frozenset[str]  # words that must appear as written
+    last: frozenset[str]  # at least one of these must appear (the last word, with plural forms)
+
+
+def _phrase(category: int, text: str, plural: bool) -> tuple[str, _Phrase] | None:
+    tokens = _PREFILTER.findall(text.lower())
+    if not tokens:
+        return None
+    # The plural ending attaches to the phrase's last character; only when that is part of the
+    # last word does the word itself change ("outage" -> "outages", but "c++" -> "c++es").
+    ends_in_word = bool(_PREFILTER.fullmatch(text[-1].lower()))
+    *inner, last = tokens
+    forms = {last, last + "s", last + "es"} if plural and ends_in_word else {last}
+    # Index under the longest (rarest) word, so the C-speed set intersection rules most phrases out.
+    i = max(range(len(tokens)), key=lambda k: (len(tokens[k]), k))
+    return tokens[i], _Phrase(category, text, frozenset(inner), frozenset(forms))
 
 
 class PhraseMatcher:
-    """Finds phrases by category; built once per configuration, reused for every ticket."""
+    """Finds phrases by category; built once per configuration, reused for every ticket.
+
+    Matching is what ``phrase_pattern`` says (whole words, any case, longest phrase first,
+    negation-aware); the word index only decides which phrases are worth a regex at all.
+    """
 
     def __init__(self, categories: Mapping[str, Iterable[str]], negation: bool = True, plural: bool = True):
         self.negation = negation
-        patterns = []
-        for name, phrases in categories.items():
-            phrases = list(phrases)
-            pat = phrase_pattern(phrases, plural)
-            if pat is not None:
-                patterns.append((name, pat, _key_words(phrases)))
-        self.patterns: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = tuple(patterns)
+        self.plural = plural
+        self.names: tuple[str, ...] = tuple(categories)
+        self._phrases: tuple[frozenset[str], ...] = tuple(
+            frozenset(" ".join(p.split()) for p in phrases if p.strip()) for phrases in categories.values()
+        )
+        index: dict[str, list[_Phrase]] = {}
+        for ci, phrases in enumerate(self._phrases):
+            for p in sorted(phrases):
+                got = _phrase(ci, p, plural)
+                if got is None:
+                    continue
+                key, entry = got
+                for k in (entry.last if key in entry.last else (key,)):
+                    index.setdefault(k, []).append(entry)
+        self._index = index
+        self._keys = frozenset(index)
+        self._compiled: dict[tuple[int, frozenset[str]], re.Pattern[str] | None] = {}
 
-    def find(self, text: str) -> list[Hit]:
-        """Every non-negated hit in ``text``, in category order then position."""
+    def _pattern(self, category: int, phrases: frozenset[str]) -> re.Pattern[str] | None:
+        # Only the phrases whose words all occur are compiled into the pattern; the others could
+        # not match, so leaving them out changes nothing but the cost. Few distinct subsets occur.
+        key = (category, phrases)
+        pat = self._compiled.get(key, False)
+        if pat is False:
+            if len(self._compiled) > 4096:
+                self._compiled.clear()
+            pat = self._compiled[key] = phrase_pattern(phrases, self.plural)
+        return pat  # type: ignore[return-value]
+
+    def candidates(self, words: frozenset[str]) -> dict[int, frozenset[str]]:
+        """category index -> phrases whose words all occur in ``words``."""
+        present = self._keys & words
+        if not present:
+            return {}
+        found: dict[int, set[str]] = {}
+        for k in present:
+            for e in self._index[k]:
+                if e.inner <= words and not e.last.isdisjoint(words):
+                    found.setdefault(e.category, set()).add(e.text)
+        return {c: frozenset(p) for c, p in found.items()}
+
+    def find(self, text: str, words: frozenset[str] | None = None) -> list[Hit]:
+        """Every non-negated hit in ``text``, in category order then position.
+
+        ``words`` is ``word_set(text)`` when the caller already has it.
+        """
         hits: list[Hit] = []
         if not text:
             return hits
-        # A C-speed word set rules out most categories before any regex runs.
-        words = set(_PREFILTER.findall(text.lower()))
-        for name, pat, first in self.patterns:
-            if first.isdisjoint(words):
+        found = self.candidates(word_set(text) if words is None else words)
+        for ci in sorted(found):
+            pat = self._pattern(ci, found[ci])
+            if pat is None:
                 continue
+            name = self.names[ci]
             for m in pat.finditer(text):
                 if self.negation and is_negated(text, m.start()):
                     continue

@@ -17,7 +17,7 @@ from deskwatch.core.escalation import EscalationConfig
 from deskwatch.core.history import HistoryView, NoHistory
 from deskwatch.core.model import SlaStatus, Signal, Ticket
 from deskwatch.core.nlp import Analyzer, Reading, SupportLayer, read_messages
-from deskwatch.core.text import keywords, new_text
+from deskwatch.core.text import keywords, new_text, word_set
 
 
 def clamp(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
@@ -66,11 +66,23 @@ class TicketText:
         return tuple(b for m, b in zip(self.ticket.messages, self.bodies) if m.author == "customer" and b)
 
     @cached_property
+    def customer_words(self) -> tuple[frozenset[str], ...]:
+        """``word_set`` of each entry of ``customer``: computed once, read by every matcher."""
+        return tuple(word_set(t) for t in self.customer)
+
+    def words(self, text: str) -> frozenset[str]:
+        """``word_set(text)``, reusing the customer messages' sets."""
+        for t, w in zip(self.customer, self.customer_words):
+            if t is text:
+                return w
+        return word_set(text)
+
+    @cached_property
     def readings(self) -> tuple[Reading, ...]:
         """Sentiment of each entry of ``customer``, in order."""
         if self._analyzer is None:
             return ()
-        return read_messages(self.customer, self._analyzer, self._layer)
+        return read_messages(self.customer, self._analyzer, self._layer, self.customer_words)
 
     @cached_property
     def searchable(self) -> str:
@@ -78,10 +90,15 @@ class TicketText:
         return "\n".join((self.ticket.subject, *self.customer))
 
     @cached_property
+    def searchable_words(self) -> frozenset[str]:
+        # The parts are joined by a newline, which no word contains, so the union is exact.
+        return word_set(self.ticket.subject).union(*self.customer_words)
+
+    @cached_property
     def hits(self) -> dict[str, list[str]]:
         """Trigger category -> distinct phrases found (as written), non-negated."""
         out: dict[str, list[str]] = {}
-        for h in self._config.trigger_matcher.find(self.searchable):
+        for h in self._config.trigger_matcher.find(self.searchable, self.searchable_words):
             seen = out.setdefault(h.category, [])
             if h.text.lower() not in (s.lower() for s in seen):
                 seen.append(h.text)

@@ -60,7 +60,7 @@ def impact(ticket: Ticket, ctx: SignalContext) -> Signal | None:
         evidence.append(f"{n} users affected")
         detail = f"The problem reaches {n} users"
     phrases = []
-    for hit in s.matcher.find(ctx.text.searchable):
+    for hit in s.matcher.find(ctx.text.searchable, ctx.text.searchable_words):
         if hit.text.lower() not in (p.lower() for p in phrases):
             phrases.append(hit.text)
     if phrases:

@@ -7,12 +7,9 @@ work", "still broken"), and an agent sending the same reply twice (a macro on re
 
 from __future__ import annotations
 
-import re
-
 from deskwatch.core.model import Signal, Ticket
 from deskwatch.core.signals.base import SignalContext, clamp, make_signal
 
-_SPACE = re.compile(r"\s+")
 _MIN_REPLY_CHARS = 20  # "Thanks!" twice is not a loop
 
 
@@ -29,7 +26,7 @@ def loop(ticket: Ticket, ctx: SignalContext) -> Signal | None:
             continue
         if m.author == "agent":
             agent_replied = True
-            norm = _SPACE.sub(" ", body.lower()).strip()
+            norm = " ".join(body.lower().split())
             if len(norm) >= _MIN_REPLY_CHARS:
                 replies[norm] = replies.get(norm, 0) + 1
                 if replies[norm] == 2:
@@ -37,7 +34,7 @@ def loop(ticket: Ticket, ctx: SignalContext) -> Signal | None:
         elif m.author == "customer" and agent_replied:
             if previous_author == "agent":
                 exchanges += 1
-            for hit in settings.matcher.find(body):
+            for hit in settings.matcher.find(body, ctx.text.words(body)):
                 if hit.text.lower() not in (f.lower() for f in failures):
                     failures.append(hit.text)
         previous_author = m.author

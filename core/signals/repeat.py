@@ -23,7 +23,7 @@ def _ordinal(n: int) -> str:
 
 def _routed_categories(ctx: SignalContext, hits: dict[str, list[str]]) -> set[str]:
     # Categories without a team (urgency) say how, not what: they do not make two tickets alike.
-    return {c.name for c in ctx.config.triggers if c.team and c.name in hits}
+    return {c for c in hits if c in ctx.config.routed_categories}
 
 
 def repeat_contact(ticket: Ticket, ctx: SignalContext) -> Signal | None:
