@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 # -- quoted replies and signatures ---------------------------------------------------------------
 
@@ -55,9 +55,8 @@ def new_text(body: str) -> str:
         return ""
     text = body.replace("\r\n", "\n").replace("\u2019", "'")
     low = text.lower()
-    # Each pattern needs one of these words; checking for them first keeps the regexes (which
-    # try every line start) off the many messages that have no quote or signature at all.
-    if any(w in low for w in _QUOTE_WORDS) or "__________" in text:
+    # Each regex below tries every line start; a message without their key words skips them.
+    if "wrote:" in low or "message" in low or "from:" in low or "schrieb" in low or "a écrit" in low or "______" in low:
         m = _QUOTE_START.search(text)
         if m:
             text = text[: m.start()]
@@ -70,9 +69,6 @@ def new_text(body: str) -> str:
     if "\n" in text:
         text = _cut_sign_off(text)
     return text.strip()
-
-
-_QUOTE_WORDS = ("wrote:", "message", "from:", "schrieb", "a écrit")
 
 
 def _cut_sign_off(text: str) -> str:
@@ -111,12 +107,19 @@ _WORD = re.compile(r"[A-Za-z']+")
 def is_negated(text: str, start: int, window: int = NEGATION_WINDOW) -> bool:
     """True when a negator ("not", "no", "without", "isn't" ...) closely precedes ``start``."""
     before = text[max(0, start - 60) : start]
+    # Most phrases have no negator before them at all; cutting at the clause boundary can only
+    # drop words, so the (costlier) cut is made only when a negator is in reach.
+    if not _has_negator(_WORD.findall(before)[-window:]):
+        return False
     cut = None
     for cut in _CLAUSE.finditer(before):
         pass
     if cut is not None:
         before = before[cut.end() :]
-    words = _WORD.findall(before)[-window:]
+    return _has_negator(_WORD.findall(before)[-window:])
+
+
+def _has_negator(words: list[str]) -> bool:
     for w in words:
         w = w.lower()
         if w in NEGATORS or w.endswith("n't"):
@@ -138,6 +141,11 @@ def phrase_pattern(phrases: Iterable[str], plural: bool = True) -> re.Pattern[st
 
     Longer phrases come first so "data breach notification" wins over "data breach".
     """
+    body = _alternation(phrases, plural)
+    return None if body is None else re.compile(r"(?<![\w'])" + body, re.IGNORECASE)
+
+
+def _alternation(phrases: Iterable[str], plural: bool) -> str | None:
     parts = []
     for p in sorted({" ".join(p.split()) for p in phrases if p.strip()}, key=lambda p: (-len(p), p)):
         body = r"\s+".join(re.escape(w) for w in p.split(" "))
@@ -145,7 +153,28 @@ def phrase_pattern(phrases: Iterable[str], plural: bool = True) -> re.Pattern[st
     if not parts:
         return None
     suffix = r"(?:e?s)?" if plural else ""
-    return re.compile(r"(?<![\w'])(?:" + "|".join(parts) + r")" + suffix + r"(?![\w'])", re.IGNORECASE)
+    return r"(?:" + "|".join(parts) + r")" + suffix + r"(?![\w'])"
+
+
+def _finditer(pat: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """``phrase_pattern``'s matches, from a pattern without its leading look-behind.
+
+    A regex that starts with a look-behind is tried at every position; one that starts with
+    the phrases' first letters lets the regex engine skip ahead to them. The word-start check
+    moves here, and a rejected start resumes one character later, so the matches are the same.
+    """
+    pos = 0
+    search = pat.search
+    while True:
+        m = search(text, pos)
+        if m is None:
+            return
+        start = m.start()
+        if start and (text[start - 1].isalnum() or text[start - 1] in "_'"):
+            pos = start + 1
+            continue
+        yield m
+        pos = m.end()
 
 
 _PREFILTER = re.compile(r"[a-z0-9']+")
@@ -217,7 +246,8 @@ class PhraseMatcher:
         if pat is False:
             if len(self._compiled) > 4096:
                 self._compiled.clear()
-            pat = self._compiled[key] = phrase_pattern(phrases, self.plural)
+            body = _alternation(phrases, self.plural)
+            pat = self._compiled[key] = None if body is None else re.compile(body, re.IGNORECASE)
         return pat  # type: ignore[return-value]
 
     def candidates(self, words: frozenset[str]) -> dict[int, frozenset[str]]:
@@ -246,7 +276,7 @@ class PhraseMatcher:
             if pat is None:
                 continue
             name = self.names[ci]
-            for m in pat.finditer(text):
+            for m in _finditer(pat, text):
                 if self.negation and is_negated(text, m.start()):
                     continue
                 hits.append(Hit(name, " ".join(m.group(0).split()), m.start()))
@@ -279,7 +309,9 @@ _TOKEN = re.compile(r"[a-z0-9][a-z0-9_\-]+")
 
 def keywords(text: str) -> frozenset[str]:
     """Significant lower-case words of a text (no stop words, no one-letter words)."""
-    return frozenset(w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS and not w.isdigit())
+    words = set(_TOKEN.findall(text.lower()))
+    words -= STOPWORDS
+    return frozenset(w for w in words if not w.isdigit())
 
 
 def overlap(a: frozenset[str], b: frozenset[str]) -> float:
