@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Callable, Sequence, Union
 
 from deskwatch.core.escalation import EscalationConfig
 from deskwatch.core.history import HistoryView, NoHistory
+from deskwatch.core.lazy import lazy
 from deskwatch.core.model import SlaStatus, Signal, Ticket
 from deskwatch.core.nlp import Analyzer, Reading, SupportLayer, read_messages
 from deskwatch.core.text import keywords, new_text, word_set
@@ -55,17 +55,17 @@ class TicketText:
     def analyzer(self) -> Analyzer | None:
         return self._analyzer
 
-    @cached_property
+    @lazy
     def bodies(self) -> tuple[str, ...]:
         """``new_text`` of every message (agents' too), index-aligned with ``ticket.messages``."""
         return tuple(new_text(m.body) if m.author != "system" else "" for m in self.ticket.messages)
 
-    @cached_property
+    @lazy
     def customer(self) -> tuple[str, ...]:
         """What the customer newly wrote in each of their messages (empty ones dropped)."""
         return tuple(b for m, b in zip(self.ticket.messages, self.bodies) if m.author == "customer" and b)
 
-    @cached_property
+    @lazy
     def customer_words(self) -> tuple[frozenset[str], ...]:
         """``word_set`` of each entry of ``customer``: computed once, read by every matcher."""
         return tuple(word_set(t) for t in self.customer)
@@ -77,24 +77,24 @@ class TicketText:
                 return w
         return word_set(text)
 
-    @cached_property
+    @lazy
     def readings(self) -> tuple[Reading, ...]:
         """Sentiment of each entry of ``customer``, in order."""
         if self._analyzer is None:
             return ()
         return read_messages(self.customer, self._analyzer, self._layer, self.customer_words)
 
-    @cached_property
+    @lazy
     def searchable(self) -> str:
         """Subject plus the customer's new words: where triggers and impact phrases are looked for."""
         return "\n".join((self.ticket.subject, *self.customer))
 
-    @cached_property
+    @lazy
     def searchable_words(self) -> frozenset[str]:
         # The parts are joined by a newline, which no word contains, so the union is exact.
         return word_set(self.ticket.subject).union(*self.customer_words)
 
-    @cached_property
+    @lazy
     def hits(self) -> dict[str, list[str]]:
         """Trigger category -> distinct phrases found (as written), non-negated."""
         out: dict[str, list[str]] = {}
@@ -104,13 +104,13 @@ class TicketText:
                 seen.append(h.text)
         return out
 
-    @cached_property
+    @lazy
     def keywords(self) -> frozenset[str]:
         """Words that identify the issue: subject and the first customer message."""
         first = self.customer[0] if self.customer else ""
         return keywords(self.ticket.subject + "\n" + first)
 
-    @cached_property
+    @lazy
     def word_count(self) -> int:
         return sum(len(t.split()) for t in self.customer)
 
