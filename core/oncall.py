@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from deskwatch.core.settings import ConfigError, Section
+from deskwatch.core.settings import Section
 
 PERIODS = {"daily": 1, "weekly": 7}
 _HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
@@ -42,8 +43,8 @@ class Rotation:
     start: date  # local date of the first hand-off
     overrides: tuple[Override, ...] = ()
 
-    @property
-    def zone(self) -> ZoneInfo:
+    @cached_property
+    def zone(self) -> ZoneInfo:  # looked up once: on_call_for needs it twice per ticket
         return ZoneInfo(self.timezone)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Mapping
 
 from deskwatch.core.chains import (
@@ -112,14 +113,36 @@ class RoutingConfig:
     on_call_recommendations: frozenset[str]
     on_call_priorities: frozenset[str]
 
+    # Lookups by name. The config is frozen, so the indexes are built once, on first use
+    # (cached_property stores them in the instance's __dict__; they are not fields, so equality,
+    # hashing and dataclasses.replace ignore them). The first of equal names wins, as a scan would.
+
+    @cached_property
+    def _teams(self) -> dict[str, Team]:
+        return _first_by_name(self.teams)
+
+    @cached_property
+    def _agents(self) -> dict[str, Agent]:
+        return _first_by_name(self.agents)
+
+    @cached_property
+    def _chains(self) -> dict[str, EscalationChain]:
+        return _first_by_name(self.chains)
+
+    @cached_property
+    def _answers(self) -> dict[tuple[Any, ...], Any]:
+        """Memo for rotation_for, team_for_tier and _destination: answers that depend on the
+        config and a few plain values only."""
+        return {}
+
     def team(self, name: str) -> Team | None:
-        return next((t for t in self.teams if t.name == name), None)
+        return self._teams.get(name)
 
     def agent(self, name: str) -> Agent | None:
-        return next((a for a in self.agents if a.name == name), None)
+        return self._agents.get(name)
 
     def chain(self, name: str) -> EscalationChain | None:
-        return next((c for c in self.chains if c.name == name), None)
+        return self._chains.get(name)
 
     def rotation_for(self, team: str) -> Rotation | None:
         """The team's own rotation, else the fallback rotation when it covers the team, else None.
@@ -127,23 +150,47 @@ class RoutingConfig:
         The fallback covers teams at or below its own team's tier: paging an engineer for a
         billing question at night is right, handing a management escalation down is not.
         """
+        key = ("rotation", team)
+        try:
+            return self._answers[key]
+        except KeyError:
+            pass
         own = next((r for r in self.rotations if r.team == team), None)
         if own is not None or not self.fallback_rotation:
-            return own
-        fallback = next((r for r in self.rotations if r.name == self.fallback_rotation), None)
-        mine, theirs = self.team(team), self.team(fallback.team) if fallback else None
-        if fallback is None or mine is None or theirs is None or TIERS.index(theirs.tier) < TIERS.index(mine.tier):
-            return None
-        return fallback
+            found = own
+        else:
+            fallback = next((r for r in self.rotations if r.name == self.fallback_rotation), None)
+            mine, theirs = self.team(team), self.team(fallback.team) if fallback else None
+            if fallback is None or mine is None or theirs is None or TIERS.index(theirs.tier) < TIERS.index(mine.tier):
+                found = None
+            else:
+                found = fallback
+        self._answers[key] = found
+        return found
 
     def team_for_tier(self, tier: str) -> Team:
         """The first hierarchy team whose tier is at or above ``tier`` (the top one if none is)."""
+        key = ("tier", tier)
+        try:
+            return self._answers[key]
+        except KeyError:
+            pass
         rank = TIERS.index(tier)
         ladder = [self.team(n) for n in self.hierarchy]
+        found = ladder[-1]
         for t in ladder:
             if t is not None and TIERS.index(t.tier) >= rank:
-                return t
-        return ladder[-1]  # type: ignore[return-value]
+                found = t
+                break
+        self._answers[key] = found
+        return found  # type: ignore[return-value]
+
+
+def _first_by_name(items: tuple[Any, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for x in items:
+        out.setdefault(x.name, x)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,12 +216,17 @@ class LoadSnapshot:
 
     def assign(self, team: str | None, agent: str | None) -> "LoadSnapshot":
         """The snapshot after one more open ticket goes to ``team``/``agent`` (None: not counted)."""
-        by_agent, by_team, last = dict(self.by_agent), dict(self.by_team), dict(self.last_assigned)
+        # Only the mappings that change are copied; the others are shared with this snapshot,
+        # which is fine because no snapshot ever changes its mappings.
+        by_agent, by_team, last = self.by_agent, self.by_team, self.last_assigned
         if team is not None:
+            by_team = dict(by_team)
             by_team[team] = by_team.get(team, 0) + 1
         if agent is not None:
+            by_agent = dict(by_agent)
             by_agent[agent] = by_agent.get(agent, 0) + 1
             if team is not None:
+                last = dict(last)
                 last[team] = agent
         return LoadSnapshot(by_agent, by_team, last)
 
@@ -199,38 +251,50 @@ class RouteRequest:
         return cls(ticket, decision.score, decision.recommendation, decision.tier, cats, in_business_hours)
 
 
-def _match(rule: Rule, req: RouteRequest) -> str | None:
-    """Why ``rule`` matches ``req`` (a short phrase), or None."""
-    why: list[str] = []
-    if rule.categories:
-        hit = sorted(rule.categories & {c.lower() for c in req.categories})
-        if not hit:
-            return None
-        why.append(f"{'/'.join(hit)} trigger")
-    if rule.tags:
-        hit = sorted(rule.tags & {t.lower() for t in req.ticket.tags})
-        if not hit:
-            return None
-        why.append(f"tag {'/'.join(hit)}")
-    if rule.priorities:
-        if req.ticket.priority not in rule.priorities:
-            return None
-        why.append(f"priority {req.ticket.priority}")
-    if rule.tiers:
-        if req.tier not in rule.tiers:
-            return None
-        why.append(f"severity {req.tier}")
-    if rule.by_tier and not rule.tiers:
-        why.append(f"severity {req.tier}")
-    return ", ".join(why)
-
-
 def _destination(req: RouteRequest, cfg: RoutingConfig) -> tuple[Team, Rule | None, str]:
+    """The first matching rule's team (else the default team), the rule, and why.
+
+    It depends on the request's categories, tags, priority and tier only, and tickets repeat
+    a few combinations, so the answers are kept on the (frozen) config.
+    """
+    key = ("destination", req.categories, req.ticket.tags, req.ticket.priority, req.tier)
+    answers = cfg._answers
+    try:
+        return answers[key]
+    except KeyError:
+        pass
+    except TypeError:  # categories or tags given as a set or list: nothing to look up by
+        return _first_rule(req, cfg)
+    found = _first_rule(req, cfg)
+    if len(answers) >= 4096:  # bound memory: tags can make many combinations
+        answers.clear()
+    answers[key] = found
+    return found
+
+
+def _first_rule(req: RouteRequest, cfg: RoutingConfig) -> tuple[Team, Rule | None, str]:
+    # The request's categories and tags, lower-cased once for all rules (and only if a rule
+    # asks); the phrase saying why is built for the matching rule only.
+    cats: set[str] | None = None
+    tags: set[str] | None = None
+    priority, tier = req.ticket.priority, req.tier
     for rule in cfg.rules:
-        why = _match(rule, req)
-        if why is None:
+        if rule.categories:
+            if cats is None:
+                cats = {c.lower() for c in req.categories}
+            if rule.categories.isdisjoint(cats):
+                continue
+        if rule.tags:
+            if tags is None:
+                tags = {t.lower() for t in req.ticket.tags}
+            if rule.tags.isdisjoint(tags):
+                continue
+        if rule.priorities and priority not in rule.priorities:
             continue
-        team = cfg.team_for_tier(req.tier) if rule.by_tier else cfg.team(rule.team or "")
+        if rule.tiers and tier not in rule.tiers:
+            continue
+        why = _why(rule, req, cats, tags)
+        team = cfg.team_for_tier(tier) if rule.by_tier else cfg.team(rule.team or "")
         assert team is not None  # parse() checked every rule's team
         return team, rule, f"{why} -> {team.name} (rule '{rule.name}')"
     team = cfg.team(cfg.default_team)
@@ -238,8 +302,31 @@ def _destination(req: RouteRequest, cfg: RoutingConfig) -> tuple[Team, Rule | No
     return team, None, f"no rule matched -> {team.name} (default team)"
 
 
+def _why(rule: Rule, req: RouteRequest, cats: set[str] | None, tags: set[str] | None) -> str:
+    """Why ``rule`` matches ``req``, a short phrase (the sets are the lower-cased categories and
+    tags, filled in when the rule has such conditions)."""
+    why: list[str] = []
+    if rule.categories:
+        why.append(f"{'/'.join(sorted(rule.categories & cats))} trigger")  # type: ignore[operator]
+    if rule.tags:
+        why.append(f"tag {'/'.join(sorted(rule.tags & tags))}")  # type: ignore[operator]
+    if rule.priorities:
+        why.append(f"priority {req.ticket.priority}")
+    if rule.tiers:
+        why.append(f"severity {req.tier}")
+    if rule.by_tier and not rule.tiers:
+        why.append(f"severity {req.tier}")
+    return ", ".join(why)
+
+
+_RANK = {t: i for i, t in enumerate(TIERS)}
+
+
 def _higher(a: str, b: str) -> str:
-    return max(a, b, key=TIERS.index)
+    try:
+        return b if _RANK[b] > _RANK[a] else a
+    except KeyError:
+        return max(a, b, key=TIERS.index)  # raises ValueError naming the unknown tier
 
 
 def _apply_chain(
@@ -280,25 +367,45 @@ def pick_agent(team: Team, skills: frozenset[str], cfg: RoutingConfig, load: Loa
         return None, f"{team.name} has no members; the ticket waits in the team queue"
     if team.capacity and load.team_load(team.name) >= team.capacity:
         return None, f"{team.name} is at capacity ({load.team_load(team.name)}/{team.capacity} open); nobody assigned"
-    agents = [a for a in (cfg.agent(n) for n in team.members) if a is not None]
-    available = [a for a in agents if a.available]
+    available, skilled = _eligible(team.members, skills, cfg)
     if not available:
         return None, f"no member of {team.name} is available; nobody assigned"
-    skilled = [a for a in available if skills <= a.skills]
     if not skilled:
         return None, f"no available member of {team.name} has skills {', '.join(sorted(skills))}; nobody assigned"
-    room = [a for a in skilled if load.agent_load(a.name) < a.max_open]
+    open_tickets = load.by_agent.get
+    loads = [open_tickets(a.name, 0) for a in skilled]
+    room = [(a.name, n) for a, n in zip(skilled, loads) if n < a.max_open]
     if not room:
-        full = ", ".join(f"{a.name} {load.agent_load(a.name)}/{a.max_open}" for a in skilled)
+        full = ", ".join(f"{a.name} {n}/{a.max_open}" for a, n in zip(skilled, loads))
         return None, f"everyone eligible in {team.name} is at max_open ({full}); nobody assigned"
-    least = min(load.agent_load(a.name) for a in room)
-    tied = {a.name for a in room if load.agent_load(a.name) == least}
+    least = min(n for _, n in room)
+    tied = {name for name, n in room if n == least}
     cursor = load.last_assigned.get(team.name)
     start = team.members.index(cursor) + 1 if cursor in team.members else 0
     order = team.members[start:] + team.members[:start]
     chosen = next(n for n in order if n in tied)
     how = "round robin among equally loaded" if len(tied) > 1 else "least loaded"
     return chosen, f"{chosen}: {how} ({least} open)"
+
+
+def _eligible(members: tuple[str, ...], skills: frozenset[str], cfg: RoutingConfig) -> tuple[bool, tuple[Agent, ...]]:
+    """(whether any member is available, the available members with ``skills``, in member
+    order); it depends on the config alone, so the answers are kept on it."""
+    key = ("eligible", members, skills)
+    answers = cfg._answers
+    try:
+        return answers[key]
+    except KeyError:
+        pass
+    except TypeError:  # members or skills given as a list or set: nothing to look up by
+        key = None
+    available = [a for a in map(cfg._agents.get, members) if a is not None and a.available]
+    found = bool(available), tuple(a for a in available if skills <= a.skills)
+    if key is not None:
+        if len(answers) >= 4096:  # bound memory: callers may ask with any skills
+            answers.clear()
+        answers[key] = found
+    return found
 
 
 def _is_urgent(req: RouteRequest, cfg: RoutingConfig) -> bool:
@@ -325,7 +432,7 @@ def route(
     parts = [why]
 
     chain_name = (rule.chain if rule and rule.chain else None) or config.default_chain
-    chain = config.chain(chain_name) if chain_name else None
+    chain = config.chain(chain_name) if chain_name and chain_state is not None else None
     if chain_state is not None and chain is not None:
         st = chain_step(chain, chain_state, now)
         step_index = st.index

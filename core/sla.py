@@ -18,14 +18,18 @@ stopped (state ``met``; ``elapsed_pct`` over 100 tells that the target was met l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter
 from typing import Any, Mapping
 
 from deskwatch.core.calendar import (
     Calendar,
     add_business_minutes,
+    add_business_seconds,
     business_minutes_between,
+    business_seconds_between,
+    business_seconds_since,
     calendar_from_config,
 )
 from deskwatch.core.calendar import in_business_hours as _calendar_in_business_hours
@@ -128,6 +132,9 @@ class SlaConfig:
     policies: tuple[SlaPolicy, ...]
     default_calendar: str = "business"
     warning_at: float = 0.75
+    # match_policy's answers by (priority, tier, channel, tags): tickets repeat a few of them.
+    # Not an init field, so dataclasses.replace starts a copy with policies of its own afresh.
+    _matches: dict = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
 
     def calendar(self, name: str | None = None) -> Calendar:
         """The named calendar (the default one when ``name`` is None); KeyError names the choices."""
@@ -210,10 +217,25 @@ def parse(section: Section) -> SlaConfig:
 
 def match_policy(ticket: Ticket, config: SlaConfig) -> SlaPolicy | None:
     """The first policy whose every non-empty condition holds for the ticket, else None."""
+    org = ticket.organization
+    key = (ticket.priority, org.tier if org else None, ticket.channel, ticket.tags)
+    matches = config._matches
+    try:
+        return matches[key]
+    except KeyError:
+        pass
+    found = _first_match(ticket, config.policies)
+    if len(matches) >= 1024:  # bound memory: tags can make many keys
+        matches.clear()
+    matches[key] = found
+    return found
+
+
+def _first_match(ticket: Ticket, policies: tuple[SlaPolicy, ...]) -> SlaPolicy | None:
     priority = (ticket.priority or "normal").lower()
     tier = (ticket.organization.tier or "").lower() if ticket.organization else ""
     tags = {t.lower() for t in ticket.tags}
-    for p in config.policies:
+    for p in policies:
         if p.priorities and priority not in p.priorities:
             continue
         if p.tiers and tier not in p.tiers:
@@ -242,17 +264,30 @@ def in_business_hours(config: SlaConfig | Calendar, t: datetime, calendar: str |
 Pause = tuple[datetime, "datetime | None"]
 
 
-@dataclass(frozen=True)
-class _Timeline:
-    pauses: tuple[Pause, ...]  # pending/on_hold, and solved/closed spells that were reopened
-    stopped_at: datetime | None  # the ticket is solved/closed now, since this instant
+_BY_AT = attrgetter("at")
+_BY_CREATED = attrgetter("created_at")
 
 
-def _timeline(ticket: Ticket, now: datetime) -> _Timeline:
-    """Status spells from ``status_history`` (plus the current status) turned into pauses."""
-    spells = [("open", ticket.created_at)]
-    for change in sorted(ticket.status_history, key=lambda c: c.at):
-        at = min(max(change.at, ticket.created_at), now)
+def _timeline(ticket: Ticket, now: datetime) -> tuple[tuple[Pause, ...], datetime | None]:
+    """Status spells from ``status_history`` (plus the current status) turned into pauses
+    (pending/on_hold, and solved/closed spells that were reopened), and the instant since which
+    the ticket is solved/closed now (None when it is not)."""
+    created = ticket.created_at
+    if not ticket.status_history:
+        # The common case, short-cut: "open" since creation, then the current status (if it
+        # differs) since the last update; the general loop below gives the same.
+        status = ticket.status
+        if status == "open":
+            return (), None
+        at = min(max(ticket.updated_at, created), now)
+        if status in STOPPED_STATUSES:
+            return (), at
+        if status in PAUSED_STATUSES:
+            return ((at, None),), None
+        return (), None
+    spells = [("open", created)]
+    for change in sorted(ticket.status_history, key=_BY_AT):
+        at = min(max(change.at, created), now)
         spells.append((change.status, at))
     if spells[-1][0] != ticket.status:
         # No (or stale) history: the current status holds since the last update we know of.
@@ -260,8 +295,9 @@ def _timeline(ticket: Ticket, now: datetime) -> _Timeline:
         spells.append((ticket.status, at))
     pauses: list[Pause] = []
     stopped_at = None
+    last = len(spells) - 1
     for i, (status, at) in enumerate(spells):
-        end = spells[i + 1][1] if i + 1 < len(spells) else None
+        end = spells[i + 1][1] if i < last else None
         if status in STOPPED_STATUSES and end is None:
             stopped_at = at
         elif status in PAUSED_STATUSES or status in STOPPED_STATUSES:
@@ -270,34 +306,49 @@ def _timeline(ticket: Ticket, now: datetime) -> _Timeline:
             if pauses and pauses[-1][1] == at:  # pending -> on_hold: one continuous pause
                 at = pauses.pop()[0]
             pauses.append((at, end))
-    return _Timeline(tuple(pauses), stopped_at)
+    return tuple(pauses), stopped_at
 
 
-@dataclass(frozen=True)
-class _Clock:
-    start: datetime
-    stop: datetime | None  # when the target was met (or the ticket solved), if it was
-
-
-@dataclass
 class _Meter:
     """Measures and advances time on one target's scale: business minutes of a calendar, or
-    plain minutes."""
+    plain minutes. (``_target`` does business time without pauses itself.)
 
-    calendar: Calendar
-    business: bool
+    Business time goes through the calendar's POSIX-seconds functions, the same arithmetic as
+    its minute ones without the conversions' checks, which the aware-ness test here covers.
+    """
+
+    __slots__ = ("calendar", "business", "_last")
+
+    def __init__(self, calendar: Calendar, business: bool):
+        self.calendar = calendar
+        self.business = business
+        # _elapsed and _due both measure up to a pause: keep the last business span measured.
+        self._last: tuple[datetime, datetime, float] | None = None
 
     def measure(self, a: datetime, b: datetime) -> float:
         if b <= a:
             return 0.0
-        if self.business:
-            return business_minutes_between(self.calendar, a, b)
-        return (b - a).total_seconds() / 60.0
+        if not self.business:
+            return (b - a).total_seconds() / 60.0
+        last = self._last
+        if last is not None and last[0] is a and last[1] is b:
+            return last[2]
+        if a.tzinfo is None or b.tzinfo is None:
+            return business_minutes_between(self.calendar, a, b)  # raises, naming the time
+        got = business_seconds_between(self.calendar, a.timestamp(), b.timestamp()) / 60.0
+        self._last = (a, b, got)
+        return got
 
     def advance(self, a: datetime, minutes: float) -> datetime:
-        if self.business:
+        if not self.business:
+            return (a + timedelta(minutes=minutes)).astimezone(timezone.utc)
+        if minutes <= 0 or a.tzinfo is None:
             return add_business_minutes(self.calendar, a, minutes)
-        return (a + timedelta(minutes=minutes)).astimezone(timezone.utc)
+        return _utc(add_business_seconds(self.calendar, a.timestamp(), minutes * 60.0))
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, timezone.utc)
 
 
 def _elapsed(meter: _Meter, start: datetime, end: datetime, pauses: tuple[Pause, ...]) -> float:
@@ -336,59 +387,84 @@ def _due(meter: _Meter, start: datetime, minutes: float, pauses: tuple[Pause, ..
 
 
 def _target(
-    name: str, spec: TargetSpec, clock: _Clock, pauses: tuple[Pause, ...], policy: SlaPolicy, cal: Calendar, now: datetime
+    name: str,
+    spec: TargetSpec,
+    start: datetime,
+    stop: datetime | None,  # when the target was met (or the ticket solved), if it was
+    pauses: tuple[Pause, ...],
+    warning_at: float,
+    cal: Calendar,
+    now: datetime,
+    paused_now: bool,
+    stamps: tuple[datetime, float, float] | None,  # (created_at, its timestamp, now's), if aware
 ) -> SlaTarget:
-    meter = _Meter(cal, spec.business)
-    met = clock.stop is not None and clock.stop <= now
-    end = clock.stop if met else now
-    elapsed = _elapsed(meter, clock.start, end, pauses)
-    if met:
-        # The due instant as it stood when the clock stopped: later pauses do not matter.
-        due_pauses = tuple((a, b if b is not None and b < end else end) for a, b in pauses if a < end)
+    minutes = spec.minutes
+    met = stop is not None and stop <= now
+    end = stop if met else now
+    if pauses or not spec.business or stamps is None or end <= start:
+        meter = _Meter(cal, spec.business)
+        elapsed = _elapsed(meter, start, end, pauses)
+        if met and pauses:
+            # The due instant as it stood when the clock stopped: later pauses do not matter.
+            due_pauses = tuple((a, b if b is not None and b < end else end) for a, b in pauses if a < end)
+        else:
+            due_pauses = pauses
+        due_at = _due(meter, start, minutes, due_pauses)
     else:
-        due_pauses = pauses
-    due_at = _due(meter, clock.start, spec.minutes, due_pauses)
-    paused_now = any(b is None and a <= now for a, b in pauses)
+        # Most tickets: business minutes without pauses, where _elapsed and _due come to
+        # ``measure(start, end)`` and ``advance(start, minutes)``. One calendar search answers
+        # both, on timestamps read once per ticket.
+        a = stamps[1] if start is stamps[0] else start.timestamp()
+        b = stamps[2] if end is now else end.timestamp()
+        used, due = business_seconds_since(cal, a, b, float(minutes) * 60.0)
+        elapsed, due_at = used / 60.0, _utc(due)
     if met:
         state = "met"
-    elif elapsed >= spec.minutes:
+    elif elapsed >= minutes:
         state = "breached"
     elif paused_now:
         state = "paused"
-    elif elapsed >= policy.warning_at * spec.minutes:
+    elif elapsed >= warning_at * minutes:
         state = "warning"
     else:
         state = "ok"
     return SlaTarget(
         name=name,
         due_at=due_at,
-        elapsed_pct=100.0 * elapsed / spec.minutes,
+        elapsed_pct=100.0 * elapsed / minutes,
         state=state,
         business=spec.business,
-        minutes=spec.minutes,
+        minutes=minutes,
     )
 
 
-def _first_agent_reply(ticket: Ticket, after: datetime) -> datetime | None:
-    times = [m.created_at for m in ticket.messages if m.author == "agent" and m.public and m.created_at >= after]
-    return min(times) if times else None
+def _replies(ticket: Ticket) -> tuple[datetime | None, tuple[datetime, datetime | None] | None]:
+    """(the first public agent reply, the next_response wait), in one pass over the messages
+    in time order (a stable sort, so of equal times the earlier listed one counts).
 
-
-def _next_response_clock(ticket: Ticket, first_reply: datetime) -> tuple[datetime, datetime | None] | None:
-    """(oldest unanswered customer message, the agent reply answering it or None). When nobody
-    waits, the last answered wait; None when the customer never wrote after the first reply."""
+    The wait is (the oldest customer message after the first reply that no public agent reply
+    has answered yet, None); when nobody waits, the last answered wait (customer message, the
+    agent reply to it); None when the customer never wrote after the first reply.
+    """
+    created = ticket.created_at
+    first_reply: datetime | None = None
     waiting: datetime | None = None
     last: tuple[datetime, datetime | None] | None = None
-    for m in sorted(ticket.messages, key=lambda m: m.created_at):
-        if m.created_at <= first_reply:
+    for m in sorted(ticket.messages, key=_BY_CREATED):
+        at = m.created_at
+        if first_reply is None:
+            if m.author == "agent" and m.public and at >= created:
+                first_reply = at
+        elif at <= first_reply:
             continue
-        if m.author == "customer" and waiting is None:
-            waiting = m.created_at
+        elif m.author == "customer":
+            if waiting is None:
+                waiting = at
         elif m.author == "agent" and m.public and waiting is not None:
-            last, waiting = (waiting, m.created_at), None
+            last, waiting = (waiting, at), None
     if waiting is not None:
-        return waiting, None
-    return last
+        return first_reply, (waiting, None)
+    return first_reply, last
 
 
 def evaluate(ticket: Ticket, config: SlaConfig, now: datetime) -> SlaStatus | None:
@@ -401,24 +477,24 @@ def evaluate(ticket: Ticket, config: SlaConfig, now: datetime) -> SlaStatus | No
     if policy is None:
         return None
     cal = config.calendar(policy.calendar)
-    line = _timeline(ticket, now)
-    solved = line.stopped_at
+    pauses, solved = _timeline(ticket, now)
+    paused_now = bool(pauses) and any(b is None and a <= now for a, b in pauses)
+    first_reply, wait = _replies(ticket)
+    created, warning_at = ticket.created_at, policy.warning_at
+    # Two targets start at creation and most end at ``now``: read those instants once.
+    aware = created.tzinfo is not None and now.tzinfo is not None
+    stamps = (created, created.timestamp(), now.timestamp()) if aware and not pauses else None
     targets: list[SlaTarget] = []
-    first_reply = _first_agent_reply(ticket, ticket.created_at)
     for name, spec in policy.targets.items():
         if name == "first_response":
-            stop = _earliest(first_reply, solved)
-            clock = _Clock(ticket.created_at, stop)
+            start, stop = created, _earliest(first_reply, solved)
         elif name == "next_response":
-            if first_reply is None:
-                continue
-            wait = _next_response_clock(ticket, first_reply)
             if wait is None:
                 continue
-            clock = _Clock(wait[0], _earliest(wait[1], solved))
+            start, stop = wait[0], _earliest(wait[1], solved)
         else:
-            clock = _Clock(ticket.created_at, solved)
-        targets.append(_target(name, spec, clock, line.pauses, policy, cal, now))
+            start, stop = created, solved
+        targets.append(_target(name, spec, start, stop, pauses, warning_at, cal, now, paused_now, stamps))
     return SlaStatus(policy=policy.name, targets=tuple(targets))
 
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import random
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from deskwatch.core.calendar import (
+    _MAX_SEARCH_DAYS,
+    DAYS,
     Calendar,
     CalendarError,
     add_business_minutes,
+    add_business_seconds,
     business_minutes_between,
+    business_seconds_between,
+    business_seconds_since,
     calendar_from_config,
+    check_week,
     in_business_hours,
     next_business_start,
     parse_period,
@@ -262,3 +269,294 @@ def test_a_year_of_business_minutes_round_trips():
     # About a year of business time (250 days of 510 minutes), then count it back.
     due = add_business_minutes(cal, start, 250 * 510)
     assert business_minutes_between(cal, start, due) == pytest.approx(250 * 510)
+
+
+# -- the timeline against the day walk it replaces -------------------------------------------
+#
+# core/calendar.py answers with bisects over a cached timeline. The day walk below is the
+# original implementation and the definition of the answers; the timeline must agree with it to
+# the last bit, including where the walk gives up with CalendarError.
+
+
+def _walk_periods_from(cal: Calendar, ts: float):
+    day = cal.local_date(ts) - timedelta(days=1)
+    empty_days = 0
+    while True:
+        periods = cal.day_periods(day)
+        for a, b in periods:
+            if b > ts:
+                yield a, b
+        empty_days = 0 if periods else empty_days + 1
+        if empty_days > _MAX_SEARCH_DAYS:
+            raise CalendarError(f"calendar {cal.name!r} has no working time in {_MAX_SEARCH_DAYS} days")
+        day += timedelta(days=1)
+
+
+def walk_add_seconds(cal: Calendar, t: float, remaining: float) -> float:
+    for a, b in _walk_periods_from(cal, t):
+        s = max(a, t)
+        if b - s >= remaining:
+            return s + remaining
+        remaining -= b - s
+    raise AssertionError("unreachable")
+
+
+def walk_seconds_between(cal: Calendar, a0: float, b0: float) -> float:
+    if b0 < a0:
+        return -walk_seconds_between(cal, b0, a0)
+    total = 0.0
+    for a, b in _walk_periods_from(cal, a0):
+        if a >= b0:
+            break
+        total += min(b, b0) - max(a, a0)
+    return total
+
+
+def walk_add(cal: Calendar, start: datetime, minutes: float) -> datetime:
+    if minutes <= 0:
+        return start.astimezone(UTC)
+    return datetime.fromtimestamp(walk_add_seconds(cal, start.timestamp(), minutes * 60.0), UTC)
+
+
+def walk_between(cal: Calendar, start: datetime, end: datetime) -> float:
+    a0, b0 = start.timestamp(), end.timestamp()
+    if b0 < a0:
+        return -walk_between(cal, end, start)
+    return walk_seconds_between(cal, a0, b0) / 60.0
+
+
+def walk_next_start(cal: Calendar, t: datetime) -> datetime:
+    ts = t.timestamp()
+    for a, _b in _walk_periods_from(cal, ts):
+        return datetime.fromtimestamp(max(a, ts), UTC)
+    raise AssertionError("unreachable")
+
+
+def walk_since(cal: Calendar, start: float, end: float, seconds: float):
+    """What ``business_seconds_since`` must give: both answers, or the walk's error."""
+    return _outcome(walk_seconds_between, cal, start, end), _outcome(walk_add_seconds, cal, start, seconds)
+
+
+def _since_matches(cal: Calendar, start: float, end: float, seconds: float) -> bool:
+    used, due = walk_since(cal, start, end, seconds)
+    want = used if isinstance(used, tuple) else due if isinstance(due, tuple) else (used, due)
+    return _same(_outcome(business_seconds_since, cal, start, end, seconds), want)
+
+
+def _outcome(fn, *args):
+    """The result, or the CalendarError message: both implementations must fail alike."""
+    try:
+        return fn(*args)
+    except CalendarError as e:
+        return ("CalendarError", str(e))
+
+
+def _same(x, y) -> bool:
+    # bit-identical floats (0.0 vs -0.0 included), identical datetimes
+    if isinstance(x, float) and isinstance(y, float):
+        return x.hex() == y.hex()
+    if isinstance(x, tuple) and isinstance(y, tuple) and len(x) == len(y) == 2 and isinstance(x[0], float):
+        return _same(x[0], y[0]) and _same(x[1], y[1])
+    return x == y
+
+
+# Zones with ordinary DST, southern-hemisphere DST, half-hour offsets and DST, switches at
+# midnight (Havana skips 00:00-01:00; Beirut falls back from 00:00 to 23:00 of the day before),
+# large offsets, and Apia, which skipped 30 Dec 2011 altogether.
+_ZONES = {
+    "Europe/London": [date(2026, 3, 29), date(2026, 10, 25)],
+    "America/New_York": [date(2026, 3, 8), date(2026, 11, 1)],
+    "America/Los_Angeles": [date(2025, 3, 9), date(2025, 11, 2)],
+    "Australia/Sydney": [date(2026, 4, 5), date(2026, 10, 4)],
+    "Australia/Lord_Howe": [date(2026, 4, 5), date(2026, 10, 4)],
+    "Asia/Kolkata": [date(2026, 6, 1)],
+    "America/St_Johns": [date(2026, 3, 8), date(2026, 11, 1)],
+    "America/Havana": [date(2026, 3, 8), date(2026, 11, 1)],
+    "Asia/Beirut": [date(2026, 3, 29), date(2026, 10, 25)],
+    "Pacific/Kiritimati": [date(2026, 1, 1)],
+    "Pacific/Pago_Pago": [date(2026, 1, 1)],
+    "Pacific/Apia": [date(2011, 12, 30)],
+    "UTC": [date(2026, 12, 25)],
+}
+_EDGES = [0, 30, 60, 90, 120, 150, 180, 210, 240, 480, 540, 600, 720, 780, 1020, 1050, 1080, 1320, 1380, 1410, 1439]
+
+
+def _random_day(rnd: random.Random) -> tuple[tuple[int, int], ...]:
+    k = rnd.choice((0, 0, 1, 1, 1, 2, 2, 3))
+    marks = sorted(rnd.sample(sorted(set(_EDGES + [rnd.randrange(1440) for _ in range(4)])), 2 * k))
+    periods = [(marks[2 * n], marks[2 * n + 1]) for n in range(k)]
+    if periods and rnd.random() < 0.3:
+        a, _ = periods[-1]
+        periods[-1] = (a, a + rnd.choice((60, 240, 480, 1439 - a)) if a < 1439 else 1440)  # overnight or to 24:00
+        periods[-1] = (a, min(periods[-1][1], a + 1439))
+    return tuple(p for p in periods if p[1] > p[0])
+
+
+def _random_calendar(rnd: random.Random, zone: str, switches: list[date]) -> Calendar:
+    while True:
+        week = tuple(_random_day(rnd) for _ in range(7))
+        if not any(week):
+            continue
+        try:
+            check_week(week)
+        except CalendarError:
+            continue
+        break
+    near = [s + timedelta(days=rnd.randrange(-10, 11)) for s in switches for _ in range(rnd.randrange(4))]
+    country = rnd.choice((None, None, "GB", "US")) if switches[0].year > 2020 else None
+    return Calendar(name=f"random {zone}", timezone=zone, week=week, country=country, holidays=frozenset(near))
+
+
+def _random_instant(rnd: random.Random, cal: Calendar, switches: list[date]) -> datetime:
+    day = rnd.choice(switches) + timedelta(days=rnd.randrange(-12, 13))
+    if rnd.random() < 0.01:
+        day += timedelta(days=rnd.choice((-1, 1)) * rnd.randrange(300, 5000))  # far off: regrow or restart
+    if rnd.random() < 0.4:
+        periods = cal.day_periods(day) or cal.day_periods(day + timedelta(days=1))
+        if periods:  # exactly on a period edge, or a hair from it
+            edge = rnd.choice([x for p in periods for x in p])
+            return datetime.fromtimestamp(edge, UTC) + timedelta(microseconds=rnd.choice((0, 0, 1, -1, 500000)))
+    local = datetime(day.year, day.month, day.day, tzinfo=cal.zone) + timedelta(minutes=rnd.randrange(1440))
+    return local.astimezone(UTC) + timedelta(microseconds=rnd.randrange(-10**6, 10**6))
+
+
+def _random_minutes(rnd: random.Random) -> float:
+    return rnd.choice((
+        rnd.randrange(1, 600),
+        rnd.randrange(1, 20000),
+        rnd.uniform(0.0001, 5000),
+        rnd.choice((0, -5, 30, 60, 90, 510, 1020, 2550, 5100)),
+        rnd.randrange(1, 10**7) / 60000,  # a whole number of milliseconds
+    ))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_timeline_matches_the_day_walk(seed):
+    rnd = random.Random(seed)
+    for zone, switches in _ZONES.items():
+        for _ in range(2):
+            cal = _random_calendar(rnd, zone, switches)
+            for _ in range(40):
+                t = _random_instant(rnd, cal, switches)
+                if rnd.random() < 0.05:
+                    u = _random_instant(rnd, cal, switches)  # possibly years apart
+                else:
+                    u = t + timedelta(minutes=rnd.randrange(-20000, 20000), microseconds=rnd.randrange(10**6))
+                m = _random_minutes(rnd)
+                checks = [
+                    (_outcome(add_business_minutes, cal, t, m), _outcome(walk_add, cal, t, m)),
+                    (_outcome(business_minutes_between, cal, t, u), _outcome(walk_between, cal, t, u)),
+                    (_outcome(business_minutes_between, cal, u, t), _outcome(walk_between, cal, u, t)),
+                    (_outcome(business_minutes_between, cal, t, t), _outcome(walk_between, cal, t, t)),
+                    (_outcome(next_business_start, cal, t), _outcome(walk_next_start, cal, t)),
+                ]
+                # the POSIX-seconds forms the SLA engine uses, including both answers at once
+                a, b, secs = t.timestamp(), u.timestamp(), m * 60.0
+                checks.append((_outcome(business_seconds_between, cal, a, b), _outcome(walk_seconds_between, cal, a, b)))
+                if m > 0:
+                    checks.append((_outcome(add_business_seconds, cal, a, secs), _outcome(walk_add_seconds, cal, a, secs)))
+                for got, want in checks:
+                    assert _same(got, want), (zone, cal.week, cal.holidays, t, u, m, got, want)
+                if m > 0 and b > a:
+                    assert _since_matches(cal, a, b, secs), (zone, cal.week, cal.holidays, t, u, m)
+                due = _outcome(add_business_minutes, cal, t, m)
+                if isinstance(due, datetime) and m > 0:  # round trip through the other function
+                    assert _same(business_minutes_between(cal, t, due), walk_between(cal, t, due))
+
+
+def _mondays(hours: str = "09:00-17:00", **extra) -> Calendar:
+    week = (tuple([parse_period(hours)]),) + ((),) * 6
+    return Calendar(name="mondays", timezone="Europe/London", week=week, **extra)
+
+
+def test_no_working_time_fails_like_the_day_walk():
+    empty = Calendar(name="never", timezone="Europe/London", week=((),) * 7)
+    t = utc(2026, 11, 23, 10)
+    for fn, walk, args in (
+        (add_business_minutes, walk_add, (t, 60)),
+        (business_minutes_between, walk_between, (t, t + timedelta(days=1))),
+        (business_minutes_between, walk_between, (t, t)),
+        (next_business_start, walk_next_start, (t,)),
+    ):
+        got, want = _outcome(fn, empty, *args), _outcome(walk, empty, *args)
+        assert got == want == ("CalendarError", f"calendar 'never' has no working time in {_MAX_SEARCH_DAYS} days")
+    # Nothing to add needs no working time.
+    assert add_business_minutes(empty, t, 0) == t
+    assert not in_business_hours(empty, t)
+
+
+@pytest.mark.parametrize("off_days", [_MAX_SEARCH_DAYS - 7, _MAX_SEARCH_DAYS + 7, _MAX_SEARCH_DAYS + 400])
+def test_long_holidays_fail_exactly_where_the_day_walk_gives_up(off_days):
+    # Mondays only, and every Monday for ``off_days`` days from 7 Dec 2026 is a holiday: the walk
+    # gives up once it meets more than _MAX_SEARCH_DAYS empty days in a row, counted from the day
+    # before the start, so the outcome depends on where inside the break a question starts.
+    first_off = date(2026, 12, 7)
+    off = frozenset(first_off + timedelta(days=n) for n in range(0, off_days, 7))
+    rnd = random.Random(off_days)
+    shared = _mondays(holidays=off)  # grows as the questions come, in no particular order
+    starts = [utc(2026, 11, 30, 12), utc(2026, 12, 1, 12), utc(2027, 6, 1), utc(2029, 1, 1)]
+    starts += [utc(2026, 11, 23) + timedelta(hours=rnd.randrange(24 * (off_days + 60))) for _ in range(25)]
+    outcomes = set()
+    for n, t in enumerate(starts):
+        # a fresh calendar too: its first question starts the timeline from scratch
+        cal = shared if n % 2 else _mondays(holidays=off)
+        for m in (30, 480, 600, 5000):
+            got, want = _outcome(add_business_minutes, cal, t, m), _outcome(walk_add, cal, t, m)
+            assert got == want, (t, m, got, want)
+            outcomes.add(type(got))
+        u = t + timedelta(days=rnd.randrange(1, 1500))
+        assert _same(_outcome(business_minutes_between, cal, t, u), _outcome(walk_between, cal, t, u)), (t, u)
+        for c in (cal, _mondays(holidays=off)):
+            assert _since_matches(c, t.timestamp(), u.timestamp(), 600.0), (t, u)
+            assert _since_matches(c, t.timestamp(), t.timestamp() + 60.0, 300000.0), t  # only the due crosses
+        assert _outcome(next_business_start, cal, t) == _outcome(walk_next_start, cal, t), t
+    if off_days > _MAX_SEARCH_DAYS:
+        assert outcomes == {datetime, tuple}  # some questions cross the break, some fail
+
+
+def test_questions_from_deep_inside_a_very_long_break():
+    # Mondays only, off for three times the search limit. The walk counts empty days from the
+    # day before each question's start, not from the last working day the calendar has seen.
+    first_off = date(2026, 12, 7)
+    days = 7 * (3 * _MAX_SEARCH_DAYS // 7)  # whole weeks, so ``back`` is a Monday
+    cal = _mondays(holidays=frozenset(first_off + timedelta(days=n) for n in range(0, days, 7)))
+    back = datetime(2026, 12, 7, 9, tzinfo=UTC) + timedelta(days=days)  # the first Monday worked again
+    questions = [
+        (utc(2026, 11, 30, 12), 5000),  # runs into the break: fails
+        (back - timedelta(days=200), 600),  # starts late enough to reach the end of the break
+        (back - timedelta(days=_MAX_SEARCH_DAYS + 30), 60),  # too early: fails
+        (back - timedelta(days=_MAX_SEARCH_DAYS - 5), 60),  # just late enough
+    ]
+    got = [_outcome(add_business_minutes, cal, t, m) for t, m in questions]
+    assert got == [_outcome(walk_add, cal, t, m) for t, m in questions]
+    assert [type(g) for g in got] == [tuple, datetime, tuple, datetime]
+    t = back - timedelta(days=100)
+    assert business_minutes_between(cal, t, back + timedelta(days=8)) == walk_between(cal, t, back + timedelta(days=8)) == 960
+
+
+def test_bisect_on_rounded_sums_lands_on_the_walks_period():
+    # 23 hours a day, asked about a year after the timeline's first day: the running sum of
+    # business seconds is near 2**25, where a double's step (2**-28 s) is coarser than the
+    # billionth of a second added below, so "sum so far + what is left" rounds down onto the
+    # very end of a period. The walk still needs a little of the next period (an hour later).
+    cal = make({d: ["00:00-23:00"] for d in DAYS}, "UTC")
+    assert next_business_start(cal, utc(2025, 1, 1))  # the timeline starts here...
+    start = utc(2026, 3, 2).timestamp()  # ...and grows to here, a period start
+    for days in (1, 2, 5):
+        seconds = 82800.0 * (days + 1) + 1e-9
+        due = add_business_seconds(cal, start, seconds)
+        assert _same(due, walk_add_seconds(cal, start, seconds))
+        assert due == start + 86400.0 * (days + 1)  # (+ 1e-9 is below a timestamp's step) not its eve
+        assert _since_matches(cal, start, start + 3600.0, seconds)
+
+
+@pytest.mark.parametrize("weeks", [2 * _MAX_SEARCH_DAYS // 7, 3 * _MAX_SEARCH_DAYS // 7])
+def test_questions_from_every_month_of_a_long_break(weeks):
+    # One calendar asked from a month apart each, after a question that ran into the break:
+    # however far the timeline has grown, each answer is the walk's.
+    first_off = date(2026, 12, 7)
+    cal = _mondays(holidays=frozenset(first_off + timedelta(weeks=n) for n in range(weeks)))
+    assert isinstance(_outcome(add_business_minutes, cal, utc(2026, 11, 30, 12), 5000), tuple)
+    for days in range(0, 7 * weeks + 60, 30):
+        t = datetime(2026, 12, 7, 12, tzinfo=UTC) + timedelta(days=days)
+        assert _outcome(add_business_minutes, cal, t, 60) == _outcome(walk_add, cal, t, 60), t

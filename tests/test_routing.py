@@ -477,3 +477,69 @@ def test_documented_example_config_loads_and_routes(tmp_path):
     assert (r.agent, r.on_call) == ("Hana", True)
     r = route(req(recommendation="immediate", business=False), rc, EMPTY, night)
     assert (r.team, r.agent, r.on_call) == ("Experts", "Hana", True)  # Desk falls back to Experts nights
+
+
+# -- speed-ups that must not show ------------------------------------------------------------
+
+
+def test_assign_leaves_the_snapshot_it_came_from_alone():
+    s0 = LoadSnapshot({"Ana": 1}, {"Support": 1}, {"Support": "Ana"})
+    s1 = s0.assign("Support", "Ben")
+    s2 = s1.assign("Billing", None)
+    s3 = s2.assign(None, None)
+    assert (dict(s0.by_agent), dict(s0.by_team), dict(s0.last_assigned)) == ({"Ana": 1}, {"Support": 1}, {"Support": "Ana"})
+    assert (dict(s1.by_agent), dict(s1.by_team), dict(s1.last_assigned)) == (
+        {"Ana": 1, "Ben": 1}, {"Support": 2}, {"Support": "Ben"})
+    assert (dict(s2.by_agent), dict(s2.by_team), dict(s2.last_assigned)) == (
+        {"Ana": 1, "Ben": 1}, {"Support": 2, "Billing": 1}, {"Support": "Ben"})
+    assert s3 == s2 and s3 is not s2
+
+
+def test_lookups_and_remembered_answers_follow_a_replaced_config(cfg):
+    assert cfg.team("Support").tier == "tier1" and cfg.agent("Ana") is not None and cfg.chain("default") is not None
+    assert route(req(["security"]), cfg, EMPTY, NOW).team == "Security"
+    teams = tuple(replace(t, tier="tier2") if t.name == "Support" else t for t in cfg.teams)
+    other = replace(cfg, teams=teams, rules=cfg.rules[1:])  # no security rule
+    assert other.team("Support").tier == "tier2" and cfg.team("Support").tier == "tier1"
+    assert route(req(["security"]), other, EMPTY, NOW).team != "Security"
+    assert route(req(["security"]), cfg, EMPTY, NOW).team == "Security"
+    assert cfg.team("Nobody") is None and cfg.agent("Nobody") is None and cfg.chain("Nobody") is None
+
+
+SKILLED_VARIANT = {
+    "agents": [
+        dict(a, skills=["integration"]) if a["name"] == "Elif"
+        else dict(a, available=False) if a["name"] == "Ben"
+        else dict(a, skills=["security"]) if a["name"] == "Gus"
+        else a
+        for a in DEFAULTS["agents"]
+    ],
+}
+
+
+@pytest.mark.parametrize("data", [{}, SKILLED_VARIANT])
+def test_remembered_answers_match_a_fresh_config_for_any_request(data):
+    # The shared config remembers destinations and eligible members; a fresh one per request
+    # remembers nothing. Both must route every request the same way.
+    import random
+
+    rnd = random.Random(3)
+    shared = with_data(**data)
+    cats = ["security", "Billing", "refund", "outage", "technical", "gdpr", "legal", "nothing"]
+    tags = ["api", "Invoice", "billing", "integration", "vip"]
+    load = EMPTY
+    for n in range(300):
+        r = req(
+            tuple(rnd.sample(cats, rnd.randrange(0, 3))),
+            rnd.choice(["tier0", "tier1", "tier2", "tier3", "management"]),
+            rnd.choice(["none", "monitor", "priority", "immediate"]),
+            tuple(rnd.sample(tags, rnd.randrange(0, 3))),
+            rnd.choice(["low", "normal", "high", "urgent", None]),
+            rnd.random() < 0.6,
+        )
+        when = rnd.choice([NOW, NIGHT])
+        state = EscalationState(when - timedelta(minutes=rnd.randrange(0, 200))) if rnd.random() < 0.3 else None
+        fresh = with_data(**data)
+        got = route(r, shared, load, when, state)
+        assert got == route(r, fresh, load, when, state), n
+        load = load.assign(got.team, got.agent)

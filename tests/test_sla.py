@@ -352,3 +352,17 @@ def test_config_errors_name_the_key(data, key, words):
     msg = str(e.value)
     assert msg.startswith(f"config.toml: {key}: "), msg
     assert words in msg
+
+
+# -- speed-ups that must not show ------------------------------------------------------------
+
+
+def test_policy_answers_are_not_shared_with_a_replaced_config():
+    import dataclasses
+
+    cfg = defaults()
+    t = ticket(utc(2026, 11, 23, 9), priority="low")
+    assert sla.match_policy(t, cfg).name == "low"
+    other = dataclasses.replace(cfg, policies=cfg.policies[:1])
+    assert sla.match_policy(t, other) is None
+    assert sla.match_policy(t, cfg).name == "low"
