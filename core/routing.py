@@ -24,7 +24,7 @@ import difflib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from deskwatch.core.chains import (
     ChainStep,
@@ -150,40 +150,48 @@ class RoutingConfig:
         The fallback covers teams at or below its own team's tier: paging an engineer for a
         billing question at night is right, handing a management escalation down is not.
         """
-        key = ("rotation", team)
-        try:
-            return self._answers[key]
-        except KeyError:
-            pass
+        return self._remember(("rotation", team), lambda: self._rotation_for(team))
+
+    def _rotation_for(self, team: str) -> Rotation | None:
         own = next((r for r in self.rotations if r.team == team), None)
         if own is not None or not self.fallback_rotation:
-            found = own
-        else:
-            fallback = next((r for r in self.rotations if r.name == self.fallback_rotation), None)
-            mine, theirs = self.team(team), self.team(fallback.team) if fallback else None
-            if fallback is None or mine is None or theirs is None or TIERS.index(theirs.tier) < TIERS.index(mine.tier):
-                found = None
-            else:
-                found = fallback
-        self._answers[key] = found
-        return found
+            return own
+        fallback = next((r for r in self.rotations if r.name == self.fallback_rotation), None)
+        mine, theirs = self.team(team), self.team(fallback.team) if fallback else None
+        if fallback is None or mine is None or theirs is None or TIERS.index(theirs.tier) < TIERS.index(mine.tier):
+            return None
+        return fallback
 
     def team_for_tier(self, tier: str) -> Team:
         """The first hierarchy team whose tier is at or above ``tier`` (the top one if none is)."""
-        key = ("tier", tier)
-        try:
-            return self._answers[key]
-        except KeyError:
-            pass
+        return self._remember(("tier", tier), lambda: self._team_for_tier(tier))
+
+    def _team_for_tier(self, tier: str) -> Team:
         rank = TIERS.index(tier)
         ladder = [self.team(n) for n in self.hierarchy]
-        found = ladder[-1]
         for t in ladder:
             if t is not None and TIERS.index(t.tier) >= rank:
-                found = t
-                break
-        self._answers[key] = found
-        return found  # type: ignore[return-value]
+                return t
+        return ladder[-1]  # type: ignore[return-value]
+
+    def _remember(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept by ``key``: for answers that depend on this (frozen) config and
+        the key alone. A key holding a set or list (a caller's choice) is computed every time."""
+        answers = self._answers
+        try:
+            return answers[key]
+        except KeyError:
+            pass
+        except TypeError:
+            return compute()
+        found = compute()
+        if len(answers) >= _MAX_ANSWERS:  # bound memory: tags and skills can make many keys
+            answers.clear()
+        answers[key] = found
+        return found
+
+
+_MAX_ANSWERS = 4096
 
 
 def _first_by_name(items: tuple[Any, ...]) -> dict[str, Any]:
@@ -258,18 +266,7 @@ def _destination(req: RouteRequest, cfg: RoutingConfig) -> tuple[Team, Rule | No
     a few combinations, so the answers are kept on the (frozen) config.
     """
     key = ("destination", req.categories, req.ticket.tags, req.ticket.priority, req.tier)
-    answers = cfg._answers
-    try:
-        return answers[key]
-    except KeyError:
-        pass
-    except TypeError:  # categories or tags given as a set or list: nothing to look up by
-        return _first_rule(req, cfg)
-    found = _first_rule(req, cfg)
-    if len(answers) >= 4096:  # bound memory: tags can make many combinations
-        answers.clear()
-    answers[key] = found
-    return found
+    return cfg._remember(key, lambda: _first_rule(req, cfg))
 
 
 def _first_rule(req: RouteRequest, cfg: RoutingConfig) -> tuple[Team, Rule | None, str]:
@@ -391,21 +388,11 @@ def pick_agent(team: Team, skills: frozenset[str], cfg: RoutingConfig, load: Loa
 def _eligible(members: tuple[str, ...], skills: frozenset[str], cfg: RoutingConfig) -> tuple[bool, tuple[Agent, ...]]:
     """(whether any member is available, the available members with ``skills``, in member
     order); it depends on the config alone, so the answers are kept on it."""
-    key = ("eligible", members, skills)
-    answers = cfg._answers
-    try:
-        return answers[key]
-    except KeyError:
-        pass
-    except TypeError:  # members or skills given as a list or set: nothing to look up by
-        key = None
-    available = [a for a in map(cfg._agents.get, members) if a is not None and a.available]
-    found = bool(available), tuple(a for a in available if skills <= a.skills)
-    if key is not None:
-        if len(answers) >= 4096:  # bound memory: callers may ask with any skills
-            answers.clear()
-        answers[key] = found
-    return found
+    def compute() -> tuple[bool, tuple[Agent, ...]]:
+        available = [a for a in map(cfg._agents.get, members) if a is not None and a.available]
+        return bool(available), tuple(a for a in available if skills <= a.skills)
+
+    return cfg._remember(("eligible", members, skills), compute)
 
 
 def _is_urgent(req: RouteRequest, cfg: RoutingConfig) -> bool:
