@@ -4,9 +4,10 @@ E-mail bodies carry the whole thread below the new text ("On Mon, Anna wrote:", 
 signature and a sign-off. Triggers and sentiment must see only the new words, or one angry
 message would keep firing in every quoted reply after it. ``new_text`` strips those parts.
 
-``PhraseMatcher`` compiles one regex per category: whole-word, case-insensitive, with an
-optional plural ending, and negation-aware ("not urgent", "no legal issue", "isn't a security
-problem", "without any outage" do not fire).
+``PhraseMatcher`` finds phrases by category: whole-word, case-insensitive, with an optional
+plural ending, and negation-aware ("not urgent", "no legal issue", "isn't a security problem",
+"without any outage" do not fire). A text's ``word_set`` is computed once and shared by every
+matcher; only phrases whose words all occur in it are compiled into a regex and searched.
 """
 
 from __future__ import annotations
