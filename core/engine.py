@@ -275,22 +275,6 @@ def route_step(decision: Decision, ticket: Ticket, config: Any, now: datetime, c
     return replace(decision, route=route, tier=route.tier, team=route.team)
 
 
-_last_in_hours: tuple[Any, Any, bool] = (None, None, True)  # policies, now, answer
-
-
-def _in_hours(policies: Any, now: datetime) -> bool:
-    # Every ticket of a batch asks with the same config and clock; the answer is kept for the
-    # last pair asked (by identity: hashing the whole SLA config would cost more than asking).
-    # One tuple, read and replaced whole, so threads never see a torn entry.
-    global _last_in_hours
-    seen_policies, seen_now, answer = _last_in_hours
-    if seen_policies is policies and seen_now == now:
-        return answer
-    answer = sla_mod.in_business_hours(policies, now) if isinstance(policies, sla_mod.SlaConfig) else True
-    _last_in_hours = (policies, now, answer)
-    return answer
-
-
 def _route(
     ticket: Ticket,
     config: Any,
@@ -305,9 +289,10 @@ def _route(
     rules = getattr(config, "routing", None)
     if not isinstance(rules, routing.RoutingConfig) or not rules.teams:
         return None
-    in_hours = _in_hours(getattr(config, "sla", None), now)
-    categories = frozenset(s.category for s in signals if s.category and s.value > 0)
-    request = routing.RouteRequest(ticket, score, recommendation, tier, categories, in_hours)
+    policies = getattr(config, "sla", None)
+    # The calendar remembers its last answer, so asking for every ticket of a batch is cheap.
+    in_hours = sla_mod.in_business_hours(policies, now) if isinstance(policies, sla_mod.SlaConfig) else True
+    request = routing.RouteRequest(ticket, score, recommendation, tier, routing.fired_categories(signals), in_hours)
     if not isinstance(load, routing.LoadSnapshot):
         load = routing.LoadSnapshot()
     return routing.route(request, rules, load, now, chain_state)

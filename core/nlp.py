@@ -262,7 +262,6 @@ def read_messages(
     """One Reading per text; each text is analyzed exactly once. ``words``: each text's
     ``word_set``, when the caller already has them."""
     texts = list(texts)
-    bases = analyzer.score_many(texts)
     if words is None:
-        return tuple(layer.read(b, t) for b, t in zip(bases, texts))
-    return tuple(layer.read(b, t, w) for b, t, w in zip(bases, texts, words))
+        words = [None] * len(texts)  # type: ignore[list-item]
+    return tuple(layer.read(b, t, w) for b, t, w in zip(analyzer.score_many(texts), texts, words))

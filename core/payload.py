@@ -38,3 +38,25 @@ def expect_object(v: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(v, Mapping):
         raise BadResponse(f"{where or 'body'}: expected a JSON object, got {describe(v)}")
     return v
+
+
+def string(d: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
+    """``d[key]`` if it is a string; None when absent or null (BadResponse if ``required``)."""
+    v = d.get(key)
+    if v is None:
+        if required:
+            raise BadResponse(f"{field_path(where, key)}: missing")
+        return None
+    if not isinstance(v, str):
+        raise BadResponse(f"{field_path(where, key)}: expected a string, got {describe(v)}")
+    return v
+
+
+def boolean(d: Mapping[str, Any], key: str, where: str, default: bool = False) -> bool:
+    """``d[key]`` if it is true or false; ``default`` when absent or null."""
+    v = d.get(key)
+    if v is None:
+        return default
+    if not isinstance(v, bool):
+        raise BadResponse(f"{field_path(where, key)}: expected true or false, got {describe(v)}")
+    return v

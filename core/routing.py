@@ -24,7 +24,7 @@ import difflib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from deskwatch.core.chains import (
     ChainStep,
@@ -34,7 +34,7 @@ from deskwatch.core.chains import (
     chain_step,
     parse_chain,
 )
-from deskwatch.core.model import PRIORITIES, RECOMMENDATIONS, TIERS, AuditRecord, Decision, Route, Ticket, route_to_dict
+from deskwatch.core.model import PRIORITIES, RECOMMENDATIONS, TIERS, AuditRecord, Decision, Route, Signal, Ticket, route_to_dict
 from deskwatch.core.oncall import Override, Rotation, on_call_for, parse_rotation
 from deskwatch.core.settings import Section
 
@@ -255,8 +255,13 @@ class RouteRequest:
     @classmethod
     def from_decision(cls, ticket: Ticket, decision: Decision, in_business_hours: bool) -> "RouteRequest":
         """Build a request from the engine's decision: categories of the trigger signals that fired."""
-        cats = frozenset(s.category for s in decision.signals if s.category and s.value > 0)
+        cats = fired_categories(decision.signals)
         return cls(ticket, decision.score, decision.recommendation, decision.tier, cats, in_business_hours)
+
+
+def fired_categories(signals: Sequence[Signal]) -> frozenset[str]:
+    """The trigger categories among the signals that fired: what routing rules match on."""
+    return frozenset(s.category for s in signals if s.category and s.value > 0)
 
 
 def _destination(req: RouteRequest, cfg: RoutingConfig) -> tuple[Team, Rule | None, str]:

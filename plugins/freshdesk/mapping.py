@@ -23,7 +23,13 @@ from typing import Any, Iterable, Mapping, Sequence
 from deskwatch.core.connector import BadResponse
 from deskwatch.core.model import Message, Organization, Person, StatusChange, Ticket
 from deskwatch.core.timeutil import parse_date, parse_time
-from deskwatch.core.payload import describe as _kind, expect_object as _obj, field_path as _where
+from deskwatch.core.payload import (
+    boolean as _bool,
+    describe as _kind,
+    expect_object as _obj,
+    field_path as _where,
+    string as _str,
+)
 
 from .settings import FreshdeskSettings
 
@@ -78,15 +84,6 @@ def _int(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -
     return v
 
 
-def _str(d: Mapping[str, Any], key: str, where: str) -> str | None:
-    v = d.get(key)
-    if v is None:
-        return None
-    if not isinstance(v, str):
-        raise BadResponse(f"{_where(where, key)}: expected a string, got {_kind(v)}")
-    return v
-
-
 def _time(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> datetime | None:
     v = d.get(key)
     if v is None:
@@ -97,15 +94,6 @@ def _time(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) 
         return parse_time(v)
     except ValueError:
         raise BadResponse(f"{_where(where, key)}: expected a time such as 2026-11-23T09:00:00Z, got {_kind(v)}") from None
-
-
-def _bool(d: Mapping[str, Any], key: str, where: str, default: bool = False) -> bool:
-    v = d.get(key)
-    if v is None:
-        return default
-    if not isinstance(v, bool):
-        raise BadResponse(f"{_where(where, key)}: expected true or false, got {_kind(v)}")
-    return v
 
 
 def ticket_tags(d: Mapping[str, Any], where: str) -> tuple[str, ...]:

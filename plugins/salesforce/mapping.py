@@ -17,7 +17,13 @@ from deskwatch.core.connector import BadResponse, idempotency_tag
 from deskwatch.core.model import Message, Organization, Person, Ticket, TicketUpdate
 from deskwatch.core.settings import Secret
 from deskwatch.core.timeutil import parse_date, parse_time
-from deskwatch.core.payload import describe as _kind, expect_object as _obj, field_path as _where
+from deskwatch.core.payload import (
+    boolean as _bool,
+    describe as _kind,
+    expect_object as _obj,
+    field_path as _where,
+    string as _str,
+)
 
 from .settings import SalesforceSettings
 
@@ -31,26 +37,6 @@ MARKER_PREFIX = "[deskwatch "  # every CaseComment deskwatch writes starts with 
 
 COMMENT_FIELDS = ("Id", "CommentBody", "IsPublished", "CreatedDate", "CreatedById", "CreatedBy.UserType")
 EMAIL_FIELDS = ("Id", "Incoming", "FromAddress", "TextBody", "HtmlBody", "MessageDate", "Status", "CreatedDate")
-
-
-def _str(d: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
-    v = d.get(key)
-    if v is None:
-        if required:
-            raise BadResponse(f"{_where(where, key)}: missing")
-        return None
-    if not isinstance(v, str):
-        raise BadResponse(f"{_where(where, key)}: expected a string, got {_kind(v)}")
-    return v
-
-
-def _bool(d: Mapping[str, Any], key: str, where: str, default: bool = False) -> bool:
-    v = d.get(key, default)
-    if v is None:
-        return default
-    if not isinstance(v, bool):
-        raise BadResponse(f"{_where(where, key)}: expected true or false, got {_kind(v)}")
-    return v
 
 
 def sf_time(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> datetime | None:

@@ -14,7 +14,9 @@ from typing import Any, Mapping, Sequence
 from deskwatch.core.model import Message, Organization, Person, Ticket
 from deskwatch.core.timeutil import parse_date, parse_time
 from deskwatch.core.connector import BadResponse
-from deskwatch.core.payload import describe as _kind, expect_object as _obj, field_path as _where
+from deskwatch.core.payload import boolean, string
+from deskwatch.core.payload import describe as _kind
+from deskwatch.core.payload import expect_object as _obj
 from deskwatch.plugins.zendesk.settings import ZendeskSettings
 
 # Zendesk status -> deskwatch status. "deleted" is not a status: it marks a tombstone.
@@ -113,12 +115,8 @@ def _id(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) ->
 
 
 def _str(d: Mapping[str, Any], key: str, where: str) -> str | None:
-    v = d.get(key)
-    if v is None:
-        return None
-    if not isinstance(v, str):
-        raise BadResponse(f"{where}{key}: expected a string, got {_kind(v)}")
-    return v
+    # Paths here are prefixes ending in "." ("meta.", "ticket[id=5]."); payload's take the parent.
+    return string(d, key, where.rstrip("."))
 
 
 def _time(d: Mapping[str, Any], key: str, where: str) -> datetime:
@@ -132,12 +130,7 @@ def _time(d: Mapping[str, Any], key: str, where: str) -> datetime:
 
 
 def _bool(d: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
-    v = d.get(key, default)
-    if v is None:
-        return default
-    if not isinstance(v, bool):
-        raise BadResponse(f"{where}{key}: expected true or false, got {_kind(v)}")
-    return v
+    return boolean(d, key, where.rstrip("."), default)
 
 
 # ---------------------------------------------------------------------------------------------
