@@ -100,6 +100,10 @@ NEGATORS = frozenset(
     "isnt arent wasnt werent dont doesnt didnt cant cannot couldnt wont wouldnt shouldnt hasnt havent hadnt".split()
 )
 NEGATION_WINDOW = 4  # words before the phrase that are searched for a negator
+# "I don't think this is a security issue": a negated opinion verb negates the rest of its
+# clause, however many words follow it, so the 4-word window does not apply to it.
+OPINION_VERBS = frozenset("think believe suppose expect feel guess reckon imagine".split())
+_SOFTENERS = frozenset({"really", "actually", "even", "honestly"})  # "don't really think"
 # Clause boundaries: a negator before one of these does not reach past it.
 _CLAUSE = re.compile(r"[.;:!?,\n()]|\b(?:but|however|although|though|because|and then|yet)\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z']+")
@@ -110,20 +114,35 @@ def is_negated(text: str, start: int, window: int = NEGATION_WINDOW) -> bool:
     before = text[max(0, start - 60) : start]
     # Most phrases have no negator before them at all; cutting at the clause boundary can only
     # drop words, so the (costlier) cut is made only when a negator is in reach.
-    if not _has_negator(_WORD.findall(before)[-window:]):
+    if not _has_negator(_WORD.findall(before)):
         return False
     cut = None
     for cut in _CLAUSE.finditer(before):
         pass
     if cut is not None:
         before = before[cut.end() :]
-    return _has_negator(_WORD.findall(before)[-window:])
+    words = _WORD.findall(before)
+    return _has_negator(words[-window:]) or _negated_opinion(words)
+
+
+def _is_negator(word: str) -> bool:
+    w = word.lower()
+    return w in NEGATORS or w.endswith("n't")
 
 
 def _has_negator(words: list[str]) -> bool:
-    for w in words:
-        w = w.lower()
-        if w in NEGATORS or w.endswith("n't"):
+    return any(map(_is_negator, words))
+
+
+def _negated_opinion(words: list[str]) -> bool:
+    """A negator right before an opinion verb ("don't think", "do not really believe")."""
+    for i, w in enumerate(words):
+        if w.lower() not in OPINION_VERBS:
+            continue
+        j = i - 1
+        if j > 0 and words[j].lower() in _SOFTENERS:
+            j -= 1
+        if j >= 0 and _is_negator(words[j]):
             return True
     return False
 

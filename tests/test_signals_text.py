@@ -64,6 +64,10 @@ def test_thanks_inside_the_text_is_not_a_signature():
         "The migration ran without any outage.",
         "Don't worry, nothing is down.",
         "We never had a data breach.",
+        # a negated opinion verb reaches past the 4-word window, to the end of its clause
+        "I don't think this is a security problem, just a typo on the page.",
+        "I do not really believe we will need our lawyer for this.",
+        "We don't expect that there will be any real outage tonight.",
     ],
 )
 def test_negated_phrases_do_not_fire(text):
@@ -87,6 +91,22 @@ def test_phrases_fire_whole_word_any_case(text, category):
 def test_whole_words_only():
     assert M.find("the outages page is fine") != []  # plural is the same word
     assert M.find("lawyerly prose and routage tables") == []
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        # the opinion is negated, but a clause boundary ends its reach
+        ("I don't think you understand, this is a data breach.", "security"),
+        ("We didn't expect it but the outage is back", "outage"),
+        # an opinion verb that is not negated negates nothing
+        ("I think this is a security problem.", "security"),
+        # a negator far before an ordinary verb still has only the 4-word window
+        ("We did not see the error until today and now all of production is down", "outage"),
+    ],
+)
+def test_negated_opinion_stops_at_its_clause(text, category):
+    assert category in M.categories(text)
 
 
 def test_is_negated_window_stops_at_clause_boundary():
