@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from deskwatch.core import actions
+from deskwatch.core import actions, holds
 from deskwatch.core.model import PRIORITIES, RECOMMENDATIONS, TIERS, AuditRecord, Decision, Route, Ticket, TicketUpdate
 from deskwatch.core.timeutil import format_time
 
@@ -72,8 +72,8 @@ def escalate(
     actor: str, reason: str, now: datetime, write_back: bool = False,
 ) -> list[TicketUpdate]:
     """Escalate by hand to a tier, team and/or agent. Recorded as a decision by ``actor`` (so
-    the queue shows it), starts the escalation chain, and sends group/assignee/tags/flag and a
-    private note to the helpdesk."""
+    the queue shows it; it holds over later engine decisions, core/holds.py), starts the
+    escalation chain, and sends group/assignee/tags/flag and a private note to the helpdesk."""
     ticket = _ticket(store, ticket_id, actor)
     reason = _required(reason, "the escalation reason")
     if tier is None and team is None and agent is None:
@@ -105,7 +105,8 @@ def escalate(
     with store.transaction():
         store.record_decision(decision, actor=actor)
         store.start_escalation(ticket.id, now)
-        store.append_audit(AuditRecord(ticket.id, "escalate", actor, now, {**intent, "reason": reason}))
+        store.append_audit(AuditRecord(ticket.id, "escalate", actor, now,
+                                       {**intent, "reason": reason, "recommendation": rec, **holds.hold_data(latest)}))
         return _queue(store, [fields, handoff], write_back, now)
 
 
@@ -132,8 +133,9 @@ def snooze(store: Any, ticket_id: str, until: datetime, actor: str, now: datetim
 
 
 def override(store: Any, ticket_id: str, recommendation: str, reason: str, actor: str, now: datetime, *, write_back: bool = False) -> list[TicketUpdate]:
-    """Replace the engine's recommendation. Recorded as a decision by ``actor``, so the queue
-    shows it until the engine decides the ticket again (after the ticket changes)."""
+    """Replace the engine's recommendation. Recorded as a decision by ``actor``; it holds over
+    later engine decisions until something new comes up (core/holds.py). Overriding down to
+    monitor or none also stops the escalation chain."""
     ticket = _ticket(store, ticket_id, actor)
     if recommendation not in RECOMMENDATIONS:
         raise OperationError(f"unknown recommendation {recommendation!r}; expected one of {', '.join(RECOMMENDATIONS)}")
@@ -151,7 +153,10 @@ def override(store: Any, ticket_id: str, recommendation: str, reason: str, actor
         ))
     with store.transaction():
         store.record_decision(decision, actor=actor)
-        store.append_audit(AuditRecord(ticket.id, "override", actor, now, {"from": before, "to": recommendation, "reason": reason}))
+        if recommendation not in actions.ESCALATING:
+            store.reset_escalation(ticket.id)  # nobody is paged about a ticket a person stood down
+        store.append_audit(AuditRecord(ticket.id, "override", actor, now,
+                                       {**holds.hold_data(latest), "to": recommendation, "reason": reason}))
         return _queue(store, updates, write_back, now)
 
 

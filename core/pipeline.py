@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from deskwatch.core import actions, engine
+from deskwatch.core import actions, engine, holds
 from deskwatch.core.chains import EscalationState, chain_step
 from deskwatch.core.config import Config
 from deskwatch.core.model import AuditRecord, Decision, Ticket, update_to_dict
@@ -121,6 +121,9 @@ class Decider:
         previous = self.store.latest_decision(ticket_id)
         context = self._helpdesk_ack(ticket, now, context)
         decision = engine.decide(ticket, self.config, now, context)
+        hold = self._hold(ticket, decision, now)
+        if hold is not None:
+            decision = holds.held(decision, hold)
         if ticket.status in CLOSED:
             self.store.reset_escalation(ticket_id)
         elif decision.recommendation in ESCALATING and context.chain_state is None:
@@ -128,6 +131,8 @@ class Decider:
             # already names step 0 and the chain timer has nothing to catch up on.
             state = chain_state(self.store.start_escalation(ticket_id, now))
             decision = engine.route_step(decision, ticket, self.config, now, replace(context, chain_state=state))
+            if hold is not None:
+                decision = holds.held(decision, hold)  # the person's tier, team and agent stay
         self.store.record_decision(decision)
         if decision.route is not None and decision.route.chain_step is not None:
             self._chain_seen[ticket_id] = decision.route.chain_step
@@ -144,6 +149,19 @@ class Decider:
             self.store.append_audit(AuditRecord(ticket_id, "shadow", ENGINE_ACTOR, now,
                                                 {"would_apply": [update_to_dict(u) for u in would]}))
         return decision
+
+    def _hold(self, ticket: Ticket, decision: Decision, now: datetime) -> holds.Hold | None:
+        """The person's override or escalation that still holds over ``decision``; ends it
+        (recorded in the audit log) when the engine has found something new."""
+        hold = holds.from_audit(self.store.latest_of(ticket.id, (*holds.HOLD_KINDS, holds.HOLD_ENDED)))
+        if hold is None:
+            return None
+        why = holds.ended_by(hold, decision, ticket.status)
+        if why is None:
+            return hold
+        self.store.append_audit(holds.ended_record(ticket.id, hold, why, ENGINE_ACTOR, now))
+        log.info("%s: %s's %s no longer holds: %s", ticket.id, hold.actor, hold.kind, why, extra={"ticket": ticket.id})
+        return None
 
     def _helpdesk_ack(self, ticket: Ticket, now: datetime, context: engine.DecisionContext) -> engine.DecisionContext:
         """An agent answering the customer in the helpdesk after the escalation started has

@@ -10,7 +10,10 @@ from deskwatch.core.model import AuditRecord
 from deskwatch.core.store.base import StoreBase, from_ts, ts
 from deskwatch.core.timeutil import format_time
 
-AUDIT_KINDS = ("decision", "action", "escalate", "priority", "override", "acknowledge", "snooze", "note", "feedback", "outbox")
+AUDIT_KINDS = (
+    "decision", "action", "escalate", "priority", "override", "hold_ended", "acknowledge", "snooze", "note", "feedback",
+    "outbox", "shadow",
+)
 
 
 def _json_default(v: Any) -> Any:
@@ -37,4 +40,17 @@ class AuditMixin(StoreBase):
     def audit_for(self, ticket_id: str) -> list[AuditRecord]:
         """Everything recorded about a ticket, oldest first."""
         rows = self._q("SELECT * FROM audit WHERE ticket_id = ? ORDER BY id", (ticket_id,))
-        return [AuditRecord(r["ticket_id"], r["kind"], r["actor"], from_ts(r["at"]), json.loads(r["data"])) for r in rows]
+        return [_record(r) for r in rows]
+
+    def latest_of(self, ticket_id: str, kinds: tuple[str, ...]) -> AuditRecord | None:
+        """The ticket's newest record of one of ``kinds`` (say, the override or escalation by
+        hand that holds, or the record that ended it: core/holds.py)."""
+        marks = ", ".join("?" * len(kinds))
+        rows = self._q(
+            f"SELECT * FROM audit WHERE ticket_id = ? AND kind IN ({marks}) ORDER BY id DESC LIMIT 1", (ticket_id, *kinds)
+        )
+        return _record(rows[0]) if rows else None
+
+
+def _record(r: Any) -> AuditRecord:
+    return AuditRecord(r["ticket_id"], r["kind"], r["actor"], from_ts(r["at"]), json.loads(r["data"]))

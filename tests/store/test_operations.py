@@ -59,7 +59,9 @@ def test_escalate_records_a_manual_decision_and_queues_the_handoff(filled, now):
 def test_override_and_review(filled, now):
     ops.override(filled, "zendesk:1", "immediate", "Outage confirmed by status page", "bo", now, write_back=True)
     assert filled.latest_decision("zendesk:1").recommendation == "immediate"
-    assert filled.audit_for("zendesk:1")[-1].data == {"from": "monitor", "to": "immediate", "reason": "Outage confirmed by status page"}
+    assert filled.audit_for("zendesk:1")[-1].data == {
+        "from": "monitor", "to": "immediate", "reason": "Outage confirmed by status page", "hard": [],
+    }
     items = filled.outbox_for("zendesk:1")
     assert items[0].update.escalated is True and "monitor -> immediate" in items[1].update.private_note
     # Review takes the ticket off the review list and records the feedback.
