@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from deskwatch.core import actions, holds
+from deskwatch.core import actions, holds, routing
 from deskwatch.core.model import PRIORITIES, RECOMMENDATIONS, TIERS, AuditRecord, Decision, Route, Ticket, TicketUpdate
 from deskwatch.core.timeutil import format_time
 
@@ -69,11 +69,13 @@ def acknowledge(store: Any, ticket_id: str, actor: str, now: datetime, *, write_
 
 def escalate(
     store: Any, ticket_id: str, *, tier: str | None = None, team: str | None = None, agent: str | None = None,
-    actor: str, reason: str, now: datetime, write_back: bool = False,
+    actor: str, reason: str, now: datetime, write_back: bool = False, routing_config: Any = None,
 ) -> list[TicketUpdate]:
     """Escalate by hand to a tier, team and/or agent. Recorded as a decision by ``actor`` (so
     the queue shows it; it holds over later engine decisions, core/holds.py), starts the
-    escalation chain, and sends group/assignee/tags/flag and a private note to the helpdesk."""
+    escalation chain, and sends group/assignee/tags/flag and a private note to the helpdesk.
+    With ``routing_config`` (a RoutingConfig with teams), a team or agent typed by hand must be
+    one it knows, and the agent a member of the team."""
     ticket = _ticket(store, ticket_id, actor)
     reason = _required(reason, "the escalation reason")
     if tier is None and team is None and agent is None:
@@ -83,6 +85,11 @@ def escalate(
     latest = store.latest_decision(ticket.id)
     new_tier = tier or (latest.tier if latest else "tier1")
     new_team = team or (latest.team if latest else ticket.group)
+    if isinstance(routing_config, routing.RoutingConfig) and routing_config.teams:
+        try:
+            routing.check_route(Route(new_tier, team, agent, False, None, ""), routing_config)
+        except routing.RouteOverrideError as e:
+            raise OperationError(str(e)) from None
     rec = latest.recommendation if latest and latest.recommendation == "immediate" else "priority"
     note = f"Escalated by {actor}: {reason}"
     decision = _manual_decision(

@@ -56,6 +56,7 @@ __all__ = [
     "chain_step",
     "on_call_for",
     "override_route",
+    "check_route",
     "parse",
     "pick_agent",
     "route",
@@ -485,6 +486,26 @@ def _unknown(kind: str, name: str, known: list[str]) -> RouteOverrideError:
     return RouteOverrideError(f"unknown {kind} '{name}'; {fix} (or add it to [[routing.{kind}s]] in the config)")
 
 
+def check_route(new: Route, config: RoutingConfig) -> None:
+    """Raise RouteOverrideError (the message names the fix) for an unknown tier, team or agent,
+    or an agent who is not a member of the chosen team."""
+    if new.tier not in TIERS:
+        raise RouteOverrideError(f"unknown tier '{new.tier}'; use one of {', '.join(TIERS)}")
+    team = None
+    if new.team is not None:
+        team = config.team(new.team)
+        if team is None:
+            raise _unknown("team", new.team, [t.name for t in config.teams])
+    if new.agent is not None:
+        if config.agent(new.agent) is None:
+            raise _unknown("agent", new.agent, [a.name for a in config.agents])
+        if team is not None and new.agent not in team.members:
+            raise RouteOverrideError(
+                f"{new.agent} is not a member of {team.name}; pick one of {', '.join(team.members) or '(no members)'} "
+                f"or set the team to one {new.agent} belongs to"
+            )
+
+
 def override_route(
     ticket_id: str,
     previous: Route | None,
@@ -503,21 +524,7 @@ def override_route(
         raise RouteOverrideError("an override needs the actor: who is making it (set tui.actor or pass --actor)")
     if not reason or not reason.strip():
         raise RouteOverrideError("an override needs a reason: say in a few words why the ticket goes there")
-    if new.tier not in TIERS:
-        raise RouteOverrideError(f"unknown tier '{new.tier}'; use one of {', '.join(TIERS)}")
-    team = None
-    if new.team is not None:
-        team = config.team(new.team)
-        if team is None:
-            raise _unknown("team", new.team, [t.name for t in config.teams])
-    if new.agent is not None:
-        if config.agent(new.agent) is None:
-            raise _unknown("agent", new.agent, [a.name for a in config.agents])
-        if team is not None and new.agent not in team.members:
-            raise RouteOverrideError(
-                f"{new.agent} is not a member of {team.name}; pick one of {', '.join(team.members) or '(no members)'} "
-                f"or set the team to one {new.agent} belongs to"
-            )
+    check_route(new, config)
     text = " ".join(reason.split())
     final = replace(new, on_call=False, reason=f"override by {actor.strip()}: {text}")
     record = AuditRecord(

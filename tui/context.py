@@ -38,6 +38,13 @@ class Console:
     max_rows: int = 2000
     sources: tuple[str, ...] = ()
     sentiment: Callable[[list[str]], list[float]] | None = None  # -1..1 per text, for the sparkline
+    routing: Any = None  # the RoutingConfig: the teams and agents the escalate form offers and checks
+
+    def teams(self) -> tuple[str, ...]:
+        return tuple(t.name for t in getattr(self.routing, "teams", ()))
+
+    def agents(self) -> tuple[str, ...]:
+        return tuple(a.name for a in getattr(self.routing, "agents", ()))
 
     @classmethod
     def from_config(cls, cfg: Any, store: Store, actor: str | None = None, clock: Callable[[], datetime] = utcnow) -> "Console":
@@ -47,6 +54,7 @@ class Console:
             refresh_interval=cfg.tui.refresh_interval, max_rows=cfg.tui.max_rows,
             sources=tuple(sorted(cfg.sources)),
             sentiment=lambda texts: _analyzer(cfg).score_many(texts),
+            routing=getattr(cfg, "routing", None),
         )
 
     def writes_back(self, source: str) -> bool:

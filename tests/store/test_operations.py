@@ -56,6 +56,19 @@ def test_escalate_records_a_manual_decision_and_queues_the_handoff(filled, now):
     assert (row.recommendation, row.tier, row.team) == ("priority", "tier2", "billing")
 
 
+def test_escalate_checks_team_and_agent_against_the_routing_config(filled, now):
+    from deskwatch.core import config
+
+    routing = config.load(None).routing
+    with pytest.raises(OperationError, match="unknown team 'Enginering'; did you mean 'Engineering'"):
+        ops.escalate(filled, "zendesk:1", team="Enginering", actor="ana", reason="bug", now=now, routing_config=routing)
+    with pytest.raises(OperationError, match="unknown agent 'Zed'; known agents: Ana, Ben"):
+        ops.escalate(filled, "zendesk:1", agent="Zed", actor="ana", reason="bug", now=now, routing_config=routing)
+    assert kinds(filled) == [("decision", "deskwatch")]  # nothing recorded
+    ops.escalate(filled, "zendesk:1", team="Engineering", agent="Farah", actor="ana", reason="bug", now=now, routing_config=routing)
+    assert filled.latest_decision("zendesk:1").route.agent == "Farah"
+
+
 def test_override_and_review(filled, now):
     ops.override(filled, "zendesk:1", "immediate", "Outage confirmed by status page", "bo", now, write_back=True)
     assert filled.latest_decision("zendesk:1").recommendation == "immediate"

@@ -77,6 +77,33 @@ async def test_escalate_to_team_and_agent(app, store):
         assert table.rows_by_id["zendesk:1"].recommendation == "priority"
 
 
+async def test_with_routing_config_the_form_offers_its_teams_and_agents(console, store):
+    from dataclasses import replace
+
+    from textual.widgets import Select
+
+    from deskwatch.core import config
+    from deskwatch.tui.app import DeskwatchApp
+
+    app = DeskwatchApp(replace(console, routing=config.load(None).routing))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await on_ticket(pilot, app, "zendesk:1")
+        await pilot.press("e")
+        await pilot.pause()
+        team = app.screen.query_one("#f-team", Select)
+        assert [value for _, value in team._options if value is not Select.NULL] == [
+            "Support", "Technical", "Engineering", "Security", "Billing", "Compliance", "Management",
+        ]
+        await fill_form(pilot, app, team="Engineering", agent="Ana", reason="export bug")
+        # Ana is not in Engineering: the form stays open and says who is
+        assert "Ana is not a member of Engineering; pick one of Farah, Gus" in str(app.screen.query_one("#form-error").render())
+        await fill_form(pilot, app, team="Engineering", agent="Gus", reason="export bug")
+        assert isinstance(app.screen, QueueScreen)
+        latest = store.latest_decision("zendesk:1")
+        assert (latest.team, latest.route.agent) == ("Engineering", "Gus")
+
+
 async def test_validation_errors_are_shown_and_nothing_is_recorded(app, store):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

@@ -64,12 +64,14 @@ class TicketActions:
             queued = operations.escalate(
                 c.store, tid, tier=v["tier"] or None, team=v["team"] or None, agent=v["agent"] or None,
                 actor=c.actor, reason=v["reason"], now=c.clock(), write_back=c.writes_back(self._source(tid)),
+                routing_config=c.routing,
             )
             self._done(tid, "escalated", queued)
 
+        # With teams in the config, pick from them (no typos reach the helpdesk); else type.
         self._form(f"Escalate {tid}", [
-            Field("tier", "Tier", TIERS), Field("team", "Team", placeholder="e.g. billing"),
-            Field("agent", "Agent", placeholder="e.g. ana@example.com"),
+            Field("tier", "Tier", TIERS), Field("team", "Team", c.teams(), placeholder="e.g. billing"),
+            Field("agent", "Agent", c.agents(), placeholder="e.g. ana@example.com"),
             Field("reason", "Reason", placeholder="why, for the audit log and the handoff note", required=True),
         ], run)
 
