@@ -4,8 +4,9 @@
 ``score_many`` for batches). ``VaderAnalyzer`` (vaderSentiment, offline, MIT) is the default.
 Lexicons miss how complaints are phrased ("still waiting on my refund" reads neutral), so
 ``SupportLayer`` adds complaint cues on top: phrases, ALL-CAPS words, repeated "!!"; every hit
-is kept as evidence. Other backends register a factory under a name with ``register_analyzer``
-(the stanza extra does so); config picks one with ``[nlp] analyzer = "..."``.
+is kept as evidence. ``analyzer = "stanza"`` uses a stanza classifier instead (the stanza
+extra, core/nlp_stanza.py). Other backends register a factory under a name with
+``register_analyzer``; config picks one with ``[nlp] analyzer = "..."``.
 
 Config section ``nlp`` (owned here)::
 
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Callable, Iterable, Protocol, Sequence, runtime_checkable
 
+from deskwatch.core import nlp_stanza
+from deskwatch.core.nlp_stanza import StanzaSettings
 from deskwatch.core.settings import ConfigError, Section
 from deskwatch.core.text import PhraseMatcher
 
@@ -62,6 +65,7 @@ DEFAULTS: dict = {
     "exclaim_penalty": 0.15,
     "caps_penalty": 0.2,
     "cues": dict(DEFAULT_CUES),
+    "stanza": nlp_stanza.DEFAULTS,
 }
 
 # Capitalised words that are names, not shouting.
@@ -80,6 +84,7 @@ class NlpConfig:
     exclaim_penalty: float = 0.15
     caps_penalty: float = 0.2
     cues: tuple[tuple[str, float], ...] = tuple(sorted(DEFAULT_CUES.items()))
+    stanza: StanzaSettings = field(default_factory=StanzaSettings)  # [nlp.stanza], for analyzer = "stanza"
 
 
 def parse(section: Section) -> NlpConfig:
@@ -89,13 +94,15 @@ def parse(section: Section) -> NlpConfig:
     cues = dict(DEFAULT_CUES)
     for k in cues_section.keys():
         cues[k] = cues_section.number(k, min=0, max=2)
+    analyzer = section.string("analyzer", d["analyzer"])
     cfg = NlpConfig(
-        analyzer=section.string("analyzer", d["analyzer"]),
+        analyzer=analyzer,
         support_layer=section.boolean("support_layer", d["support_layer"]),
         caps_min_words=section.integer("caps_min_words", d["caps_min_words"], min=1),
         exclaim_penalty=section.number("exclaim_penalty", d["exclaim_penalty"], min=0, max=1),
         caps_penalty=section.number("caps_penalty", d["caps_penalty"], min=0, max=1),
         cues=tuple(sorted((k, v) for k, v in cues.items() if v > 0)),
+        stanza=nlp_stanza.parse(section.section("stanza", d["stanza"]), required=analyzer == "stanza"),
     )
     section.check_unknown(d)
     return cfg
@@ -142,7 +149,11 @@ class VaderAnalyzer:
 
 
 AnalyzerFactory = Callable[[NlpConfig], Analyzer]
-_REGISTRY: dict[str, AnalyzerFactory] = {"vader": lambda cfg: VaderAnalyzer()}
+_REGISTRY: dict[str, AnalyzerFactory] = {
+    "vader": lambda cfg: VaderAnalyzer(),
+    # The stanza extra: imports stanza (and torch) only when a text is first scored.
+    "stanza": lambda cfg: nlp_stanza.StanzaAnalyzer(cfg.stanza),
+}
 
 
 def register_analyzer(name: str, factory: AnalyzerFactory) -> None:

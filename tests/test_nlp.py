@@ -63,7 +63,7 @@ def test_registry_adds_an_analyzer_by_name():
 
 
 def test_unknown_analyzer_names_the_key_and_the_choices():
-    with pytest.raises(ConfigError, match=r'nlp.analyzer: unknown analyzer "stanza-x"; available: vader'):
+    with pytest.raises(ConfigError, match=r'nlp.analyzer: unknown analyzer "stanza-x"; available: stanza, vader'):
         analyzer_for(NlpConfig(analyzer="stanza-x"))
 
 
