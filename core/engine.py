@@ -111,6 +111,7 @@ def _decide(
         decided_at=now,
         sla=sla,
         route=route,
+        tones=tuple(round(r.score, 2) for r in ctx.text.readings),
     )
 
 

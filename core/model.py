@@ -158,6 +158,9 @@ class Decision:
     decided_at: datetime
     sla: SlaStatus | None = None
     route: Route | None = None
+    # The tone of each customer message, oldest first (-1..1, cues included): what the sentiment
+    # and trajectory signals read, kept so a console can draw it without an analyzer of its own.
+    tones: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -503,6 +506,7 @@ def decision_to_dict(dec: Decision) -> dict[str, Any]:
         "reasons": list(dec.reasons),
         "sla": sla_to_dict(dec.sla) if dec.sla else None,
         "route": route_to_dict(dec.route) if dec.route else None,
+        "tones": list(dec.tones),
         "decided_at": format_time(dec.decided_at),
     }
 
@@ -521,6 +525,7 @@ def decision_from_dict(d: Mapping[str, Any]) -> Decision:
         decided_at=parse_time(d["decided_at"]),
         sla=sla_from_dict(d["sla"]) if d.get("sla") else None,
         route=route_from_dict(d["route"]) if d.get("route") else None,
+        tones=tuple(float(v) for v in d.get("tones", ())),  # absent in decisions stored before 0.1
     )
 
 

@@ -12,7 +12,7 @@ from .conftest import ROOT
 EXAMPLES = ROOT / "examples" / "tickets.jsonl"
 NOW = "2026-11-23T10:00:00Z"
 KEYS = ["ticket_id", "score", "recommendation", "tier", "team", "confidence", "needs_review", "signals", "reasons",
-        "sla", "route", "decided_at"]
+        "sla", "route", "tones", "decided_at"]
 
 
 def test_scores_every_example_line_as_json(capsys):
@@ -24,6 +24,12 @@ def test_scores_every_example_line_as_json(capsys):
     assert list(first) == KEYS
     assert first["ticket_id"] == "zendesk:5001" and first["recommendation"] == "immediate"
     assert first["decided_at"] == NOW
+    # the tone of each customer message: the same readings the trajectory signal explains
+    falling = next(d for d in map(json.loads, lines) if any(s["name"] == "trajectory" for s in d["signals"]))
+    trajectory = next(s for s in falling["signals"] if s["name"] == "trajectory")
+    tones = falling["tones"]
+    assert trajectory["evidence"] == [f"first message {tones[0]:+.2f}", f"latest message {tones[-1]:+.2f}",
+                                      f"{len(tones)} customer messages"]
     assert all(set(s) >= {"name", "value", "weight", "contribution", "evidence", "detail"} for s in first["signals"])
     assert err == ""
 

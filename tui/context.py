@@ -37,7 +37,6 @@ class Console:
     refresh_interval: float = 1.0
     max_rows: int = 2000
     sources: tuple[str, ...] = ()
-    sentiment: Callable[[list[str]], list[float]] | None = None  # -1..1 per text, for the sparkline
     routing: Any = None  # the RoutingConfig: the teams and agents the escalate form offers and checks
 
     def teams(self) -> tuple[str, ...]:
@@ -53,18 +52,11 @@ class Console:
             write_back={name: s.write_back for name, s in cfg.sources.items()},
             refresh_interval=cfg.tui.refresh_interval, max_rows=cfg.tui.max_rows,
             sources=tuple(sorted(cfg.sources)),
-            sentiment=lambda texts: _analyzer(cfg).score_many(texts),
             routing=getattr(cfg, "routing", None),
         )
 
     def writes_back(self, source: str) -> bool:
         return self.write_back.get(source, False)
-
-
-def _analyzer(cfg: Any):
-    from deskwatch.core import nlp
-
-    return nlp.analyzer_for(cfg.nlp)
 
 
 def matches(f: QueueFilter, row: Any) -> bool:

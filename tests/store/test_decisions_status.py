@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from deskwatch.core.store import Store
@@ -13,6 +14,7 @@ def test_decision_history_and_latest(store):
     assert store.latest_decision("zendesk:1001") is None
     d1 = decision(score=55, recommendation="monitor", tier="tier1", at=NOW)
     d2 = decision(score=81, recommendation="immediate", tier="tier2", agent="ana", at=NOW + timedelta(minutes=10))
+    d2 = replace(d2, tones=(0.1, -0.45))  # kept, so the console can draw them
     store.record_decision(d1)
     store.record_decision(d2)
     assert store.latest_decision("zendesk:1001") == d2

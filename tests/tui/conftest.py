@@ -37,7 +37,7 @@ def fill(store: Store) -> None:
         Signal("impact", 1.0, 30, 30.0, ("production API has been down", "all users"), "an outage for every user", "outage", True),
         Signal("sentiment", 0.7, 20, 14.0, ("unacceptable",), "angry"),
         Signal("churn", 0.9, 15, 13.5, ("cancel our contract",), "threatens to leave"),
-    ), route=Route("tier3", "platform", "ana", True, 1, "outages go to platform on call"))
+    ), route=Route("tier3", "platform", "ana", True, 1, "outages go to platform on call"), tones=(-0.2, -0.5))
     store.record_decision(d2)
     store.record_decision(decision("freshdesk:10", score=95, recommendation="immediate", tier="tier3", team="platform", due=NOW - timedelta(minutes=10), sla_state="breached"))
     store.record_decision(decision("zendesk:3", score=70, recommendation="priority", tier="tier2", team="legal", needs_review=True, confidence=0.4))
@@ -75,8 +75,7 @@ def clock():
 @pytest.fixture
 def console(store, clock):
     return Console(store=store, actor="ana", clock=clock, write_back={"zendesk": True, "freshdesk": False},
-                   refresh_interval=60.0, max_rows=100, sources=("freshdesk", "zendesk"),
-                   sentiment=lambda texts: [-0.2 - 0.3 * i for i in range(len(texts))])
+                   refresh_interval=60.0, max_rows=100, sources=("freshdesk", "zendesk"))
 
 
 @pytest.fixture

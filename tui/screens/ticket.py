@@ -197,7 +197,6 @@ class TicketScreen(TicketActions, Screen):
             return
         if detail == self.detail:
             return
-        first = self.detail is None or detail.ticket != self.detail.ticket
         self.detail = detail
         now = c.clock()
         d = detail.latest
@@ -208,18 +207,11 @@ class TicketScreen(TicketActions, Screen):
         self.query_one("#t-outbox", Static).update(outbox(detail))
         self.query_one("#t-conversation", Static).update(conversation(detail.ticket, d))
         self.query_one("#t-audit", Static).update(audit(detail))
-        if first:
-            self.sentiment = self.trajectory(detail.ticket)
-            self.query_one("#t-sentiment", Sparkline).data = self.sentiment or [0.0]
-            label = "[b]Sentiment[/b] " + ("  ".join(f"{v:+.1f}" for v in self.sentiment[-8:]) if self.sentiment else "no customer messages")
-            self.query_one("#t-sentiment-label", Static).update(label)
-
-    def trajectory(self, t: Ticket) -> list[float]:
-        score = self.app.desk.sentiment  # type: ignore[attr-defined]
-        texts = [m.body for m in t.customer_messages]
-        if score is None or not texts:
-            return []
-        return [round(v, 2) for v in score(texts)]
+        # The engine's own reading of each customer message: the console scores nothing itself.
+        self.sentiment = list(d.tones) if d is not None else []
+        self.query_one("#t-sentiment", Sparkline).data = self.sentiment or [0.0]
+        label = "[b]Sentiment[/b] " + ("  ".join(f"{v:+.1f}" for v in self.sentiment[-8:]) if self.sentiment else "no readings yet")
+        self.query_one("#t-sentiment-label", Static).update(label)
 
     def on_store_changed(self, message: StoreChanged) -> None:
         if any(r.ticket_id == self.ticket_id for r in message.rows):
