@@ -125,6 +125,7 @@ def decide_many(
     """Decide a batch, in order. History defaults to the batch itself (MemoryHistory)."""
     esc, nlp = _sections(config)
     texts = TextCache(esc, analyzer_for(nlp), SupportLayer(nlp))
+    texts.read_ahead(tickets)
     with gc_paused():
         if history is None:
             history = MemoryHistory(tickets)

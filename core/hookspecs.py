@@ -81,7 +81,10 @@ def deskwatch_register_analyzers(register: Callable[[str, Callable[[], Any]], No
 
     Call ``register(name, factory)``; ``factory()`` returns an object with ``name`` and
     ``score(text) -> float`` in -1..1 (the ``deskwatch.core.nlp`` Analyzer protocol). Factories
-    are called only when the analyzer is chosen, so heavy models load lazily.
+    are called only when the analyzer is chosen, so heavy models load lazily. Optional:
+    ``score_many(texts)`` (else ``score`` is called per text) and ``bulk = True`` when one large
+    ``score_many`` call is much faster than many small ones (the engine then scores a whole
+    batch of tickets at once).
 
     :param register: takes the analyzer's name and a zero-argument factory.
     :return: nothing. Not firstresult.

@@ -190,7 +190,37 @@ def _plugin_factory(name: str) -> AnalyzerFactory | None:
     factory = plugins.analyzers().get(name)
     if factory is None:
         return None
-    return lambda cfg: factory()
+    return lambda cfg: _complete(factory(), name)
+
+
+class _OneByOne:
+    """A plugin analyzer that has only ``score(text)`` (all the hook asks for), with
+    ``score_many`` calling it per text. Other attributes pass through."""
+
+    def __init__(self, analyzer: object):
+        self._analyzer = analyzer
+        self.name = getattr(analyzer, "name", "")
+
+    def score(self, text: str) -> float:
+        return self._analyzer.score(text)  # type: ignore[attr-defined]
+
+    def score_many(self, texts: Sequence[str]) -> list[float]:
+        return [self._analyzer.score(t) for t in texts]  # type: ignore[attr-defined]
+
+    def __getattr__(self, attr: str) -> object:
+        return getattr(self._analyzer, attr)
+
+
+def _complete(analyzer: object, name: str) -> Analyzer:
+    if not callable(getattr(analyzer, "score", None)):
+        raise ConfigError(
+            "", "nlp.analyzer",
+            f'the plugin analyzer "{name}" has no score(text) method; its factory returned {type(analyzer).__name__} '
+            f"(fix the plugin, or choose another analyzer)",
+        )
+    if callable(getattr(analyzer, "score_many", None)):
+        return analyzer  # type: ignore[return-value]
+    return _OneByOne(analyzer)  # type: ignore[return-value]
 
 
 # -- the support-specific layer ---------------------------------------------------------------
@@ -269,10 +299,14 @@ def read_messages(
     analyzer: Analyzer,
     layer: SupportLayer,
     words: Sequence[frozenset[str]] | None = None,
+    bases: Sequence[float] | None = None,
 ) -> tuple[Reading, ...]:
     """One Reading per text; each text is analyzed exactly once. ``words``: each text's
-    ``word_set``, when the caller already has them."""
+    ``word_set``, when the caller already has them; ``bases``: the analyzer's scores, when
+    they were computed ahead (TextCache.read_ahead)."""
     texts = list(texts)
     if words is None:
         words = [None] * len(texts)  # type: ignore[list-item]
-    return tuple(layer.read(b, t, w) for b, t, w in zip(analyzer.score_many(texts), texts, words))
+    if bases is None:
+        bases = analyzer.score_many(texts)
+    return tuple(layer.read(b, t, w) for b, t, w in zip(bases, texts, words))

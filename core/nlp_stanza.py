@@ -113,6 +113,7 @@ class StanzaAnalyzer:
     about 1.5 s to load the models) is built on first use, once per analyzer."""
 
     name = "stanza"
+    bulk = True  # one large batch is several times faster: TextCache.read_ahead uses it
 
     def __init__(self, settings: StanzaSettings, pipeline: Any = None):
         self.settings = settings

@@ -92,9 +92,11 @@ class Decider:
             return []
         if continue_page and self._page is not None:
             context = self._page
+            context.texts.read_ahead(tickets)
             context = replace(context, incidents=self._remember_outages(tickets, context.texts, now))
         else:
             texts = self._texts()
+            texts.read_ahead(tickets)
             context = engine.DecisionContext(
                 history=self.store.history(),
                 load=self.load_snapshot(),

@@ -96,3 +96,23 @@ def test_plugin_analyzers_are_found_by_name(monkeypatch):
         assert analyzer_for(NlpConfig(analyzer="grumpy-plugin")).score("lovely") == -1.0
     finally:
         analyzer_for.cache_clear()
+
+
+def test_a_plugin_analyzer_with_only_score_works_and_one_without_is_named(monkeypatch):
+    from deskwatch.core import plugins
+
+    class Polite:
+        name = "polite"
+
+        def score(self, text):
+            return 0.5
+
+    monkeypatch.setattr(plugins, "analyzers", lambda: {"polite": Polite, "broken": object})
+    analyzer_for.cache_clear()
+    try:
+        a = analyzer_for(NlpConfig(analyzer="polite"))
+        assert a.name == "polite" and a.score_many(["a", "b"]) == [0.5, 0.5]
+        with pytest.raises(ConfigError, match=r'nlp.analyzer: the plugin analyzer "broken" has no score\(text\) method'):
+            analyzer_for(NlpConfig(analyzer="broken"))
+    finally:
+        analyzer_for.cache_clear()

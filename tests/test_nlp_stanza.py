@@ -10,7 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from deskwatch.core import config, engine, nlp, nlp_stanza
+from deskwatch.core import config, engine, model, nlp, nlp_stanza
+from deskwatch.core.model import Message
 from deskwatch.core.nlp_stanza import StanzaAnalyzer, StanzaSettings, _pretokenize
 from deskwatch.core.settings import ConfigError
 
@@ -145,3 +146,41 @@ def test_the_engine_reads_sentiment_through_stanza(tmp_path, stanza_installed, m
         nlp.analyzer_for.cache_clear()
     sentiment = next(s for s in d.signals if s.name == "sentiment")
     assert sentiment.value > 0 and built == [cfg.nlp.stanza]  # the pipeline was built once, on first use
+
+
+def test_a_bulk_analyzer_scores_a_whole_batch_in_one_call(monkeypatch):
+    """decide_many reads ahead for analyzers that say ``bulk = True``; the decisions are the
+    same as when each ticket is scored on its own."""
+
+    class Words:
+        name = "words"
+
+        def __init__(self, bulk):
+            self.bulk, self.calls = bulk, []
+
+        def score(self, text):
+            return self.score_many([text])[0]
+
+        def score_many(self, texts):
+            self.calls.append(len(texts))
+            return [-0.8 if "awful" in t.lower() else 0.3 for t in texts]
+
+    tickets = [
+        ticket(f"zendesk:{i}", email=f"c{i}@x.example", body=body, created=NOW - timedelta(hours=i + 1),
+               extra_messages=(Message("customer", NOW - timedelta(minutes=30), "Awful, still broken.", True, "c"),))
+        for i, body in enumerate(["It works, thanks.", "The export is awful.", "Where is my invoice?"])
+    ]
+    out = {}
+    for bulk in (True, False):
+        analyzer = Words(bulk)
+        nlp.register_analyzer("words-test", lambda cfg, a=analyzer: a)
+        nlp.analyzer_for.cache_clear()
+        try:
+            cfg = config.load(None)
+            cfg = config.Config(cfg.file, {**cfg.sections, "nlp": nlp.NlpConfig(analyzer="words-test")}, cfg.raw)
+            out[bulk] = [model.decision_to_dict(d) for d in engine.decide_many(tickets, cfg, NOW)]
+        finally:
+            nlp._REGISTRY.pop("words-test", None)
+            nlp.analyzer_for.cache_clear()
+        assert analyzer.calls == ([6] if bulk else [2, 2, 2])
+    assert out[True] == out[False] and [d["tones"] for d in out[True]] == [[0.3, -0.8], [-0.8, -0.8], [0.3, -0.8]]

@@ -50,6 +50,7 @@ class TicketText:
         self._config = config
         self._analyzer = analyzer
         self._layer = layer
+        self._bases: Sequence[float] | None = None  # analyzer scores of ``customer``, if read ahead
 
     @property
     def analyzer(self) -> Analyzer | None:
@@ -82,7 +83,7 @@ class TicketText:
         """Sentiment of each entry of ``customer``, in order."""
         if self._analyzer is None:
             return ()
-        return read_messages(self.customer, self._analyzer, self._layer, self.customer_words)
+        return read_messages(self.customer, self._analyzer, self._layer, self.customer_words, self._bases)
 
     @lazy
     def searchable(self) -> str:
@@ -128,6 +129,19 @@ class TextCache:
         if tt is None:
             tt = self._items[key] = TicketText(ticket, self.config, self.analyzer, self.layer)
         return tt
+
+    def read_ahead(self, tickets: Sequence[Ticket]) -> None:
+        """Score the customer messages of ``tickets`` in one analyzer call, for an analyzer that
+        says it is faster in bulk (``bulk = True``: a model such as stanza's runs several times
+        faster on one large batch than ticket by ticket). The readings are the same either way."""
+        if self.analyzer is None or not getattr(self.analyzer, "bulk", False):
+            return
+        todo = [tt for tt in map(self.get, tickets) if tt._bases is None and "readings" not in vars(tt)]
+        scores = self.analyzer.score_many([text for tt in todo for text in tt.customer])
+        start = 0
+        for tt in todo:
+            tt._bases = scores[start : start + len(tt.customer)]
+            start += len(tt.customer)
 
 
 @dataclass(frozen=True)
