@@ -142,6 +142,7 @@ class Route:
     on_call: bool
     chain_step: int | None
     reason: str
+    chain: str | None = None  # the escalation chain whose step this is (its timer says when it moves)
 
 
 @dataclass(frozen=True)
@@ -478,6 +479,7 @@ def route_to_dict(r: Route) -> dict[str, Any]:
         "agent": r.agent,
         "on_call": r.on_call,
         "chain_step": r.chain_step,
+        "chain": r.chain,
         "reason": r.reason,
     }
 
@@ -490,6 +492,7 @@ def route_from_dict(d: Mapping[str, Any]) -> Route:
         on_call=bool(d.get("on_call", False)),
         chain_step=d.get("chain_step"),
         reason=d.get("reason", ""),
+        chain=d.get("chain"),
     )
 
 

@@ -56,7 +56,8 @@ class Decider:
         # Outage reports seen recently, across customers and sources, for the impact signal.
         self._outages: dict[str, tuple[datetime, str, str]] = {}
         self._page: engine.DecisionContext | None = None  # the context of the page being decided
-        self._chain_seen: dict[str, int | None] = {}  # ticket -> chain step of its last decision
+        # ticket -> (chain, step) of its last decision: the chain its route runs, if it named one
+        self._chain_seen: dict[str, tuple[str | None, int | None]] = {}
         try:
             from deskwatch.core import plugins
 
@@ -137,7 +138,7 @@ class Decider:
                 decision = holds.held(decision, hold)  # the person's tier, team and agent stay
         self.store.record_decision(decision)
         if decision.route is not None and decision.route.chain_step is not None:
-            self._chain_seen[ticket_id] = decision.route.chain_step
+            self._chain_seen[ticket_id] = (decision.route.chain, decision.route.chain_step)
         if self._notify is not None:
             try:
                 self._notify(decision, ticket)
@@ -187,11 +188,12 @@ class Decider:
 
         Cheap per running chain: the step is computed from the timer row alone and compared
         with the step last decided (remembered here; read from the store once after a
-        restart). Only tickets whose step moved are read and decided again.
+        restart). Only tickets whose step moved are read and decided again. Each ticket's step
+        is counted on the chain its last decision ran (a rule's own chain, say a faster one for
+        security), else on the default chain.
         """
         routing = self.config.routing
-        chain = routing.chain(routing.default_chain) if routing.default_chain else None
-        if chain is None:
+        if not routing.chains:
             return 0
         moved = 0
         running = self.store.active_escalations(now)
@@ -202,17 +204,23 @@ class Decider:
             state = chain_state(ack)
             if state is None:
                 continue
-            step = chain_step(chain, state, now).index
             if ack.ticket_id not in self._chain_seen:
                 last = self.store.latest_decision(ack.ticket_id)
-                self._chain_seen[ack.ticket_id] = last.route.chain_step if last and last.route else None
-            if step == self._chain_seen[ack.ticket_id]:
+                self._chain_seen[ack.ticket_id] = (last.route.chain, last.route.chain_step) if last and last.route else (None, None)
+            name, seen = self._chain_seen[ack.ticket_id]
+            chain = routing.chain(name or routing.default_chain or "")
+            if chain is None:
+                continue  # no chain runs for this ticket (none by default, and its rule names none)
+            step = chain_step(chain, state, now).index
+            if step == seen:
                 continue
             ticket = self.store.get_ticket(ack.ticket_id)
             if ticket is not None:
                 source = self.config.sources.get(ticket.source)
                 self.decide(ack.ticket_id, now, write_back=bool(source and source.write_back))
                 moved += 1
-            # Even if the ticket's own rule uses another chain, do not re-decide until this moves.
-            self._chain_seen[ack.ticket_id] = step
+            if self._chain_seen.get(ack.ticket_id) in (None, (name, seen)):
+                # The new decision named no step (a person's route holds, say): wait for this
+                # chain's next step rather than deciding again at every heartbeat.
+                self._chain_seen[ack.ticket_id] = (chain.name, step)
         return moved

@@ -422,13 +422,14 @@ def route(
     skills = rule.skills if rule else frozenset()
     agent: str | None = None
     step_index: int | None = None
+    running: str | None = None
     parts = [why]
 
     chain_name = (rule.chain if rule and rule.chain else None) or config.default_chain
     chain = config.chain(chain_name) if chain_name and chain_state is not None else None
     if chain_state is not None and chain is not None:
         st = chain_step(chain, chain_state, now)
-        step_index = st.index
+        step_index, running = st.index, chain.name
         moved, agent, tier = _apply_chain(team, None, tier, st, config)
         parts.append(_describe_step(chain, st) + (f" -> {moved.name}" if moved is not team else ""))
         if moved is not team:
@@ -461,7 +462,8 @@ def route(
             who = f"outside business hours and not urgent, no page; {who}"
         parts.append(who)
     reason = "; ".join(parts)
-    return Route(tier=tier, team=team.name, agent=agent, on_call=on_call, chain_step=step_index, reason=reason)
+    return Route(tier=tier, team=team.name, agent=agent, on_call=on_call, chain_step=step_index, reason=reason,
+                 chain=running)
 
 
 def route_and_assign(

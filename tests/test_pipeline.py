@@ -69,3 +69,27 @@ def test_shadow_mode_records_what_it_would_write_and_queues_nothing(tmp_path):
     assert store.outbox_depth() == 0
     shadow = [a for a in store.audit_for("zendesk:8") if a.kind == "shadow"]
     assert shadow and shadow[0].data["would_apply"][0]["escalated"] is True
+
+
+def test_a_rule_with_its_own_chain_advances_on_that_chain(tmp_path):
+    """The GDPR ticket's rule runs a faster chain than the default (15 minutes before step 2):
+    the chain timer must count its steps on that chain, also after a restart."""
+    from deskwatch.core.chains import EscalationChain, EscalationStep
+    from deskwatch.core.config import Config
+
+    r = CFG.routing
+    fast = EscalationChain("fast", (EscalationStep("notify", 5, level="tier1"), EscalationStep("assign", 10, level="tier2")))
+    rules = tuple(replace(rule, chain="fast") if rule.name == "compliance" else rule for rule in r.rules)
+    cfg = Config(CFG.file, {**CFG.sections, "routing": replace(r, chains=(*r.chains, fast), rules=rules)}, CFG.raw)
+
+    store = Store(tmp_path / "d.db")
+    store.save_page("zendesk", [ticket("zendesk:7", body=GDPR, created=NOW - timedelta(minutes=5))], (), {"c": 1}, now=NOW)
+    first = Decider(cfg, store).decide("zendesk:7", NOW, write_back=True)
+    assert (first.route.chain, first.route.chain_step) == ("fast", 0)
+
+    restarted = Decider(cfg, Store(tmp_path / "d.db"))
+    assert restarted.advance_chains(NOW + timedelta(minutes=4)) == 0
+    assert restarted.advance_chains(NOW + timedelta(minutes=6)) == 1  # the default chain would wait until 15
+    latest = store.latest_decision("zendesk:7")
+    assert (latest.route.chain, latest.route.chain_step) == ("fast", 1) and "chain 'fast' step 2/2" in latest.route.reason
+    assert restarted.advance_chains(NOW + timedelta(minutes=7)) == 0
