@@ -19,7 +19,7 @@ DAEMON_DEFAULTS = {
     "page_size": 100,
 }
 PLUGINS_DEFAULTS = {"strict": False, "block": []}
-TUI_DEFAULTS = {"refresh_interval": 1.0, "max_rows": 2000, "actor": ""}
+TUI_DEFAULTS = {"refresh_interval": 1.0, "max_rows": 2000, "actor": "", "keys": {}}
 
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -62,6 +62,7 @@ class TuiConfig:
     refresh_interval: float
     max_rows: int
     actor: str
+    keys: tuple[tuple[str, str], ...] = ()  # action id -> keys; the console checks the ids (tui/keymap.py)
 
 
 def parse_sources(s: Section) -> dict[str, SourceConfig]:
@@ -114,6 +115,17 @@ def parse_tui(s: Section) -> TuiConfig:
         refresh_interval=s.number("refresh_interval", d["refresh_interval"], min=0.1),
         max_rows=s.integer("max_rows", d["max_rows"], min=10),
         actor=s.string("actor", d["actor"]),
+        keys=_keys(s.section("keys", d["keys"])),
     )
     s.check_unknown(d)
     return cfg
+
+
+def _keys(s: Section) -> tuple[tuple[str, str], ...]:
+    out = []
+    for action in s.keys():
+        keys = s.string(action)
+        if not keys.strip() or any(not k.strip() for k in keys.split(",")):
+            raise s.error(action, 'expected keys such as "E" or "E,ctrl+e", got an empty key')
+        out.append((action, ",".join(k.strip() for k in keys.split(","))))
+    return tuple(out)

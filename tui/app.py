@@ -44,6 +44,8 @@ class DeskwatchApp(App):
     def on_mount(self) -> None:
         if not os.environ.get("TEXTUAL_THEME"):
             self.theme = THEME
+        if self.desk.keymap:
+            self.set_keymap(self.desk.keymap)
         self.push_screen(self.queue_screen)
         self.set_interval(self.desk.refresh_interval, self.poll_store, name="poll-store")
         if not self.is_headless:

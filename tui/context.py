@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from deskwatch.core.store import QueueFilter, Store
 from deskwatch.core.timeutil import utcnow
+from deskwatch.tui.keymap import check as check_keymap
 
 ENV_ACTOR = "DESKWATCH_ACTOR"  # set by `deskwatch serve-ssh` to the key's comment
 
@@ -38,6 +39,7 @@ class Console:
     max_rows: int = 2000
     sources: tuple[str, ...] = ()
     routing: Any = None  # the RoutingConfig: the teams and agents the escalate form offers and checks
+    keymap: dict[str, str] = field(default_factory=dict)  # [tui.keys]: action id -> keys
 
     def teams(self) -> tuple[str, ...]:
         return tuple(t.name for t in getattr(self.routing, "teams", ()))
@@ -53,6 +55,7 @@ class Console:
             refresh_interval=cfg.tui.refresh_interval, max_rows=cfg.tui.max_rows,
             sources=tuple(sorted(cfg.sources)),
             routing=getattr(cfg, "routing", None),
+            keymap=check_keymap(dict(cfg.tui.keys), cfg.file),
         )
 
     def writes_back(self, source: str) -> bool:
