@@ -24,8 +24,18 @@ def run(args: argparse.Namespace) -> int:
         validate_sources = None
     if validate_sources is not None:
         validators.append(validate_sources)
+    validators.append(_console_keys)
     for check in validators:
         check(cfg)
     sources = cfg.sources
     print(f"{cfg.file}: ok ({len(sources)} source{'s' if len(sources) != 1 else ''} configured)")
     return 0
+
+
+def _console_keys(cfg: config.Config) -> None:
+    # The action ids live with the console's screens, so the console checks [tui.keys]; asking
+    # it here finds a typo before an engineer opens the console at 3 a.m.
+    if cfg.tui.keys:
+        from deskwatch.tui.keymap import check
+
+        check(dict(cfg.tui.keys), cfg.file)

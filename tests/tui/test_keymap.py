@@ -56,3 +56,12 @@ async def test_a_remapped_action_runs_on_its_new_key_and_help_shows_it(console):
         assert isinstance(app.screen, HelpScreen)
         line = next(l for l in screen_text(app).splitlines() if "Escalate to a tier" in l)
         assert line.strip("│ ").split()[0] == "E"
+
+
+def test_config_check_finds_a_bad_key_entry(tmp_path, capsys):
+    from deskwatch.core.cli import main
+
+    f = tmp_path / "c.toml"
+    f.write_text('[tui.keys]\n"ticket.escalte" = "E"\n')
+    assert main(["config", "check", "--config", str(f)]) == 2
+    assert "tui.keys.ticket.escalte: unknown action; did you mean 'ticket.escalate'?" in capsys.readouterr().err
