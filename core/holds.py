@@ -28,12 +28,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Mapping, Sequence
 
-from deskwatch.core.model import RECOMMENDATIONS, AuditRecord, Decision, Route, Signal
+from deskwatch.core.model import CLOSED_STATUSES, RECOMMENDATIONS, AuditRecord, Decision, Route, Signal
 
 # Audit kinds that start a hold, and the one that ends it.
 HOLD_KINDS = ("override", "escalate")
 HOLD_ENDED = "hold_ended"
-CLOSED = ("solved", "closed")
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ def _rank(recommendation: str | None) -> int:
 
 def ended_by(hold: Hold, decision: Decision, status: str) -> str | None:
     """Why ``decision`` (the engine's own) ends ``hold``, or None if the hold still stands."""
-    if status in CLOSED:
+    if status in CLOSED_STATUSES:
         return f"the ticket is {status}"
     new_hard = sorted(set(hard_categories(decision.signals)) - set(hold.hard))
     if new_hard:

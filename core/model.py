@@ -15,6 +15,7 @@ from deskwatch.core.timeutil import format_time, parse_date, parse_time
 
 CHANNELS = ("email", "chat", "phone", "web", "social", "api", "other")
 STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
+CLOSED_STATUSES = ("solved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
 AUTHORS = ("customer", "agent", "system")
 RECOMMENDATIONS = ("none", "monitor", "priority", "immediate")

@@ -16,18 +16,15 @@ from typing import Sequence
 from deskwatch.core import actions, engine, holds
 from deskwatch.core.chains import EscalationState, chain_step
 from deskwatch.core.config import Config
-from deskwatch.core.model import AuditRecord, Decision, Ticket, update_to_dict
+from deskwatch.core.model import CLOSED_STATUSES, AuditRecord, Decision, Ticket, update_to_dict
 from deskwatch.core.nlp import SupportLayer, analyzer_for
 from deskwatch.core.signals import IncidentIndex, TextCache
 from deskwatch.core.signals.impact import OUTAGE, customer_key
 from deskwatch.core.routing import LoadSnapshot
 from deskwatch.core.store import AckState, Store
+from deskwatch.core.store.decisions import ENGINE_ACTOR
 
 log = logging.getLogger("deskwatch.daemon")
-
-ESCALATING = ("priority", "immediate")
-CLOSED = ("solved", "closed")
-ENGINE_ACTOR = "deskwatch"
 
 
 def chain_state(ack: AckState | None) -> EscalationState | None:
@@ -127,9 +124,9 @@ class Decider:
         hold = self._hold(ticket, decision, now)
         if hold is not None:
             decision = holds.held(decision, hold)
-        if ticket.status in CLOSED:
+        if ticket.status in CLOSED_STATUSES:
             self.store.reset_escalation(ticket_id)
-        elif decision.recommendation in ESCALATING and context.chain_state is None:
+        elif decision.recommendation in actions.ESCALATING and context.chain_state is None:
             # The escalation starts now: route again with its chain, so the recorded decision
             # already names step 0 and the chain timer has nothing to catch up on.
             state = chain_state(self.store.start_escalation(ticket_id, now))

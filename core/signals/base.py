@@ -85,6 +85,17 @@ class TicketText:
             return ()
         return read_messages(self.customer, self._analyzer, self._layer, self.customer_words, self._bases)
 
+    @property
+    def scored(self) -> bool:
+        """Whether the analyzer has scored ``customer`` (read, or read ahead)."""
+        return self._bases is not None or "readings" in vars(self)
+
+    def score_ahead(self, scores: Sequence[float]) -> None:
+        """The analyzer's scores of ``customer``, computed for a whole batch at once."""
+        if len(scores) != len(self.customer):
+            raise ValueError(f"{len(scores)} scores for {len(self.customer)} customer messages")
+        self._bases = scores
+
     @lazy
     def searchable(self) -> str:
         """Subject plus the customer's new words: where triggers and impact phrases are looked for."""
@@ -136,11 +147,11 @@ class TextCache:
         faster on one large batch than ticket by ticket). The readings are the same either way."""
         if self.analyzer is None or not getattr(self.analyzer, "bulk", False):
             return
-        todo = [tt for tt in map(self.get, tickets) if tt._bases is None and "readings" not in vars(tt)]
+        todo = [tt for tt in dict.fromkeys(map(self.get, tickets)) if not tt.scored]
         scores = self.analyzer.score_many([text for tt in todo for text in tt.customer])
         start = 0
         for tt in todo:
-            tt._bases = scores[start : start + len(tt.customer)]
+            tt.score_ahead(scores[start : start + len(tt.customer)])
             start += len(tt.customer)
 
 

@@ -11,11 +11,9 @@ from typing import Any, Iterable, Sequence
 
 from deskwatch.core import model
 from deskwatch.core.history import organization_key, requester_key
-from deskwatch.core.model import StatusChange, Ticket
+from deskwatch.core.model import CLOSED_STATUSES, StatusChange, Ticket
 from deskwatch.core.store.base import StoreBase, dumps, ts
 from deskwatch.core.store.migrations import search_text
-
-CLOSED_STATUSES = ("solved", "closed")
 
 
 @dataclass(frozen=True)

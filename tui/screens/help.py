@@ -11,7 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from deskwatch.tui.keymap import keys_of, sections
+from deskwatch.tui.keymap import keys_of
+from deskwatch.tui.keymap import sections as screen_sections
 
 PALETTE = Binding("ctrl+p", "command_palette", "Commands", tooltip="Command palette: actions, screens, open a ticket by id")
 KEY_NAMES = {"slash": "/", "question_mark": "?", "escape": "Esc", "enter": "Enter", "backspace": "Bksp"}
@@ -42,10 +43,10 @@ class HelpScreen(ModalScreen):
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close", tooltip="Close the help")]
 
     def compose(self) -> ComposeResult:
-        shown = [(title, bindings) for title, bindings in sections() if title not in ("Forms", "Help")]
+        shown = [(title, bindings) for title, bindings in screen_sections() if title not in ("Forms", "Help")]
         shown[0] = (shown[0][0], [*shown[0][1], PALETTE])
         with VerticalScroll(id="help"):
-            yield Static(keys_table(shown, getattr(self.app, "desk", None) and self.app.desk.keymap))
+            yield Static(keys_table(shown, self.app.desk.keymap))  # type: ignore[attr-defined]
 
     def action_close(self) -> None:
         self.dismiss()
