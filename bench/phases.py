@@ -20,11 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from score import NOW, generate  # noqa: E402
 
-from deskwatch.core import config, engine, routing  # noqa: E402
-from deskwatch.core import sla as sla_mod  # noqa: E402
-from deskwatch.core.history import MemoryHistory  # noqa: E402
-from deskwatch.core.nlp import SupportLayer, analyzer_for  # noqa: E402
-from deskwatch.core.signals import SIGNALS, IncidentIndex, SignalContext, TextCache  # noqa: E402
+from deskwatch.core import config  # noqa: E402
+from deskwatch.core.engine import decide as engine  # noqa: E402
+
+from deskwatch.core.policy import routing
+from deskwatch.core.policy import sla as sla_mod  # noqa: E402
+from deskwatch.core.engine.history import MemoryHistory  # noqa: E402
+from deskwatch.core.engine.nlp import SupportLayer, analyzer_for  # noqa: E402
+from deskwatch.core.engine.signals import SIGNALS, IncidentIndex, SignalContext, TextCache  # noqa: E402
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ Generates tickets of 3-6 messages (seeded, so every run scores the same text), s
 with ``decide_many`` on one core, then runs ``polarity_scores`` on every message body of the
 same tickets. Prints tickets/s for both and their ratio. Targets: >= 5,000 tickets/s for the
 engine, engine time within 1.5x of the bare VADER pass. Also prints the engine's own VADER
-(``deskwatch.core.vader.FastVader``, same compound) over the same messages, and the engine with
+(``deskwatch.core.engine.vader.FastVader``, same compound) over the same messages, and the engine with
 a sentiment backend that costs nothing. ``bench/phases.py`` breaks the engine's time down.
 """
 
@@ -22,7 +22,7 @@ from deskwatch.core import config
 from deskwatch.core.config import Config
 from deskwatch.core.engine import decide_many, gc_paused
 from deskwatch.core.model import Message, Organization, Person, Ticket
-from deskwatch.core.nlp import register_analyzer
+from deskwatch.core.engine.nlp import register_analyzer
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
@@ -141,7 +141,7 @@ def main() -> None:
 
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    from deskwatch.core.vader import FastVader
+    from deskwatch.core.engine.vader import FastVader
 
     bodies = [m.body for t in tickets for m in t.messages]
     sia = SentimentIntensityAnalyzer()

@@ -28,11 +28,13 @@ from pathlib import Path
 
 import tomli_w
 
-from deskwatch.core import config, logs
-from deskwatch.core.commands.daemon import build
-from deskwatch.core.settings import Section
+from deskwatch.core import config
+
+from deskwatch.core.daemon import logs
+from deskwatch.core.cli.commands.daemon import build
+from deskwatch.core.model.settings import Section
 from deskwatch.core.simulator.runner import DOCUMENTED_LIMITS, Simulator, parse
-from deskwatch.core.sync import Daemon
+from deskwatch.core.daemon.sync import Daemon
 
 
 def sim_for(backlog: int, limits: bool, helpdesks=("zendesk", "freshdesk", "salesforce")) -> Simulator:

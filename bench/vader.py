@@ -1,4 +1,4 @@
-"""Benchmark: vaderSentiment's ``polarity_scores`` against ``deskwatch.core.vader.FastVader``.
+"""Benchmark: vaderSentiment's ``polarity_scores`` against ``deskwatch.core.engine.vader.FastVader``.
 
     python bench/vader.py [--tickets 10000] [--seed 7] [--repeat 3]
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from deskwatch.core.vader import FastVader
+from deskwatch.core.engine.vader import FastVader
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("DESKWATCH_SHARED", HERE.parent.parent / "shared"))

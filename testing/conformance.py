@@ -37,8 +37,10 @@ from typing import Any, AsyncIterator, Callable, ClassVar, Protocol
 
 import pytest
 
-from deskwatch.core import http, model
-from deskwatch.core.connector import AuthError, CheckResult, Connector, Page
+from deskwatch.core.connect import http
+
+from deskwatch.core import model
+from deskwatch.core.connect.contract import AuthError, CheckResult, Connector, Page
 
 
 class FakeApi(Protocol):

@@ -22,7 +22,7 @@ def deskwatch_sleeps():
 @pytest.fixture
 def deskwatch_client_factory(deskwatch_sleeps) -> Callable:
     """A ClientFactory whose retries sleep through ``deskwatch_sleeps`` (no real waiting)."""
-    from deskwatch.core.http import client_factory
+    from deskwatch.core.connect.http import client_factory
 
     return client_factory(sleep=deskwatch_sleeps)
 
@@ -31,7 +31,7 @@ def deskwatch_client_factory(deskwatch_sleeps) -> Callable:
 def deskwatch_plugin_manager() -> Iterator:
     """A fresh plugin manager with no entry points loaded, installed as the process-wide one
     for the test; register throw-away plugins with ``manager.register(obj, "name")``."""
-    from deskwatch.core import plugins
+    from deskwatch.core.connect import plugins
 
     manager = plugins.PluginManager()
     previous = plugins.set_plugin_manager(manager)

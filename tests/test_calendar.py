@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from deskwatch.core.calendar import (
+from deskwatch.core.policy.calendar import (
     _MAX_SEARCH_DAYS,
     DAYS,
     Calendar,
@@ -24,7 +24,7 @@ from deskwatch.core.calendar import (
     next_business_start,
     parse_period,
 )
-from deskwatch.core.settings import ConfigError, Section
+from deskwatch.core.model.settings import ConfigError, Section
 
 UTC = timezone.utc
 LONDON = ZoneInfo("Europe/London")

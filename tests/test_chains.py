@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from deskwatch.core.chains import EscalationChain, EscalationState, EscalationStep, chain_step, parse_chain
-from deskwatch.core.routing import DEFAULTS, parse
-from deskwatch.core.settings import ConfigError, Section
+from deskwatch.core.policy.chains import EscalationChain, EscalationState, EscalationStep, chain_step, parse_chain
+from deskwatch.core.policy.routing import DEFAULTS, parse
+from deskwatch.core.model.settings import ConfigError, Section
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 

@@ -4,7 +4,7 @@ import pytest
 
 from deskwatch.core import config
 from deskwatch.core.cli import main
-from deskwatch.core.settings import ConfigError, Section
+from deskwatch.core.model.settings import ConfigError, Section
 
 from .conftest import ROOT
 

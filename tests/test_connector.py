@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from deskwatch.core import model
-from deskwatch.core.connector import (
+from deskwatch.core.connect.contract import (
     AuthError,
     CheckResult,
     Connector,
@@ -104,7 +104,7 @@ def test_connector_type_is_a_plain_declaration():
 
 
 async def test_rate_budget_is_found_on_the_connectors_client(httpx_mock):
-    from deskwatch.core import http
+    from deskwatch.core.connect import http
 
     class Polling(MemoryConnector):
         def __init__(self, source):

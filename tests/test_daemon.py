@@ -22,11 +22,11 @@ import tomli_w
 
 from deskwatch.core import config
 from deskwatch.core.cli import main
-from deskwatch.core.commands.daemon import build
-from deskwatch.core.settings import Section
+from deskwatch.core.cli.commands.daemon import build
+from deskwatch.core.model.settings import Section
 from deskwatch.core.simulator.runner import Simulator, parse
 from deskwatch.core.store import QueueFilter, open_store
-from deskwatch.core.sync import Daemon
+from deskwatch.core.daemon.sync import Daemon
 
 MARKER = re.compile(r"dw-[0-9a-f]{12}")
 

@@ -7,11 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from deskwatch.core import config, escalation
+from deskwatch.core import config
+
+from deskwatch.core.engine import escalation
 from deskwatch.core.engine import DecisionContext, decide, decide_many, score_of
-from deskwatch.core.history import MemoryHistory
+from deskwatch.core.engine.history import MemoryHistory
 from deskwatch.core.model import SlaStatus, SlaTarget, Organization, decision_to_dict, ticket_from_dict
-from deskwatch.core.settings import ConfigError, Section
+from deskwatch.core.model.settings import ConfigError, Section
 
 from .conftest import NOW, ROOT
 from .test_signals_base import mk
@@ -144,7 +146,7 @@ def test_defaults_round_trip():
 
 
 def test_extra_signals_from_plugins_are_scored():
-    from deskwatch.core.signals import make_signal
+    from deskwatch.core.engine.signals import make_signal
 
     def vip(ticket, ctx):
         if "board member" in ticket.subject.lower():

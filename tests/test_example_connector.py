@@ -17,9 +17,11 @@ from importlib import metadata
 
 import pytest
 
-from deskwatch.core import cli, http, model, plugins
-from deskwatch.core.connector import UpdateResult
-from deskwatch.core.settings import Section
+from deskwatch.core import cli, model
+
+from deskwatch.core.connect import http, plugins
+from deskwatch.core.connect.contract import UpdateResult
+from deskwatch.core.model.settings import Section
 from deskwatch.testing import SleepRecorder
 
 from .conftest import ROOT
@@ -98,7 +100,7 @@ def test_deskwatch_check_on_the_example(tmp_path, httpx_mock, capsys, monkeypatc
 
 
 def test_example_settings_errors_name_the_key():
-    from deskwatch.core.settings import ConfigError
+    from deskwatch.core.model.settings import ConfigError
 
     with pytest.raises(ConfigError, match=r"sources\.demo\.page_sise: unknown key; did you mean 'page_size'"):
         parse_settings(Section({"base_url": "https://x.test", "api_key": "k", "page_sise": 2}, "sources.demo"))
@@ -130,7 +132,7 @@ class IgnoresRetryAfter(ExampleConnector):
 
 class LeaksSecret(ExampleConnector):
     async def check(self):
-        from deskwatch.core.connector import CheckResult
+        from deskwatch.core.connect.contract import CheckResult
 
         try:
             return await super().check()
@@ -172,7 +174,7 @@ def test_example_maps_to_the_normalized_ticket():
     t = c.to_ticket(fake.tickets[int(tid)])
     assert isinstance(t, model.Ticket) and t.id == f"demo:{tid}" and t.requester.email == f"user{tid}@customer.example"
     assert t.url == f"https://x.test/tickets/{tid}" and t.messages[0].author == "customer"
-    from deskwatch.core.connector import BadResponse
+    from deskwatch.core.connect.contract import BadResponse
 
     with pytest.raises(BadResponse, match="tickets\\[\\].updated_at: missing"):
         c.to_ticket({"id": 5, "created_at": "2026-11-23T08:00:00Z"})

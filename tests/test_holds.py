@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from deskwatch.core import config, holds
-from deskwatch.core import operations as ops
+from deskwatch.core import config
+
+from deskwatch.core.policy import holds
+from deskwatch.core.daemon import operations as ops
 from deskwatch.core.model import AuditRecord, Message, Signal
-from deskwatch.core.pipeline import Decider
+from deskwatch.core.daemon.pipeline import Decider
 from deskwatch.core.store import Store
 
 from .conftest import NOW

@@ -9,9 +9,9 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from deskwatch.core import http
-from deskwatch.core.connector import AuthError, BadResponse, ConnectorError, RateLimited, TransientError
-from deskwatch.core.settings import ConfigError, Secret, Section
+from deskwatch.core.connect import http
+from deskwatch.core.connect.contract import AuthError, BadResponse, ConnectorError, RateLimited, TransientError
+from deskwatch.core.model.settings import ConfigError, Secret, Section
 
 BASE = "https://acme.example.com"
 TOKEN = "tok_9f8e7d6c5b4a39281706"

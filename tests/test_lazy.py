@@ -1,4 +1,4 @@
-from deskwatch.core.lazy import lazy
+from deskwatch.core.engine.lazy import lazy
 
 
 class Thing:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from deskwatch.core import config, nlp
-from deskwatch.core.nlp import Analyzer, NlpConfig, SupportLayer, VaderAnalyzer, analyzer_for, register_analyzer
-from deskwatch.core.settings import ConfigError, Section
+from deskwatch.core import config
+
+from deskwatch.core.engine import nlp
+from deskwatch.core.engine.nlp import Analyzer, NlpConfig, SupportLayer, VaderAnalyzer, analyzer_for, register_analyzer
+from deskwatch.core.model.settings import ConfigError, Section
 
 
 def test_vader_scores_polite_positive_and_furious_negative():
@@ -79,7 +81,7 @@ def test_nlp_config_defaults_and_errors(tmp_path):
 
 
 def test_plugin_analyzers_are_found_by_name(monkeypatch):
-    from deskwatch.core import plugins
+    from deskwatch.core.connect import plugins
 
     class Grumpy:
         name = "grumpy"
@@ -99,7 +101,7 @@ def test_plugin_analyzers_are_found_by_name(monkeypatch):
 
 
 def test_a_plugin_analyzer_with_only_score_works_and_one_without_is_named(monkeypatch):
-    from deskwatch.core import plugins
+    from deskwatch.core.connect import plugins
 
     class Polite:
         name = "polite"

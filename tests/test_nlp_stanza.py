@@ -10,10 +10,12 @@ from datetime import timedelta
 
 import pytest
 
-from deskwatch.core import config, engine, model, nlp, nlp_stanza
+from deskwatch.core import config, engine, model
+
+from deskwatch.core.engine import nlp, nlp_stanza
 from deskwatch.core.model import Message
-from deskwatch.core.nlp_stanza import StanzaAnalyzer, StanzaSettings, _pretokenize
-from deskwatch.core.settings import ConfigError
+from deskwatch.core.engine.nlp_stanza import StanzaAnalyzer, StanzaSettings, _pretokenize
+from deskwatch.core.model.settings import ConfigError
 
 from .conftest import NOW
 from .store.factory import ticket

@@ -6,8 +6,8 @@ from datetime import date, datetime, time, timezone
 
 import pytest
 
-from deskwatch.core.oncall import Override, Rotation, on_call_for, parse_rotation, scheduled_for
-from deskwatch.core.settings import ConfigError, Section
+from deskwatch.core.policy.oncall import Override, Rotation, on_call_for, parse_rotation, scheduled_for
+from deskwatch.core.model.settings import ConfigError, Section
 
 
 def utc(*a: int) -> datetime:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from deskwatch.core import config
 from deskwatch.core.model import Message
-from deskwatch.core.pipeline import Decider
+from deskwatch.core.daemon.pipeline import Decider
 from deskwatch.core.store import Store
 
 from .conftest import NOW
@@ -74,7 +74,7 @@ def test_shadow_mode_records_what_it_would_write_and_queues_nothing(tmp_path):
 def test_a_rule_with_its_own_chain_advances_on_that_chain(tmp_path):
     """The GDPR ticket's rule runs a faster chain than the default (15 minutes before step 2):
     the chain timer must count its steps on that chain, also after a restart."""
-    from deskwatch.core.chains import EscalationChain, EscalationStep
+    from deskwatch.core.policy.chains import EscalationChain, EscalationStep
     from deskwatch.core.config import Config
 
     r = CFG.routing

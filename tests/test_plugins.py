@@ -12,9 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deskwatch.core import cli, config, hookimpl, hookspecs, http, model, plugins
-from deskwatch.core.connector import CheckResult, Connector, ConnectorType, UpdateResult
-from deskwatch.core.settings import ConfigError, Section
+from deskwatch.core import cli, config, hookimpl, model
+
+from deskwatch.core.connect import hookspecs, http, plugins
+from deskwatch.core.connect.contract import CheckResult, Connector, ConnectorType, UpdateResult
+from deskwatch.core.model.settings import ConfigError, Section
 
 from .conftest import ROOT
 
@@ -44,7 +46,7 @@ def plugin_dir(tmp_path, monkeypatch):
 
 GOOD = """
     from deskwatch.core import hookimpl
-    from deskwatch.core.connector import ConnectorType
+    from deskwatch.core.connect.contract import ConnectorType
     __version__ = "1.2.3"
 
     @hookimpl
@@ -442,7 +444,7 @@ token = "tok-off-333333"
 
 @pytest.fixture
 def instant_check(monkeypatch):
-    from deskwatch.core.commands import check
+    from deskwatch.core.cli.commands import check
 
     monkeypatch.setattr(check, "make_api_client", http.client_factory(sleep=http.no_sleep))
 
@@ -495,8 +497,8 @@ def test_check_reports_a_crashing_connector_without_crashing(manager, tmp_path, 
 
 
 def test_check_verdict_mapping():
-    from deskwatch.core.commands.check import verdict_for
-    from deskwatch.core.connector import AuthError, BadResponse, RateLimited, TransientError
+    from deskwatch.core.cli.commands.check import verdict_for
+    from deskwatch.core.connect.contract import AuthError, BadResponse, RateLimited, TransientError
 
     kinds = {
         "auth": AuthError("refused"), "rate_limited": RateLimited("slow", retry_after=3),

@@ -10,7 +10,7 @@ import pytest
 
 from deskwatch.core import config as config_mod
 from deskwatch.core.model import Decision, Message, Route, Signal, Ticket
-from deskwatch.core.routing import (
+from deskwatch.core.policy.routing import (
     DEFAULTS,
     EscalationState,
     LoadSnapshot,
@@ -22,7 +22,7 @@ from deskwatch.core.routing import (
     route,
     route_and_assign,
 )
-from deskwatch.core.settings import ConfigError, Section
+from deskwatch.core.model.settings import ConfigError, Section
 
 from .conftest import NOW
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from deskwatch.core.model import Organization
-from deskwatch.core.signals.account import account
+from deskwatch.core.engine.signals.account import account
 
 from .test_signals_base import ctx_for, mk
 

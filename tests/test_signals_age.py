@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from deskwatch.core.signals.age import age
+from deskwatch.core.engine.signals.age import age
 
 from .conftest import NOW
 from .test_signals_base import ctx_for, mk

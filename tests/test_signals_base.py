@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from deskwatch.core import config
-from deskwatch.core.history import MemoryHistory
+from deskwatch.core.engine.history import MemoryHistory
 from deskwatch.core.model import Message, Organization, Person, Ticket
-from deskwatch.core.signals import build_context, make_signal
-from deskwatch.core.nlp import SupportLayer, VaderAnalyzer
+from deskwatch.core.engine.signals import build_context, make_signal
+from deskwatch.core.engine.nlp import SupportLayer, VaderAnalyzer
 
 from .conftest import NOW
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from deskwatch.core.model import Organization
-from deskwatch.core.signals import IncidentIndex
-from deskwatch.core.signals.impact import customer_key, impact
+from deskwatch.core.engine.signals import IncidentIndex
+from deskwatch.core.engine.signals.impact import customer_key, impact
 
 from .conftest import NOW
 from .test_signals_base import ctx_for, mk

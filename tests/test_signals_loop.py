@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deskwatch.core.signals.loop import loop
+from deskwatch.core.engine.signals.loop import loop
 
 from .test_signals_base import ctx_for, mk
 

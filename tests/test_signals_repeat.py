@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from deskwatch.core.history import MemoryHistory
+from deskwatch.core.engine.history import MemoryHistory
 from deskwatch.core.model import Organization
-from deskwatch.core.signals.repeat import repeat_contact
+from deskwatch.core.engine.signals.repeat import repeat_contact
 
 from .conftest import NOW
 from .test_signals_base import ctx_for, mk

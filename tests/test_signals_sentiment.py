@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deskwatch.core.signals import sentiment as sentiment_mod
+from deskwatch.core.engine.signals import sentiment as sentiment_mod
 
 from .test_signals_base import ctx_for, mk
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from deskwatch.core.model import SlaStatus, SlaTarget
-from deskwatch.core.signals.sla import sla, sla_signal, sla_value
+from deskwatch.core.engine.signals.sla import sla, sla_signal, sla_value
 
 from .conftest import NOW
 from .test_signals_base import ctx_for, mk

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deskwatch.core.text import PhraseMatcher, is_negated, keywords, new_text, overlap
+from deskwatch.core.engine.text import PhraseMatcher, is_negated, keywords, new_text, overlap
 
 CATS = {
     "legal": ["lawyer", "legal action", "legal issue"],

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from deskwatch.core import escalation
-from deskwatch.core.settings import Section
-from deskwatch.core.signals.triggers import triggers
+from deskwatch.core.engine import escalation
+from deskwatch.core.model.settings import Section
+from deskwatch.core.engine.signals.triggers import triggers
 
 from .test_signals_base import ctx_for, mk
 

@@ -13,9 +13,9 @@ import pytest
 import tomli_w
 
 from deskwatch.core import config as config_mod
-from deskwatch.core import sla
+from deskwatch.core.policy import sla
 from deskwatch.core.model import Message, Organization, StatusChange, Ticket
-from deskwatch.core.settings import ConfigError, Section
+from deskwatch.core.model.settings import ConfigError, Section
 
 UTC = timezone.utc
 

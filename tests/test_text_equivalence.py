@@ -16,8 +16,8 @@ import re
 import pytest
 
 from deskwatch.core import config
-from deskwatch.core.nlp import SupportLayer
-from deskwatch.core.text import (
+from deskwatch.core.engine.nlp import SupportLayer
+from deskwatch.core.engine.text import (
     _QUOTE_START,
     _SIGNATURE_START,
     _SIGN_OFF_MAX_CHARS,

@@ -17,8 +17,8 @@ from unittest import mock
 import pytest
 import vaderSentiment.vaderSentiment as vs
 
-from deskwatch.core.nlp import VaderAnalyzer
-from deskwatch.core.vader import FastVader, _tables
+from deskwatch.core.engine.nlp import VaderAnalyzer
+from deskwatch.core.engine.vader import FastVader, _tables
 
 from .conftest import DATASETS, ROOT
 

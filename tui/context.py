@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from deskwatch.core.store import QueueFilter, Store
-from deskwatch.core.timeutil import utcnow
+from deskwatch.core.model.timeutil import utcnow
 from deskwatch.tui.keymap import check as check_keymap
 
 ENV_ACTOR = "DESKWATCH_ACTOR"  # set by `deskwatch serve-ssh` to the key's comment
@@ -29,7 +29,7 @@ def resolve_actor(explicit: str | None, configured: str = "") -> str:
 @dataclass
 class Console:
     """The console's view of the system. Data comes from ``store``; actions go through
-    ``deskwatch.core.operations`` (see tui/screens/actions.py); nothing here calls a helpdesk."""
+    ``deskwatch.core.daemon.operations`` (see tui/screens/actions.py); nothing here calls a helpdesk."""
 
     store: Store
     actor: str

@@ -108,7 +108,7 @@ DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 def parse_until(text: str, now: datetime) -> datetime:
     """A snooze time as people type it: "30m", "2h", "1d", or an ISO 8601 time (UTC if no zone).
     Raises ValueError naming the accepted forms."""
-    from deskwatch.core.timeutil import parse_time
+    from deskwatch.core.model.timeutil import parse_time
 
     m = DURATION.match(text or "")
     if m:

@@ -17,7 +17,7 @@ from typing import Mapping
 
 from textual.binding import Binding
 
-from deskwatch.core.settings import ConfigError
+from deskwatch.core.model.settings import ConfigError
 
 
 def sections() -> list[tuple[str, list[Binding]]]:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from deskwatch.core.simulator.http import Faults, HelpdeskApp, Recorder, SimRequest, SimResponse, UpdateRecord, iso
 from deskwatch.core.simulator.world import Conversation, World
-from deskwatch.core.timeutil import parse_time
+from deskwatch.core.model.timeutil import parse_time
 
 PRIORITY_OUT = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 STATUS_OUT = {"new": 2, "open": 2, "pending": 3, "on_hold": 3, "solved": 4, "closed": 5}

@@ -13,14 +13,14 @@ from datetime import datetime, timedelta
 from http.server import ThreadingHTTPServer
 from typing import Callable
 
-from deskwatch.core import routing
-from deskwatch.core.settings import Section
+from deskwatch.core.policy import routing
+from deskwatch.core.model.settings import Section
 from deskwatch.core.simulator.freshdesk import FreshdeskApp
 from deskwatch.core.simulator.http import Faults, HelpdeskApp, Recorder, serve
 from deskwatch.core.simulator.salesforce import SalesforceApp
 from deskwatch.core.simulator.world import World
 from deskwatch.core.simulator.zendesk import ZendeskApp
-from deskwatch.core.timeutil import utcnow
+from deskwatch.core.model.timeutil import utcnow
 
 HELPDESKS = ("zendesk", "freshdesk", "salesforce")
 DOCUMENTED_LIMITS = {"zendesk": 700, "freshdesk": 400, "salesforce": 600}

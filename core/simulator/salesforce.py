@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 
 from deskwatch.core.simulator.http import Faults, HelpdeskApp, Recorder, SimRequest, SimResponse, UpdateRecord
 from deskwatch.core.simulator.world import Conversation, World
-from deskwatch.core.timeutil import parse_time
+from deskwatch.core.model.timeutil import parse_time
 
 PRIORITY_OUT = {"low": "Low", "normal": "Medium", "high": "High", "urgent": "High"}
 STATUS_OUT = {"new": "New", "open": "Working", "pending": "On Hold", "on_hold": "On Hold", "solved": "Closed", "closed": "Closed"}

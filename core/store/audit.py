@@ -8,7 +8,7 @@ from typing import Any
 
 from deskwatch.core.model import AuditRecord
 from deskwatch.core.store.base import StoreBase, from_ts, ts
-from deskwatch.core.timeutil import format_time
+from deskwatch.core.model.timeutil import format_time
 
 AUDIT_KINDS = (
     "decision", "action", "escalate", "priority", "override", "hold_ended", "acknowledge", "snooze", "note", "feedback",

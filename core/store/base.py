@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from deskwatch.core.store.migrations import StoreError, migrate
-from deskwatch.core.timeutil import format_time, parse_time
+from deskwatch.core.model.timeutil import format_time, parse_time
 
 BUSY_TIMEOUT_MS = 5000
 

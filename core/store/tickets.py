@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 from deskwatch.core import model
-from deskwatch.core.history import organization_key, requester_key
+from deskwatch.core.engine.history import organization_key, requester_key
 from deskwatch.core.model import CLOSED_STATUSES, StatusChange, Ticket
 from deskwatch.core.store.base import StoreBase, dumps, ts
 from deskwatch.core.store.migrations import search_text

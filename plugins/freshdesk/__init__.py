@@ -6,8 +6,8 @@ docs/connectors/freshdesk.md for the settings and what is synced and written bac
 
 from __future__ import annotations
 
-from deskwatch.core.connector import ConnectorType
-from deskwatch.core.hookspecs import hookimpl
+from deskwatch.core.connect.contract import ConnectorType
+from deskwatch.core.connect.hookspecs import hookimpl
 from deskwatch.plugins.freshdesk.connector import TYPE_NAME, FreshdeskConnector, create
 from deskwatch.plugins.freshdesk.settings import FreshdeskSettings, parse_settings
 

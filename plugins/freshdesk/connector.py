@@ -35,7 +35,7 @@ from typing import Any, AsyncIterator, Mapping
 
 import httpx
 
-from deskwatch.core.connector import (
+from deskwatch.core.connect.contract import (
     AuthError,
     BadResponse,
     CheckResult,
@@ -48,7 +48,7 @@ from deskwatch.core.connector import (
     UpdateResult,
     idempotency_tag,
 )
-from deskwatch.core.http import (
+from deskwatch.core.connect.http import (
     Action,
     ApiClient,
     PageNumberPaginator,
@@ -62,7 +62,7 @@ from deskwatch.core.http import (
     paginate,
 )
 from deskwatch.core.model import Ticket, TicketUpdate
-from deskwatch.core.timeutil import format_time, parse_time, utcnow
+from deskwatch.core.model.timeutil import format_time, parse_time, utcnow
 
 from . import mapping
 from .settings import FreshdeskSettings

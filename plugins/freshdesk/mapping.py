@@ -20,10 +20,10 @@ import re
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
-from deskwatch.core.connector import BadResponse
+from deskwatch.core.connect.contract import BadResponse
 from deskwatch.core.model import Message, Organization, Person, StatusChange, Ticket
-from deskwatch.core.timeutil import parse_date, parse_time
-from deskwatch.core.payload import (
+from deskwatch.core.model.timeutil import parse_date, parse_time
+from deskwatch.core.connect.payload import (
     boolean as _bool,
     describe as _kind,
     expect_object as _obj,

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from deskwatch.core.http import HttpSettings, RetryPolicy, http_settings
+from deskwatch.core.connect.http import HttpSettings, RetryPolicy, http_settings
 from deskwatch.core.model import STATUSES
-from deskwatch.core.settings import Secret, Section
-from deskwatch.core.timeutil import parse_time
+from deskwatch.core.model.settings import Secret, Section
+from deskwatch.core.model.timeutil import parse_time
 
 # Freshdesk's own status numbers (2 Open .. 5 Closed) are fixed; accounts add custom statuses
 # from 6 upwards. New accounts ship "Waiting on Customer" (6) and "Waiting on Third Party" (7),

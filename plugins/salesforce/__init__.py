@@ -6,8 +6,8 @@ Built the way a third-party connector would be: it registers a ``ConnectorType``
 
 from __future__ import annotations
 
-from deskwatch.core.connector import ConnectorType
-from deskwatch.core.hookspecs import hookimpl
+from deskwatch.core.connect.contract import ConnectorType
+from deskwatch.core.connect.hookspecs import hookimpl
 
 from .connector import SalesforceConnector, create
 from .settings import TYPE_NAME, SalesforceSettings, parse_settings

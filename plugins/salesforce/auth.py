@@ -1,6 +1,6 @@
 """OAuth2 server-to-server auth for Salesforce: client credentials or JWT bearer (RS256).
 
-Both flows go through ``deskwatch.core.http.OAuth2Auth``, which caches the token and asks for a
+Both flows go through ``deskwatch.core.connect.http.OAuth2Auth``, which caches the token and asks for a
 new one once when a call comes back 401 (Salesforce sessions expire without an ``expires_in``).
 The JWT is signed with ``cryptography`` (already installed as a dependency of asyncssh); it is
 imported inside the function so a missing package fails only the jwt_bearer flow, clearly.
@@ -13,8 +13,8 @@ import json
 import time
 from typing import Callable
 
-from deskwatch.core.connector import AuthError
-from deskwatch.core.http import OAuth2Auth, register_secret
+from deskwatch.core.connect.contract import AuthError
+from deskwatch.core.connect.http import OAuth2Auth, register_secret
 
 from .settings import SalesforceSettings
 

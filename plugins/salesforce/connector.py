@@ -21,7 +21,7 @@ from typing import Any, AsyncIterator, Iterable, Mapping, Sequence, TypeVar
 
 import httpx
 
-from deskwatch.core.connector import (
+from deskwatch.core.connect.contract import (
     AuthError,
     BadResponse,
     CheckResult,
@@ -33,9 +33,9 @@ from deskwatch.core.connector import (
     TransientError,
     UpdateResult,
 )
-from deskwatch.core.http import Action, NextUrlPaginator, RateBudget, Resolution, describe, paginate, redact
+from deskwatch.core.connect.http import Action, NextUrlPaginator, RateBudget, Resolution, describe, paginate, redact
 from deskwatch.core.model import TicketUpdate
-from deskwatch.core.timeutil import format_time, utcnow
+from deskwatch.core.model.timeutil import format_time, utcnow
 
 from . import mapping
 from .auth import oauth_auth
@@ -63,7 +63,7 @@ FIX_HINTS = {
 
 
 # ---------------------------------------------------------------------------------------------
-# Response classification (asked before deskwatch.core.http's generic rules)
+# Response classification (asked before deskwatch.core.connect.http's generic rules)
 
 
 def _head(response: httpx.Response) -> str:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
-from deskwatch.core.connector import BadResponse, idempotency_tag
+from deskwatch.core.connect.contract import BadResponse, idempotency_tag
 from deskwatch.core.model import Message, Organization, Person, Ticket, TicketUpdate
-from deskwatch.core.settings import Secret
-from deskwatch.core.timeutil import parse_date, parse_time
-from deskwatch.core.payload import (
+from deskwatch.core.model.settings import Secret
+from deskwatch.core.model.timeutil import parse_date, parse_time
+from deskwatch.core.connect.payload import (
     boolean as _bool,
     describe as _kind,
     expect_object as _obj,

@@ -13,10 +13,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from deskwatch.core.http import RetryPolicy
+from deskwatch.core.connect.http import RetryPolicy
 from deskwatch.core.model import CHANNELS, PRIORITIES, STATUSES
-from deskwatch.core.settings import Secret, Section
-from deskwatch.core.timeutil import parse_time
+from deskwatch.core.model.settings import Secret, Section
+from deskwatch.core.model.timeutil import parse_time
 
 TYPE_NAME = "salesforce"
 AUTH_FLOWS = ("client_credentials", "jwt_bearer")

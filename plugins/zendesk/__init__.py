@@ -6,8 +6,8 @@ docs/connectors/zendesk.md for the settings and what is synced and written back.
 
 from __future__ import annotations
 
-from deskwatch.core.connector import ConnectorType
-from deskwatch.core.hookspecs import hookimpl
+from deskwatch.core.connect.contract import ConnectorType
+from deskwatch.core.connect.hookspecs import hookimpl
 from deskwatch.plugins.zendesk.connector import ZendeskConnector, create
 from deskwatch.plugins.zendesk.settings import TYPE_NAME, ZendeskSettings, parse_settings
 

@@ -23,7 +23,7 @@ from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Sequence
 import httpx
 
 from deskwatch.core import model
-from deskwatch.core.connector import (
+from deskwatch.core.connect.contract import (
     AuthError,
     BadResponse,
     Bookmark,
@@ -37,7 +37,7 @@ from deskwatch.core.connector import (
     UpdateResult,
     idempotency_tag,
 )
-from deskwatch.core.http import (
+from deskwatch.core.connect.http import (
     Action,
     ApiClient,
     BearerAuth,
@@ -48,7 +48,7 @@ from deskwatch.core.http import (
     describe,
     zendesk_token_auth,
 )
-from deskwatch.core.timeutil import utcnow
+from deskwatch.core.model.timeutil import utcnow
 from deskwatch.plugins.zendesk import mapping
 from deskwatch.plugins.zendesk.mapping import Deduper, SideLoads
 from deskwatch.plugins.zendesk.settings import TYPE_NAME, ZendeskSettings

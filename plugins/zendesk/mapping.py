@@ -12,11 +12,11 @@ from datetime import date, datetime
 from typing import Any, Mapping, Sequence
 
 from deskwatch.core.model import Message, Organization, Person, Ticket
-from deskwatch.core.timeutil import parse_date, parse_time
-from deskwatch.core.connector import BadResponse
-from deskwatch.core.payload import boolean, string
-from deskwatch.core.payload import describe as _kind
-from deskwatch.core.payload import expect_object as _obj
+from deskwatch.core.model.timeutil import parse_date, parse_time
+from deskwatch.core.connect.contract import BadResponse
+from deskwatch.core.connect.payload import boolean, string
+from deskwatch.core.connect.payload import describe as _kind
+from deskwatch.core.connect.payload import expect_object as _obj
 from deskwatch.plugins.zendesk.settings import ZendeskSettings
 
 # Zendesk status -> deskwatch status. "deleted" is not a status: it marks a tombstone.

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Mapping
 
-from deskwatch.core.http import HttpSettings, RetryPolicy, http_settings
-from deskwatch.core.settings import Secret, Section
-from deskwatch.core.timeutil import parse_time
+from deskwatch.core.connect.http import HttpSettings, RetryPolicy, http_settings
+from deskwatch.core.model.settings import Secret, Section
+from deskwatch.core.model.timeutil import parse_time
 
 TYPE_NAME = "zendesk"
 

@@ -18,12 +18,12 @@ import httpx
 import pluggy
 import pytest
 
-from deskwatch.core import hookspecs
-from deskwatch.core.connector import AuthError, BadResponse, ConnectorError, Page, RateLimited, TransientError
-from deskwatch.core.http import PaginationLoop, client_factory
+from deskwatch.core.connect import hookspecs
+from deskwatch.core.connect.contract import AuthError, BadResponse, ConnectorError, Page, RateLimited, TransientError
+from deskwatch.core.connect.http import PaginationLoop, client_factory
 from deskwatch.core.model import TicketUpdate
-from deskwatch.core.settings import Section
-from deskwatch.core.timeutil import format_time, parse_time
+from deskwatch.core.model.settings import Section
+from deskwatch.core.model.timeutil import format_time, parse_time
 from deskwatch.plugins import freshdesk as plugin
 from deskwatch.plugins.freshdesk.connector import FreshdeskConnector, read_bookmark
 from deskwatch.plugins.freshdesk.settings import parse_settings

@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from deskwatch.core.model import Message, Organization, Person, StatusChange, ticket_from_dict, ticket_to_dict
-from deskwatch.core.settings import Secret
+from deskwatch.core.model.settings import Secret
 from deskwatch.plugins.freshdesk import mapping
 from deskwatch.plugins.freshdesk.mapping import (
     BadResponse,

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from deskwatch.core.settings import ConfigError, Section
+from deskwatch.core.model.settings import ConfigError, Section
 from deskwatch.plugins.freshdesk.settings import FreshdeskSettings, parse_settings
 
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from deskwatch.core.settings import Section
+from deskwatch.core.model.settings import Section
 from deskwatch.plugins.salesforce import create, parse_settings
 from deskwatch.testing import ConnectorConformance
 

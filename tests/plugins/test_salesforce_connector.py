@@ -12,11 +12,11 @@ import httpx
 import pluggy
 import pytest
 
-from deskwatch.core import hookspecs
-from deskwatch.core.connector import AuthError, BadResponse, RateLimited, TransientError
-from deskwatch.core.http import PaginationLoop, client_factory
+from deskwatch.core.connect import hookspecs
+from deskwatch.core.connect.contract import AuthError, BadResponse, RateLimited, TransientError
+from deskwatch.core.connect.http import PaginationLoop, client_factory
 from deskwatch.core.model import TicketUpdate
-from deskwatch.core.settings import Section
+from deskwatch.core.model.settings import Section
 from deskwatch.plugins import salesforce as plugin
 from deskwatch.plugins.salesforce import mapping
 from deskwatch.plugins.salesforce.settings import parse_settings

@@ -8,9 +8,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from deskwatch.core.connector import BadResponse
+from deskwatch.core.connect.contract import BadResponse
 from deskwatch.core.model import TicketUpdate
-from deskwatch.core.settings import Section
+from deskwatch.core.model.settings import Section
 from deskwatch.plugins.salesforce import mapping
 from deskwatch.plugins.salesforce.settings import parse_settings
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from deskwatch.core.http import client_factory, no_sleep
+from deskwatch.core.connect.http import client_factory, no_sleep
 from deskwatch.core.model import TicketUpdate
-from deskwatch.core.settings import Section
+from deskwatch.core.model.settings import Section
 from deskwatch.core.simulator.runner import Simulator, parse
-from deskwatch.core.timeutil import utcnow
+from deskwatch.core.model.timeutil import utcnow
 from deskwatch.plugins.salesforce import CONNECTOR_TYPE
 
 

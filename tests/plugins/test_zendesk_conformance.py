@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from deskwatch.core.settings import Section
+from deskwatch.core.model.settings import Section
 from deskwatch.plugins.zendesk import create, parse_settings
 from deskwatch.testing import ConnectorConformance
 

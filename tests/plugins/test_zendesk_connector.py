@@ -15,11 +15,11 @@ import httpx
 import pluggy
 import pytest
 
-from deskwatch.core import hookspecs
-from deskwatch.core.connector import AuthError, BadResponse, ConnectorError, Page, TransientError
-from deskwatch.core.http import PaginationLoop, client_factory
+from deskwatch.core.connect import hookspecs
+from deskwatch.core.connect.contract import AuthError, BadResponse, ConnectorError, Page, TransientError
+from deskwatch.core.connect.http import PaginationLoop, client_factory
 from deskwatch.core.model import TicketUpdate
-from deskwatch.core.settings import Section
+from deskwatch.core.model.settings import Section
 from deskwatch.plugins import zendesk as plugin
 from deskwatch.plugins.zendesk.connector import ZendeskConnector
 from deskwatch.plugins.zendesk.settings import parse_settings

@@ -9,8 +9,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from deskwatch.core.model import CHANNELS, PRIORITIES, STATUSES, ticket_from_dict, ticket_to_dict
-from deskwatch.core.settings import Section
-from deskwatch.core.connector import BadResponse
+from deskwatch.core.model.settings import Section
+from deskwatch.core.connect.contract import BadResponse
 from deskwatch.plugins.zendesk.mapping import (
     Deduper,
     SideLoads,

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from deskwatch.core.settings import ConfigError, Section
+from deskwatch.core.model.settings import ConfigError, Section
 from deskwatch.plugins.zendesk.settings import parse_settings
 
 
@@ -138,7 +138,8 @@ def test_errors_name_the_key_and_the_fix(data, message):
 
 
 def test_a_config_file_source_builds_a_zendesk_connector(tmp_path):
-    from deskwatch.core import config, plugins
+    from deskwatch.core import config
+    from deskwatch.core.connect import plugins
     from deskwatch.plugins.zendesk.connector import ZendeskConnector
 
     f = tmp_path / "deskwatch.toml"

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from deskwatch.core.http import client_factory, no_sleep
+from deskwatch.core.connect.http import client_factory, no_sleep
 from deskwatch.core.model import TicketUpdate
-from deskwatch.core.settings import Section
+from deskwatch.core.model.settings import Section
 from deskwatch.core.simulator.http import Faults, Recorder, SimRequest
 from deskwatch.core.simulator.world import World
 from deskwatch.core.simulator.zendesk import ZendeskApp

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from deskwatch.core.settings import ConfigError, Section
+from deskwatch.core.model.settings import ConfigError, Section
 from deskwatch.core.simulator.http import Faults, Recorder, serve
 from deskwatch.core.simulator.runner import Simulator, parse
 from deskwatch.core.simulator.salesforce import parse_soql, evaluate_where

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from deskwatch.core.actions import newly_escalates, plan_updates
+from deskwatch.core.policy.actions import newly_escalates, plan_updates
 
 from .factory import decision, ticket
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from deskwatch.core import operations as ops
-from deskwatch.core.operations import OperationError
+from deskwatch.core.daemon import operations as ops
+from deskwatch.core.daemon.operations import OperationError
 from deskwatch.core.store import QueueFilter
 
 from ..conftest import NOW

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from deskwatch.core.actions import plan_updates
+from deskwatch.core.policy.actions import plan_updates
 from deskwatch.core.model import TicketUpdate
 from deskwatch.core.store import Store
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from deskwatch.core import config
-from deskwatch.core.settings import ConfigError
+from deskwatch.core.model.settings import ConfigError
 from deskwatch.tui.app import DeskwatchApp
 from deskwatch.tui.keymap import check
 from deskwatch.tui.screens.form import FormScreen

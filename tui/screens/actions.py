@@ -1,7 +1,7 @@
 """The actions on a ticket, shared by the queue and ticket screens.
 
 Each action collects input in a ``FormScreen`` and calls exactly one function of
-``deskwatch.core.operations``, which validates, writes the audit record and queues the helpdesk
+``deskwatch.core.daemon.operations``, which validates, writes the audit record and queues the helpdesk
 update when write-back is on. The console adds no rule of its own beyond reading what was typed.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-from deskwatch.core import operations
+from deskwatch.core.daemon import operations
 from deskwatch.core.model import PRIORITIES, RECOMMENDATIONS, TIERS
 from deskwatch.tui import display
 from deskwatch.tui.messages import ActionDone

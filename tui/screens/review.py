@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from deskwatch.core import operations
+from deskwatch.core.daemon import operations
 from deskwatch.core.store import QueueFilter
 from deskwatch.tui import display
 from deskwatch.tui.messages import StoreChanged

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Sparkline, Static
 
 from deskwatch.core.model import Decision, Ticket
 from deskwatch.core.store import TicketDetail
-from deskwatch.core.timeutil import format_time
+from deskwatch.core.model.timeutil import format_time
 from deskwatch.tui import display
 from deskwatch.tui.messages import StoreChanged
 from deskwatch.tui.screens.actions import ACTION_BINDINGS, TicketActions

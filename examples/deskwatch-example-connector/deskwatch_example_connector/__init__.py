@@ -7,7 +7,7 @@ deskwatch finds it through the ``deskwatch`` entry point in pyproject.toml.
 from __future__ import annotations
 
 from deskwatch.core import hookimpl
-from deskwatch.core.connector import ConnectorType
+from deskwatch.core.connect.contract import ConnectorType
 from deskwatch_example_connector.connector import ExampleConnector, ExampleSettings, create, parse_settings
 
 __version__ = "0.1.0"

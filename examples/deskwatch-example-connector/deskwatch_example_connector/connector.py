@@ -1,4 +1,4 @@
-"""The Example Desk connector: settings, mapping, fetch and update, on deskwatch.core.http."""
+"""The Example Desk connector: settings, mapping, fetch and update, on deskwatch.core.connect.http."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, AsyncIterator, Mapping
 
 from deskwatch.core import model
-from deskwatch.core.connector import (
+from deskwatch.core.connect.contract import (
     BadResponse,
     Bookmark,
     CheckResult,
@@ -17,9 +17,9 @@ from deskwatch.core.connector import (
     UpdateResult,
     idempotency_tag,
 )
-from deskwatch.core.http import ApiKeyAuth, CursorPaginator, HttpSettings, RateBudget, http_settings, paginate
-from deskwatch.core.settings import Secret, Section
-from deskwatch.core.timeutil import format_time, parse_time
+from deskwatch.core.connect.http import ApiKeyAuth, CursorPaginator, HttpSettings, RateBudget, http_settings, paginate
+from deskwatch.core.model.settings import Secret, Section
+from deskwatch.core.model.timeutil import format_time, parse_time
 
 TYPE_NAME = "example"
 SETTINGS_KEYS = HttpSettings.KEYS + ("api_key", "page_size", "start_time")

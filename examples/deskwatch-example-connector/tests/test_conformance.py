@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deskwatch.core.settings import Section
+from deskwatch.core.model.settings import Section
 from deskwatch.testing import ConnectorConformance
 from deskwatch_example_connector import create, parse_settings
 from deskwatch_example_connector.fake import FakeExampleDesk

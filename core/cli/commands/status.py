@@ -1,0 +1,72 @@
+"""`deskwatch status`: per-source sync health, outbox depth and daemon liveness, from the store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from deskwatch.core import config
+from deskwatch.core.model.timeutil import format_time, utcnow
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="show sync health from the store", description=__doc__)
+    p.add_argument("--config", "-c", metavar="FILE", help="config file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=run)
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    s = int(seconds)
+    return f"{s}s" if s < 120 else f"{s // 60}m" if s < 7200 else f"{s // 3600}h"
+
+
+def as_dict(st, cfg) -> dict:
+    return {
+        "daemon": {"alive": st.daemon.alive, "pid": st.daemon.pid,
+                   "last_heartbeat": format_time(st.daemon.at) if st.daemon.at else None},
+        "outbox": {"depth": st.outbox_depth, "failed": st.outbox_failed},
+        "sources": [
+            {"name": s.name, "configured": s.name in cfg.sources,
+             "write_back": bool(cfg.sources[s.name].write_back) if s.name in cfg.sources else None,
+             "last_success": format_time(s.last_success_at) if s.last_success_at else None,
+             "lag_seconds": round(s.lag_seconds, 1) if s.lag_seconds is not None else None,
+             "tickets": s.tickets_synced, "open_tickets": s.open_tickets, "outbox_depth": s.outbox_depth,
+             "last_error": s.last_error, "rate_limit": dict(s.rate_limit) if s.rate_limit else None}
+            for s in st.sources
+        ],
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from deskwatch.core.store import open_store
+
+    cfg = config.load(args.config)
+    store = open_store(cfg)
+    try:
+        st = store.status(utcnow())
+    finally:
+        store.close()
+    data = as_dict(st, cfg)
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    d = data["daemon"]
+    print(f"daemon: {'alive (pid ' + str(d['pid']) + ')' if d['alive'] else 'not running'}"
+          f"{', last heartbeat ' + d['last_heartbeat'] if d['last_heartbeat'] else ''}")
+    print(f"outbox: {data['outbox']['depth']} pending, {data['outbox']['failed']} failed")
+    if not data["sources"]:
+        print("no source has synced yet")
+    for s in data["sources"]:
+        mode = ("write-back" if s["write_back"] else "shadow") if s["configured"] else "not in this config"
+        budget = ""
+        if s["rate_limit"]:
+            rl = s["rate_limit"]
+            budget = f", budget {rl.get('remaining', '?')}/{rl.get('limit', '?')}"
+        print(f"  {s['name']:<14} last sync {_age(s['lag_seconds'])} ago, {s['tickets']} tickets "
+              f"({s['open_tickets']} open), outbox {s['outbox_depth']}, {mode}{budget}")
+        if s["last_error"]:
+            print(f"  {'':<14} last error: {s['last_error']}")
+    return 0

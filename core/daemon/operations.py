@@ -1,0 +1,195 @@
+"""The console's actions on a ticket: validate, record (store + audit), queue the helpdesk update.
+
+Every function takes the ``store``, the ``actor`` (the local user, or the SSH key's comment) and
+``now``; none reads the clock or the config. ``write_back`` says whether the ticket's source has
+write-back enabled: only then is an update put in the outbox. Each function does all its writes
+in one transaction and returns the updates it queued. Bad input raises ``OperationError`` with a
+message that names the problem and the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from deskwatch.core.policy import actions, holds, routing
+from deskwatch.core.model import PRIORITIES, RECOMMENDATIONS, TIERS, AuditRecord, Decision, Route, Ticket, TicketUpdate
+from deskwatch.core.model.timeutil import format_time
+
+
+class OperationError(ValueError):
+    """An action the console cannot carry out; the message says why and what to do."""
+
+
+def _ticket(store: Any, ticket_id: str, actor: str) -> Ticket:
+    if not actor or not actor.strip():
+        raise OperationError("no actor: every action is recorded with who did it; set tui.actor or run as a named user")
+    ticket = store.get_ticket(ticket_id)
+    if ticket is None:
+        raise OperationError(f"unknown ticket {ticket_id!r}: it is not in the store (never synced, or deleted); check the id, e.g. zendesk:123")
+    return ticket
+
+
+def _required(value: str | None, what: str) -> str:
+    if value is None or not value.strip():
+        raise OperationError(f"{what} is empty; say why, it goes into the audit log")
+    return value.strip()
+
+
+def _key(ticket_id: str, kind: str, actor: str, now: datetime, **intent: Any) -> str:
+    # A person's action is a new intent each time; the same call retried keeps its key.
+    return actions.idempotency_key(ticket_id, kind, {**intent, "actor": actor, "at": format_time(now)})
+
+
+def _queue(store: Any, updates: list[TicketUpdate], write_back: bool, now: datetime) -> list[TicketUpdate]:
+    if not write_back:
+        return []
+    return [u for u in updates if store.enqueue(u, now)]
+
+
+def _manual_decision(store: Any, ticket: Ticket, actor: str, now: datetime, note: str, **changes: Any) -> Decision:
+    latest = store.latest_decision(ticket.id)
+    if latest is None:
+        latest = Decision(ticket.id, 0.0, "none", "tier1", ticket.group, 1.0, False, (), (), now)
+    return replace(latest, needs_review=False, confidence=1.0, reasons=(note, *latest.reasons), decided_at=now, **changes)
+
+
+def acknowledge(store: Any, ticket_id: str, actor: str, now: datetime, *, write_back: bool = False, expires_at: datetime | None = None) -> list[TicketUpdate]:
+    """``actor`` takes the ticket: stops its progressive escalation chain (until ``expires_at``)."""
+    ticket = _ticket(store, ticket_id, actor)
+    if expires_at is not None and expires_at <= now:
+        raise OperationError(f"acknowledgment expiry {format_time(expires_at)} is not after now ({format_time(now)}); give a later time")
+    with store.transaction():
+        store.set_acknowledged(ticket.id, actor, now, expires_at)
+        store.append_audit(AuditRecord(ticket.id, "acknowledge", actor, now, {"expires_at": expires_at}))
+        note = TicketUpdate(ticket.id, ticket.source, _key(ticket.id, "acknowledge", actor, now), private_note=f"Acknowledged in deskwatch by {actor}.")
+        return _queue(store, [note], write_back, now)
+
+
+def escalate(
+    store: Any, ticket_id: str, *, tier: str | None = None, team: str | None = None, agent: str | None = None,
+    actor: str, reason: str, now: datetime, write_back: bool = False, routing_config: Any = None,
+) -> list[TicketUpdate]:
+    """Escalate by hand to a tier, team and/or agent. Recorded as a decision by ``actor`` (so
+    the queue shows it; it holds over later engine decisions, core/holds.py), starts the
+    escalation chain, and sends group/assignee/tags/flag and a private note to the helpdesk.
+    With ``routing_config`` (a RoutingConfig with teams), a team or agent typed by hand must be
+    one it knows, and the agent a member of the team."""
+    ticket = _ticket(store, ticket_id, actor)
+    reason = _required(reason, "the escalation reason")
+    if tier is None and team is None and agent is None:
+        raise OperationError("escalate needs a tier, a team or an agent to escalate to")
+    if tier is not None and tier not in TIERS:
+        raise OperationError(f"unknown tier {tier!r}; expected one of {', '.join(TIERS)}")
+    latest = store.latest_decision(ticket.id)
+    new_tier = tier or (latest.tier if latest else "tier1")
+    new_team = team or (latest.team if latest else ticket.group)
+    if isinstance(routing_config, routing.RoutingConfig) and routing_config.teams:
+        try:
+            routing.check_route(Route(new_tier, team, agent, False, None, ""), routing_config)
+        except routing.RouteOverrideError as e:
+            raise OperationError(str(e)) from None
+    rec = latest.recommendation if latest and latest.recommendation == "immediate" else "priority"
+    note = f"Escalated by {actor}: {reason}"
+    decision = _manual_decision(
+        store, ticket, actor, now, note, recommendation=rec, tier=new_tier, team=new_team,
+        route=Route(new_tier, new_team, agent, False, None, note),
+    )
+    intent = {"tier": new_tier, "team": new_team, "agent": agent}
+    fields = TicketUpdate(
+        ticket.id, ticket.source, _key(ticket.id, "escalate", actor, now, **intent),
+        priority=actions.TARGET_PRIORITY[rec] if PRIORITIES.index(actions.TARGET_PRIORITY[rec]) > (PRIORITIES.index(ticket.priority) if ticket.priority in PRIORITIES else -1) else None,
+        group=new_team if new_team and new_team != ticket.group else None,
+        assignee=agent if agent and agent != ticket.assignee else None,
+        tags_add=tuple(t for t in (actions.ESCALATED_TAG, actions.tier_tag(new_tier)) if t not in ticket.tags),
+        escalated=True,
+    )
+    handoff = TicketUpdate(
+        ticket.id, ticket.source, _key(ticket.id, "escalate-note", actor, now, **intent),
+        private_note=f"{note}\n\n" + actions.handoff_note(ticket, decision),
+    )
+    with store.transaction():
+        store.record_decision(decision, actor=actor)
+        store.start_escalation(ticket.id, now)
+        store.append_audit(AuditRecord(ticket.id, "escalate", actor, now,
+                                       {**intent, "reason": reason, "recommendation": rec, **holds.hold_data(latest)}))
+        return _queue(store, [fields, handoff], write_back, now)
+
+
+def change_priority(store: Any, ticket_id: str, priority: str, *, actor: str, now: datetime, reason: str = "", write_back: bool = False) -> list[TicketUpdate]:
+    """Set the ticket's helpdesk priority."""
+    ticket = _ticket(store, ticket_id, actor)
+    if priority not in PRIORITIES:
+        raise OperationError(f"unknown priority {priority!r}; expected one of {', '.join(PRIORITIES)}")
+    update = TicketUpdate(ticket.id, ticket.source, _key(ticket.id, "priority", actor, now, priority=priority), priority=priority)
+    with store.transaction():
+        store.append_audit(AuditRecord(ticket.id, "priority", actor, now, {"from": ticket.priority, "to": priority, "reason": reason}))
+        return _queue(store, [update], write_back, now)
+
+
+def snooze(store: Any, ticket_id: str, until: datetime, actor: str, now: datetime, *, reason: str = "") -> list[TicketUpdate]:
+    """Hold the ticket's escalation chain until ``until``. Local to deskwatch: nothing is sent."""
+    ticket = _ticket(store, ticket_id, actor)
+    if until <= now:
+        raise OperationError(f"snooze until {format_time(until)} is in the past (now {format_time(now)}); give a later time")
+    with store.transaction():
+        store.set_snoozed(ticket.id, until, actor)
+        store.append_audit(AuditRecord(ticket.id, "snooze", actor, now, {"until": until, "reason": reason}))
+    return []
+
+
+def override(store: Any, ticket_id: str, recommendation: str, reason: str, actor: str, now: datetime, *, write_back: bool = False) -> list[TicketUpdate]:
+    """Replace the engine's recommendation. Recorded as a decision by ``actor``; it holds over
+    later engine decisions until something new comes up (core/holds.py). Overriding down to
+    monitor or none also stops the escalation chain."""
+    ticket = _ticket(store, ticket_id, actor)
+    if recommendation not in RECOMMENDATIONS:
+        raise OperationError(f"unknown recommendation {recommendation!r}; expected one of {', '.join(RECOMMENDATIONS)}")
+    reason = _required(reason, "the override reason")
+    latest = store.latest_decision(ticket.id)
+    before = latest.recommendation if latest else None
+    note = f"Recommendation overridden by {actor}: {before or 'undecided'} -> {recommendation}. Reason: {reason}"
+    decision = _manual_decision(store, ticket, actor, now, note, recommendation=recommendation)
+    updates = [TicketUpdate(ticket.id, ticket.source, _key(ticket.id, "override-note", actor, now, to=recommendation), private_note=note)]
+    if recommendation in actions.ESCALATING and before not in actions.ESCALATING:
+        updates.insert(0, TicketUpdate(
+            ticket.id, ticket.source, _key(ticket.id, "override", actor, now, to=recommendation),
+            tags_add=tuple(t for t in (actions.ESCALATED_TAG, actions.tier_tag(decision.tier)) if t not in ticket.tags),
+            escalated=True,
+        ))
+    with store.transaction():
+        store.record_decision(decision, actor=actor)
+        if recommendation not in actions.ESCALATING:
+            store.reset_escalation(ticket.id)  # nobody is paged about a ticket a person stood down
+        store.append_audit(AuditRecord(ticket.id, "override", actor, now,
+                                       {**holds.hold_data(latest), "to": recommendation, "reason": reason}))
+        return _queue(store, updates, write_back, now)
+
+
+def add_note(store: Any, ticket_id: str, text: str, actor: str, now: datetime, *, write_back: bool = False) -> list[TicketUpdate]:
+    """A private note: kept in the audit log, and posted to the helpdesk when write-back is on."""
+    ticket = _ticket(store, ticket_id, actor)
+    if not text or not text.strip():
+        raise OperationError("the note is empty; type the text of the note")
+    update = TicketUpdate(ticket.id, ticket.source, _key(ticket.id, "note", actor, now, text=text.strip()), private_note=f"{text.strip()}\n— {actor} (via deskwatch)")
+    with store.transaction():
+        store.append_audit(AuditRecord(ticket.id, "note", actor, now, {"text": text.strip()}))
+        return _queue(store, [update], write_back, now)
+
+
+def review(store: Any, ticket_id: str, accept: bool, actor: str, now: datetime, comment: str = "") -> list[TicketUpdate]:
+    """Feedback on the latest decision (accepted or rejected); takes the ticket off the review
+    list. Local: nothing is sent to the helpdesk."""
+    ticket = _ticket(store, ticket_id, actor)
+    latest = store.latest_decision(ticket.id)
+    if latest is None:
+        raise OperationError(f"ticket {ticket_id} has no decision to review yet; wait for the daemon to decide it")
+    with store.transaction():
+        store.append_audit(AuditRecord(ticket.id, "feedback", actor, now, {
+            "accept": bool(accept), "comment": comment, "score": round(latest.score, 1), "recommendation": latest.recommendation,
+            "tier": latest.tier, "team": latest.team, "confidence": round(latest.confidence, 3),
+            "decided_at": latest.decided_at,
+        }))
+        store.mark_reviewed(ticket.id)
+    return []

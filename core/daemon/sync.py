@@ -1,0 +1,290 @@
+"""The sync daemon: one loop per helpdesk source that fetches, stores, decides and writes back.
+
+Data flow per source (ARCHITECTURE.md): connector pages -> store (tickets + bookmark in one
+transaction) -> decide each new or changed ticket (``pipeline.Decider``, which asks the pure
+engine) -> planned updates into the outbox -> the outbox drained through the connector, each
+update carrying an idempotency key the connector checks before applying.
+
+Failure handling: a source's errors never stall the others. Each source has its own backoff
+and circuit breaker; a rate limit waits exactly as long as the helpdesk asks. On SIGTERM or
+SIGINT the daemon stops starting work, lets in-flight pages and outbox items finish within
+``daemon.shutdown_timeout``, then closes the connectors and exits 0. A killed daemon resumes
+from the committed bookmarks; an outbox item left mid-send is re-sent and the connector's
+idempotency check makes the retry a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Awaitable, Callable, Mapping
+
+from deskwatch.core.config import Config
+from deskwatch.core.config.runtime import SourceConfig
+from deskwatch.core.connect.contract import AuthError, Connector, ConnectorError, RateLimited
+from deskwatch.core.daemon.pipeline import Decider
+from deskwatch.core.store import Store
+from deskwatch.core.model.timeutil import utcnow
+
+log = logging.getLogger("deskwatch.daemon")
+
+BREAKER_THRESHOLD = 5  # consecutive failures that open a source's circuit
+BACKOFF_BASE, BACKOFF_MAX = 1.0, 300.0
+AUTH_COOLDOWN = 300.0  # refused credentials will not fix themselves quickly
+OUTBOX_BATCH = 50
+CHAIN_CHECK_INTERVAL = 30.0  # seconds between progressive-escalation checks
+MAX_REFUSED_ATTEMPTS = 8  # an update the helpdesk keeps refusing is marked failed for good
+
+
+@dataclass
+class SourceRuntime:
+    """What the daemon knows about one source while it runs."""
+
+    cfg: SourceConfig
+    connector: Connector
+    failures: int = 0
+    breaker_open_until: float = 0.0  # time.monotonic(); 0 = closed
+    pages: int = 0
+    tickets: int = 0
+    decided: int = 0
+    applied: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.cfg.name
+
+
+@dataclass
+class DaemonReport:
+    """Counters logged at shutdown and returned to callers (tests, `--once`)."""
+
+    pages: int = 0
+    tickets: int = 0
+    decided: int = 0
+    applied: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        connectors: Mapping[str, Connector],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        decider: Decider | None = None,
+    ):
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.decider = decider or Decider(config, store)
+        self.sources = {name: SourceRuntime(config.sources[name], c) for name, c in connectors.items()}
+        self.stopping = asyncio.Event()
+        self._sleep = sleep
+        self._rng = random.Random()
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        if not self.stopping.is_set():
+            log.info("stop requested: finishing in-flight work")
+            self.stopping.set()
+
+    async def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds`` or until a stop is requested; True if stopping."""
+        if self._sleep is not None:
+            await self._sleep(seconds)
+            return self.stopping.is_set()
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=max(0.0, seconds))
+        except asyncio.TimeoutError:
+            pass
+        return self.stopping.is_set()
+
+    async def run(self, *, once: bool = False) -> DaemonReport:
+        """Run every source's loop until stopped (or one cycle each with ``once``)."""
+        loop = asyncio.get_running_loop()
+        installed = []
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, self.request_stop)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread, or Windows: the caller stops us instead
+        self.store.requeue_sending()  # items a crash left mid-send go back to pending
+        log.info("daemon starting", extra={"state": f"{len(self.sources)} source(s)"})
+        tasks = [asyncio.create_task(self._source_loop(s, once), name=f"sync-{s.name}") for s in self.sources.values()]
+        beat = asyncio.create_task(self._heartbeat_loop(), name="heartbeat")
+        try:
+            if once:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            else:
+                await self.stopping.wait()
+                done, pending = await asyncio.wait(tasks, timeout=self.config.daemon.shutdown_timeout)
+                for t in pending:
+                    t.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+        finally:
+            self.stopping.set()
+            beat.cancel()
+            await asyncio.gather(beat, return_exceptions=True)
+            self.store.heartbeat_stopped(self.clock())
+            for s in self.sources.values():
+                try:
+                    await s.connector.close()
+                except Exception as e:  # closing must not hide the real outcome
+                    log.warning("closing connector failed", extra={"source": s.name, "error": str(e)})
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+        report = self.report()
+        log.info("daemon stopped", extra={"pages": report.pages, "tickets": report.tickets,
+                                          "decided": report.decided, "updates": report.applied})
+        return report
+
+    def report(self) -> DaemonReport:
+        r = DaemonReport()
+        for s in self.sources.values():
+            r.pages += s.pages
+            r.tickets += s.tickets
+            r.decided += s.decided
+            r.applied += s.applied
+        for row in self.store.status(self.clock()).sources:
+            if row.last_error:
+                r.errors[row.name] = row.last_error
+        return r
+
+    async def _heartbeat_loop(self) -> None:
+        interval = self.config.daemon.heartbeat_interval
+        next_chain_check = 0.0
+        while True:
+            now = self.clock()
+            self.store.heartbeat(os.getpid(), now, interval)
+            if time.monotonic() >= next_chain_check:
+                # Chain steps wait minutes; checking twice a minute is plenty and keeps the
+                # heartbeat cheap on a large store.
+                next_chain_check = time.monotonic() + CHAIN_CHECK_INTERVAL
+                try:
+                    self.decider.advance_chains(now)
+                except Exception:
+                    log.exception("escalation timers failed")
+            if await self.wait(interval):
+                return
+
+    # -- one source ---------------------------------------------------------------------------
+    async def _source_loop(self, src: SourceRuntime, once: bool) -> None:
+        while not self.stopping.is_set():
+            pause = src.cfg.poll_interval
+            if src.breaker_open_until > time.monotonic():
+                if once:
+                    return
+                await self.wait(src.breaker_open_until - time.monotonic())
+                continue
+            try:
+                await self.sync_source(src)
+                await self.drain_outbox(src)
+                self.store.record_sync_ok(src.name, self.clock())
+                src.failures = 0
+            except RateLimited as e:
+                pause = e.retry_after if e.retry_after is not None else self._backoff(src)
+                self._failed(src, f"rate limited: {e.message}", open_breaker=False)
+                log.warning("rate limited", extra={"source": src.name, "retry_after": round(pause, 1)})
+            except AuthError as e:
+                self._failed(src, str(e), cooldown=AUTH_COOLDOWN)
+                log.error("authentication failed; fix the credentials in the config", extra={"source": src.name, "error": str(e)})
+            except ConnectorError as e:
+                pause = self._backoff(src)
+                self._failed(src, str(e))
+                log.warning("sync failed", extra={"source": src.name, "error": str(e), "retry_after": round(pause, 1)})
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # a bug in one source must not take the others down
+                pause = self._backoff(src)
+                self._failed(src, f"{type(e).__name__}: {e}")
+                log.exception("sync crashed", extra={"source": src.name})
+            if once:
+                return
+            await self.wait(pause)
+
+    def _backoff(self, src: SourceRuntime) -> float:
+        exp = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, src.failures))
+        return exp * (0.5 + self._rng.random() / 2)  # jitter keeps sources from retrying in lockstep
+
+    def _failed(self, src: SourceRuntime, error: str, *, open_breaker: bool = True, cooldown: float | None = None) -> None:
+        src.failures += 1
+        self.store.record_sync_error(src.name, error, self.clock())
+        if cooldown is not None or (open_breaker and src.failures >= BREAKER_THRESHOLD):
+            wait = cooldown if cooldown is not None else min(BACKOFF_MAX, BACKOFF_BASE * 2 ** src.failures)
+            src.breaker_open_until = time.monotonic() + wait
+            log.warning("circuit open", extra={"source": src.name, "retry_after": round(wait, 1)})
+
+    async def sync_source(self, src: SourceRuntime) -> int:
+        """Fetch every page since the bookmark, storing and deciding each before the next."""
+        started = self.clock()
+        bookmark = self.store.get_bookmark(src.name)
+        fetched = 0
+        async for page in src.connector.fetch(bookmark, until=started):
+            result = self.store.save_page(src.name, page.tickets, page.deleted, page.bookmark, now=self.clock())
+            src.pages += 1
+            src.tickets += len(page.tickets)
+            fetched += len(page.tickets)
+            now = self.clock()
+            todo = list(result.to_decide)
+            for i in range(0, len(todo), 100):
+                # In slices, so other sources' I/O runs between them during a large backfill.
+                src.decided += len(self.decider.decide_many(todo[i:i + 100], now, write_back=src.cfg.write_back,
+                                                            continue_page=i > 0))
+                await asyncio.sleep(0)
+            snap = src.connector.rate_budget()
+            if snap is not None:
+                self.store.record_rate_limit(src.name, snap.as_dict(), now)
+            if self.stopping.is_set():
+                break  # this page and its bookmark are committed; stop before the next one
+        if fetched:
+            log.info("synced", extra={"source": src.name, "tickets": fetched})
+        return fetched
+
+    async def drain_outbox(self, src: SourceRuntime) -> int:
+        """Send pending updates for this source; each is marked applied or failed with why."""
+        if not src.cfg.write_back:
+            return 0
+        sent = 0
+        while not self.stopping.is_set():
+            items = self.store.claim(src.name, OUTBOX_BATCH, self.clock())
+            if not items:
+                return sent
+            for item in items:
+                key = item.update.idempotency_key
+                try:
+                    result = await src.connector.update(item.update)
+                except RateLimited as e:
+                    wait = e.retry_after if e.retry_after is not None else 30.0
+                    self.store.mark_failed(key, f"rate limited: {e.message}", self.clock() + timedelta(seconds=wait))
+                    raise
+                except AuthError as e:
+                    self.store.mark_failed(key, str(e), self.clock() + timedelta(seconds=AUTH_COOLDOWN))
+                    raise
+                except ConnectorError as e:
+                    delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(item.attempts, 8))
+                    self.store.mark_failed(key, str(e), self.clock() + timedelta(seconds=delay))
+                    continue
+                if result.ok:
+                    self.store.mark_applied(key, result.outcome, self.clock())
+                    src.applied += 1
+                    sent += 1
+                elif result.outcome == "conflict":
+                    # The ticket changed under us: retry soon against the fresh state.
+                    self.store.mark_failed(key, f"conflict: {result.message}", self.clock() + timedelta(seconds=5))
+                else:
+                    # The helpdesk refused it (a value it lacks, a missing mapping): retry a few
+                    # times in case the config is fixed and the daemon restarted, then give up.
+                    retry = None if item.attempts >= MAX_REFUSED_ATTEMPTS else self.clock() + timedelta(
+                        seconds=min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(item.attempts, 8)))
+                    self.store.mark_failed(key, result.message or "failed", retry)
+        return sent

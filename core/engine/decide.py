@@ -1,0 +1,300 @@
+"""The escalation engine: a ticket and its context in, an explained Decision out.
+
+``decide`` is a short pipeline of named steps::
+
+    sla -> signals -> score -> recommendation / tier / team -> confidence -> route
+
+Pure: no I/O, no clock (``now`` is an argument), identical input gives identical output.
+``decide_many`` scores a batch, sharing analyzed text and using the batch as history.
+
+Score. Every signal contributes ``value * weight`` points; the sum C saturates into 0..100 as
+``score = 100 * (1 - exp(-C / saturation))``: the first points count almost linearly (C = 10
+gives 18 with the default saturation 50), piling on signals approaches 100 without passing
+it, and no single family can dominate the scale alone.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Iterable, Iterator, Sequence
+
+from deskwatch.core.policy import routing
+from deskwatch.core.policy import sla as sla_mod
+from deskwatch.core.engine.escalation import EscalationConfig
+from deskwatch.core.engine.history import HistoryView, MemoryHistory, NoHistory
+from deskwatch.core.model import RECOMMENDATIONS, TIERS, Decision, Signal, SlaStatus, Ticket
+from deskwatch.core.engine.nlp import Analyzer, NlpConfig, SupportLayer, analyzer_for
+from deskwatch.core.engine.signals import SIGNALS, IncidentIndex, SignalContext, SignalFunction, TextCache
+from deskwatch.core.engine.signals.impact import OUTAGE, customer_key
+
+EMOTIONAL = ("sentiment", "trajectory")  # signals about tone, not substance
+NEAR_THRESHOLD = 5.0  # score points from a threshold where the recommendation is a coin toss
+
+
+@dataclass(frozen=True)
+class DecisionContext:
+    """What the engine knows besides the ticket. Callers fill in what they have."""
+
+    history: HistoryView = field(default_factory=NoHistory)
+    sla: SlaStatus | None = None  # computed by the SLA module (core/sla.py) before deciding
+    # Routing state, consumed by the route step once routing is wired in (core/pipeline.py fills
+    # these from the store): a routing.LoadSnapshot and the ticket's chains.EscalationState.
+    load: Any = None
+    chain_state: Any = None
+    incidents: IncidentIndex = field(default_factory=IncidentIndex)  # outage reports across customers
+    analyzer: Analyzer | None = None  # overrides [nlp] analyzer (tests, plugins)
+    # Signal functions from plugins (plugins.signal_functions()), run after the built-in ones;
+    # passed in so the engine itself never loads plugins.
+    extra_signals: tuple[SignalFunction, ...] = ()
+    texts: TextCache | None = field(default=None, compare=False)  # analyzed text shared across a batch
+
+
+@dataclass(frozen=True)
+class Verdict:
+    recommendation: str
+    tier: str
+    team: str | None
+
+
+def _sections(config: Any) -> tuple[EscalationConfig, NlpConfig]:
+    if isinstance(config, EscalationConfig):
+        return config, NlpConfig()
+    esc = getattr(config, "escalation", None)
+    if not isinstance(esc, EscalationConfig):
+        raise TypeError("decide() needs a loaded Config (deskwatch.core.config.load) or an EscalationConfig")
+    nlp = getattr(config, "nlp", None)
+    return esc, nlp if isinstance(nlp, NlpConfig) else NlpConfig()
+
+
+def _texts(esc: EscalationConfig, nlp: NlpConfig, context: DecisionContext) -> TextCache:
+    if context.texts is not None:
+        return context.texts
+    return TextCache(esc, context.analyzer or analyzer_for(nlp), SupportLayer(nlp))
+
+
+# -- the pipeline -----------------------------------------------------------------------------
+
+
+def decide(ticket: Ticket, config: Any, now: datetime, context: DecisionContext = DecisionContext()) -> Decision:
+    """Decide whether and where to escalate one ticket. ``config`` is a loaded Config."""
+    esc, nlp = _sections(config)
+    return _decide(ticket, config, esc, now, context, _texts(esc, nlp, context), context.load)
+
+
+def _decide(
+    ticket: Ticket, config: Any, esc: EscalationConfig, now: datetime, context: DecisionContext, texts: TextCache, load: Any
+) -> Decision:
+    sla = sla_step(ticket, config, now, context)
+    ctx = SignalContext(esc, now, texts.get(ticket), texts, context.history, sla, context.incidents)
+    signals = signals_step(ticket, ctx, context.extra_signals)
+    score = score_step(signals, esc)
+    verdict = verdict_step(score, signals, esc)
+    confidence, doubts = confidence_step(score, signals, verdict, ctx)
+    # Routing reads the verdict, so the Decision is built once, with its route, rather than
+    # built and then copied (dataclasses.replace costs as much as a signal).
+    shown = round(score, 2)
+    route = _route(ticket, config, now, load, context.chain_state, shown, verdict.recommendation, verdict.tier, signals)
+    return Decision(
+        ticket_id=ticket.id,
+        score=shown,
+        recommendation=verdict.recommendation,
+        tier=route.tier if route is not None else verdict.tier,
+        team=route.team if route is not None else verdict.team,
+        confidence=round(confidence, 3),
+        needs_review=confidence < esc.review_below,
+        signals=signals,
+        reasons=reasons(signals, esc.top_reasons, doubts),
+        decided_at=now,
+        sla=sla,
+        route=route,
+        tones=tuple(round(r.score, 2) for r in ctx.text.readings),
+    )
+
+
+def decide_many(
+    tickets: Sequence[Ticket],
+    config: Any,
+    now: datetime,
+    history: HistoryView | None = None,
+    extra_signals: Sequence[SignalFunction] = (),
+) -> list[Decision]:
+    """Decide a batch, in order. History defaults to the batch itself (MemoryHistory)."""
+    esc, nlp = _sections(config)
+    texts = TextCache(esc, analyzer_for(nlp), SupportLayer(nlp))
+    texts.read_ahead(tickets)
+    with gc_paused():
+        if history is None:
+            history = MemoryHistory(tickets)
+        incidents = IncidentIndex.build(
+            (t.created_at, customer_key(t), t.id) for t in tickets if OUTAGE in texts.get(t).hits
+        )
+        context = DecisionContext(history=history, incidents=incidents, texts=texts, extra_signals=tuple(extra_signals))
+        load = routing.LoadSnapshot()
+        out = []
+        for t in tickets:
+            d = _decide(t, config, esc, now, context, texts, load)
+            if d.route is not None:
+                # Count each routed ticket so the batch spreads over agents as a live queue would.
+                load = load.assign(d.route.team, d.route.agent)
+            out.append(d)
+    return out
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a batch, restoring its previous state after.
+
+    Deciding allocates many short-lived objects and no reference cycles (reference counting
+    frees them all), yet each allocation burst triggers collections that walk every live
+    object, the whole batch included: about a sixth of a large batch's time (bench/score.py).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def sla_step(ticket: Ticket, config: Any, now: datetime, context: DecisionContext) -> SlaStatus | None:
+    """The SLA status: the one given in the context, else computed from ``[sla]`` (core/sla.py)."""
+    if context.sla is not None:
+        return context.sla
+    policies = getattr(config, "sla", None)
+    if not isinstance(policies, sla_mod.SlaConfig):
+        return None
+    return sla_mod.evaluate(ticket, policies, now)
+
+
+def signals_step(ticket: Ticket, ctx: SignalContext, extra: Sequence[SignalFunction] = ()) -> tuple[Signal, ...]:
+    """Run every signal family; keep what fired, strongest first (ties by name, for stable output)."""
+    fired: list[Signal] = []
+    for fn in (*SIGNALS, *extra):
+        result = fn(ticket, ctx)
+        if result is None:
+            continue
+        for s in (result,) if isinstance(result, Signal) else result:
+            if not isinstance(s, Signal):
+                raise TypeError(f"signal function {getattr(fn, '__name__', fn)!r} returned {type(s).__name__}, not a Signal")
+            if s.value > 0 or s.hard:
+                fired.append(s)
+    fired.sort(key=lambda s: (-s.contribution, s.name))
+    return tuple(fired)
+
+
+def score_of(total: float, saturation: float) -> float:
+    """Saturating sum: 0 points -> 0, ``saturation`` points -> 63.2, never above 100."""
+    return 100.0 * (1.0 - math.exp(-max(0.0, total) / saturation))
+
+
+def score_step(signals: Iterable[Signal], esc: EscalationConfig) -> float:
+    return score_of(sum(s.contribution for s in signals), esc.saturation)
+
+
+def _at_least(a: str, b: str, order: Sequence[str]) -> str:
+    return a if order.index(a) >= order.index(b) else b
+
+
+def verdict_step(score: float, signals: Sequence[Signal], esc: EscalationConfig) -> Verdict:
+    """Recommendation from thresholds (hard triggers force at least ``hard_recommendation``),
+    tier from the score bands raised to the floor of a relevant trigger category, team from the
+    strongest trigger category that names one."""
+    rec = esc.thresholds.recommendation(score)
+    hard = [s for s in signals if s.hard]
+    if hard:
+        rec = _at_least(rec, esc.hard_recommendation, RECOMMENDATIONS)
+    tier = esc.tier_for(score)
+    team = None
+    escalating = RECOMMENDATIONS.index(rec) >= RECOMMENDATIONS.index("monitor")
+    # hard categories first, then by contribution (signals are already sorted that way)
+    for s in sorted((s for s in signals if s.category), key=lambda s: (not s.hard, -s.contribution, s.name)):
+        cat = esc.category(s.category or "")
+        if cat is None:
+            continue
+        if team is None and cat.team:
+            team = cat.team
+        if cat.tier and (s.hard or escalating):
+            tier = _at_least(tier, cat.tier, TIERS)
+    return Verdict(rec, tier, team or esc.default_team)
+
+
+def confidence_step(
+    score: float, signals: Sequence[Signal], verdict: Verdict, ctx: SignalContext
+) -> tuple[float, tuple[str, ...]]:
+    """1.0 minus penalties for: a score near a threshold, a decision resting on one signal,
+    a score carried by tone alone (signals disagree), and little customer text to read."""
+    esc = ctx.config
+    penalties: list[tuple[float, str]] = []
+    hard = any(s.hard for s in signals)
+    t = esc.thresholds
+    name, nearest = min(
+        (("monitor", t.monitor), ("priority", t.priority), ("immediate", t.immediate)),
+        key=lambda x: (abs(score - x[1]), x[0]),
+    )
+    distance = abs(score - nearest)
+    if distance < NEAR_THRESHOLD and not hard:
+        penalties.append((0.3 * (1 - distance / NEAR_THRESHOLD), f"score {score:.0f} is near the {name} threshold ({nearest:g})"))
+    total = sum(s.contribution for s in signals)
+    emotional = sum(s.contribution for s in signals if s.name in EMOTIONAL)
+    if verdict.recommendation != "none" and not hard:
+        if len([s for s in signals if s.contribution >= 1.0]) == 1:
+            penalties.append((0.2, "one signal carries the decision"))
+        if total > 0 and emotional / total > 0.6:
+            penalties.append((0.25, "the tone is upset but little else points to urgency"))
+    if ctx.text.word_count < 4:
+        penalties.append((0.15, "the customer wrote very little"))
+    confidence = max(0.05, 1.0 - sum(p for p, _ in penalties))
+    return confidence, tuple(why for _, why in penalties)
+
+
+def reasons(signals: Sequence[Signal], top: int, doubts: Sequence[str] = ()) -> tuple[str, ...]:
+    """One line per top signal with its evidence (hard triggers always listed), then doubts."""
+    ordered = sorted(signals, key=lambda s: (not s.hard, -s.contribution, s.name))
+    lines = []
+    for s in ordered:
+        if len(lines) >= top and not s.hard:
+            break
+        if s.contribution <= 0 and not s.hard:
+            continue
+        ev = "; ".join(s.evidence[:3])
+        lines.append(f"{s.detail} ({ev})" if ev else s.detail)
+    lines += [f"low confidence: {d}" for d in doubts]
+    return tuple(lines)
+
+
+def route_step(decision: Decision, ticket: Ticket, config: Any, now: datetime, context: DecisionContext) -> Decision:
+    """Where the ticket goes (core/routing.py): functional rules, the tier hierarchy, on-call
+    after hours, the progressive chain. The route's tier and team become the decision's."""
+    route = _route(ticket, config, now, context.load, context.chain_state, decision.score,
+                   decision.recommendation, decision.tier, decision.signals)
+    if route is None:
+        return decision
+    return replace(decision, route=route, tier=route.tier, team=route.team)
+
+
+def _route(
+    ticket: Ticket,
+    config: Any,
+    now: datetime,
+    load: Any,
+    chain_state: Any,
+    score: float,
+    recommendation: str,
+    tier: str,
+    signals: Sequence[Signal],
+) -> routing.Route | None:
+    rules = getattr(config, "routing", None)
+    if not isinstance(rules, routing.RoutingConfig) or not rules.teams:
+        return None
+    policies = getattr(config, "sla", None)
+    # The calendar remembers its last answer, so asking for every ticket of a batch is cheap.
+    in_hours = sla_mod.in_business_hours(policies, now) if isinstance(policies, sla_mod.SlaConfig) else True
+    request = routing.RouteRequest(ticket, score, recommendation, tier, routing.fired_categories(signals), in_hours)
+    if not isinstance(load, routing.LoadSnapshot):
+        load = routing.LoadSnapshot()
+    return routing.route(request, rules, load, now, chain_state)

@@ -1,0 +1,424 @@
+"""The ``escalation`` config section: weights, thresholds, trigger categories, tier/team mapping.
+
+Owned by the engine (core/engine.py, core/signals/). ``DEFAULTS`` is the TOML shape ``deskwatch
+init`` writes; ``parse`` turns a merged section into ``EscalationConfig`` with the phrase
+matchers compiled once, so scoring a ticket never parses or compiles anything. The defaults
+suit a B2B support team; docs/engine.md explains every key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Mapping
+
+from deskwatch.core.model import RECOMMENDATIONS, TIERS
+from deskwatch.core.model.settings import Section
+from deskwatch.core.engine.text import PhraseMatcher
+
+SIGNAL_WEIGHTS = ("sentiment", "trajectory", "repeat_contact", "loop", "account", "impact", "age", "sla")
+
+DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
+    "security": {
+        "weight": 40.0,
+        "hard": True,
+        "team": "Security",
+        "tier": "tier3",
+        "phrases": [
+            "security issue", "security problem", "security incident", "security vulnerability", "vulnerability",
+            "data breach", "security breach", "hacked", "compromised", "unauthorized access", "unauthorised access",
+            "phishing", "malware", "ransomware", "leaked", "exploit", "xss", "sql injection", "cve",
+            "account takeover", "credentials exposed", "someone else's data",
+            "suspicious login", "suspicious logins", "suspicious activity", "unrecognized login",
+            "unrecognised login", "unauthorized login", "unauthorised login", "logins from unknown",
+        ],
+    },
+    "compliance": {
+        "weight": 35.0,
+        "hard": True,
+        "team": "Compliance",
+        "tier": "tier3",
+        "phrases": [
+            "gdpr", "right to be forgotten", "right to erasure", "data subject access request", "subject access request",
+            "dsar", "data protection officer", "dpo", "delete all my data", "delete my personal data",
+            "delete our personal data", "erase my data", "erase our data",
+            "hipaa", "ccpa", "data processing agreement", "dpa", "article 15", "article 17", "data protection authority",
+            "compliance audit", "regulator",
+        ],
+    },
+    "legal": {
+        "weight": 35.0,
+        "hard": False,
+        "team": "Compliance",
+        "tier": "management",
+        "phrases": [
+            "lawyer", "attorney", "legal action", "lawsuit", "sue you", "sue your company", "take you to court", "litigation", "solicitor",
+            "legal department", "legal team", "breach of contract", "cease and desist", "subpoena", "legal issue",
+            "small claims", "consumer protection",
+        ],
+    },
+    "churn": {
+        "weight": 30.0,
+        "hard": False,
+        "team": "Management",
+        "tier": "tier2",
+        "phrases": [
+            "cancel our subscription", "cancel my subscription", "cancel our contract", "cancel the contract",
+            "cancel our account", "cancel my account", "cancellation", "terminate our contract", "terminate the contract",
+            "switch to a competitor", "switching to another", "moving to another provider", "looking at alternatives",
+            "evaluating alternatives", "not renew", "won't renew", "will not renew", "churn", "leave your service",
+            "take our business elsewhere",
+        ],
+    },
+    "outage": {
+        "weight": 30.0,
+        "hard": False,
+        "team": "Technical",
+        "tier": "tier2",
+        "phrases": [
+            "outage", "is down", "are down", "went down", "service down", "site down", "production down",
+            "production is down", "not loading", "cannot log in", "can't log in", "unable to log in", "nobody can log in",
+            "no one can log in", "502", "503", "500 error", "bad gateway", "service unavailable",
+            "completely broken", "stopped working", "not responding", "data loss", "lost data",
+        ],
+    },
+    "refund": {
+        "weight": 20.0,
+        "hard": False,
+        "team": "Billing",
+        "tier": "tier2",
+        "phrases": [
+            "refund", "money back", "chargeback", "charged twice", "double charged", "overcharged", "credit note",
+            "dispute the charge", "billing error", "policy exception", "make an exception", "compensation", "reimburse",
+        ],
+    },
+    "technical": {
+        "weight": 15.0,
+        "hard": False,
+        "team": "Technical",
+        "tier": "tier2",
+        "phrases": [
+            "api", "webhook", "sso", "saml", "oauth", "integration", "stack trace", "exception thrown", "error code",
+            "database", "migration", "latency", "rate limit", "certificate", "dns", "memory leak", "crash",
+            "timeout", "race condition", "regression", "sdk", "endpoint",
+        ],
+    },
+    "urgency": {
+        "weight": 10.0,
+        "hard": False,
+        "team": "",
+        "tier": "",
+        "phrases": ["urgent", "urgently", "asap", "as soon as possible", "emergency", "critical", "immediately", "blocker"],
+    },
+}
+
+DEFAULT_FAILURE_PHRASES = [
+    "didn't work", "did not work", "doesn't work", "does not work", "still broken", "still not working",
+    "still doesn't", "still does not", "still failing", "still happening", "still the same", "same error",
+    "same problem", "same issue", "no change", "not fixed", "didn't help", "did not help", "doesn't help",
+    "tried that", "already tried", "still get", "still getting", "still seeing",
+]
+
+DEFAULT_IMPACT_PHRASES = [
+    "all our users", "all of our users", "all users", "all our customers", "all of our customers",
+    "affects everyone", "everyone in our", "everyone at our", "for everyone", "whole team", "entire team", "whole company", "entire company", "company-wide", "all employees",
+    "nobody can", "no one can", "none of our users", "none of our customers", "all locations", "all stores",
+]
+
+DEFAULTS: dict[str, Any] = {
+    "saturation": 50.0,
+    "review_below": 0.6,
+    "hard_recommendation": "immediate",
+    "default_team": "Support",
+    "top_reasons": 4,
+    "weights": {
+        "sentiment": 15.0,
+        "trajectory": 10.0,
+        "repeat_contact": 25.0,
+        "loop": 20.0,
+        "account": 25.0,
+        "impact": 35.0,
+        "age": 15.0,
+        "sla": 35.0,
+    },
+    "thresholds": {"monitor": 25.0, "priority": 45.0, "immediate": 70.0},
+    "tiers": {"tier0": 0.0, "tier1": 8.0, "tier2": 45.0, "tier3": 70.0, "management": 92.0},
+    "sentiment": {"neutral": 0.05, "trajectory_min_drop": 0.3},
+    "repeat": {"window_days": 14, "min_overlap": 0.4},
+    "loop": {"min_exchanges": 3, "failure_phrases": list(DEFAULT_FAILURE_PHRASES)},
+    "account": {
+        "high_value": 100000.0,
+        "renewal_days": 60,
+        "low_health": 0.5,
+        "tiers": {"enterprise": 1.0, "premium": 0.8, "business": 0.6, "professional": 0.4, "pro": 0.4,
+                  "standard": 0.2, "starter": 0.1, "free": 0.0},
+    },
+    "impact": {
+        "users_for_max": 100,
+        "phrases": list(DEFAULT_IMPACT_PHRASES),
+        "phrase_value": 0.7,
+        "outage_window_hours": 6.0,
+        "outage_orgs_for_max": 3,
+    },
+    "age": {"hours_for_max": 72.0, "waiting_hours_for_max": 24.0},
+    "triggers": {k: {**v, "phrases": list(v["phrases"])} for k, v in DEFAULT_TRIGGERS.items()},
+}
+
+
+@dataclass(frozen=True)
+class TriggerCategory:
+    name: str
+    phrases: tuple[str, ...]
+    weight: float
+    hard: bool = False
+    team: str | None = None  # team that owns tickets of this category
+    tier: str | None = None  # the lowest tier a ticket of this category goes to
+
+
+@dataclass(frozen=True)
+class Weights:
+    sentiment: float
+    trajectory: float
+    repeat_contact: float
+    loop: float
+    account: float
+    impact: float
+    age: float
+    sla: float
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    monitor: float
+    priority: float
+    immediate: float
+
+    def recommendation(self, score: float) -> str:
+        if score >= self.immediate:
+            return "immediate"
+        if score >= self.priority:
+            return "priority"
+        if score >= self.monitor:
+            return "monitor"
+        return "none"
+
+
+@dataclass(frozen=True)
+class SentimentSettings:
+    neutral: float
+    trajectory_min_drop: float
+
+
+@dataclass(frozen=True)
+class RepeatSettings:
+    window_days: int
+    min_overlap: float
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    min_exchanges: int
+    failure_phrases: tuple[str, ...]
+    matcher: PhraseMatcher = field(compare=False, repr=False, hash=False, default=None)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    high_value: float
+    renewal_days: int
+    low_health: float
+    tiers: tuple[tuple[str, float], ...]
+
+    def tier_value(self, tier: str | None) -> float | None:
+        if not tier:
+            return None
+        return dict(self.tiers).get(tier.strip().lower())
+
+
+@dataclass(frozen=True)
+class ImpactSettings:
+    users_for_max: int
+    phrases: tuple[str, ...]
+    phrase_value: float
+    outage_window_hours: float
+    outage_orgs_for_max: int
+    matcher: PhraseMatcher = field(compare=False, repr=False, hash=False, default=None)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class AgeSettings:
+    hours_for_max: float
+    waiting_hours_for_max: float
+
+
+@dataclass(frozen=True)
+class EscalationConfig:
+    saturation: float
+    review_below: float
+    hard_recommendation: str
+    default_team: str
+    top_reasons: int
+    weights: Weights
+    thresholds: Thresholds
+    tiers: tuple[tuple[str, float], ...]  # (tier, lowest score), ascending
+    sentiment: SentimentSettings
+    repeat: RepeatSettings
+    loop: LoopSettings
+    account: AccountSettings
+    impact: ImpactSettings
+    age: AgeSettings
+    triggers: tuple[TriggerCategory, ...]
+    trigger_matcher: PhraseMatcher = field(compare=False, repr=False, hash=False, default=None)  # type: ignore[assignment]
+
+    @cached_property
+    def routed_categories(self) -> frozenset[str]:
+        """Trigger categories that name a team: they say what a ticket is about."""
+        return frozenset(c.name for c in self.triggers if c.team)
+
+    @cached_property
+    def _categories(self) -> dict[str, TriggerCategory]:
+        return {c.name: c for c in reversed(self.triggers)}  # reversed: the first of a name wins
+
+    def category(self, name: str) -> TriggerCategory | None:
+        return self._categories.get(name)
+
+    def tier_for(self, score: float) -> str:
+        tier = self.tiers[0][0]
+        for name, lowest in self.tiers:
+            if score >= lowest:
+                tier = name
+        return tier
+
+
+def _sub(section: Section, name: str) -> tuple[Section, Mapping[str, Any]]:
+    default = DEFAULTS[name]
+    return section.section(name, default), default
+
+
+def parse(section: Section) -> EscalationConfig:
+    """Read the ``escalation`` section into an ``EscalationConfig``; errors name the key."""
+    d = DEFAULTS
+    ws, wd = _sub(section, "weights")
+    weights = Weights(**{k: ws.number(k, wd[k], min=0) for k in SIGNAL_WEIGHTS})
+    ws.check_unknown(SIGNAL_WEIGHTS)
+
+    ts, td = _sub(section, "thresholds")
+    thresholds = Thresholds(*(ts.number(k, td[k], min=0, max=100) for k in ("monitor", "priority", "immediate")))
+    ts.check_unknown(td)
+    if not thresholds.monitor <= thresholds.priority <= thresholds.immediate:
+        raise ts.error("", "thresholds must rise: monitor <= priority <= immediate")
+
+    tiers_s, tiers_d = _sub(section, "tiers")
+    tiers = []
+    for k in TIERS:
+        if tiers_s.has(k) or k in tiers_d:
+            tiers.append((k, tiers_s.number(k, tiers_d.get(k), min=0, max=100)))
+    tiers_s.check_unknown(TIERS)
+    tiers.sort(key=lambda t: (t[1], TIERS.index(t[0])))
+    if not tiers:
+        raise tiers_s.error("", "give at least one tier with its lowest score, e.g. tier1 = 0")
+
+    ss, sd = _sub(section, "sentiment")
+    sentiment = SentimentSettings(
+        neutral=ss.number("neutral", sd["neutral"], min=0, max=1),
+        trajectory_min_drop=ss.number("trajectory_min_drop", sd["trajectory_min_drop"], min=0, max=2),
+    )
+    ss.check_unknown(sd)
+
+    rs, rd = _sub(section, "repeat")
+    repeat = RepeatSettings(
+        window_days=rs.integer("window_days", rd["window_days"], min=1),
+        min_overlap=rs.number("min_overlap", rd["min_overlap"], min=0, max=1),
+    )
+    rs.check_unknown(rd)
+
+    ls, ld = _sub(section, "loop")
+    failure = ls.strings("failure_phrases", ld["failure_phrases"])
+    loop = LoopSettings(
+        min_exchanges=ls.integer("min_exchanges", ld["min_exchanges"], min=1),
+        failure_phrases=failure,
+        matcher=PhraseMatcher({"failure": failure}, negation=False, plural=False),
+    )
+    ls.check_unknown(ld)
+
+    acs, acd = _sub(section, "account")
+    at = acs.section("tiers", acd["tiers"])
+    account = AccountSettings(
+        high_value=acs.number("high_value", acd["high_value"], min=1),
+        renewal_days=acs.integer("renewal_days", acd["renewal_days"], min=0),
+        low_health=acs.number("low_health", acd["low_health"], min=0, max=1),
+        tiers=tuple(sorted((k.lower(), at.number(k, min=0, max=1)) for k in at.keys())),
+    )
+    acs.check_unknown(acd)
+
+    ims, imd = _sub(section, "impact")
+    impact_phrases = ims.strings("phrases", imd["phrases"])
+    impact = ImpactSettings(
+        users_for_max=ims.integer("users_for_max", imd["users_for_max"], min=2),
+        phrases=impact_phrases,
+        phrase_value=ims.number("phrase_value", imd["phrase_value"], min=0, max=1),
+        outage_window_hours=ims.number("outage_window_hours", imd["outage_window_hours"], min=0),
+        outage_orgs_for_max=ims.integer("outage_orgs_for_max", imd["outage_orgs_for_max"], min=1),
+        matcher=PhraseMatcher({"impact": impact_phrases}, negation=True, plural=False),
+    )
+    ims.check_unknown(imd)
+
+    ags, agd = _sub(section, "age")
+    age = AgeSettings(
+        hours_for_max=ags.number("hours_for_max", agd["hours_for_max"], min=0.1),
+        waiting_hours_for_max=ags.number("waiting_hours_for_max", agd["waiting_hours_for_max"], min=0.1),
+    )
+    ags.check_unknown(agd)
+
+    triggers = _parse_triggers(section.section("triggers", d["triggers"]))
+
+    cfg = EscalationConfig(
+        saturation=section.number("saturation", d["saturation"], min=1),
+        review_below=section.number("review_below", d["review_below"], min=0, max=1),
+        hard_recommendation=section.string("hard_recommendation", d["hard_recommendation"], choices=RECOMMENDATIONS),
+        default_team=section.string("default_team", d["default_team"]),
+        top_reasons=section.integer("top_reasons", d["top_reasons"], min=1),
+        weights=weights,
+        thresholds=thresholds,
+        tiers=tuple(tiers),
+        sentiment=sentiment,
+        repeat=repeat,
+        loop=loop,
+        account=account,
+        impact=impact,
+        age=age,
+        triggers=triggers,
+        trigger_matcher=PhraseMatcher({c.name: c.phrases for c in triggers}),
+    )
+    section.check_unknown(d)
+    return cfg
+
+
+_TRIGGER_KEYS = ("phrases", "weight", "hard", "team", "tier", "enabled")
+
+
+def _parse_triggers(ts: Section) -> tuple[TriggerCategory, ...]:
+    names = list(DEFAULT_TRIGGERS) + [k for k in ts.keys() if k not in DEFAULT_TRIGGERS]
+    out = []
+    for name in names:
+        default = DEFAULT_TRIGGERS.get(name, {})
+        sub = ts.section(name, {})
+        phrases = sub.strings("phrases", default.get("phrases", None)) if (sub.has("phrases") or default) else None
+        if phrases is None:
+            raise sub.error("phrases", "missing; a trigger category needs a list of phrases")
+        tier = sub.string("tier", default.get("tier", "")) or None
+        if tier is not None and tier not in TIERS:
+            raise sub.error("tier", f'expected one of {", ".join(TIERS)} or "", got "{tier}"')
+        cat = TriggerCategory(
+            name=name,
+            phrases=tuple(p.strip().lower() for p in phrases if p.strip()),
+            weight=sub.number("weight", default.get("weight", 20.0), min=0),
+            hard=sub.boolean("hard", default.get("hard", False)),
+            team=sub.string("team", default.get("team", "")) or None,
+            tier=tier,
+        )
+        enabled = sub.boolean("enabled", True)
+        sub.check_unknown(_TRIGGER_KEYS)
+        if enabled and cat.phrases and (cat.weight > 0 or cat.hard):
+            out.append(cat)
+    return tuple(out)
