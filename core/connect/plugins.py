@@ -32,6 +32,7 @@ import pluggy
 
 from deskwatch.core.connect import hookspecs
 from deskwatch.core.connect.contract import Connector, ConnectorType
+from deskwatch.core.engine import nlp
 from deskwatch.core.model.settings import ConfigError
 
 if TYPE_CHECKING:
@@ -454,3 +455,8 @@ __all__ = [
     "build_connector", "connector_types", "get_plugin_manager", "notify_decision", "set_plugin_manager",
     "shutdown", "signal_functions", "startup", "validate_sources",
 ]
+
+
+# Plugin analyzers reach the (pure) engine through this lookup, looked up at call time so that a
+# test's monkeypatch of ``analyzers`` is seen.
+nlp.plugin_analyzers = lambda: analyzers()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Callable, Iterable, Protocol, Sequence, runtime_checkable
+from typing import Callable, Iterable, Mapping, Protocol, Sequence, runtime_checkable
 
 from deskwatch.core.engine import nlp_stanza
 from deskwatch.core.engine.nlp_stanza import StanzaSettings
@@ -179,15 +179,18 @@ def analyzer_for(cfg: NlpConfig) -> Analyzer:
     return factory(cfg)
 
 
+# Set by deskwatch.core.connect.plugins when it is imported (the CLI, the daemon and the console
+# import it at start): the engine is pure and must not load plugins itself.
+plugin_analyzers: Callable[[], Mapping[str, Callable[[], object]]] | None = None
+
+
 def _plugin_factory(name: str) -> AnalyzerFactory | None:
     """An analyzer a plugin contributes (hook ``deskwatch_register_analyzers``, zero-argument
     factories). Asked only when the configured name is not registered here, so choosing the
     built-in analyzer never loads plugins."""
-    try:
-        from deskwatch.core.connect import plugins
-    except ImportError:
+    if plugin_analyzers is None:
         return None
-    factory = plugins.analyzers().get(name)
+    factory = plugin_analyzers().get(name)
     if factory is None:
         return None
     return lambda cfg: _complete(factory(), name)

@@ -1,0 +1,42 @@
+"""The errors a connector raises; the daemon tells them apart (pause the source, back off, retry
+later, fail the item). Kept apart from the contract so the HTTP kit can raise them without
+importing the contract."""
+
+from __future__ import annotations
+
+
+class ConnectorError(Exception):
+    """A helpdesk call that failed. ``str()`` is a complete message for a person and never
+    contains a credential (messages built by deskwatch.core.connect.http are redacted)."""
+
+    def __init__(self, message: str, *, source: str = "", status: int | None = None):
+        self.message = message
+        self.source = source
+        self.status = status
+        super().__init__(f"{source}: {message}" if source else message)
+
+
+class AuthError(ConnectorError):
+    """Credentials were refused or lack a permission. The message says which setting to fix."""
+
+
+class RateLimited(ConnectorError):
+    """The helpdesk asked us to slow down; ``retry_after`` is seconds to wait (None: unknown)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, source: str = "", status: int | None = None):
+        super().__init__(message, source=source, status=status)
+        self.retry_after = retry_after
+
+
+class TransientError(ConnectorError):
+    """A failure worth retrying later: a 5xx, a timeout, a dropped connection. ``retry_after``
+    is the server's hint in seconds, when it gave one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, source: str = "", status: int | None = None):
+        super().__init__(message, source=source, status=status)
+        self.retry_after = retry_after
+
+
+class BadResponse(ConnectorError):
+    """The API answered with a body the connector cannot read; the message names the field
+    and what was found there."""
