@@ -10,7 +10,7 @@ import pytest
 from deskwatch.core.model.settings import ConfigError, Section
 from deskwatch.core.simulator.http import Faults, Recorder, serve
 from deskwatch.core.simulator.runner import Simulator, parse
-from deskwatch.core.simulator.salesforce import parse_soql, evaluate_where
+from deskwatch.core.simulator.soql import evaluate_where, parse_soql
 from deskwatch.core.simulator.world import World
 from deskwatch.core.simulator.zendesk import ZendeskApp, decode_cursor, encode_cursor
 
