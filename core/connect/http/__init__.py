@@ -29,9 +29,11 @@ from deskwatch.core.connect.http.base import (  # noqa: F401
 from deskwatch.core.connect.http.redact import (  # noqa: F401
     RedactingFilter,
     SECRET_PARAMS,
+    excerpt,
     redact,
     redact_url,
     register_secret,
+    variants,
 )
 from deskwatch.core.connect.http.classify import (  # noqa: F401
     Action,
@@ -118,6 +120,7 @@ __all__ = [
     "decode_json",
     "describe",
     "dig",
+    "excerpt",
     "freshdesk_key_auth",
     "http_settings",
     "make_api_client",
@@ -130,5 +133,6 @@ __all__ = [
     "redact_url",
     "register_secret",
     "user_agent",
+    "variants",
     "zendesk_token_auth",
 ]

@@ -13,7 +13,7 @@ import httpx
 
 from deskwatch.core.connect.errors import AuthError, ConnectorError, RateLimited, TransientError
 from deskwatch.core.model.settings import Secret
-from deskwatch.core.connect.http.redact import redact, redact_url
+from deskwatch.core.connect.http.redact import excerpt, redact, redact_url
 
 class Action(str, enum.Enum):
     OK = "ok"
@@ -70,14 +70,14 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - now).total_seconds())
 
 
-def body_excerpt(response: httpx.Response, limit: int = 200) -> str:
-    """The start of a response body, one line, for error messages (redacted by the caller)."""
+def body_excerpt(response: httpx.Response, limit: int = 200, secrets: Iterable[str | Secret | None] = ()) -> str:
+    """The start of a response body, one line, for error messages; redacted before it is cut,
+    so a secret the cut would split never leaves its first characters behind."""
     try:
         text = response.text
     except Exception:
         return ""
-    text = " ".join(text.split())
-    return text[:limit] + ("…" if len(text) > limit else "")
+    return excerpt(text, limit, secrets)
 
 
 def describe(response: httpx.Response) -> str:
@@ -97,8 +97,8 @@ def classify(response: httpx.Response, *, secrets: Iterable[str | Secret | None]
     if status < 400:
         return Resolution(Action.OK, status=status)
     head = describe(response)
-    excerpt = body_excerpt(response)
-    detail = f": {excerpt}" if excerpt else ""
+    snippet = body_excerpt(response, secrets=secrets)
+    detail = f": {snippet}" if snippet else ""
     if status == 429:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         wait = f"; retry after {retry_after:g}s" if retry_after is not None else ""

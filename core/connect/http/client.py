@@ -192,7 +192,7 @@ def decode_json(response: httpx.Response, *, source: str = "", secrets: Iterable
         else:
             problem = f"expected a JSON body from {describe(response)}, got {ctype}"
         raise BadResponse(
-            redact(f"{problem}: {body_excerpt(response, 120)}", secrets),
+            redact(f"{problem}: {body_excerpt(response, 120, secrets)}", secrets),
             source=source,
             status=response.status_code,
         ) from None
