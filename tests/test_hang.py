@@ -109,6 +109,17 @@ async def test_a_dripping_server_fails_within_the_deadline_and_retries_keep_to_i
             assert c.attempts == 1
 
 
+async def test_the_deadline_covers_every_attempt_of_a_request():
+    async with serve(silent) as url:
+        # Each read times out after 0.4 s and is retried; the deadline ends the whole request.
+        async with client(url, timeout=0.4, request_deadline=1.0, retry=RetryPolicy(max_attempts=10, base_delay=0.01)) as c:
+            started = time.monotonic()
+            with pytest.raises(TransientError, match=r"within 1 s \(request_deadline\)"):
+                await c.get("/api/v2/tickets")
+            assert time.monotonic() - started < 2.5
+            assert 2 <= c.attempts <= 4
+
+
 async def test_the_endpoint_is_shown_while_waiting():
     async with serve(silent) as url:
         async with client(url, request_deadline=2.0) as c:

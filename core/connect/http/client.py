@@ -137,7 +137,7 @@ class ApiClient:
             source=self.source,
         )
 
-    async def _send_once(self, method: str, url: str, *, retry_ambiguous: bool, **kwargs: Any) -> httpx.Response:
+    async def _send_once(self, method: str, url: str, *, retry_ambiguous: bool, spent: list[float], **kwargs: Any) -> httpx.Response:
         if self.budget is not None:
             await self.budget.acquire()
         self.attempts += 1
@@ -145,10 +145,14 @@ class ApiClient:
         _IN_FLIGHT.setdefault(self.source, {})[token] = InFlight(self.source, f"{method} {self._path(url)}", datetime.now(timezone.utc))
         started = time.monotonic()
         try:
-            # httpx's timeouts bound each connect and read; this bounds the whole exchange, so a
-            # server that accepts and never answers, or drips a byte at a time, cannot hold the
-            # source for longer than request_deadline.
-            response = await asyncio.wait_for(self._exchange(method, url, **kwargs), self.request_deadline)
+            # httpx's timeouts bound each connect and read; this bounds the time spent waiting
+            # on the server over all attempts of one request (waits between attempts are not
+            # counted), so a server that accepts and never answers, or drips a byte at a time,
+            # cannot hold the source for longer than request_deadline.
+            remaining = self.request_deadline - spent[0]
+            if remaining <= 0:
+                raise asyncio.TimeoutError
+            response = await asyncio.wait_for(self._exchange(method, url, **kwargs), remaining)
         except asyncio.TimeoutError:
             # Not retried here: each retry would hold the source for another deadline. The
             # daemon logs it, shows it in status, and tries the source again after its backoff.
@@ -180,6 +184,7 @@ class ApiClient:
             e.args = (f"{e.source}: {e.message}" if e.source else e.message,)
             raise
         finally:
+            spent[0] += time.monotonic() - started
             pending = _IN_FLIGHT.get(self.source, {})
             pending.pop(token, None)
             if not pending:
@@ -223,6 +228,7 @@ class ApiClient:
         def stop(rs: tenacity.RetryCallState) -> bool:
             return rs.attempt_number >= policy.max_attempts or rs.idle_for + (rs.upcoming_sleep or 0) > policy.max_total_wait
 
+        spent = [0.0]  # seconds spent waiting on the server, all attempts together
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(_Retryable),
             wait=wait,
@@ -233,7 +239,7 @@ class ApiClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._send_once(method, url, retry_ambiguous=retry_ambiguous, **kwargs)
+                    return await self._send_once(method, url, retry_ambiguous=retry_ambiguous, spent=spent, **kwargs)
         except _Retryable as e:
             err = e.error
             n = retrying.statistics.get("attempt_number", 1)
@@ -374,7 +380,8 @@ class HttpSettings:
 
 
 def http_limits(section: Section) -> dict[str, Any]:
-    """``request_deadline`` (seconds for one whole request, connect to last byte) and
+    """``request_deadline`` (seconds one request may wait on the server, connect to last byte,
+    all its attempts together) and
     ``max_response_bytes``, as keyword arguments for ``make_api_client``; only the keys the
     section sets, so a client factory that does not know them is not handed them needlessly."""
     limits: dict[str, Any] = {}
