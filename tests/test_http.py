@@ -478,3 +478,16 @@ async def test_oauth2_concurrent_calls_share_one_token_fetch_and_one_refresh(htt
         state["valid"] = "AT-two-0002"  # the session expires server-side
         await asyncio.gather(*(c.get("/api") for _ in range(5)))
     assert auth.token_requests == 2
+
+
+def test_redirects_fail_naming_the_host_and_304_is_ok():
+    from deskwatch.core.connect.errors import Redirected
+
+    classify, Action = http.classify, http.Action
+    req = httpx.Request("GET", "https://acme.example/api/v2/tickets?token=abcd1234")
+    res = classify(httpx.Response(302, headers={"Location": "https://sso.acme.example/login?next=%2Fapi"}, request=req))
+    assert res.action is Action.FAIL and res.location_host == "sso.acme.example"
+    err = res.error("zd")
+    assert isinstance(err, Redirected) and "redirected to sso.acme.example" in str(err)
+    assert "login" not in str(err) and "abcd1234" not in str(err)
+    assert classify(httpx.Response(304, request=req)).action is Action.OK

@@ -17,10 +17,13 @@ import logging
 import os
 import pty
 import signal
+import stat
 import struct
 import sys
 import termios
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
@@ -31,6 +34,13 @@ log = logging.getLogger("deskwatch.ssh")
 PASS_ENV = ("COLORTERM", "LANG", "LC_ALL", "NO_COLOR", "TEXTUAL_COLOR_SYSTEM", "TEXTUAL_THEME")
 READ_SIZE = 65536
 SESSIONS: dict[int, str] = {}  # console pid -> actor, while the session lasts
+# Sent to each client before the server closes its connection: leave the alternate screen, show
+# the cursor, so a shutdown does not leave the engineer's terminal blank and cursorless.
+RESTORE_TERMINAL = b"\x1b[?1049l\x1b[?25h"
+# Options the server honours (from=, expiry-time=) or always applies anyway (the rest: it never
+# allows forwarding, agents, X11 or rc files). Any other option is refused at start.
+HONOURED_OPTIONS = frozenset({"from", "expiry-time"})
+ALWAYS_APPLIED = frozenset({"restrict", "no-port-forwarding", "no-agent-forwarding", "no-x11-forwarding", "no-user-rc", "pty"})
 
 
 class SshSetupError(ValueError):
@@ -41,29 +51,150 @@ class SshSetupError(ValueError):
 class AuthorizedKey:
     key: asyncssh.SSHKey
     comment: str
+    entry: asyncssh.SSHAuthorizedKeys | None = None  # this line alone: asyncssh matches from= on it
+    expires: datetime | None = None  # expiry-time=
+    line: int = 0
+
+    def allows(self, key: asyncssh.SSHKey, client_addr: str, now: datetime | None = None) -> bool:
+        """Whether ``key`` connecting from ``client_addr`` is this entry, within its options."""
+        if key.public_data != self.key.public_data:
+            return False
+        if self.expires is not None and (now or datetime.now(timezone.utc)) >= self.expires:
+            log.warning("refused the key of %s: it expired at %s (expiry-time on line %d)", self.comment or "?",
+                        self.expires.isoformat(), self.line)
+            return False
+        if self.entry is not None and self.entry.validate(key, client_addr, client_addr) is None:
+            log.warning("refused the key of %s from %s: not allowed by its from= option (line %d)",
+                        self.comment or "?", client_addr, self.line)
+            return False
+        return True
+
+
+def split_options(line: str) -> tuple[list[tuple[str, str | None]], str]:
+    """``(options, rest)`` of an authorized_keys line that starts with options, OpenSSH's way:
+    the options run to the first space outside quotes, separated by commas."""
+    options: list[tuple[str, str | None]] = []
+    cur, quoted, i = "", False, 0
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch in " \t" and not quoted:
+            break
+        elif ch == "," and not quoted:
+            options.append(_option(cur))
+            cur = ""
+            continue
+        cur += ch
+    else:
+        i = len(line)
+    if quoted:
+        raise ValueError("unbalanced quote in the key options")
+    options.append(_option(cur))
+    return options, line[i:].strip()
+
+
+def _option(text: str) -> tuple[str, str | None]:
+    name, eq, value = text.partition("=")
+    return name.strip().lower(), (value.strip().strip('"') if eq else None)
+
+
+def parse_expiry(value: str) -> datetime:
+    """OpenSSH's expiry-time: YYYYMMDD[HHMM[SS]], local time, or UTC with a trailing Z."""
+    utc = value.upper().endswith("Z")
+    digits = value[:-1] if utc else value
+    fmt = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}.get(len(digits))
+    if fmt is None or not digits.isdigit():
+        raise ValueError(f'expiry-time="{value}" is not YYYYMMDD[HHMM[SS]][Z]')
+    when = datetime.strptime(digits, fmt)
+    return when.replace(tzinfo=timezone.utc) if utc else when.astimezone(timezone.utc)
+
+
+def check_not_writable_by_others(path: Path) -> None:
+    """Refuse a file that group or others can write, as OpenSSH does (StrictModes): anyone who
+    can write it can let themselves in."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise SshSetupError(f"{path}: authorized keys file not found; pass --authorized-keys FILE with one public key per line") from None
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        who = " and ".join(w for w, bit in (("group", stat.S_IWGRP), ("others", stat.S_IWOTH)) if mode & bit)
+        raise SshSetupError(f"{path}: the authorized keys file is writable by {who} (mode {stat.S_IMODE(mode):o}), so anyone "
+                            f"who can write it could add a key; fix it with: chmod 600 {path}")
+
+
+def _parse_line(path: Path, n: int, line: str) -> AuthorizedKey:
+    try:
+        key = asyncssh.import_public_key(line)
+        return AuthorizedKey(key, (key.get_comment() or "").strip(), line=n)
+    except (asyncssh.KeyImportError, ValueError):
+        pass
+    where = f"{path}, line {n}"
+    try:
+        options, rest = split_options(line)
+        key = asyncssh.import_public_key(rest)
+    except (asyncssh.KeyImportError, ValueError) as e:
+        raise SshSetupError(f"{where}: not an OpenSSH public key line ({e}); expect [options] TYPE KEY COMMENT") from None
+    expires = None
+    for name, value in options:
+        if name == "expiry-time":
+            try:
+                expires = parse_expiry(value or "")
+            except ValueError as e:
+                raise SshSetupError(f"{where}: {e}") from None
+        elif name not in HONOURED_OPTIONS | ALWAYS_APPLIED:
+            raise SshSetupError(
+                f"{where}: deskwatch serve-ssh does not support the key option {name!r}; remove it (supported: "
+                f"from=, expiry-time=, and {', '.join(sorted(ALWAYS_APPLIED))}, which the server always applies)")
+    try:
+        entry = asyncssh.import_authorized_keys(line)  # asyncssh matches from= patterns
+    except ValueError as e:
+        raise SshSetupError(f"{where}: cannot read the key options ({e})") from None
+    return AuthorizedKey(key, (key.get_comment() or "").strip(), entry=entry, expires=expires, line=n)
 
 
 def load_authorized_keys(path: Path) -> list[AuthorizedKey]:
-    """The keys of an OpenSSH authorized_keys file, with their comments (the actor names)."""
+    """The keys of an OpenSSH authorized_keys file, with their comments (the actor names) and
+    options; refuses a file others can write, or a line it cannot honour, naming the fix."""
+    check_not_writable_by_others(path)
     try:
-        keys = asyncssh.read_public_key_list(str(path))
-    except FileNotFoundError:
-        raise SshSetupError(f"{path}: authorized keys file not found; pass --authorized-keys FILE with one public key per line") from None
-    except (OSError, asyncssh.KeyImportError, ValueError) as e:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
         raise SshSetupError(f"{path}: cannot read the authorized keys ({e}); expect OpenSSH public key lines") from None
+    keys = [_parse_line(path, n, line.strip()) for n, line in enumerate(text.splitlines(), 1)
+            if line.strip() and not line.strip().startswith("#")]
     if not keys:
         raise SshSetupError(f"{path}: no keys in the authorized keys file; add the users' public keys")
-    return [AuthorizedKey(k, (k.get_comment() or "").strip()) for k in keys]
+    now = datetime.now(timezone.utc)
+    for k in keys:
+        if k.expires is not None and k.expires <= now:
+            log.warning("%s, line %d: the key of %s expired at %s and will be refused", path, k.line, k.comment or "?",
+                        k.expires.isoformat())
+    return keys
 
 
 def ensure_host_key(path: Path) -> Path:
-    """Use the host key at ``path``, creating an Ed25519 key there (mode 600) on first start."""
+    """Use the host key at ``path``, creating an Ed25519 key there on first start: mode 600 from
+    the moment the file exists, in a folder only we can write (created 700 when missing)."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700)
+    st = folder.stat()
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise SshSetupError(f"{folder}: the host key's folder is writable by others (mode {stat.S_IMODE(st.st_mode):o}), "
+                            f"who could replace the key; pass --host-key in a private folder (e.g. ~/.config/deskwatch) "
+                            f"or chmod 700 {folder}")
     if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise SshSetupError(f"{path}: the SSH host key is readable by others (mode {mode:o}); fix it with: chmod 600 {path}")
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = asyncssh.generate_private_key("ssh-ed25519")
-    key.write_private_key(str(path))
-    os.chmod(path, 0o600)
+    data = asyncssh.generate_private_key("ssh-ed25519").export_private_key()
+    # O_EXCL: never write through a file or link someone else put there first.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
     log.info("created SSH host key %s", path)
     return path
 
@@ -85,6 +216,18 @@ class ServerConfig:
     env: dict[str, str] = field(default_factory=dict)  # extra environment for the sessions
 
 
+CONNECTIONS: set[asyncssh.SSHServerConnection] = set()  # open client connections
+_LIVE: dict[int, "_Session"] = {}  # console pid -> the session, for shutdown
+
+
+@dataclass
+class _Session:
+    process: asyncssh.SSHServerProcess
+    child: asyncio.subprocess.Process
+    stopped_by_server: bool = False
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 class _Server(asyncssh.SSHServer):
     def __init__(self, cfg: ServerConfig):
         self.cfg = cfg
@@ -92,6 +235,10 @@ class _Server(asyncssh.SSHServer):
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
+        CONNECTIONS.add(conn)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        CONNECTIONS.discard(self.conn)  # type: ignore[arg-type]
 
     def begin_auth(self, username: str) -> bool:
         return True
@@ -100,9 +247,10 @@ class _Server(asyncssh.SSHServer):
         return True
 
     def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        assert self.conn is not None
+        peer = self.conn.get_extra_info("peername") or ("",)
         for entry in self.cfg.authorized:
-            if entry.key.public_data == key.public_data:
-                assert self.conn is not None
+            if entry.allows(key, str(peer[0])):
                 self.conn.set_extra_info(deskwatch_actor=entry.comment or username)
                 return True
         return False
@@ -190,6 +338,7 @@ def make_handler(cfg: ServerConfig):
         )
         os.close(slave)
         SESSIONS[child.pid] = actor
+        session = _LIVE[child.pid] = _Session(process, child)
         os.set_blocking(master, False)
         out = asyncio.ensure_future(_pump_out(master, process))
         inp = asyncio.ensure_future(_pump_in(master, process))
@@ -205,11 +354,20 @@ def make_handler(cfg: ServerConfig):
                     await asyncio.wait_for(out, 1.0)
                 except (asyncio.TimeoutError, Exception):
                     pass
+                if session.stopped_by_server:
+                    # A console stopped from outside may not have restored the terminal itself.
+                    try:
+                        process.stdout.write(RESTORE_TERMINAL)
+                        await asyncio.wait_for(process.stdout.drain(), 1.0)
+                    except (asyncio.TimeoutError, Exception):
+                        pass
         finally:
             for task in (out, inp, waiter):
                 task.cancel()
             os.close(master)
             SESSIONS.pop(child.pid, None)
+            _LIVE.pop(child.pid, None)
+            session.done.set()
         log.info("session for %s ended (exit %s)", actor, code)
         process.exit(code if code >= 0 else 1)
 
@@ -230,6 +388,30 @@ async def start_server(host: str, port: int, host_key: Path, authorized_keys: Pa
         keepalive_interval=15, keepalive_count_max=4, login_timeout=30,
         compression_algs=["zlib@openssh.com", "zlib", "none"],
     )
+
+
+async def shutdown(server: asyncssh.SSHAcceptor, timeout: float = 8.0) -> None:
+    """Stop listening, stop every console (each client's terminal restored before its
+    connection closes), then close the connections."""
+    server.close()
+    sessions = list(_LIVE.values())
+    for s in sessions:
+        s.stopped_by_server = True
+    await asyncio.gather(*(_stop(s.child) for s in sessions), return_exceptions=True)
+    deadline = time.monotonic() + timeout
+    for s in sessions:
+        try:
+            await asyncio.wait_for(s.done.wait(), max(0.1, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            pass
+    for conn in list(CONNECTIONS):
+        conn.close()
+    for conn in list(CONNECTIONS):
+        try:
+            await asyncio.wait_for(conn.wait_closed(), max(0.1, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            conn.abort()
+    await server.wait_closed()
 
 
 def console_command(config_path: str | None) -> list[str]:

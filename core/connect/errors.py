@@ -40,3 +40,18 @@ class TransientError(ConnectorError):
 class BadResponse(ConnectorError):
     """The API answered with a body the connector cannot read; the message names the field
     and what was found there."""
+
+
+class Redirected(ConnectorError):
+    """The API answered with a redirect (3xx). deskwatch never follows one (it would resend the
+    credentials to wherever it points); the message names the host it points to, which usually
+    means ``base_url`` is wrong (http instead of https, the web UI's address, an old domain)."""
+
+    def __init__(self, message: str, *, location_host: str = "", source: str = "", status: int | None = None):
+        super().__init__(message, source=source, status=status)
+        self.location_host = location_host
+
+
+class ResponseTooLarge(BadResponse):
+    """A response body over the source's ``max_response_bytes``; refused before it is held in
+    memory whole."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from deskwatch.core.connect.contract import BadResponse
+from deskwatch.core.connect.http.redact import excerpt
 
 
 def field_path(where: str, key: str) -> str:
@@ -25,7 +26,7 @@ def describe(v: Any) -> str:
     if isinstance(v, (int, float)):
         return f"the number {v!r}"
     if isinstance(v, str):
-        return f'the string "{v[:40]}"'
+        return f'the string "{excerpt(v, 40)}"'
     if isinstance(v, list):
         return "a list"
     if isinstance(v, Mapping):

@@ -20,6 +20,8 @@ The rest of deskwatch calls the typed facade (``connector_types()``, ``signal_fu
 
 from __future__ import annotations
 
+import functools
+
 import logging
 import os
 import sys
@@ -319,11 +321,17 @@ class PluginManager:
             self.parse_source_settings(source)
 
     def build_connector(self, source: "SourceConfig", *, client_factory: Callable[..., Any] | None = None) -> Connector:
-        from deskwatch.core.connect.http import make_api_client
+        from deskwatch.core.connect.http import http_limits, make_api_client
 
         ctype = self.connector_type(source)
         settings = self.parse_source_settings(source)
-        return ctype.create(source.name, settings, client_factory or make_api_client)
+        factory = client_factory or make_api_client
+        # request_deadline and max_response_bytes apply to every connector's client, whether or
+        # not its settings class carries them.
+        limits = http_limits(source.settings)
+        if limits:
+            factory = functools.partial(factory, **limits)
+        return ctype.create(source.name, settings, factory)
 
 
 class _IsolatedHooks:

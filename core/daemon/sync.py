@@ -28,6 +28,7 @@ from typing import Awaitable, Callable, Mapping
 from deskwatch.core.config import Config
 from deskwatch.core.config.runtime import SourceConfig
 from deskwatch.core.connect.contract import AuthError, Connector, ConnectorError, RateLimited
+from deskwatch.core.connect.http import waiting_on
 from deskwatch.core.daemon.pipeline import Decider
 from deskwatch.core.store import Store
 from deskwatch.core.model.timeutil import utcnow
@@ -40,6 +41,7 @@ AUTH_COOLDOWN = 300.0  # refused credentials will not fix themselves quickly
 OUTBOX_BATCH = 50
 CHAIN_CHECK_INTERVAL = 30.0  # seconds between progressive-escalation checks
 MAX_REFUSED_ATTEMPTS = 8  # an update the helpdesk keeps refusing is marked failed for good
+WAIT_SHOWN_AFTER = 1.0  # seconds a request is outstanding before `status` shows it
 
 
 @dataclass
@@ -122,6 +124,7 @@ class Daemon:
         log.info("daemon starting", extra={"state": f"{len(self.sources)} source(s)"})
         tasks = [asyncio.create_task(self._source_loop(s, once), name=f"sync-{s.name}") for s in self.sources.values()]
         beat = asyncio.create_task(self._heartbeat_loop(), name="heartbeat")
+        watch = asyncio.create_task(self._waiting_loop(), name="waiting")
         try:
             if once:
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -134,7 +137,10 @@ class Daemon:
         finally:
             self.stopping.set()
             beat.cancel()
-            await asyncio.gather(beat, return_exceptions=True)
+            watch.cancel()
+            await asyncio.gather(beat, watch, return_exceptions=True)
+            for s in self.sources.values():
+                self.store.record_waiting(s.name, None, None)
             self.store.heartbeat_stopped(self.clock())
             for s in self.sources.values():
                 try:
@@ -176,6 +182,23 @@ class Daemon:
                     log.exception("escalation timers failed")
             if await self.wait(interval):
                 return
+
+    async def _waiting_loop(self) -> None:
+        """Mirror the request each source is waiting on into the store, so `deskwatch status`
+        shows "waiting on <endpoint> for N s" while a helpdesk hangs. Writes only on change."""
+        shown: dict[str, object] = {}
+        while not self.stopping.is_set():
+            for name in self.sources:
+                w = waiting_on(name)
+                if w is not None and w.seconds() < WAIT_SHOWN_AFTER:
+                    w = None
+                if shown.get(name) != w:
+                    self.store.record_waiting(name, w.endpoint if w else None, w.since if w else None)
+                    shown[name] = w
+            try:  # real time even when tests pass a fast sleep: this only reports
+                await asyncio.wait_for(self.stopping.wait(), WAIT_SHOWN_AFTER / 2)
+            except asyncio.TimeoutError:
+                pass
 
     # -- one source ---------------------------------------------------------------------------
     async def _source_loop(self, src: SourceRuntime, once: bool) -> None:

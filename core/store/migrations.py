@@ -241,3 +241,11 @@ def m002_ticket_search(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE ticket_search (id TEXT PRIMARY KEY, txt TEXT NOT NULL) WITHOUT ROWID")
     rows = conn.execute("SELECT id, subject, customer_name, customer_email, organization FROM tickets").fetchall()
     conn.executemany("INSERT INTO ticket_search (id, txt) VALUES (?, ?)", [(r[0], search_text(*r[1:])) for r in rows])
+
+
+@migration
+def m003_source_waiting(conn: sqlite3.Connection) -> None:
+    # The request a source is waiting on, so `deskwatch status` can say "waiting on GET
+    # /api/v2/... for 40 s" while a helpdesk hangs instead of showing nothing.
+    conn.execute("ALTER TABLE sources ADD COLUMN waiting_on TEXT")
+    conn.execute("ALTER TABLE sources ADD COLUMN waiting_since TEXT")

@@ -21,6 +21,14 @@ class SourceStatus:
     rate_limit: Mapping[str, Any] | None  # what the connector reported, e.g. {"remaining": 80, "limit": 100}
     outbox_depth: int
     lag_seconds: float | None  # now - last successful sync
+    waiting_on: str | None = None  # "GET /api/v2/tickets" while a request is outstanding
+    waiting_since: datetime | None = None
+
+    def waiting_seconds(self, now: datetime) -> float | None:
+        """How long the source has waited on ``waiting_on``, or None when it is not waiting."""
+        if self.waiting_on is None or self.waiting_since is None:
+            return None
+        return max(0.0, (now - self.waiting_since).total_seconds())
 
     @property
     def healthy(self) -> bool:
@@ -68,6 +76,14 @@ class StatusMixin(StoreBase):
             self._source_row(conn, source)
             conn.execute("UPDATE sources SET rate_limit = ?, rate_limit_at = ? WHERE name = ?", (dumps(dict(budget)), ts(now), source))
 
+    def record_waiting(self, source: str, endpoint: str | None, since: datetime | None) -> None:
+        """The request ``source`` is waiting on since ``since`` (None: none); the daemon sets it
+        while a request is outstanding so a hanging helpdesk shows in ``deskwatch status``."""
+        with self._tx() as conn:
+            self._source_row(conn, source)
+            conn.execute("UPDATE sources SET waiting_on = ?, waiting_since = ? WHERE name = ?",
+                         (endpoint, ts(since) if since is not None and endpoint else None, source))
+
     def heartbeat(self, pid: int, now: datetime, interval: float) -> None:
         """The daemon is alive at ``now`` and beats every ``interval`` seconds."""
         with self._tx() as conn:
@@ -97,6 +113,7 @@ class StatusMixin(StoreBase):
                     rate_limit=json.loads(r["rate_limit"]) if r["rate_limit"] else None,
                     outbox_depth=self.outbox_depth(r["name"]),  # type: ignore[attr-defined]
                     lag_seconds=(now - last).total_seconds() if last else None,
+                    waiting_on=r["waiting_on"], waiting_since=from_ts(r["waiting_since"]),
                 )
             )
         hb = self._q("SELECT pid, at, interval FROM heartbeat WHERE id = 1")

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import time
 
 import asyncssh
 import pytest
@@ -27,6 +34,7 @@ def setup(tmp_path):
     user_key = asyncssh.generate_private_key("ssh-ed25519", comment="ana@oncall")
     other_key = asyncssh.generate_private_key("ssh-ed25519", comment="mallory")
     (tmp_path / "authorized_keys").write_bytes(user_key.export_public_key())
+    (tmp_path / "authorized_keys").chmod(0o600)
     yield {"tmp": tmp_path, "store": store, "cfg": cfg, "key": user_key, "other": other_key}
     store.close()
 
@@ -105,3 +113,132 @@ def test_bad_authorized_keys_file_names_the_fix(tmp_path):
     (tmp_path / "empty").write_text("")
     with pytest.raises(ssh.SshSetupError, match="no keys"):
         ssh.load_authorized_keys(tmp_path / "empty")
+
+
+def write_keys(path, text: str, mode: int = 0o600):
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def pub(key) -> str:
+    return key.export_public_key().decode().strip()
+
+
+@pytest.mark.parametrize("mode", [0o620, 0o602, 0o666])
+def test_authorized_keys_writable_by_others_is_refused(tmp_path, mode):
+    key = asyncssh.generate_private_key("ssh-ed25519", comment="ana")
+    path = write_keys(tmp_path / "authorized_keys", pub(key) + "\n", mode)
+    with pytest.raises(ssh.SshSetupError, match=rf"{re.escape(str(path))}: .*writable by .*chmod 600 {re.escape(str(path))}"):
+        ssh.load_authorized_keys(path)
+    path.chmod(0o600)
+    assert [k.comment for k in ssh.load_authorized_keys(path)] == ["ana"]
+
+
+def test_unsupported_key_options_are_refused_naming_the_line(tmp_path):
+    key = asyncssh.generate_private_key("ssh-ed25519", comment="ana")
+    path = write_keys(tmp_path / "authorized_keys", f"# team\n{pub(key)}\ncommand=\"/bin/sh\" {pub(key)}\n")
+    with pytest.raises(ssh.SshSetupError, match=r"line 3: .*does not support the key option 'command'; remove it"):
+        ssh.load_authorized_keys(path)
+    write_keys(path, f'expiry-time="2026banana" {pub(key)}\n')
+    with pytest.raises(ssh.SshSetupError, match=r"line 1: expiry-time=.*YYYYMMDD"):
+        ssh.load_authorized_keys(path)
+    write_keys(path, f'restrict,no-pty-typo {pub(key)}\n')
+    with pytest.raises(ssh.SshSetupError, match="no-pty-typo"):
+        ssh.load_authorized_keys(path)
+
+
+async def test_from_and_expiry_time_options_are_honoured(tmp_path):
+    ok, remote_only, expired, later = (asyncssh.generate_private_key("ssh-ed25519", comment=c)
+                                       for c in ("ok", "remote", "expired", "later"))
+    keys = write_keys(tmp_path / "authorized_keys", "\n".join([
+        f'from="127.0.0.1,::1",no-port-forwarding {pub(ok)}',
+        f'from="10.9.9.0/24" {pub(remote_only)}',
+        f'expiry-time="20200101" {pub(expired)}',
+        f'expiry-time="29991231235959Z",restrict {pub(later)}',
+    ]) + "\n")
+    loaded = ssh.load_authorized_keys(keys)  # before: "no keys in the authorized keys file"
+    assert [k.comment for k in loaded] == ["ok", "remote", "expired", "later"]
+    server = await ssh.start_server("127.0.0.1", 0, tmp_path / "keys" / "host_key", keys, ["true"])
+    port = server.sockets[0].getsockname()[1]
+    try:
+        for key in (ok, later):
+            async with asyncssh.connect("127.0.0.1", port, username="u", client_keys=[key], known_hosts=None, agent_path=None):
+                pass
+        for key in (remote_only, expired):
+            with pytest.raises(asyncssh.PermissionDenied):
+                await asyncssh.connect("127.0.0.1", port, username="u", client_keys=[key], known_hosts=None, agent_path=None)
+    finally:
+        await ssh.shutdown(server)
+
+
+def test_host_key_is_private_from_creation(tmp_path, monkeypatch):
+    old = os.umask(0)  # with no umask, anything not created 600 would show
+    chmods = []
+    monkeypatch.setattr(os, "chmod", lambda *a, **k: chmods.append(a))
+    try:
+        path = ssh.ensure_host_key(tmp_path / "new" / "host_key")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and not chmods
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert ssh.ensure_host_key(path) == path  # reused as is
+
+    monkeypatch.undo()
+    path.chmod(0o644)
+    with pytest.raises(ssh.SshSetupError, match=r"readable by others .*chmod 600"):
+        ssh.ensure_host_key(path)
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with pytest.raises(ssh.SshSetupError, match=r"writable by others.*--host-key"):
+        ssh.ensure_host_key(shared / "host_key")
+    assert not (shared / "host_key").exists()
+
+
+def test_missing_extra_names_the_install_that_matches(monkeypatch):
+    from deskwatch.core.cli.commands import serve_ssh
+
+    class Dist:
+        def __init__(self, text):
+            self.text = text
+
+        def read_text(self, name):
+            return self.text
+
+    monkeypatch.setattr(serve_ssh.metadata, "distribution",
+                        lambda name: Dist(json.dumps({"dir_info": {"editable": True}, "url": "file:///src/deskwatch"})))
+    assert serve_ssh.install_hint() == "pip install -e '.[ssh]' (in /src/deskwatch)"
+    monkeypatch.setattr(serve_ssh.metadata, "distribution", lambda name: Dist(None))
+    assert serve_ssh.install_hint() == "pip install 'deskwatch[ssh]'"
+
+
+async def test_sigterm_restores_each_terminal_and_exits_0(setup):
+    tmp = setup["tmp"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from deskwatch.core.cli import main; sys.exit(main(sys.argv[1:]))",
+         "serve-ssh", "--config", str(setup["cfg"]), "--port", "0", "--authorized-keys", str(tmp / "authorized_keys"),
+         "--host-key", str(tmp / "hk" / "host_key")],
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = ""
+        deadline = time.monotonic() + 20
+        while "listening on" not in line and time.monotonic() < deadline:
+            line = await asyncio.to_thread(proc.stderr.readline)
+        m = re.search(r"listening on (\S+):(\d+)", line)
+        assert m and m.group(1) == "127.0.0.1", line  # local only unless --host says otherwise
+        async with asyncssh.connect("127.0.0.1", int(m.group(2)), username="oncall", client_keys=[setup["key"]],
+                                    known_hosts=None, agent_path=None) as conn:
+            p = await conn.create_process(term_type="xterm-256color", term_size=(80, 24), encoding=None)
+            await read_until(p.stdout, b"6 open")
+            proc.send_signal(signal.SIGTERM)
+            rest = await asyncio.wait_for(p.stdout.read(), 20)  # to EOF: the server closed the session
+            assert rest.endswith(ssh.RESTORE_TERMINAL)
+        code = await asyncio.to_thread(proc.wait, 20)
+        assert code == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

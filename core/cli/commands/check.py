@@ -17,6 +17,7 @@ from deskwatch.core import config
 from deskwatch.core.connect import plugins
 from deskwatch.core.cli import UsageError
 from deskwatch.core.connect.contract import AuthError, BadResponse, CheckResult, ConnectorError, RateLimited, TransientError
+from deskwatch.core.connect.errors import Redirected, ResponseTooLarge
 from deskwatch.core.connect.http import RetryPolicy, make_api_client, redact
 from deskwatch.core.model.settings import ConfigError
 
@@ -50,7 +51,8 @@ class Verdict:
 
 
 LABELS = {"ok": "ok", "auth": "auth failed", "unreachable": "unreachable", "rate_limited": "rate limited",
-          "bad_response": "unexpected response", "error": "failed"}
+          "bad_response": "unexpected response", "redirect": "redirected", "too_large": "response too large",
+          "error": "failed"}
 
 
 def _fix(kind: str, name: str) -> str:
@@ -60,6 +62,9 @@ def _fix(kind: str, name: str) -> str:
         "unreachable": f"check base_url in [sources.{name}], DNS and any proxy; the helpdesk may be down",
         "rate_limited": f"wait and try again; if it persists lower requests_per_minute or raise poll_interval in [sources.{name}]",
         "bad_response": f"check that base_url in [sources.{name}] points at the helpdesk's API, not its web UI",
+        "redirect": f"set base_url in [sources.{name}] to the address the redirect names (often https, or the "
+                    "account's own domain); deskwatch does not follow redirects with credentials",
+        "too_large": f"raise max_response_bytes in [sources.{name}], or lower page_size",
         "error": "see the message; run with the same config under `deskwatch plugins` to check the connector loaded",
     }.get(kind, "")
 
@@ -74,6 +79,10 @@ def verdict_for(name: str, type_: str, result: CheckResult | BaseException) -> V
         kind = "auth"
     elif isinstance(result, RateLimited):
         kind = "rate_limited"
+    elif isinstance(result, Redirected):
+        kind = "redirect"
+    elif isinstance(result, ResponseTooLarge):
+        kind = "too_large"
     elif isinstance(result, (TransientError, asyncio.TimeoutError)):
         kind = "unreachable"
     elif isinstance(result, BadResponse):

@@ -23,7 +23,8 @@ def _age(seconds: float | None) -> str:
     return f"{s}s" if s < 120 else f"{s // 60}m" if s < 7200 else f"{s // 3600}h"
 
 
-def as_dict(st, cfg) -> dict:
+def as_dict(st, cfg, now=None) -> dict:
+    now = now or utcnow()
     return {
         "daemon": {"alive": st.daemon.alive, "pid": st.daemon.pid,
                    "last_heartbeat": format_time(st.daemon.at) if st.daemon.at else None},
@@ -34,10 +35,26 @@ def as_dict(st, cfg) -> dict:
              "last_success": format_time(s.last_success_at) if s.last_success_at else None,
              "lag_seconds": round(s.lag_seconds, 1) if s.lag_seconds is not None else None,
              "tickets": s.tickets_synced, "open_tickets": s.open_tickets, "outbox_depth": s.outbox_depth,
-             "last_error": s.last_error, "rate_limit": dict(s.rate_limit) if s.rate_limit else None}
+             "last_error": s.last_error, "rate_limit": dict(s.rate_limit) if s.rate_limit else None,
+             "waiting": _waiting(s, now, st.daemon.alive)}
             for s in st.sources
         ],
     }
+
+
+def _waiting(s, now, alive: bool) -> dict | None:
+    """The request the source is waiting on; only while the daemon lives (a killed daemon
+    leaves its last wait behind)."""
+    seconds = s.waiting_seconds(now)
+    if seconds is None or not alive:
+        return None
+    return {"endpoint": s.waiting_on, "since": format_time(s.waiting_since), "seconds": round(seconds, 1)}
+
+
+def _last_sync(s: dict) -> str:
+    if s["lag_seconds"] is None:
+        return "never synced"
+    return f"last sync {_age(s['lag_seconds'])} ago"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,11 +62,12 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = config.load(args.config)
     store = open_store(cfg)
+    now = utcnow()
     try:
-        st = store.status(utcnow())
+        st = store.status(now)
     finally:
         store.close()
-    data = as_dict(st, cfg)
+    data = as_dict(st, cfg, now)
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
@@ -65,8 +83,10 @@ def run(args: argparse.Namespace) -> int:
         if s["rate_limit"]:
             rl = s["rate_limit"]
             budget = f", budget {rl.get('remaining', '?')}/{rl.get('limit', '?')}"
-        print(f"  {s['name']:<14} last sync {_age(s['lag_seconds'])} ago, {s['tickets']} tickets "
+        print(f"  {s['name']:<14} {_last_sync(s)}, {s['tickets']} tickets "
               f"({s['open_tickets']} open), outbox {s['outbox_depth']}, {mode}{budget}")
+        if s["waiting"]:
+            print(f"  {'':<14} waiting on {s['waiting']['endpoint']} for {int(s['waiting']['seconds'])} s")
         if s["last_error"]:
             print(f"  {'':<14} last error: {s['last_error']}")
     return 0

@@ -12,6 +12,8 @@ A connector is meant to be mostly declarations on top of these:
 * Auth as ``httpx.Auth``: ``basic_auth``, ``zendesk_token_auth``, ``freshdesk_key_auth``,
   ``ApiKeyAuth``, ``BearerAuth``, ``OAuth2Auth`` (client credentials or JWT bearer, cached,
   refreshed once on 401).
+* Every request has a whole-exchange deadline (``request_deadline``) and a body size cap
+  (``max_response_bytes``); ``waiting_on(source)`` names the request a source waits on.
 * ``RateBudget``: a client-side token bucket that also reads the helpdesk's "remaining" headers,
   so ``deskwatch status`` can show how much quota is left.
 
@@ -22,6 +24,8 @@ and every message goes through ``redact``; ``RedactingFilter`` does the same for
 from __future__ import annotations
 
 from deskwatch.core.connect.http.base import (  # noqa: F401
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_DEADLINE,
     DEFAULT_TIMEOUT,
     Sleep,
     user_agent,
@@ -29,9 +33,11 @@ from deskwatch.core.connect.http.base import (  # noqa: F401
 from deskwatch.core.connect.http.redact import (  # noqa: F401
     RedactingFilter,
     SECRET_PARAMS,
+    excerpt,
     redact,
     redact_url,
     register_secret,
+    variants,
 )
 from deskwatch.core.connect.http.classify import (  # noqa: F401
     Action,
@@ -41,6 +47,7 @@ from deskwatch.core.connect.http.classify import (  # noqa: F401
     body_excerpt,
     classify,
     describe,
+    location_host,
     parse_retry_after,
 )
 from deskwatch.core.connect.http.retry import (  # noqa: F401
@@ -55,12 +62,15 @@ from deskwatch.core.connect.http.budget import (  # noqa: F401
 from deskwatch.core.connect.http.client import (  # noqa: F401
     ApiClient,
     HttpSettings,
+    InFlight,
     client_factory,
     decode_json,
+    http_limits,
     http_settings,
     make_api_client,
     make_client,
     no_sleep,
+    waiting_on,
 )
 from deskwatch.core.connect.http.paginate import (  # noqa: F401
     CursorPaginator,
@@ -93,9 +103,12 @@ __all__ = [
     "BudgetSnapshot",
     "Classifier",
     "CursorPaginator",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_REQUEST_DEADLINE",
     "DEFAULT_TIMEOUT",
     "HttpSettings",
     "IDEMPOTENT_METHODS",
+    "InFlight",
     "NO_RETRY",
     "NextUrlPaginator",
     "OAuth2Auth",
@@ -118,8 +131,11 @@ __all__ = [
     "decode_json",
     "describe",
     "dig",
+    "excerpt",
     "freshdesk_key_auth",
+    "http_limits",
     "http_settings",
+    "location_host",
     "make_api_client",
     "make_client",
     "no_sleep",
@@ -130,5 +146,7 @@ __all__ = [
     "redact_url",
     "register_secret",
     "user_agent",
+    "variants",
+    "waiting_on",
     "zendesk_token_auth",
 ]

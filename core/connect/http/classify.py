@@ -11,9 +11,9 @@ from typing import Callable, Iterable
 
 import httpx
 
-from deskwatch.core.connect.errors import AuthError, ConnectorError, RateLimited, TransientError
+from deskwatch.core.connect.errors import AuthError, ConnectorError, RateLimited, Redirected, TransientError
 from deskwatch.core.model.settings import Secret
-from deskwatch.core.connect.http.redact import redact, redact_url
+from deskwatch.core.connect.http.redact import excerpt, redact, redact_url
 
 class Action(str, enum.Enum):
     OK = "ok"
@@ -31,9 +31,12 @@ class Resolution:
     message: str = ""
     status: int | None = None
     retry_after: float | None = None
+    location_host: str = ""  # for a redirect: the host it points to
 
     def error(self, source: str = "") -> ConnectorError:
         """The exception matching this resolution."""
+        if self.status is not None and 300 <= self.status < 400:
+            return Redirected(self.message, location_host=self.location_host, source=source, status=self.status)
         if self.action is Action.RATE_LIMITED:
             return RateLimited(self.message, retry_after=self.retry_after, source=source, status=self.status)
         if self.action is Action.RETRY:
@@ -70,14 +73,14 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - now).total_seconds())
 
 
-def body_excerpt(response: httpx.Response, limit: int = 200) -> str:
-    """The start of a response body, one line, for error messages (redacted by the caller)."""
+def body_excerpt(response: httpx.Response, limit: int = 200, secrets: Iterable[str | Secret | None] = ()) -> str:
+    """The start of a response body, one line, for error messages; redacted before it is cut,
+    so a secret the cut would split never leaves its first characters behind."""
     try:
         text = response.text
     except Exception:
         return ""
-    text = " ".join(text.split())
-    return text[:limit] + ("…" if len(text) > limit else "")
+    return excerpt(text, limit, secrets)
 
 
 def describe(response: httpx.Response) -> str:
@@ -90,15 +93,42 @@ def describe(response: httpx.Response) -> str:
     return f"{where}{response.status_code}"
 
 
+def location_host(response: httpx.Response) -> str:
+    """The host a redirect points to (only the host: the rest of a Location can carry a token);
+    the request's own host for a relative Location, "" when there is none."""
+    location = response.headers.get("location", "").strip()
+    if not location:
+        return ""
+    try:
+        url = httpx.URL(location)
+        if not url.host:
+            url = response.request.url.join(location)
+    except Exception:  # an unreadable Location, or a Response built by hand without a request
+        return ""
+    return url.host + (f":{url.port}" if url.port else "")
+
+
+def redirect_message(response: httpx.Response) -> str:
+    """What a redirect means for a source: deskwatch does not follow it; fix base_url."""
+    host = location_host(response)
+    to = f" to {host}" if host else " (no Location given)"
+    return (f"redirected{to} ({describe(response)}); deskwatch does not follow redirects with credentials: "
+            "set base_url to the API's own address (https, the account's domain)")
+
+
 def classify(response: httpx.Response, *, secrets: Iterable[str | Secret | None] = ()) -> Resolution:
-    """Decide what a response means, the Singer way: 2xx/3xx ok, 429 rate limited (honouring
-    Retry-After), 408 and 5xx retry, 401 re-authenticate, any other 4xx fail."""
+    """Decide what a response means, the Singer way: 2xx and 304 ok, other 3xx a redirect (a
+    failure naming where it points), 429 rate limited (honouring Retry-After), 408 and 5xx
+    retry, 401 re-authenticate, any other 4xx fail."""
     status = response.status_code
-    if status < 400:
+    if status < 300 or status == 304:
         return Resolution(Action.OK, status=status)
+    if status < 400:
+        return Resolution(Action.FAIL, redact(redirect_message(response), secrets), status,
+                          location_host=redact(location_host(response), secrets))
     head = describe(response)
-    excerpt = body_excerpt(response)
-    detail = f": {excerpt}" if excerpt else ""
+    snippet = body_excerpt(response, secrets=secrets)
+    detail = f": {snippet}" if snippet else ""
     if status == 429:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         wait = f"; retry after {retry_after:g}s" if retry_after is not None else ""

@@ -3,9 +3,12 @@ every message built here goes through ``redact``; ``RedactingFilter`` does the s
 
 from __future__ import annotations
 
+import base64
+import functools
 import logging
 import re
 from typing import Iterable
+from urllib.parse import quote, quote_plus
 
 import httpx
 
@@ -34,9 +37,59 @@ def register_secret(value: str | Secret | None) -> None:
         _SECRETS.add(value)
 
 
+# The forms a credential takes on the wire besides itself: Basic auth base64-encodes
+# "user:secret", query strings URL-encode it, some servers echo it upper-cased.
+_MIN_FRAGMENT = 6  # shorter base64 fragments would mask ordinary words
+# Bodies are capped elsewhere; a bounded window keeps redaction of an excerpt cheap.
+EXCERPT_WINDOW = 1_000_000
+
+
+def _base64_fragments(value: str) -> set[str]:
+    """The base64 characters that ``value`` fixes whatever bytes surround it: for each of the
+    three alignments, the characters made only of the secret's bits. Masking these hides the
+    secret inside any base64 blob (``user:secret`` as Basic auth sends it, a token in a JWT)."""
+    raw = value.encode("utf-8")
+    out: set[str] = set()
+    for k in range(3):
+        enc = base64.b64encode(b"\0" * k + raw).decode("ascii").rstrip("=")
+        first = -(-8 * k // 6)  # first character made only of the secret's bits
+        last = (8 * (k + len(raw))) // 6  # one past the last such character
+        frag = enc[first:last]
+        if len(frag) >= _MIN_FRAGMENT:
+            out.add(frag)
+            out.add(frag.replace("+", "-").replace("/", "_"))  # the URL-safe alphabet
+    return out
+
+
+def variants(value: str) -> set[str]:
+    """The forms of ``value`` that ``redact`` masks: itself (any case), URL-encoded (any case)
+    and base64 (standard and URL-safe alphabets, on its own or inside a longer blob)."""
+    forms = {value, quote(value, safe=""), quote_plus(value, safe="")}
+    forms |= _base64_fragments(value)
+    return {f for f in forms if f}
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(values: frozenset[str]) -> re.Pattern[str] | None:
+    plain: set[str] = set()
+    encoded: set[str] = set()
+    for v in values:
+        plain |= {v, quote(v, safe=""), quote_plus(v, safe="")}
+        encoded |= _base64_fragments(v)
+    encoded -= plain
+    alts = [(f, True) for f in plain] + [(f, False) for f in encoded]
+    if not alts:
+        return None
+    # Longest first, so a secret that contains another is masked whole. Text forms match in
+    # any case; base64 is case-sensitive (its case carries the bits).
+    alts.sort(key=lambda a: len(a[0]), reverse=True)
+    return re.compile("|".join(f"(?i:{re.escape(f)})" if ci else re.escape(f) for f, ci in alts))
+
+
 def redact(text: str, secrets: Iterable[str | Secret | None] = ()) -> str:
-    """``text`` with credentials replaced by ``***``: registered and given secret values,
-    Authorization header values, bearer tokens, credentials in URLs and query strings."""
+    """``text`` with credentials replaced by ``***``: registered and given secret values and
+    their encodings (any case, URL-encoded, base64), Authorization header values, bearer
+    tokens, credentials in URLs and query strings."""
     if not text:
         return text
     values = set(_SECRETS)
@@ -45,14 +98,21 @@ def redact(text: str, secrets: Iterable[str | Secret | None] = ()) -> str:
             s = s.reveal()
         if s and len(s) >= 4:
             values.add(s)
-    # Longest first, so a secret that contains another is masked whole.
-    for v in sorted(values, key=len, reverse=True):
-        text = text.replace(v, "***")
+    pattern = _pattern(frozenset(values))
+    if pattern is not None:
+        text = pattern.sub("***", text)
     text = _USERINFO_RE.sub(r"\1***:***@", text)
     text = _PARAM_RE.sub(lambda m: f"{m.group(1)}=***", text)
     text = _AUTH_HEADER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{(m.group(3) + ' ') if m.group(3) else ''}***", text)
     text = _BEARER_RE.sub("Bearer ***", text)
     return text
+
+
+def excerpt(text: str, limit: int = 200, secrets: Iterable[str | Secret | None] = ()) -> str:
+    """The start of ``text`` on one line, at most ``limit`` characters, redacted *before* it is
+    cut: cutting first would leave the first characters of a secret the cut split in two."""
+    text = redact(" ".join(text[:EXCERPT_WINDOW].split()), secrets)
+    return text[:limit] + ("…" if len(text) > limit else "")
 
 
 def redact_url(url: str | httpx.URL) -> str:
