@@ -1,0 +1,48 @@
+"""The connector kit: what every connector otherwise writes again (public API for plugins).
+
+- ``ties``: updated-since paging with same-timestamp ties (``Watermark``, ``until_signpost``)
+- ``htmltext``: HTML bodies to text (``html_to_text``) and notes to HTML (``text_to_html``)
+- ``fields``: lenient organization value/health/renewal readers (``OrgFieldReader``)
+- ``markers``: marker-tag and note-marker idempotency, tag merging
+- ``names``: deskwatch team/agent names <-> helpdesk ids (``NameTable``, ``id_table``)
+- ``checks``: ``check()`` results from errors (``failed_check``)
+
+Everything listed in ``__all__`` is stable for plugin authors (docs/plugins.md).
+"""
+
+from deskwatch.core.connect.kit.checks import check_kind, failed_check
+from deskwatch.core.connect.kit.fields import OrgFieldReader, calendar_date, health, number
+from deskwatch.core.connect.kit.htmltext import html_to_text, text_to_html
+from deskwatch.core.connect.kit.markers import (
+    has_marker_tag,
+    marker_tag,
+    merged_tags,
+    note_with_marker,
+    notes_have_marker,
+    tag_changes,
+    tag_delta,
+)
+from deskwatch.core.connect.kit.names import NameTable, id_table
+from deskwatch.core.connect.kit.ties import Watermark, until_signpost
+
+__all__ = [
+    "NameTable",
+    "OrgFieldReader",
+    "Watermark",
+    "calendar_date",
+    "check_kind",
+    "failed_check",
+    "has_marker_tag",
+    "health",
+    "html_to_text",
+    "id_table",
+    "marker_tag",
+    "merged_tags",
+    "note_with_marker",
+    "notes_have_marker",
+    "number",
+    "tag_changes",
+    "tag_delta",
+    "text_to_html",
+    "until_signpost",
+]
