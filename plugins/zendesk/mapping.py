@@ -7,17 +7,21 @@ produces a message a person can act on instead of a KeyError deep in the sync.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Mapping, Sequence
 
+from deskwatch.core.connect.kit import OrgFieldReader
 from deskwatch.core.model import Message, Organization, Person, Ticket
-from deskwatch.core.model.timeutil import parse_date, parse_time
+from deskwatch.core.model.timeutil import parse_time
 from deskwatch.core.connect.contract import BadResponse
 from deskwatch.core.connect.payload import boolean, string
 from deskwatch.core.connect.payload import describe as _kind
 from deskwatch.core.connect.payload import expect_object as _obj
 from deskwatch.plugins.zendesk.settings import ZendeskSettings
+
+log = logging.getLogger("deskwatch.plugins.zendesk")
 
 # Zendesk status -> deskwatch status. "deleted" is not a status: it marks a tombstone.
 STATUS_MAP = {
@@ -288,35 +292,11 @@ def _person(uid: int | None, side: SideLoads) -> Person | None:
     )
 
 
-def _number(v: Any) -> float | None:
-    """Custom field values are typed by people: accept 120000, "120000", "$120,000.50"."""
-    if isinstance(v, bool) or v is None:
-        return None
-    if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str):
-        text = v.strip().replace(",", "").replace("_", "").lstrip("$€£").strip()
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    return None
-
-
-def _date(v: Any) -> date | None:
-    if not v:
-        return None
-    try:
-        return parse_date(v)
-    except ValueError:
-        return None
-
-
 def map_organization(oid: int | None, side: SideLoads, settings: ZendeskSettings) -> Organization | None:
     """The side-loaded organization, account value/tier/renewal/health from its custom fields.
 
-    Custom field values that do not read as a number/date are left empty rather than failing
-    the sync: they are typed by people in the Zendesk admin UI.
+    Custom field values that do not read as a number/date are left empty (with a warning)
+    rather than failing the sync: they are typed by people in the Zendesk admin UI.
     """
     if oid is None:
         return None
@@ -330,17 +310,15 @@ def map_organization(oid: int | None, side: SideLoads, settings: ZendeskSettings
         return fields.get(key) if key else None
 
     tier = pick(settings.tier_field)
-    health = _number(pick(settings.health_field))
-    if health is not None and health > 1:
-        health = health / 100 if health <= 100 else None  # a 0-100 score
     name = org.get("name")
+    read = OrgFieldReader(f"organization {oid}", log)
     return Organization(
         id=str(oid),
         name=name if isinstance(name, str) else None,
-        annual_value=_number(pick(settings.account_value_field)),
+        annual_value=read.number(settings.account_value_field, pick(settings.account_value_field)),
         tier=str(tier).strip().lower() if tier not in (None, "") and not isinstance(tier, bool) else None,
-        renewal_date=_date(pick(settings.renewal_field)),
-        health=health,
+        renewal_date=read.date(settings.renewal_field, pick(settings.renewal_field)),
+        health=read.health(settings.health_field, pick(settings.health_field)),
     )
 
 

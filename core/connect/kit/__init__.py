@@ -4,7 +4,8 @@
 - ``htmltext``: HTML bodies to text (``html_to_text``) and notes to HTML (``text_to_html``)
 - ``fields``: lenient organization value/health/renewal readers (``OrgFieldReader``)
 - ``markers``: marker-tag and note-marker idempotency, tag merging
-- ``names``: deskwatch team/agent names <-> helpdesk ids (``NameTable``, ``id_table``)
+- ``names``: deskwatch team/agent names <-> helpdesk ids (``NameTable``)
+- ``settings``: ``id_table`` (name = id tables) and ``read_start_time`` (where a first sync starts)
 - ``checks``: ``check()`` results from errors (``failed_check``)
 
 Everything listed in ``__all__`` is stable for plugin authors (docs/plugins.md).
@@ -22,7 +23,8 @@ from deskwatch.core.connect.kit.markers import (
     tag_changes,
     tag_delta,
 )
-from deskwatch.core.connect.kit.names import NameTable, id_table
+from deskwatch.core.connect.kit.names import NameTable
+from deskwatch.core.connect.kit.settings import id_table, read_start_time
 from deskwatch.core.connect.kit.ties import Watermark, until_signpost
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "note_with_marker",
     "notes_have_marker",
     "number",
+    "read_start_time",
     "tag_changes",
     "tag_delta",
     "text_to_html",

@@ -18,7 +18,7 @@ BLOCK_TAGS = frozenset(
 )
 # Tags whose content is not text for a reader.
 DROPPED_TAGS = frozenset({"script", "style", "head", "title", "template", "noscript"})
-_SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
+_SPACES = re.compile(r"[ \t\r\f\v]+")  # a non-breaking space (&nbsp;) is kept: it is what was written
 
 
 class _TextParser(HTMLParser):

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, Hashable, Mapping, TypeVar
 
-from deskwatch.core.model.settings import Section
 
 Id = TypeVar("Id", bound=Hashable)
 
@@ -61,15 +60,3 @@ class NameTable(Generic[Id]):
     def by_id(self) -> dict[Id, str]:
         """The inverse table (id -> name); where two names share an id, the last one wins."""
         return {v: k for k, v in self.ids.items()}
-
-
-def id_table(section: Section, key: str, what: str = "group") -> dict[str, int]:
-    """A settings table of ``"name" = numeric id`` (``[sources.<name>.<key>]``); a value that is
-    not a positive whole number is a ConfigError naming ``<key>.<name>``."""
-    sub = section.section(key)
-    out: dict[str, int] = {}
-    for name in sub.keys():
-        if not name.strip():
-            raise section.error(key, f"expected a table of {what} name = numeric id; a name is empty")
-        out[name] = sub.integer(name, min=1)
-    return out
