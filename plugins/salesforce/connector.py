@@ -35,7 +35,8 @@ from deskwatch.core.connect.contract import (
 )
 from deskwatch.core.connect.http import Action, NextUrlPaginator, RateBudget, Resolution, describe, paginate, redact
 from deskwatch.core.model import TicketUpdate
-from deskwatch.core.model.timeutil import format_time, utcnow
+from deskwatch.core.connect.kit import Watermark, failed_check
+from deskwatch.core.model.timeutil import format_time, parse_time, utcnow
 
 from . import mapping
 from .auth import oauth_auth
@@ -134,52 +135,39 @@ def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
 class SfBookmark:
     """``{"since": <second>, "seen": ["<Id>|<SystemModstamp>", …], "deleted_since": <time>}``.
 
-    ``since`` is a whole second (SOQL literals have no fractions); ``seen`` lists the versions
-    with a SystemModstamp in that second that were already delivered, so re-reading the second
-    with ``>=`` skips exactly those and nothing else.
+    ``mark`` is the kit's Watermark on whole seconds (SOQL literals have no fractions), keyed by
+    version, so re-reading the bookmark second with ``>=`` skips exactly what was delivered.
     """
 
-    since: datetime | None = None
-    seen: frozenset[str] = frozenset()
+    mark: Watermark = Watermark()
     deleted_since: datetime | None = None
+
+    @property
+    def since(self) -> datetime | None:
+        return self.mark.since
 
     @classmethod
     def load(cls, value: Any, source: str) -> "SfBookmark":
         if value is None:
             return cls()
-        bad = ConnectorError(f"bookmark {value!r} is not a Salesforce bookmark; reset the source's sync state", source=source)
-        if not isinstance(value, Mapping):
-            raise bad
         try:
-            since = datetime.fromisoformat(value["since"].replace("Z", "+00:00")) if value.get("since") else None
-            deleted = datetime.fromisoformat(value["deleted_since"].replace("Z", "+00:00")) if value.get("deleted_since") else None
-            seen = value.get("seen") or []
-            if not isinstance(seen, list) or not all(isinstance(s, str) for s in seen):
-                raise bad
-        except (AttributeError, TypeError, ValueError):
-            raise bad from None
-        return cls(since, frozenset(seen), deleted)
+            if not isinstance(value, Mapping):
+                raise ValueError(value)
+            mark = Watermark.from_json(value, "bookmark", str) if value.get("since") else Watermark()
+            return cls(mark, parse_time(value["deleted_since"]) if value.get("deleted_since") else None)
+        except (BadResponse, ValueError):
+            raise ConnectorError(f"bookmark {value!r} is not a Salesforce bookmark; reset the source's sync state", source=source) from None
 
     def dump(self) -> dict[str, Any]:
-        d: dict[str, Any] = {}
-        if self.since is not None:
-            d["since"] = format_time(self.since)
-            d["seen"] = sorted(self.seen)
+        d = self.mark.as_json()
         if self.deleted_since is not None:
             d["deleted_since"] = format_time(self.deleted_since)
         return d
 
     def advance(self, cid: str, stamp: datetime) -> tuple["SfBookmark", bool]:
         """The bookmark after delivering (cid, stamp), and False when that version was seen."""
-        second = stamp.replace(microsecond=0)
-        key = f"{cid}|{stamp.isoformat()}"
-        if self.since is not None and second < self.since:
-            return self, False  # older than the bookmark: delivered by an earlier run
-        if self.since == second:
-            if key in self.seen:
-                return self, False
-            return dataclasses.replace(self, seen=self.seen | {key}), True
-        return dataclasses.replace(self, since=second, seen=frozenset({key})), True
+        mark, fresh = self.mark.admit(f"{cid}|{stamp.isoformat()}", stamp.replace(microsecond=0))
+        return dataclasses.replace(self, mark=mark), fresh
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,14 +281,8 @@ class SalesforceConnector(Connector):
         try:
             body = await self._json("GET", self._path("query"), params={"q": "SELECT Id FROM Case ORDER BY SystemModstamp DESC LIMIT 1"})
             mapping.parse_query_page(body, "query")
-        except AuthError as e:
-            return CheckResult(False, str(e), "auth")
-        except RateLimited as e:
-            return CheckResult(False, str(e), "rate_limited")
-        except TransientError as e:
-            return CheckResult(False, str(e), "unreachable")
         except ConnectorError as e:
-            return CheckResult(False, str(e), "error")
+            return failed_check(e)
         usage = self.api_usage
         quota = f"; API usage today {usage.used}/{usage.limit}" if usage else ""
         return CheckResult(True, f"connected to {self.api_base} (REST {self.settings.api_version}){quota}", "ok")

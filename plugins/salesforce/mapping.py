@@ -7,16 +7,17 @@ KeyError or TypeError escape.
 
 from __future__ import annotations
 
-import html
+import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
-from deskwatch.core.connect.contract import BadResponse, idempotency_tag
+from deskwatch.core.connect.contract import BadResponse
+from deskwatch.core.connect.kit import OrgFieldReader, html_to_text, marker_tag, merged_tags, note_with_marker, notes_have_marker
 from deskwatch.core.model import Message, Organization, Person, Ticket, TicketUpdate
 from deskwatch.core.model.settings import Secret
-from deskwatch.core.model.timeutil import parse_date, parse_time
+from deskwatch.core.model.timeutil import parse_time
 from deskwatch.core.connect.payload import (
     boolean as _bool,
     describe as _kind,
@@ -26,6 +27,8 @@ from deskwatch.core.connect.payload import (
 )
 
 from .settings import SalesforceSettings
+
+log = logging.getLogger("deskwatch.plugins.salesforce")
 
 # CreatedBy.UserType values of people outside the org (Experience Cloud / portal users).
 CUSTOMER_USER_TYPES = frozenset({"CspLitePortal", "CustomerSuccess", "PowerCustomerSuccess", "Guest", "CsnOnly"})
@@ -302,14 +305,6 @@ def child_records(rec: Mapping[str, Any], relationship: str, where: str) -> Quer
     return parse_query_page(v, f"{where}.{relationship}")
 
 
-def _strip_html(text: str) -> str:
-    text = re.sub(r"(?is)<(script|style).*?</\1>", " ", text)
-    text = re.sub(r"(?i)<br\s*/?>|</?(p|div|li|tr|h[1-6])\b[^>]*>", "\n", text)
-    text = html.unescape(re.sub(r"<[^>]+>", "", text))
-    lines = (re.sub(r"[ \t\xa0]+", " ", ln).strip() for ln in text.splitlines())
-    return "\n".join(ln for ln in lines if ln)
-
-
 def is_deskwatch_note(body: str) -> bool:
     return body.startswith(MARKER_PREFIX)
 
@@ -336,25 +331,10 @@ def email_to_message(e: Mapping[str, Any], where: str) -> Message | None:
         return None  # drafts were never sent; nobody has read them
     text = _str(e, "TextBody", where)
     if not text:
-        text = _strip_html(_str(e, "HtmlBody", where) or "")
+        text = html_to_text(_str(e, "HtmlBody", where) or "")
     created = sf_time(e, "MessageDate", where, required=False) or sf_time(e, "CreatedDate", where)
     incoming = _bool(e, "Incoming", where)
     return Message("customer" if incoming else "agent", created, text, True, _str(e, "FromAddress", where))  # type: ignore[arg-type]
-
-
-def _number(d: Mapping[str, Any], key: str, where: str) -> float | None:
-    v = d.get(key)
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        # Currency/number fields are JSON numbers; a formula or text field may hold "1200000".
-        if isinstance(v, str):
-            try:
-                return float(v.replace(",", ""))
-            except ValueError:
-                pass
-        raise BadResponse(f"{_where(where, key)}: expected a number, got {_kind(v)}")
-    return float(v)
 
 
 def account_to_organization(rec: Mapping[str, Any], settings: SalesforceSettings, where: str) -> Organization | None:
@@ -364,22 +344,22 @@ def account_to_organization(rec: Mapping[str, Any], settings: SalesforceSettings
         return Organization(id=account_id) if account_id else None
     w = f"{where}.Account"
     acc = _obj(acc, w)
-    value = _number(acc, settings.account_value_field, w) if settings.account_value_field else None
-    tier = None
-    if settings.account_tier_field and acc.get(settings.account_tier_field) is not None:
-        tier = str(acc.get(settings.account_tier_field))
-    renewal: date | None = None
-    if settings.account_renewal_field and acc.get(settings.account_renewal_field) is not None:
-        try:
-            renewal = parse_date(acc.get(settings.account_renewal_field))
-        except ValueError:
-            raise BadResponse(f"{w}.{settings.account_renewal_field}: expected a date such as 2026-12-31, got {_kind(acc.get(settings.account_renewal_field))}") from None
-    health = _number(acc, settings.account_health_field, w) if settings.account_health_field else None
-    if health is not None and health > 1:
-        health = health / 100.0  # a percent field (0..100) is the usual way orgs store a score
-    if health is not None and not 0 <= health <= 1:
-        raise BadResponse(f"{w}.{settings.account_health_field}: expected a score between 0 and 1 (or 0..100), got {health!r}")
-    return Organization(id=account_id, name=_str(acc, "Name", w), annual_value=value, tier=tier, renewal_date=renewal, health=health)
+    # Account fields are typed by people (and formula fields can say anything): an unreadable
+    # value is dropped with a warning, never a reason to halt the sync on one Account.
+    read = OrgFieldReader(f"Account {account_id or '(no AccountId)'} ({where})", log)
+
+    def field(name: str) -> Any:
+        return acc.get(name) if name else None
+
+    tier = field(settings.account_tier_field)
+    return Organization(
+        id=account_id,
+        name=_str(acc, "Name", w),
+        annual_value=read.number(settings.account_value_field, field(settings.account_value_field)),
+        tier=str(tier) if tier is not None else None,
+        renewal_date=read.date(settings.account_renewal_field, field(settings.account_renewal_field)),
+        health=read.health(settings.account_health_field, field(settings.account_health_field)),
+    )
 
 
 def _requester(rec: Mapping[str, Any], where: str) -> Person | None:
@@ -496,12 +476,12 @@ def case_to_ticket(
 
 def marker(key: str) -> str:
     """The idempotency marker written at the start of deskwatch's CaseComment."""
-    return f"{MARKER_PREFIX}{idempotency_tag(key)}]"
+    return f"{MARKER_PREFIX}{marker_tag(key)}]"
 
 
 def has_marker(comment_bodies: Iterable[str], key: str) -> bool:
-    m = marker(key)
-    return any(isinstance(b, str) and m in b for b in comment_bodies)
+    """True when a CaseComment carries the update's marker (the update was applied)."""
+    return notes_have_marker(comment_bodies, marker(key))
 
 
 def picklist_value(normalized: str, mapping: Mapping[str, str], allowed: Iterable[str] | None = None) -> str | None:
@@ -581,8 +561,7 @@ def build_patch(
             lines.append(f"tags not written (+{','.join(update.tags_add) or '-'} -{','.join(update.tags_remove) or '-'}): "
                          "set tags_field to a Case field such as Tags__c")
             return body, lines
-        tags = [t for t in current_tags if t not in update.tags_remove]
-        tags += [t for t in update.tags_add if t not in tags]
+        tags = merged_tags(current_tags, update.tags_add, update.tags_remove)
         if tuple(tags) != tuple(current_tags):
             body[settings.tags_field] = ";".join(tags) or None
         lines.append(f"tags +{','.join(update.tags_add) or '-'} -{','.join(update.tags_remove) or '-'}")
@@ -599,7 +578,7 @@ def note_body(update: TicketUpdate, lines: Sequence[str]) -> str:
     enc = note.encode("utf-8")
     if len(enc) > room:
         note = enc[: max(room, 0)].decode("utf-8", "ignore") + " […]"
-    return f"{head}\n{note}{changes}".strip()
+    return note_with_marker(f"{note}{changes}", head, first=True).strip()
 
 
 def parse_picklists(body: Any, names: Iterable[str], where: str = "Case/describe") -> dict[str, tuple[str, ...]]:

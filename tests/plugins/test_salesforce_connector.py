@@ -103,6 +103,30 @@ async def collect(conn, bookmark=None, until=UNTIL):
 # fetch
 
 
+async def test_one_bad_account_does_not_halt_the_sync(httpx_mock, token, connector, api_samples, caplog):
+    # The recorded last-page envelope (totalSize, done) with two Cases whose Accounts were
+    # typed by people: health 150 and the value "n/a". Both tickets sync; the values are dropped.
+    body = sample(api_samples, "query_last_page_done_true.json")
+    bad = case_record(Id="5005e00000AAAAAAB1", SystemModstamp="2026-11-23T09:00:00.000+0000")
+    bad["Account"] = {**bad["Account"], "Health_Score__c": 150}
+    worse = case_record(Id="5005e00000AAAAAAB2", SystemModstamp="2026-11-23T09:00:01.000+0000", AccountId="0015e00000NoValAAA")
+    worse["Account"] = {**worse["Account"], "AnnualRevenue": "n/a"}
+    body["records"] = [bad, worse]
+    httpx_mock.add_response(url=QUERY_ALL, json=body)
+    httpx_mock.add_response(url=DELETED, json=deleted_empty())
+
+    with caplog.at_level("WARNING", logger="deskwatch.plugins.salesforce"):
+        pages = await collect(connector(account_health_field="Health_Score__c"))
+    tickets = [t for p in pages for t in p.tickets]
+    assert [t.native_id for t in tickets] == ["5005e00000AAAAAAB1", "5005e00000AAAAAAB2"]
+    assert tickets[0].organization.health is None and tickets[0].organization.annual_value == 1250000.0
+    assert tickets[1].organization.annual_value is None and tickets[1].organization.health == pytest.approx(0.42)
+    assert pages[-1].done and pages[0].bookmark["since"] == "2026-11-23T09:00:01Z"  # the bookmark moved on
+    text = caplog.text
+    assert "Account 0015e00000QwErTAAU" in text and "Health_Score__c is the number 150" in text
+    assert "Account 0015e00000NoValAAA" in text and 'AnnualRevenue is the string "n/a"' in text
+
+
 async def test_fetch_pages_tombstones_and_bookmarks(httpx_mock, token, connector, api_samples):
     c1 = case_record(Id="5005e00000AAAAAAA1", SystemModstamp="2026-11-23T09:00:00.000+0000")
     gone = case_record(Id="5005e00000AAAAAAA2", SystemModstamp="2026-11-23T09:00:00.000+0000", IsDeleted=True)

@@ -193,7 +193,6 @@ def test_portal_and_automated_comments_and_deskwatch_notes_get_their_author(sett
         ({"Id": None}, r"Case: Id: missing|Case\.Id: missing"),
         ({"SystemModstamp": "yesterday"}, r"Case 5005e00000AbCdEAAZ\.SystemModstamp: expected a datetime"),
         ({"CreatedDate": None}, r"\.CreatedDate: missing"),
-        ({"Account": {"Name": "X", "AnnualRevenue": "lots"}}, r'\.Account\.AnnualRevenue: expected a number, got the string "lots"'),
         ({"Account": "Globex"}, r"\.Account: expected a JSON object"),
         ({"IsClosed": "false"}, r"\.IsClosed: expected true or false"),
         ({"CaseComments": {"records": "none"}}, r"\.CaseComments\.records: expected a list"),
@@ -206,6 +205,38 @@ def test_unexpected_case_bodies_raise_bad_response_naming_the_field(settings, ch
     rec.update(change)
     with pytest.raises(BadResponse, match=message):
         mapping.case_to_ticket(rec, settings, API)
+
+
+@pytest.mark.parametrize(
+    ("account", "field", "kept"),
+    [
+        ({"AnnualRevenue": "n/a"}, "AnnualRevenue", {"health": 0.42, "renewal_date": date(2027, 1, 31)}),
+        ({"Health_Score__c": 150}, "Health_Score__c", {"annual_value": 1250000.0, "renewal_date": date(2027, 1, 31)}),
+        ({"Health_Score__c": -3}, "Health_Score__c", {"annual_value": 1250000.0}),
+        ({"Renewal_Date__c": "next spring"}, "Renewal_Date__c", {"annual_value": 1250000.0, "health": 0.42}),
+    ],
+)
+def test_unreadable_account_fields_are_dropped_with_a_warning_and_the_case_still_maps(settings, caplog, account, field, kept):
+    rec = case_record()
+    rec["Account"] = {**rec["Account"], **account}
+    with caplog.at_level("WARNING", logger="deskwatch.plugins.salesforce"):
+        t = mapping.case_to_ticket(rec, settings, API)
+    org = t.organization
+    dropped = {"AnnualRevenue": "annual_value", "Health_Score__c": "health", "Renewal_Date__c": "renewal_date"}[field]
+    assert getattr(org, dropped) is None
+    assert all(getattr(org, k) == pytest.approx(v) for k, v in kept.items())
+    assert (org.name, org.tier) == ("Globex Corporation", "Enterprise")
+    warning = [r.getMessage() for r in caplog.records]
+    assert len(warning) == 1 and "Account 0015e00000QwErTAAU" in warning[0] and field in warning[0]
+    assert "Case 5005e00000AbCdEAAZ" in warning[0]
+
+
+def test_readable_text_amounts_and_percent_health_still_read(settings, caplog):
+    rec = case_record()
+    rec["Account"] = {**rec["Account"], "AnnualRevenue": "1,200,000", "Health_Score__c": "0.7"}
+    org = mapping.case_to_ticket(rec, settings, API).organization
+    assert (org.annual_value, org.health) == (1200000.0, pytest.approx(0.7))
+    assert not caplog.records
 
 
 def test_non_object_case_is_bad_response(settings):
