@@ -7,6 +7,7 @@
 - ``names``: deskwatch team/agent names <-> helpdesk ids (``NameTable``)
 - ``settings``: ``id_table`` (name = id tables) and ``read_start_time`` (where a first sync starts)
 - ``checks``: ``check()`` results from errors (``failed_check``)
+- time helpers re-exported from the model: ``parse_time``, ``format_time``, ``parse_date``
 
 Everything listed in ``__all__`` is stable for plugin authors (docs/plugins.md).
 """
@@ -26,6 +27,7 @@ from deskwatch.core.connect.kit.markers import (
 from deskwatch.core.connect.kit.names import NameTable
 from deskwatch.core.connect.kit.settings import id_table, read_start_time
 from deskwatch.core.connect.kit.ties import Watermark, until_signpost
+from deskwatch.core.model.timeutil import format_time, parse_date, parse_time
 
 __all__ = [
     "NameTable",
@@ -34,6 +36,7 @@ __all__ = [
     "calendar_date",
     "check_kind",
     "failed_check",
+    "format_time",
     "has_marker_tag",
     "health",
     "html_to_text",
@@ -43,6 +46,8 @@ __all__ = [
     "note_with_marker",
     "notes_have_marker",
     "number",
+    "parse_date",
+    "parse_time",
     "read_start_time",
     "tag_changes",
     "tag_delta",

@@ -20,7 +20,6 @@ from deskwatch.core.connect.contract import (
 from deskwatch.core.connect.http import ApiKeyAuth, CursorPaginator, HttpSettings, RateBudget, http_settings, paginate
 from deskwatch.core.connect import kit
 from deskwatch.core.model.settings import Secret, Section
-from deskwatch.core.model.timeutil import format_time
 
 TYPE_NAME = "example"
 SETTINGS_KEYS = HttpSettings.KEYS + ("api_key", "page_size", "start_time")
@@ -78,7 +77,7 @@ class ExampleConnector(Connector):
         return CheckResult(True, f"authenticated as {email}")
 
     async def fetch(self, bookmark: Bookmark, *, until: datetime | None = None) -> AsyncIterator[Page]:
-        after = (bookmark or {}).get("after") or f"{format_time(self.settings.start_time)}|0"
+        after = (bookmark or {}).get("after") or f"{kit.format_time(self.settings.start_time)}|0"
         paginator = CursorPaginator("next", cursor_param="after", start=after)
         params = {"limit": self.settings.page_size}
         async for page in paginate(self.client, "/api/tickets", paginator, params=params, records="tickets"):
