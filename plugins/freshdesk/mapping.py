@@ -19,10 +19,9 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
 from deskwatch.core.connect.contract import BadResponse
-from deskwatch.core.connect.kit import NameTable, OrgFieldReader, html_to_text, notes_have_marker
+from deskwatch.core.connect.kit import NameTable, OrgFieldReader, html_to_text, notes_have_marker, reads
 from deskwatch.core.model import Message, Organization, Person, StatusChange, Ticket
-from deskwatch.core.model.timeutil import parse_time
-from deskwatch.core.connect.payload import (
+from deskwatch.core.connect.kit.reads import (
     boolean as _bool,
     describe as _kind,
     expect_object as _obj,
@@ -70,26 +69,11 @@ HEALTH_WORDS: Mapping[str, float] = {"at risk": 0.2, "doing okay": 0.6, "happy":
 
 
 def _int(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> int | None:
-    v = d.get(key)
-    if v is None:
-        if required:
-            raise BadResponse(f"{_where(where, key)}: missing (expected a whole number)")
-        return None
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise BadResponse(f"{_where(where, key)}: expected a whole number, got {_kind(v)}")
-    return v
+    return reads.integer(d, key, where, required=required)
 
 
 def _time(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> datetime | None:
-    v = d.get(key)
-    if v is None:
-        if required:
-            raise BadResponse(f"{_where(where, key)}: missing (expected a time such as 2026-11-23T09:00:00Z)")
-        return None
-    try:
-        return parse_time(v)
-    except ValueError:
-        raise BadResponse(f"{_where(where, key)}: expected a time such as 2026-11-23T09:00:00Z, got {_kind(v)}") from None
+    return reads.timestamp(d, key, where, required=required, expected="a time such as 2026-11-23T09:00:00Z")
 
 
 def ticket_tags(d: Mapping[str, Any], where: str) -> tuple[str, ...]:

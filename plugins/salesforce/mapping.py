@@ -14,15 +14,13 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
 from deskwatch.core.connect.contract import BadResponse
-from deskwatch.core.connect.kit import OrgFieldReader, html_to_text, marker_tag, merged_tags, note_with_marker, notes_have_marker
+from deskwatch.core.connect.kit import OrgFieldReader, html_to_text, reads, marker_tag, merged_tags, note_with_marker, notes_have_marker
 from deskwatch.core.model import Message, Organization, Person, Ticket, TicketUpdate
 from deskwatch.core.model.settings import Secret
-from deskwatch.core.model.timeutil import parse_time
-from deskwatch.core.connect.payload import (
+from deskwatch.core.connect.kit.reads import (
     boolean as _bool,
     describe as _kind,
     expect_object as _obj,
-    field_path as _where,
     string as _str,
 )
 
@@ -44,15 +42,8 @@ EMAIL_FIELDS = ("Id", "Incoming", "FromAddress", "TextBody", "HtmlBody", "Messag
 
 def sf_time(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> datetime | None:
     """A Salesforce datetime such as ``2013-05-20T20:49:32.000+0000``, as an aware UTC datetime."""
-    v = d.get(key)
-    if v is None:
-        if required:
-            raise BadResponse(f"{_where(where, key)}: missing (a datetime such as 2013-05-20T20:49:32.000+0000)")
-        return None
-    try:
-        return parse_time(v).astimezone(timezone.utc)
-    except ValueError:
-        raise BadResponse(f"{_where(where, key)}: expected a datetime such as 2013-05-20T20:49:32.000+0000, got {_kind(v)}") from None
+    t = reads.timestamp(d, key, where, required=required, expected="a datetime such as 2013-05-20T20:49:32.000+0000")
+    return t.astimezone(timezone.utc) if t is not None else None
 
 
 def soql_time(dt: datetime) -> str:

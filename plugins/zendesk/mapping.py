@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping, Sequence
 
-from deskwatch.core.connect.kit import OrgFieldReader
+from deskwatch.core.connect.kit import OrgFieldReader, reads
 from deskwatch.core.model import Message, Organization, Person, Ticket
-from deskwatch.core.model.timeutil import parse_time
 from deskwatch.core.connect.contract import BadResponse
-from deskwatch.core.connect.payload import boolean, string
-from deskwatch.core.connect.payload import describe as _kind
-from deskwatch.core.connect.payload import expect_object as _obj
+from deskwatch.core.connect.kit.reads import boolean
+from deskwatch.core.connect.kit.reads import describe as _kind
+from deskwatch.core.connect.kit.reads import expect_object as _obj
 from deskwatch.plugins.zendesk.settings import ZendeskSettings
 
 log = logging.getLogger("deskwatch.plugins.zendesk")
@@ -96,41 +95,23 @@ AGENT_ROLES = {"agent", "admin"}
 # checked reads
 
 
+# Paths here are prefixes ending in "." ("meta.", "ticket[id=5]."); the kit's take the parent.
+
+
 def _list(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> list[Any]:
-    if key not in d or d[key] is None:
-        if required:
-            raise BadResponse(f"{where}{key}: missing (expected a list)")
-        return []
-    v = d[key]
-    if not isinstance(v, list):
-        raise BadResponse(f"{where}{key}: expected a list, got {_kind(v)}")
-    return v
+    return reads.array(d, key, where.rstrip("."), required=required)
 
 
 def _id(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> int | None:
-    v = d.get(key)
-    if v is None:
-        if required:
-            raise BadResponse(f"{where}{key}: missing (expected a numeric id)")
-        return None
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise BadResponse(f"{where}{key}: expected a numeric id, got {_kind(v)}")
-    return v
+    return reads.integer(d, key, where.rstrip("."), required=required, expected="a numeric id")
 
 
 def _str(d: Mapping[str, Any], key: str, where: str) -> str | None:
-    # Paths here are prefixes ending in "." ("meta.", "ticket[id=5]."); payload's take the parent.
-    return string(d, key, where.rstrip("."))
+    return reads.string(d, key, where.rstrip("."))
 
 
 def _time(d: Mapping[str, Any], key: str, where: str) -> datetime:
-    v = d.get(key)
-    if v is None:
-        raise BadResponse(f"{where}{key}: missing (expected an ISO 8601 time)")
-    try:
-        return parse_time(v)
-    except ValueError:
-        raise BadResponse(f"{where}{key}: expected an ISO 8601 time, got {_kind(v)}") from None
+    return reads.timestamp(d, key, where.rstrip("."))  # type: ignore[return-value]
 
 
 def _bool(d: Mapping[str, Any], key: str, where: str, default: bool) -> bool:

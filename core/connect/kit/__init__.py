@@ -7,11 +7,13 @@
 - ``names``: deskwatch team/agent names <-> helpdesk ids (``NameTable``)
 - ``settings``: ``id_table`` (name = id tables) and ``read_start_time`` (where a first sync starts)
 - ``checks``: ``check()`` results from errors (``failed_check``)
+- ``reads``: strict readers for response envelopes (``reads.integer``, ``reads.timestamp``, …)
 - time helpers re-exported from the model: ``parse_time``, ``format_time``, ``parse_date``
 
 Everything listed in ``__all__`` is stable for plugin authors (docs/plugins.md).
 """
 
+from deskwatch.core.connect.kit import reads
 from deskwatch.core.connect.kit.checks import check_kind, failed_check
 from deskwatch.core.connect.kit.fields import OrgFieldReader, calendar_date, health, number
 from deskwatch.core.connect.kit.htmltext import html_to_text, text_to_html
@@ -49,6 +51,7 @@ __all__ = [
     "parse_date",
     "parse_time",
     "read_start_time",
+    "reads",
     "tag_changes",
     "tag_delta",
     "text_to_html",
