@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
 from deskwatch.core.connect.contract import BadResponse
-from deskwatch.core.connect.kit import NameTable, OrgFieldReader, html_to_text, notes_have_marker, reads
+from deskwatch.core.connect.kit import NameTable, html_to_text, notes_have_marker, organization, reads
 from deskwatch.core.model import Message, Organization, Person, StatusChange, Ticket
 from deskwatch.core.connect.kit.reads import (
     boolean as _bool,
@@ -245,44 +245,18 @@ def description_message(raw: Mapping[str, Any], created_at: datetime, where: str
     )
 
 
-def _lookup(d: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path; a plain name not found at the top level is also looked up
-    in ``custom_fields``, where Freshdesk keeps account-defined company fields."""
-    cur: Any = d
-    for part in path.split("."):
-        if not isinstance(cur, Mapping):
-            cur = None
-            break
-        cur = cur.get(part)
-    if cur is None and "." not in path and isinstance(d.get("custom_fields"), Mapping):
-        return d["custom_fields"].get(path)
-    return cur
-
-
 def organization_from_company(raw: Any, settings: FreshdeskSettings, where: str = "company") -> Organization:
     """A Freshdesk company (``GET /companies/{id}``) -> Organization.
 
     Account value, tier, renewal date and health come from the fields named in the settings
-    (dots reach into ``custom_fields``). Account data is typed by people, so a value that does
-    not read as a number or date is logged and left empty instead of failing the sync."""
+    (dots reach into nested objects; a plain name is also looked up in ``custom_fields``), read
+    leniently: a value that does not read is logged and left empty instead of failing the sync."""
     c = _obj(raw, where)
     cid = _int(c, "id", where)
-    fields = (
-        ("account_value_field", settings.account_value_field),
-        ("tier_field", settings.tier_field),
-        ("renewal_field", settings.renewal_field),
-        ("health_field", settings.health_field),
-    )
-    values = {name: _lookup(c, path) for name, path in fields}
-    read = OrgFieldReader(f"{where} {cid}", log)
-    tier = values["tier_field"]
-    return Organization(
-        id=str(cid),
-        name=_str(c, "name", where),
-        annual_value=read.number(settings.account_value_field, values["account_value_field"]),
-        tier=str(tier) if tier not in (None, "") else None,
-        renewal_date=read.date(settings.renewal_field, values["renewal_field"]),
-        health=read.health(settings.health_field, values["health_field"], HEALTH_WORDS),
+    s = settings
+    return organization(
+        c, str(cid), label=f"{where} {cid}", name=_str(c, "name", where), value=s.account_value_field, tier=s.tier_field,
+        renewal=s.renewal_field, health=s.health_field, health_words=HEALTH_WORDS, fallback="custom_fields", logger=log,
     )
 
 

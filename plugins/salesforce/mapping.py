@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
 from deskwatch.core.connect.contract import BadResponse
-from deskwatch.core.connect.kit import OrgFieldReader, html_to_text, reads, marker_tag, merged_tags, note_with_marker, notes_have_marker
+from deskwatch.core.connect.kit import html_to_text, organization, reads, marker_tag, merged_tags, note_with_marker, notes_have_marker
 from deskwatch.core.model import Message, Organization, Person, Ticket, TicketUpdate
 from deskwatch.core.model.settings import Secret
 from deskwatch.core.connect.kit.reads import (
@@ -337,19 +337,10 @@ def account_to_organization(rec: Mapping[str, Any], settings: SalesforceSettings
     acc = _obj(acc, w)
     # Account fields are typed by people (and formula fields can say anything): an unreadable
     # value is dropped with a warning, never a reason to halt the sync on one Account.
-    read = OrgFieldReader(f"Account {account_id or '(no AccountId)'} ({where})", log)
-
-    def field(name: str) -> Any:
-        return acc.get(name) if name else None
-
-    tier = field(settings.account_tier_field)
-    return Organization(
-        id=account_id,
-        name=_str(acc, "Name", w),
-        annual_value=read.number(settings.account_value_field, field(settings.account_value_field)),
-        tier=str(tier) if tier is not None else None,
-        renewal_date=read.date(settings.account_renewal_field, field(settings.account_renewal_field)),
-        health=read.health(settings.account_health_field, field(settings.account_health_field)),
+    s = settings
+    return organization(
+        acc, account_id, label=f"Account {account_id or '(no AccountId)'} ({where})", name=_str(acc, "Name", w),
+        value=s.account_value_field, tier=s.account_tier_field, renewal=s.account_renewal_field, health=s.account_health_field, logger=log,
     )
 
 

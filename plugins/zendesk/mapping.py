@@ -8,11 +8,11 @@ produces a message a person can act on instead of a KeyError deep in the sync.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Mapping, Sequence
 
-from deskwatch.core.connect.kit import OrgFieldReader, reads
+from deskwatch.core.connect.kit import organization, reads
 from deskwatch.core.model import Message, Organization, Person, Ticket
 from deskwatch.core.connect.contract import BadResponse
 from deskwatch.core.connect.kit.reads import boolean
@@ -285,22 +285,13 @@ def map_organization(oid: int | None, side: SideLoads, settings: ZendeskSettings
     if org is None:
         return Organization(id=str(oid))
     fields = org.get("organization_fields")
-    fields = fields if isinstance(fields, Mapping) else {}
-
-    def pick(key: str) -> Any:
-        return fields.get(key) if key else None
-
-    tier = pick(settings.tier_field)
     name = org.get("name")
-    read = OrgFieldReader(f"organization {oid}", log)
-    return Organization(
-        id=str(oid),
-        name=name if isinstance(name, str) else None,
-        annual_value=read.number(settings.account_value_field, pick(settings.account_value_field)),
-        tier=str(tier).strip().lower() if tier not in (None, "") and not isinstance(tier, bool) else None,
-        renewal_date=read.date(settings.renewal_field, pick(settings.renewal_field)),
-        health=read.health(settings.health_field, pick(settings.health_field)),
+    s = settings
+    found = organization(
+        fields if isinstance(fields, Mapping) else {}, str(oid), label=f"organization {oid}", name=name if isinstance(name, str) else None,
+        value=s.account_value_field, tier=s.tier_field, renewal=s.renewal_field, health=s.health_field, logger=log,
     )
+    return replace(found, tier=found.tier.lower() if found.tier else None)  # tiers are matched in lower case
 
 
 def _author_kind(comment: Mapping[str, Any], requester_id: int | None, side: SideLoads) -> str:

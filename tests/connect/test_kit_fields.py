@@ -7,7 +7,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from deskwatch.core.connect.kit import OrgFieldReader, calendar_date, health, number
+from deskwatch.core.connect.kit import OrgFieldReader, calendar_date, field_value, health, number, organization
+from deskwatch.core.model import Organization
 
 
 @pytest.mark.parametrize(
@@ -65,3 +66,25 @@ def test_reader_names_the_accepted_words_and_logs_to_the_given_logger(caplog):
         assert read.health("health_score", "meh", {"at risk": 0.2, "happy": 0.9}) is None
     assert caplog.records[0].name == "deskwatch.plugins.test"
     assert '"at risk", "happy"' in caplog.records[0].getMessage()
+
+
+def test_field_value_paths_and_fallback():
+    company = {"name": "Initech", "custom_fields": {"arr": 5000, "tier": "gold"}, "parent": {"tier": "platinum"}}
+    assert field_value(company, "custom_fields.arr") == 5000
+    assert field_value(company, "parent.tier") == "platinum"
+    assert field_value(company, "tier") is None
+    assert field_value(company, "tier", fallback="custom_fields") == "gold"
+    assert field_value(company, "name.first") is None and field_value(company, "missing.deep") is None
+
+
+def test_organization_reads_configured_fields_leniently(caplog):
+    account = {"Revenue": "$1,200,000", "Tier": " Enterprise ", "Renewal": "2027-01-31", "Health": 150}
+    with caplog.at_level(logging.WARNING, logger="deskwatch.core.connect.kit"):
+        org = organization(account, "001A", label="Account 001A", name="Globex", value="Revenue", tier="Tier",
+                           renewal="Renewal", health="Health")
+    assert org == Organization(id="001A", name="Globex", annual_value=1200000.0, tier="Enterprise", renewal_date=date(2027, 1, 31), health=None)
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == ["Account 001A"]
+    assert "Health is the number 150" in caplog.text
+    # fields that are not configured are not read at all
+    assert organization(account, "001A", label="x") == Organization(id="001A")
+    assert organization({"Tier": ""}, None, label="x", tier="Tier").tier is None

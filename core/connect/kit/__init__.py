@@ -2,7 +2,7 @@
 
 - ``ties``: updated-since paging with same-timestamp ties (``Watermark``, ``until_signpost``)
 - ``htmltext``: HTML bodies to text (``html_to_text``) and notes to HTML (``text_to_html``)
-- ``fields``: lenient organization value/health/renewal readers (``OrgFieldReader``)
+- ``fields``: lenient organization value/health/renewal readers (``organization``, ``OrgFieldReader``)
 - ``markers``: marker-tag and note-marker idempotency, tag merging
 - ``names``: deskwatch team/agent names <-> helpdesk ids (``NameTable``)
 - ``settings``: ``id_table`` (name = id tables) and ``read_start_time`` (where a first sync starts)
@@ -15,7 +15,7 @@ Everything listed in ``__all__`` is stable for plugin authors (docs/plugins.md).
 
 from deskwatch.core.connect.kit import reads
 from deskwatch.core.connect.kit.checks import check_kind, failed_check
-from deskwatch.core.connect.kit.fields import OrgFieldReader, calendar_date, health, number
+from deskwatch.core.connect.kit.fields import OrgFieldReader, calendar_date, field_value, health, number, organization
 from deskwatch.core.connect.kit.htmltext import html_to_text, text_to_html
 from deskwatch.core.connect.kit.markers import (
     has_marker_tag,
@@ -38,6 +38,7 @@ __all__ = [
     "calendar_date",
     "check_kind",
     "failed_check",
+    "field_value",
     "format_time",
     "has_marker_tag",
     "health",
@@ -48,6 +49,7 @@ __all__ = [
     "note_with_marker",
     "notes_have_marker",
     "number",
+    "organization",
     "parse_date",
     "parse_time",
     "read_start_time",

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any, Mapping
 
 from deskwatch.core.connect.payload import describe
+from deskwatch.core.model import Organization
 from deskwatch.core.model.timeutil import parse_date
 
 log = logging.getLogger("deskwatch.core.connect.kit")
@@ -111,3 +112,48 @@ class OrgFieldReader:
         if d is None and value not in (None, ""):
             self._drop(name, value, "a date such as 2026-12-31")
         return d
+
+
+def field_value(record: Mapping[str, Any], path: str, fallback: str | None = None) -> Any:
+    """The value at a dotted ``path`` ("custom_fields.arr", "Parent.Tier__c"); a plain name not
+    found at the top is also looked up in the ``fallback`` sub-object (e.g. "custom_fields",
+    where Freshdesk keeps account-defined fields). None when absent."""
+    cur: Any = record
+    for part in path.split("."):
+        cur = cur.get(part) if isinstance(cur, Mapping) else None
+    if cur is None and fallback and "." not in path and isinstance(record.get(fallback), Mapping):
+        return record[fallback].get(path)
+    return cur
+
+
+def organization(
+    record: Mapping[str, Any],
+    org_id: str | None,
+    *,
+    label: str,
+    name: str | None = None,
+    value: str = "",
+    tier: str = "",
+    renewal: str = "",
+    health: str = "",
+    health_words: Mapping[str, float] | None = None,
+    fallback: str | None = None,
+    logger: logging.Logger = log,
+) -> Organization:
+    """An Organization from an account record: annual value, tier, renewal date and health at
+    the given field paths (see ``field_value``; "" = not configured), read leniently: what
+    cannot be read is left empty with a warning naming ``label`` and the field."""
+    read = OrgFieldReader(label, logger)
+
+    def get(path: str) -> Any:
+        return field_value(record, path, fallback) if path else None
+
+    t = get(tier)
+    return Organization(
+        id=org_id,
+        name=name,
+        annual_value=read.number(value, get(value)),
+        tier=str(t).strip() or None if t is not None and not isinstance(t, bool) else None,
+        renewal_date=read.date(renewal, get(renewal)),
+        health=read.health(health, get(health), health_words),
+    )
