@@ -35,7 +35,7 @@ from deskwatch.core.connect.contract import (
 )
 from deskwatch.core.connect.http import Action, NextUrlPaginator, RateBudget, Resolution, describe, paginate, redact
 from deskwatch.core.model import TicketUpdate
-from deskwatch.core.connect.kit import Watermark, failed_check
+from deskwatch.core.connect.kit import NameTable, Watermark, failed_check
 from deskwatch.core.model.timeutil import format_time, parse_time, utcnow
 
 from . import mapping
@@ -369,33 +369,28 @@ class SalesforceConnector(Connector):
         return mapping.split_tags(body.get(field))
 
     async def _queue_id(self, group: str) -> str | None:
-        if group in self._queues:
-            return self._queues[group]
-        if group.startswith(mapping.QUEUE_ID_PREFIX) and _RECORD_ID.match(group):
-            return group
-        literal = group.replace("\\", "\\\\").replace("'", "\\'")
-        rows = await self._query_all_records(
-            f"SELECT Id, Name FROM Group WHERE Type = 'Queue' AND (Name = '{literal}' OR DeveloperName = '{literal}') LIMIT 2", "Group"
-        )
-        if len(rows) != 1 or not isinstance(rows[0].get("Id"), str):
-            return None
-        self._queues[group] = rows[0]["Id"]
-        return self._queues[group]
+        """The queue Id of a deskwatch team: config ``queues`` first, then a lookup by name."""
+        where = "Type = 'Queue' AND (Name = '{0}' OR DeveloperName = '{0}')"
+        return await self._record_id(group, self._queues, mapping.QUEUE_ID_PREFIX, "Group", where)
 
     async def _user_id(self, name: str) -> str | None:
         """The User Id of an agent named in a route: config ``users`` first, then a lookup."""
-        if name in self._users:
-            return self._users[name]
-        if name.startswith(mapping.USER_ID_PREFIX) and _RECORD_ID.match(name):
+        return await self._record_id(name, self._users, mapping.USER_ID_PREFIX, "User", "IsActive = true AND Name = '{0}'")
+
+    async def _record_id(self, name: str, cache: dict[str, str], prefix: str, sobject: str, where: str) -> str | None:
+        """A record Id by name: the settings table (cached lookups join it), an Id given as
+        the name itself, else a SOQL lookup that must find exactly one record."""
+        found = NameTable(cache).id_for(name, numeric=False)
+        if found is not None:
+            return found
+        if name.startswith(prefix) and _RECORD_ID.match(name):
             return name
         literal = name.replace("\\", "\\\\").replace("'", "\\'")
-        rows = await self._query_all_records(
-            f"SELECT Id, Name FROM User WHERE IsActive = true AND Name = '{literal}' LIMIT 2", "User"
-        )
+        rows = await self._query_all_records(f"SELECT Id, Name FROM {sobject} WHERE {where.format(literal)} LIMIT 2", sobject)
         if len(rows) != 1 or not isinstance(rows[0].get("Id"), str):
             return None
-        self._users[name] = rows[0]["Id"]
-        return self._users[name]
+        cache[name] = rows[0]["Id"]
+        return cache[name]
 
     async def _picklist_values(self) -> Mapping[str, tuple[str, ...]]:
         """Active Priority/Status values of this org, read once (describe) and cached."""
