@@ -38,7 +38,7 @@ from deskwatch.core.model import TicketUpdate
 from deskwatch.core.connect.kit import NameTable, Watermark, failed_check
 from deskwatch.core.model.timeutil import format_time, parse_time, utcnow
 
-from . import mapping
+from . import mapping, writeback
 from .auth import oauth_auth
 from .settings import TYPE_NAME, SalesforceSettings
 
@@ -404,7 +404,7 @@ class SalesforceConnector(Connector):
                 log.warning("%s: cannot read the Case picklists (%s); sending values unchecked", self.source, e)
                 self._picklists = {}
                 return self._picklists
-            self._picklists = mapping.parse_picklists(body, ("Priority", "Status"))
+            self._picklists = writeback.parse_picklists(body, ("Priority", "Status"))
         return self._picklists
 
     async def update(self, update: TicketUpdate) -> UpdateResult:
@@ -414,18 +414,18 @@ class SalesforceConnector(Connector):
         if not _RECORD_ID.match(cid):
             return UpdateResult("failed", f"{tid}: not a Salesforce Case Id", tid)
         try:
-            if mapping.has_marker(await self._comment_bodies(cid), update.idempotency_key):
-                return UpdateResult("already_applied", f"marker {mapping.marker(update.idempotency_key)} found on the case", tid)
+            if writeback.has_marker(await self._comment_bodies(cid), update.idempotency_key):
+                return UpdateResult("already_applied", f"marker {writeback.marker(update.idempotency_key)} found on the case", tid)
             current_tags = await self._case_tags(cid) if (update.tags_add or update.tags_remove) and self.settings.tags_field else ()
             queue_id = await self._queue_id(update.group) if update.group is not None and update.assignee is None else None
             picklists = await self._picklist_values() if (update.priority or update.status) else None
             user_id = await self._user_id(update.assignee) if update.assignee is not None else None
-            body, lines = mapping.build_patch(update, self.settings, current_tags=current_tags, queue_id=queue_id,
+            body, lines = writeback.build_patch(update, self.settings, current_tags=current_tags, queue_id=queue_id,
                                               picklists=picklists, user_id=user_id)
             if body:
                 await self.client.request("PATCH", self._path(f"sobjects/Case/{cid}"), json=body)
             return await self._add_note(update, lines)
-        except mapping.UpdateNotPossible as e:
+        except writeback.UpdateNotPossible as e:
             return UpdateResult("failed", f"{tid}: {e}", tid)
         except (AuthError, RateLimited, TransientError) as e:
             raise _translate(e, self.source) from None
@@ -456,12 +456,12 @@ class SalesforceConnector(Connector):
 
     async def _add_note(self, update: TicketUpdate, lines: list[str]) -> UpdateResult:
         tid, cid = update.ticket_id, update.native_id
-        note = {"ParentId": cid, "CommentBody": mapping.note_body(update, lines), "IsPublished": False}
+        note = {"ParentId": cid, "CommentBody": writeback.note_body(update, lines), "IsPublished": False}
         try:
             created = await self.client.json("POST", self._path("sobjects/CaseComment"), json=note, idempotent=False)
         except TransientError:
             # Ambiguous: the comment may exist. Look before anyone retries the POST.
-            if mapping.has_marker(await self._comment_bodies(cid), update.idempotency_key):
+            if writeback.has_marker(await self._comment_bodies(cid), update.idempotency_key):
                 return UpdateResult("applied", "; ".join(lines) or "note added", tid)
             raise
         result = mapping.parse_record_result(created, "CaseComment")
@@ -486,15 +486,15 @@ class SalesforceConnector(Connector):
             picklists = await self._picklist_values() if any(u.priority or u.status for u in updates) else None
             pending: list[tuple[int, TicketUpdate, dict[str, Any], list[str]]] = []
             for i, u in enumerate(updates):
-                if mapping.has_marker(markers.get(u.native_id, ()), u.idempotency_key):
-                    results[i] = UpdateResult("already_applied", f"marker {mapping.marker(u.idempotency_key)} found on the case", u.ticket_id)
+                if writeback.has_marker(markers.get(u.native_id, ()), u.idempotency_key):
+                    results[i] = UpdateResult("already_applied", f"marker {writeback.marker(u.idempotency_key)} found on the case", u.ticket_id)
                     continue
                 try:
                     queue_id = await self._queue_id(u.group) if u.group is not None and u.assignee is None else None
                     user_id = await self._user_id(u.assignee) if u.assignee is not None else None
-                    body, lines = mapping.build_patch(u, self.settings, current_tags=tags.get(u.native_id, ()), queue_id=queue_id,
+                    body, lines = writeback.build_patch(u, self.settings, current_tags=tags.get(u.native_id, ()), queue_id=queue_id,
                                                       picklists=picklists, user_id=user_id)
-                except mapping.UpdateNotPossible as e:
+                except writeback.UpdateNotPossible as e:
                     results[i] = UpdateResult("failed", f"{u.ticket_id}: {e}", u.ticket_id)
                     continue
                 pending.append((i, u, body, lines))

@@ -11,7 +11,7 @@ import pytest
 from deskwatch.core.connect.contract import BadResponse
 from deskwatch.core.model import TicketUpdate
 from deskwatch.core.model.settings import Section
-from deskwatch.plugins.salesforce import mapping
+from deskwatch.plugins.salesforce import mapping, writeback
 from deskwatch.plugins.salesforce.settings import parse_settings
 
 API = "https://na1.salesforce.com"
@@ -181,7 +181,7 @@ def test_portal_and_automated_comments_and_deskwatch_notes_get_their_author(sett
     comments = [
         {"CommentBody": "Any update?", "IsPublished": True, "CreatedDate": "2026-11-23T09:00:00.000+0000", "CreatedBy": {"UserType": "PowerCustomerSuccess"}},
         {"CommentBody": "Auto-ack", "IsPublished": True, "CreatedDate": "2026-11-23T09:00:01.000+0000", "CreatedBy": {"UserType": "AutomatedProcess"}},
-        {"CommentBody": mapping.marker("abc123def456zzz") + "\nescalated", "IsPublished": False, "CreatedDate": "2026-11-23T09:00:02.000+0000"},
+        {"CommentBody": writeback.marker("abc123def456zzz") + "\nescalated", "IsPublished": False, "CreatedDate": "2026-11-23T09:00:02.000+0000"},
     ]
     t = mapping.case_to_ticket(case_record(Description=None, EmailMessages=None), settings, API, comments=comments)
     assert [m.author for m in t.messages] == ["customer", "system", "system"]
@@ -337,7 +337,7 @@ def update(**kw):
 
 
 def test_build_patch_maps_every_field_and_keeps_other_tags(settings):
-    body, lines = mapping.build_patch(
+    body, lines = writeback.build_patch(
         update(priority="urgent", status="pending", escalated=True, group="Tier 2", tags_add=("vip", "billing"), tags_remove=("export",)),
         settings,
         current_tags=("billing", "export", "renewal"),
@@ -348,34 +348,34 @@ def test_build_patch_maps_every_field_and_keeps_other_tags(settings):
 
 
 def test_build_patch_respects_the_orgs_picklist_and_explains_what_is_missing(settings):
-    body, _ = mapping.build_patch(update(priority="urgent"), settings, picklists={"Priority": ["High", "Medium", "Low", "Urgent"]})
+    body, _ = writeback.build_patch(update(priority="urgent"), settings, picklists={"Priority": ["High", "Medium", "Low", "Urgent"]})
     assert body == {"Priority": "Urgent"}
     # A standard org stops at High: urgent work gets the highest value there is.
-    body, _ = mapping.build_patch(update(priority="urgent"), settings, picklists={"Priority": ["High", "Medium", "Low"]})
+    body, _ = writeback.build_patch(update(priority="urgent"), settings, picklists={"Priority": ["High", "Medium", "Low"]})
     assert body == {"Priority": "High"}
-    with pytest.raises(mapping.UpdateNotPossible, match=r"priority 'high'.*the org accepts Low, Medium.*priority_map"):
-        mapping.build_patch(update(priority="high"), settings, picklists={"Priority": ["Medium", "Low"]})
-    with pytest.raises(mapping.UpdateNotPossible, match="group 'Nope'.*queues"):
-        mapping.build_patch(update(group="Nope"), settings)
-    with pytest.raises(mapping.UpdateNotPossible, match="assignee 'dana'"):
-        mapping.build_patch(update(assignee="dana"), settings)
+    with pytest.raises(writeback.UpdateNotPossible, match=r"priority 'high'.*the org accepts Low, Medium.*priority_map"):
+        writeback.build_patch(update(priority="high"), settings, picklists={"Priority": ["Medium", "Low"]})
+    with pytest.raises(writeback.UpdateNotPossible, match="group 'Nope'.*queues"):
+        writeback.build_patch(update(group="Nope"), settings)
+    with pytest.raises(writeback.UpdateNotPossible, match="assignee 'dana'"):
+        writeback.build_patch(update(assignee="dana"), settings)
 
 
 def test_tags_without_a_tags_field_are_skipped_and_said_so(settings):
     from dataclasses import replace
 
-    body, lines = mapping.build_patch(update(tags_add=("vip",), escalated=True), replace(settings, tags_field=None))
+    body, lines = writeback.build_patch(update(tags_add=("vip",), escalated=True), replace(settings, tags_field=None))
     assert body == {"IsEscalated": True}  # the escalation still goes through
     assert any("tags not written (+vip" in line and "tags_field" in line for line in lines)
 
 
 def test_note_body_starts_with_the_marker_and_fits_4000_bytes():
     u = update(private_note="é" * 5000)
-    body = mapping.note_body(u, ["priority -> High"])
+    body = writeback.note_body(u, ["priority -> High"])
     assert body.startswith("[deskwatch dw-3f2a9c1e0b7d]\n")
     assert len(body.encode("utf-8")) <= 4000 and body.endswith("- priority -> High")
-    assert mapping.has_marker(["x", body], u.idempotency_key)
-    assert not mapping.has_marker(["x"], u.idempotency_key)
+    assert writeback.has_marker(["x", body], u.idempotency_key)
+    assert not writeback.has_marker(["x"], u.idempotency_key)
 
 
 def test_mapping_does_not_mutate_the_record(settings):
