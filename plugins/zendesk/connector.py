@@ -41,10 +41,12 @@ from deskwatch.core.connect.http import (
     ApiClient,
     BearerAuth,
     CursorPaginator,
+    NextUrlPaginator,
     RateBudget,
     Resolution,
     decode_json,
     describe,
+    paginate,
     zendesk_token_auth,
 )
 from deskwatch.core.connect.kit import NameTable, failed_check, has_marker_tag, marker_tag, note_with_marker, tag_changes, tag_delta
@@ -291,20 +293,8 @@ class ZendeskConnector(Connector):
     async def _list(self, path: str, key: str, params: Mapping[str, Any]) -> list[Any]:
         """An offset-paginated list (``next_page`` URLs), loop-safe."""
         out: list[Any] = []
-        url: str | None = path
-        seen: set[str] = set()
-        p: Mapping[str, Any] | None = params
-        while url:
-            response = await self.client.request("GET", url, params=p)
-            body = decode_json(response, source=self.source, secrets=self.client.secrets)
-            if not isinstance(body, Mapping) or not isinstance(body.get(key), list):
-                raise BadResponse(f"{key}: expected a list (in {describe(response)})", source=self.source)
-            out.extend(body[key])
-            nxt = body.get("next_page")
-            if not isinstance(nxt, str) or not nxt or nxt in seen:
-                break
-            seen.add(nxt)
-            url, p = nxt, None
+        async for page in paginate(self.client, path, NextUrlPaginator("next_page"), params=params, records=key):
+            out.extend(page.records)
         return out
 
     # -- update -----------------------------------------------------------------------------
