@@ -9,7 +9,9 @@ read its pyproject.toml instead of the installed metadata).
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import re
 import sys
 import textwrap
 import tomllib
@@ -178,3 +180,59 @@ def test_example_maps_to_the_normalized_ticket():
 
     with pytest.raises(BadResponse, match="tickets\\[\\].updated_at: missing"):
         c.to_ticket({"id": 5, "created_at": "2026-11-23T08:00:00Z"})
+
+
+# The modules a plugin may import (docs/plugins.md, "The public surface"); deskwatch.core itself
+# only for hookimpl.
+PUBLIC_MODULES = {
+    "deskwatch.core.model",
+    "deskwatch.core.model.settings",
+    "deskwatch.core.connect.contract",
+    "deskwatch.core.connect.http",
+    "deskwatch.core.connect.kit",
+    "deskwatch.testing",
+}
+
+
+def _deskwatch_imports(source: str) -> list[tuple[str, str | None]]:
+    """(module, imported name or None) of every deskwatch import in Python source."""
+    def ours(module: str | None) -> bool:
+        return module is not None and (module == "deskwatch" or module.startswith("deskwatch."))
+
+    out: list[tuple[str, str | None]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and ours(node.module):
+            out += [(node.module, a.name) for a in node.names]
+        elif isinstance(node, ast.Import):
+            out += [(a.name, None) for a in node.names if ours(a.name)]
+    return out
+
+
+def _python_blocks(markdown: str) -> str:
+    return "\n".join(re.findall(r"```python\n(.*?)```", markdown, re.S))
+
+
+def _is_public(module: str, name: str | None) -> bool:
+    if name is not None and f"{module}.{name}" in PUBLIC_MODULES:
+        return True  # from deskwatch.core.connect import kit
+    if module == "deskwatch.core":
+        return name == "hookimpl"
+    return module in PUBLIC_MODULES
+
+
+def test_the_example_and_the_plugin_docs_import_only_public_modules():
+    sources = {str(p.relative_to(ROOT)): p.read_text() for p in EXAMPLE.rglob("*.py")}
+    sources["docs/plugins.md"] = _python_blocks((ROOT / "docs" / "plugins.md").read_text())
+    found = {(f, mod, name) for f, text in sources.items() for mod, name in _deskwatch_imports(text)}
+    assert any(mod == "deskwatch.core.connect" and name == "kit" for _, mod, name in found)  # the parser sees the kit
+    private = sorted(f"{f}: {mod} import {name}" for f, mod, name in found if not _is_public(mod, name))
+    assert private == [], "import these through a public module (docs/plugins.md lists them)"
+
+
+def test_the_public_helpers_exist():
+    import deskwatch.core.connect.kit as kit
+
+    assert sorted(kit.__all__) == sorted(set(kit.__all__))
+    missing = [name for name in kit.__all__ if not hasattr(kit, name)]
+    assert missing == []
+    assert _is_public("deskwatch.core", "hookimpl") and not _is_public("deskwatch.core.connect.payload", "string")

@@ -27,7 +27,6 @@ a retry finds the tag (nothing to do) or the note (skip the note, do the PUT).
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,7 +45,6 @@ from deskwatch.core.connect.contract import (
     RateLimited,
     TransientError,
     UpdateResult,
-    idempotency_tag,
 )
 from deskwatch.core.connect.http import (
     Action,
@@ -61,8 +59,19 @@ from deskwatch.core.connect.http import (
     freshdesk_key_auth,
     paginate,
 )
+from deskwatch.core.connect.kit import (
+    NameTable,
+    Watermark,
+    failed_check,
+    has_marker_tag,
+    marker_tag,
+    merged_tags,
+    tag_changes,
+    text_to_html,
+    until_signpost,
+)
 from deskwatch.core.model import Ticket, TicketUpdate
-from deskwatch.core.model.timeutil import format_time, parse_time, utcnow
+from deskwatch.core.model.timeutil import format_time, utcnow
 
 from . import mapping
 from .settings import FreshdeskSettings
@@ -82,31 +91,6 @@ BOOKMARK_VERSION = 1
 # Bookmark
 
 
-@dataclass(frozen=True)
-class Watermark:
-    """Where one pass resumes: tickets updated at or after ``since``, except the ``seen`` ids
-    that were already delivered with ``updated_at == since``."""
-
-    since: datetime
-    seen: frozenset[int] = frozenset()
-
-    def as_json(self) -> dict[str, Any]:
-        return {"since": format_time(self.since), "seen": sorted(self.seen)}
-
-    @classmethod
-    def from_json(cls, raw: Any, where: str) -> "Watermark":
-        if not isinstance(raw, Mapping) or "since" not in raw:
-            raise BadResponse(f"bookmark {where}: expected {{since, seen}}, got {raw!r}; reset the source's bookmark")
-        try:
-            since = parse_time(raw["since"])
-        except ValueError as e:
-            raise BadResponse(f"bookmark {where}.since: {e}") from None
-        seen = raw.get("seen", [])
-        if not isinstance(seen, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in seen):
-            raise BadResponse(f"bookmark {where}.seen: expected a list of ticket ids, got {seen!r}")
-        return cls(since, frozenset(seen))
-
-
 def bookmark_json(marks: Mapping[str, Watermark]) -> dict[str, Any]:
     return {"v": BOOKMARK_VERSION, "passes": {k: m.as_json() for k, m in marks.items()}}
 
@@ -121,16 +105,8 @@ def read_bookmark(bookmark: Any, start: datetime) -> dict[str, Watermark]:
     for p, raw in bookmark["passes"].items():
         if p not in PASSES:
             raise BadResponse(f"bookmark passes.{p}: unknown pass; expected {', '.join(PASSES)}")
-        marks[p] = Watermark.from_json(raw, f"passes.{p}")
+        marks[p] = Watermark.from_json(raw, f"bookmark passes.{p}", int)
     return marks
-
-
-def capped(mark: Watermark, until: datetime | None) -> Watermark:
-    """Never let a bookmark cover changes after ``until`` (the signpost): only a start time
-    later than the sync start could put it there."""
-    if until is None or mark.since <= until:
-        return mark
-    return Watermark(until)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,11 +144,6 @@ def classify_freshdesk(response: httpx.Response) -> Resolution | None:
 def _more_pages(response: httpx.Response, rows: int, per_page: int) -> bool:
     # The Link header is absent on the last page; a short page is the last one as well.
     return "next" in response.links and rows >= per_page
-
-
-def _note_html(text: str, marker_line: str) -> str:
-    lines = [html.escape(line) for line in text.splitlines()] + ["", html.escape(marker_line)]
-    return "<div>" + "<br>".join(lines) + "</div>"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,16 +195,9 @@ class FreshdeskConnector(Connector):
         try:
             response = await self.client.request("GET", "/api/v2/tickets", params={"per_page": 1, "page": 1})
             mapping.tickets_list(decode_json(response, source=self.source), "GET /api/v2/tickets")
-        except AuthError as e:
-            if e.status == 403:
-                return CheckResult(False, f"{e.message}; give that agent access to tickets", "auth")
-            return CheckResult(False, f"{e.message}; set api_key to a valid Freshdesk API key (Profile settings > API key)", "auth")
-        except RateLimited as e:
-            return CheckResult(False, e.message, "rate_limited")
-        except TransientError as e:
-            return CheckResult(False, f"{e.message}; check base_url and the network", "unreachable")
         except ConnectorError as e:
-            return CheckResult(False, e.message, "error")
+            auth = "give that agent access to tickets" if e.status == 403 else "set api_key to a valid Freshdesk API key (Profile settings > API key)"
+            return failed_check(e, {"auth": auth, "unreachable": "check base_url and the network"}, full=False)
         quota = self.budget.snapshot()
         left = f" ({quota.remaining} of {quota.limit} API calls left this minute)" if quota.remaining is not None else ""
         return CheckResult(True, f"reached {self.settings.base_url} and listed tickets{left}", "ok")
@@ -287,11 +251,12 @@ class FreshdeskConnector(Connector):
 
             # Tickets changed after the sync started belong to the next sync (the signpost):
             # neither delivered nor covered by the bookmark.
-            kept = [(r, v) for r, v in zip(rows, versions) if until is None or v[1] <= until]
-            past_until = len(kept) < len(rows)
-            fresh = [(r, v) for r, v in kept if not (v[1] == mark.since and v[0] in mark.seen)]
-            deleted = [self.ticket_id(raw["id"]) for raw, _ in fresh if kind != "all" or mapping.is_tombstone(raw)]
-            live = [raw for raw, _ in fresh if not (kind != "all" or mapping.is_tombstone(raw))]
+            kept, past_until = until_signpost(list(zip(rows, versions)), lambda rv: rv[1][1], until)
+            mark, fresh = mark.admit_all(kept, key=lambda rv: rv[1][0], stamp=lambda rv: rv[1][1])
+            marks[kind] = mark.capped(until)
+            tombstone = [kind != "all" or mapping.is_tombstone(raw) for raw, _ in fresh]
+            deleted = [self.ticket_id(raw["id"]) for (raw, _), gone in zip(fresh, tombstone) if gone]
+            live = [raw for (raw, _), gone in zip(fresh, tombstone) if not gone]
             # Conversations are one request per ticket: a few at a time, in page order.
             sem = asyncio.Semaphore(CONVERSATION_CONCURRENCY)
 
@@ -300,15 +265,6 @@ class FreshdeskConnector(Connector):
                     return await self._ticket(raw)
 
             tickets: list[Ticket] = list(await asyncio.gather(*(one(r) for r in live)))
-
-            # Move the watermark to the last second delivered; remember who was delivered in it.
-            kept_times = [v[1] for _, v in kept]
-            if kept_times and kept_times[-1] > mark.since:
-                last = kept_times[-1]
-                mark = Watermark(last, frozenset(v[0] for _, v in kept if v[1] == last))
-            elif kept_times:
-                mark = Watermark(mark.since, mark.seen | frozenset(v[0] for _, v in kept))
-            marks[kind] = capped(mark, until)
 
             # Freshdesk stops linking at its page cap even when more tickets match; a full page
             # there means "maybe more", and the moved window (or the error below) takes over.
@@ -355,8 +311,8 @@ class FreshdeskConnector(Connector):
             settings=self.settings,
             conversations=conversations,
             company=company,
-            group_names=directory.group_names,
-            agent_names=directory.agent_names,
+            group_names=directory.groups.by_id(),
+            agent_names=directory.agents.by_id(),
         )
 
     async def _names_for(self, raw: Mapping[str, Any]) -> "Directory":
@@ -429,13 +385,13 @@ class FreshdeskConnector(Connector):
         native = update.native_id
         if not native.isdigit():
             return UpdateResult("failed", f"{tid}: a Freshdesk ticket id is a number", tid)
-        marker = idempotency_tag(update.idempotency_key)
+        marker = marker_tag(update.idempotency_key)
         try:
             current = await self._get_ticket(native)
-            if marker in mapping.ticket_tags(current, f"ticket {native}"):
+            if has_marker_tag(mapping.ticket_tags(current, f"ticket {native}"), update.idempotency_key):
                 return UpdateResult("already_applied", f"{tid}: tag {marker} is on the ticket; nothing changed", tid)
             directory = Directory.from_settings(self.settings)
-            if _needs_directory(update, self.settings):
+            if not (directory.groups.knows(update.group) and directory.agents.knows(update.assignee)):
                 directory = await self.directory()
             try:
                 changes = self._changes(update, current, marker, directory)
@@ -486,18 +442,8 @@ class FreshdeskConnector(Connector):
             a = _resolve_id(update.assignee, directory.agents, "assignee", "agents")
             if current.get("responder_id") != a:
                 body["responder_id"] = a
-        tags = list(mapping.ticket_tags(current, where))
-        add = list(update.tags_add)
-        remove = set(update.tags_remove)
-        if update.escalated is True:
-            add.append(s.escalation_tag)
-        elif update.escalated is False:
-            remove.add(s.escalation_tag)
-        tags = [t for t in tags if t not in remove]
-        for t in [*add, marker]:
-            if t not in tags:
-                tags.append(t)
-        body["tags"] = tags
+        add, remove = tag_changes(update, s.escalation_tag)
+        body["tags"] = merged_tags(mapping.ticket_tags(current, where), add, remove, marker)
         return body
 
     async def _note_posted(self, native: str, marker: str) -> bool:
@@ -507,7 +453,7 @@ class FreshdeskConnector(Connector):
         # POST is not idempotent: the client does not retry it after an ambiguous failure; the
         # marker line lets the next attempt see whether it landed.
         body = await self.client.json(
-            "POST", f"/api/v2/tickets/{native}/notes", json={"body": _note_html(text, marker_line), "private": True}
+            "POST", f"/api/v2/tickets/{native}/notes", json={"body": text_to_html(text, marker_line), "private": True}
         )
         mapping.message_from_conversation(body, frozenset(), f"POST /api/v2/tickets/{native}/notes response")
 
@@ -522,42 +468,23 @@ def _list(body: Any, where: str) -> list[Any]:
 class Directory:
     """Names of groups and agents both ways (settings tables win over what the API lists)."""
 
-    groups: Mapping[str, int]
-    agents: Mapping[str, int]
+    groups: NameTable[int]
+    agents: NameTable[int]
 
     @classmethod
     def build(cls, groups: Mapping[str, int], agents: Mapping[str, int], settings: FreshdeskSettings) -> "Directory":
-        return cls({**groups, **settings.groups}, {**agents, **settings.agents})
+        return cls(NameTable.build(groups, settings.groups), NameTable.build(agents, settings.agents))
 
     @classmethod
     def from_settings(cls, settings: FreshdeskSettings) -> "Directory":
-        return cls(dict(settings.groups), dict(settings.agents))
-
-    @property
-    def group_names(self) -> dict[int, str]:
-        return mapping.names_by_id(self.groups)
-
-    @property
-    def agent_names(self) -> dict[int, str]:
-        return mapping.names_by_id(self.agents)
+        return cls(NameTable(dict(settings.groups)), NameTable(dict(settings.agents)))
 
 
-def _needs_directory(update: TicketUpdate, settings: FreshdeskSettings) -> bool:
-    return any(
-        name is not None and name not in table and not name.isdigit()
-        for name, table in ((update.group, settings.groups), (update.assignee, settings.agents))
-    )
-
-
-def _resolve_id(name: str, table: Mapping[str, int], what: str, key: str) -> int:
-    if name in table:
-        return table[name]
-    folded = {k.casefold(): v for k, v in table.items()}
-    if name.casefold() in folded:
-        return folded[name.casefold()]
-    if name.isdigit():
-        return int(name)
-    raise ValueError(f"{what} {name!r} is not a Freshdesk {key[:-1]} the API key can see; add it to [sources.<name>.{key}] as \"{name}\" = <id>")
+def _resolve_id(name: str, table: NameTable[int], what: str, key: str) -> int:
+    found = table.id_for(name)
+    if found is None:
+        raise ValueError(f"{what} {name!r} is not a Freshdesk {key[:-1]} the API key can see; add it to [sources.<name>.{key}] as \"{name}\" = <id>")
+    return found
 
 
 def create(source: str, settings: FreshdeskSettings, client_factory: ClientFactory) -> FreshdeskConnector:

@@ -14,16 +14,14 @@ documented v2 field and has been seen disagreeing with ``priority`` (``priority:
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
 from deskwatch.core.connect.contract import BadResponse
+from deskwatch.core.connect.kit import NameTable, html_to_text, notes_have_marker, organization, reads
 from deskwatch.core.model import Message, Organization, Person, StatusChange, Ticket
-from deskwatch.core.model.timeutil import parse_date, parse_time
-from deskwatch.core.connect.payload import (
+from deskwatch.core.connect.kit.reads import (
     boolean as _bool,
     describe as _kind,
     expect_object as _obj,
@@ -64,9 +62,6 @@ CONVERSATION_SURVEY = 6
 # Freshdesk's company health score is a word; deskwatch wants 0 (about to churn) .. 1 (healthy).
 HEALTH_WORDS: Mapping[str, float] = {"at risk": 0.2, "doing okay": 0.6, "happy": 0.9}
 
-_TAG = re.compile(r"<[^>]+>")
-_BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?\s*>", re.I)
-_SPACES = re.compile(r"[ \t]+")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,26 +69,11 @@ _SPACES = re.compile(r"[ \t]+")
 
 
 def _int(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> int | None:
-    v = d.get(key)
-    if v is None:
-        if required:
-            raise BadResponse(f"{_where(where, key)}: missing (expected a whole number)")
-        return None
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise BadResponse(f"{_where(where, key)}: expected a whole number, got {_kind(v)}")
-    return v
+    return reads.integer(d, key, where, required=required)
 
 
 def _time(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> datetime | None:
-    v = d.get(key)
-    if v is None:
-        if required:
-            raise BadResponse(f"{_where(where, key)}: missing (expected a time such as 2026-11-23T09:00:00Z)")
-        return None
-    try:
-        return parse_time(v)
-    except ValueError:
-        raise BadResponse(f"{_where(where, key)}: expected a time such as 2026-11-23T09:00:00Z, got {_kind(v)}") from None
+    return reads.timestamp(d, key, where, required=required, expected="a time such as 2026-11-23T09:00:00Z")
 
 
 def ticket_tags(d: Mapping[str, Any], where: str) -> tuple[str, ...]:
@@ -107,14 +87,6 @@ def ticket_tags(d: Mapping[str, Any], where: str) -> tuple[str, ...]:
 
 def _id_str(v: int | None) -> str | None:
     return None if v is None else str(v)
-
-
-def html_to_text(body: str) -> str:
-    """Plain text of an HTML body, for payloads that carry no ``*_text`` twin."""
-    text = _BREAK.sub("\n", body)
-    text = html.unescape(_TAG.sub("", text))
-    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
-    return "\n".join(line for line in lines if line)
 
 
 def _text(d: Mapping[str, Any], text_key: str, html_key: str, where: str) -> str | None:
@@ -273,81 +245,18 @@ def description_message(raw: Mapping[str, Any], created_at: datetime, where: str
     )
 
 
-def _lookup(d: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path; a plain name not found at the top level is also looked up
-    in ``custom_fields``, where Freshdesk keeps account-defined company fields."""
-    cur: Any = d
-    for part in path.split("."):
-        if not isinstance(cur, Mapping):
-            cur = None
-            break
-        cur = cur.get(part)
-    if cur is None and "." not in path and isinstance(d.get("custom_fields"), Mapping):
-        return d["custom_fields"].get(path)
-    return cur
-
-
-def _number(v: Any) -> float | None:
-    if v is None or isinstance(v, bool):
-        return None
-    if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str):
-        cleaned = re.sub(r"[\s,$€£]", "", v)
-        try:
-            return float(cleaned) if cleaned else None
-        except ValueError:
-            return None
-    return None
-
-
-def _health(v: Any) -> float | None:
-    if isinstance(v, str):
-        word = HEALTH_WORDS.get(v.strip().lower())
-        if word is not None:
-            return word
-    n = _number(v)
-    if n is None:
-        return None
-    if 0 <= n <= 1:
-        return n
-    if 1 < n <= 100:
-        return n / 100
-    return None
-
-
 def organization_from_company(raw: Any, settings: FreshdeskSettings, where: str = "company") -> Organization:
     """A Freshdesk company (``GET /companies/{id}``) -> Organization.
 
     Account value, tier, renewal date and health come from the fields named in the settings
-    (dots reach into ``custom_fields``). Account data is typed by people, so a value that does
-    not read as a number or date is logged and left empty instead of failing the sync."""
+    (dots reach into nested objects; a plain name is also looked up in ``custom_fields``), read
+    leniently: a value that does not read is logged and left empty instead of failing the sync."""
     c = _obj(raw, where)
     cid = _int(c, "id", where)
-    fields = (
-        ("account_value_field", settings.account_value_field),
-        ("tier_field", settings.tier_field),
-        ("renewal_field", settings.renewal_field),
-        ("health_field", settings.health_field),
-    )
-    values = {name: _lookup(c, path) for name, path in fields}
-    value = _number(values["account_value_field"])
-    if values["account_value_field"] is not None and value is None:
-        log.warning("%s %s: %s is %r, not a number; account value left empty", where, cid, settings.account_value_field, values["account_value_field"])
-    renewal = None
-    if values["renewal_field"] not in (None, ""):
-        try:
-            renewal = parse_date(values["renewal_field"])
-        except ValueError:
-            log.warning("%s %s: %s is %r, not a date; renewal date left empty", where, cid, settings.renewal_field, values["renewal_field"])
-    tier = values["tier_field"]
-    return Organization(
-        id=str(cid),
-        name=_str(c, "name", where),
-        annual_value=value,
-        tier=str(tier) if tier not in (None, "") else None,
-        renewal_date=renewal,
-        health=_health(values["health_field"]),
+    s = settings
+    return organization(
+        c, str(cid), label=f"{where} {cid}", name=_str(c, "name", where), value=s.account_value_field, tier=s.tier_field,
+        renewal=s.renewal_field, health=s.health_field, health_words=HEALTH_WORDS, fallback="custom_fields", logger=log,
     )
 
 
@@ -361,11 +270,6 @@ def _status_history(raw: Mapping[str, Any], status: str, where: str) -> tuple[St
     if status == "pending":
         since = _time(stats, "pending_since", w, required=False) or since
     return (StatusChange(status, since),) if since else ()
-
-
-def names_by_id(names: Mapping[str, int]) -> dict[int, str]:
-    """Invert a settings table (name -> id) for reading tickets."""
-    return {i: name for name, i in names.items()}
 
 
 def _name_for(names: Mapping[int, str], value: int | None) -> str | None:
@@ -432,8 +336,8 @@ def ticket_from_freshdesk(
         messages=tuple(messages),
         requester=requester_from_ticket(d, where),
         organization=org,
-        assignee=_name_for(agent_names if agent_names is not None else names_by_id(settings.agents), _int(d, "responder_id", where, required=False)),
-        group=_name_for(group_names if group_names is not None else names_by_id(settings.groups), _int(d, "group_id", where, required=False)),
+        assignee=_name_for(agent_names if agent_names is not None else NameTable(settings.agents).by_id(), _int(d, "responder_id", where, required=False)),
+        group=_name_for(group_names if group_names is not None else NameTable(settings.groups).by_id(), _int(d, "group_id", where, required=False)),
         tags=ticket_tags(d, where),
         url=settings.ticket_url(tid),  # type: ignore[arg-type]
         status_history=_status_history(d, status, where),
@@ -456,9 +360,5 @@ def company_id(raw: Mapping[str, Any]) -> int | None:
 def note_has_marker(conversations: Iterable[Any], marker: str) -> bool:
     """True when a conversation entry of the ticket already carries ``marker`` (a note deskwatch
     wrote before a crash or a lost response)."""
-    for i, c in enumerate(conversations):
-        c = _obj(c, f"conversations[{i}]")
-        text = _text(c, "body_text", "body", f"conversations[{i}]") or ""
-        if marker in text:
-            return True
-    return False
+    texts = (_text(_obj(c, f"conversations[{i}]"), "body_text", "body", f"conversations[{i}]") for i, c in enumerate(conversations))
+    return notes_have_marker(texts, marker)

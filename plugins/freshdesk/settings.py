@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from deskwatch.core.connect.kit import id_table, read_start_time
 from deskwatch.core.connect.http import HttpSettings, RetryPolicy, http_settings
 from deskwatch.core.model import STATUSES
 from deskwatch.core.model.settings import Secret, Section
-from deskwatch.core.model.timeutil import parse_time
 
 # Freshdesk's own status numbers (2 Open .. 5 Closed) are fixed; accounts add custom statuses
 # from 6 upwards. New accounts ship "Waiting on Customer" (6) and "Waiting on Third Party" (7),
@@ -117,16 +117,6 @@ def _status_map(s: Section) -> dict[int, str]:
     return out
 
 
-def _id_table(s: Section, name: str, what: str) -> dict[str, int]:
-    table = s.section(name)
-    out: dict[str, int] = {}
-    for key in table.keys():
-        out[key] = table.integer(key, min=1)
-    if not all(isinstance(k, str) and k for k in out):
-        raise s.error(name, f"expected a table of {what} name = numeric id")
-    return out
-
-
 def parse_settings(section: Section) -> FreshdeskSettings:
     """Read ``[sources.<name>]`` of a Freshdesk source; raises ConfigError naming the key."""
     s = section
@@ -136,20 +126,13 @@ def parse_settings(section: Section) -> FreshdeskSettings:
     api_key = s.secret("api_key")
     if api_key is None or not api_key.reveal().strip():
         raise s.error("api_key", "is empty; set it to your Freshdesk API key (Profile settings > API key)")
-    start_raw = s.raw("start_time")
-    start_time = None
-    if start_raw is not None:
-        try:
-            start_time = parse_time(start_raw)
-        except ValueError as e:
-            raise s.error("start_time", str(e)) from None
     http = http_settings(s, default_base_url=base_url)
     cfg = FreshdeskSettings(
         base_url=base_url,
         api_key=api_key,
         page_size=s.integer("page_size", 100, min=1, max=100),
         page_cap=s.integer("page_cap", 300, min=1, max=300),
-        start_time=start_time,
+        start_time=read_start_time(s),
         conversations=s.boolean("conversations", True),
         companies=s.boolean("companies", True),
         sync_deleted=s.boolean("sync_deleted", True),
@@ -158,8 +141,8 @@ def parse_settings(section: Section) -> FreshdeskSettings:
         renewal_field=_field_path(s, "renewal_field", "renewal_date"),
         health_field=_field_path(s, "health_field", "health_score"),
         status_map=_status_map(s),
-        groups=_id_table(s, "groups", "group"),
-        agents=_id_table(s, "agents", "agent"),
+        groups=id_table(s, "groups", "group"),
+        agents=id_table(s, "agents", "agent"),
         escalation_tag=s.string("escalation_tag", "escalated").strip(),
         low_quota=s.integer("low_quota", 5, min=0),
         timeout=http.timeout,

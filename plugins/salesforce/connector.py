@@ -35,9 +35,10 @@ from deskwatch.core.connect.contract import (
 )
 from deskwatch.core.connect.http import Action, NextUrlPaginator, RateBudget, Resolution, describe, paginate, redact
 from deskwatch.core.model import TicketUpdate
-from deskwatch.core.model.timeutil import format_time, utcnow
+from deskwatch.core.connect.kit import NameTable, Watermark, failed_check
+from deskwatch.core.model.timeutil import format_time, parse_time, utcnow
 
-from . import mapping
+from . import mapping, writeback
 from .auth import oauth_auth
 from .settings import TYPE_NAME, SalesforceSettings
 
@@ -134,52 +135,39 @@ def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
 class SfBookmark:
     """``{"since": <second>, "seen": ["<Id>|<SystemModstamp>", …], "deleted_since": <time>}``.
 
-    ``since`` is a whole second (SOQL literals have no fractions); ``seen`` lists the versions
-    with a SystemModstamp in that second that were already delivered, so re-reading the second
-    with ``>=`` skips exactly those and nothing else.
+    ``mark`` is the kit's Watermark on whole seconds (SOQL literals have no fractions), keyed by
+    version, so re-reading the bookmark second with ``>=`` skips exactly what was delivered.
     """
 
-    since: datetime | None = None
-    seen: frozenset[str] = frozenset()
+    mark: Watermark = Watermark()
     deleted_since: datetime | None = None
+
+    @property
+    def since(self) -> datetime | None:
+        return self.mark.since
 
     @classmethod
     def load(cls, value: Any, source: str) -> "SfBookmark":
         if value is None:
             return cls()
-        bad = ConnectorError(f"bookmark {value!r} is not a Salesforce bookmark; reset the source's sync state", source=source)
-        if not isinstance(value, Mapping):
-            raise bad
         try:
-            since = datetime.fromisoformat(value["since"].replace("Z", "+00:00")) if value.get("since") else None
-            deleted = datetime.fromisoformat(value["deleted_since"].replace("Z", "+00:00")) if value.get("deleted_since") else None
-            seen = value.get("seen") or []
-            if not isinstance(seen, list) or not all(isinstance(s, str) for s in seen):
-                raise bad
-        except (AttributeError, TypeError, ValueError):
-            raise bad from None
-        return cls(since, frozenset(seen), deleted)
+            if not isinstance(value, Mapping):
+                raise ValueError(value)
+            mark = Watermark.from_json(value, "bookmark", str) if value.get("since") else Watermark()
+            return cls(mark, parse_time(value["deleted_since"]) if value.get("deleted_since") else None)
+        except (BadResponse, ValueError):
+            raise ConnectorError(f"bookmark {value!r} is not a Salesforce bookmark; reset the source's sync state", source=source) from None
 
     def dump(self) -> dict[str, Any]:
-        d: dict[str, Any] = {}
-        if self.since is not None:
-            d["since"] = format_time(self.since)
-            d["seen"] = sorted(self.seen)
+        d = self.mark.as_json()
         if self.deleted_since is not None:
             d["deleted_since"] = format_time(self.deleted_since)
         return d
 
     def advance(self, cid: str, stamp: datetime) -> tuple["SfBookmark", bool]:
         """The bookmark after delivering (cid, stamp), and False when that version was seen."""
-        second = stamp.replace(microsecond=0)
-        key = f"{cid}|{stamp.isoformat()}"
-        if self.since is not None and second < self.since:
-            return self, False  # older than the bookmark: delivered by an earlier run
-        if self.since == second:
-            if key in self.seen:
-                return self, False
-            return dataclasses.replace(self, seen=self.seen | {key}), True
-        return dataclasses.replace(self, since=second, seen=frozenset({key})), True
+        mark, fresh = self.mark.admit(f"{cid}|{stamp.isoformat()}", stamp.replace(microsecond=0))
+        return dataclasses.replace(self, mark=mark), fresh
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,14 +281,8 @@ class SalesforceConnector(Connector):
         try:
             body = await self._json("GET", self._path("query"), params={"q": "SELECT Id FROM Case ORDER BY SystemModstamp DESC LIMIT 1"})
             mapping.parse_query_page(body, "query")
-        except AuthError as e:
-            return CheckResult(False, str(e), "auth")
-        except RateLimited as e:
-            return CheckResult(False, str(e), "rate_limited")
-        except TransientError as e:
-            return CheckResult(False, str(e), "unreachable")
         except ConnectorError as e:
-            return CheckResult(False, str(e), "error")
+            return failed_check(e)
         usage = self.api_usage
         quota = f"; API usage today {usage.used}/{usage.limit}" if usage else ""
         return CheckResult(True, f"connected to {self.api_base} (REST {self.settings.api_version}){quota}", "ok")
@@ -387,33 +369,28 @@ class SalesforceConnector(Connector):
         return mapping.split_tags(body.get(field))
 
     async def _queue_id(self, group: str) -> str | None:
-        if group in self._queues:
-            return self._queues[group]
-        if group.startswith(mapping.QUEUE_ID_PREFIX) and _RECORD_ID.match(group):
-            return group
-        literal = group.replace("\\", "\\\\").replace("'", "\\'")
-        rows = await self._query_all_records(
-            f"SELECT Id, Name FROM Group WHERE Type = 'Queue' AND (Name = '{literal}' OR DeveloperName = '{literal}') LIMIT 2", "Group"
-        )
-        if len(rows) != 1 or not isinstance(rows[0].get("Id"), str):
-            return None
-        self._queues[group] = rows[0]["Id"]
-        return self._queues[group]
+        """The queue Id of a deskwatch team: config ``queues`` first, then a lookup by name."""
+        where = "Type = 'Queue' AND (Name = '{0}' OR DeveloperName = '{0}')"
+        return await self._record_id(group, self._queues, mapping.QUEUE_ID_PREFIX, "Group", where)
 
     async def _user_id(self, name: str) -> str | None:
         """The User Id of an agent named in a route: config ``users`` first, then a lookup."""
-        if name in self._users:
-            return self._users[name]
-        if name.startswith(mapping.USER_ID_PREFIX) and _RECORD_ID.match(name):
+        return await self._record_id(name, self._users, mapping.USER_ID_PREFIX, "User", "IsActive = true AND Name = '{0}'")
+
+    async def _record_id(self, name: str, cache: dict[str, str], prefix: str, sobject: str, where: str) -> str | None:
+        """A record Id by name: the settings table (cached lookups join it), an Id given as
+        the name itself, else a SOQL lookup that must find exactly one record."""
+        found = NameTable(cache).id_for(name, numeric=False)
+        if found is not None:
+            return found
+        if name.startswith(prefix) and _RECORD_ID.match(name):
             return name
         literal = name.replace("\\", "\\\\").replace("'", "\\'")
-        rows = await self._query_all_records(
-            f"SELECT Id, Name FROM User WHERE IsActive = true AND Name = '{literal}' LIMIT 2", "User"
-        )
+        rows = await self._query_all_records(f"SELECT Id, Name FROM {sobject} WHERE {where.format(literal)} LIMIT 2", sobject)
         if len(rows) != 1 or not isinstance(rows[0].get("Id"), str):
             return None
-        self._users[name] = rows[0]["Id"]
-        return self._users[name]
+        cache[name] = rows[0]["Id"]
+        return cache[name]
 
     async def _picklist_values(self) -> Mapping[str, tuple[str, ...]]:
         """Active Priority/Status values of this org, read once (describe) and cached."""
@@ -427,7 +404,7 @@ class SalesforceConnector(Connector):
                 log.warning("%s: cannot read the Case picklists (%s); sending values unchecked", self.source, e)
                 self._picklists = {}
                 return self._picklists
-            self._picklists = mapping.parse_picklists(body, ("Priority", "Status"))
+            self._picklists = writeback.parse_picklists(body, ("Priority", "Status"))
         return self._picklists
 
     async def update(self, update: TicketUpdate) -> UpdateResult:
@@ -437,18 +414,18 @@ class SalesforceConnector(Connector):
         if not _RECORD_ID.match(cid):
             return UpdateResult("failed", f"{tid}: not a Salesforce Case Id", tid)
         try:
-            if mapping.has_marker(await self._comment_bodies(cid), update.idempotency_key):
-                return UpdateResult("already_applied", f"marker {mapping.marker(update.idempotency_key)} found on the case", tid)
+            if writeback.has_marker(await self._comment_bodies(cid), update.idempotency_key):
+                return UpdateResult("already_applied", f"marker {writeback.marker(update.idempotency_key)} found on the case", tid)
             current_tags = await self._case_tags(cid) if (update.tags_add or update.tags_remove) and self.settings.tags_field else ()
             queue_id = await self._queue_id(update.group) if update.group is not None and update.assignee is None else None
             picklists = await self._picklist_values() if (update.priority or update.status) else None
             user_id = await self._user_id(update.assignee) if update.assignee is not None else None
-            body, lines = mapping.build_patch(update, self.settings, current_tags=current_tags, queue_id=queue_id,
+            body, lines = writeback.build_patch(update, self.settings, current_tags=current_tags, queue_id=queue_id,
                                               picklists=picklists, user_id=user_id)
             if body:
                 await self.client.request("PATCH", self._path(f"sobjects/Case/{cid}"), json=body)
             return await self._add_note(update, lines)
-        except mapping.UpdateNotPossible as e:
+        except writeback.UpdateNotPossible as e:
             return UpdateResult("failed", f"{tid}: {e}", tid)
         except (AuthError, RateLimited, TransientError) as e:
             raise _translate(e, self.source) from None
@@ -479,12 +456,12 @@ class SalesforceConnector(Connector):
 
     async def _add_note(self, update: TicketUpdate, lines: list[str]) -> UpdateResult:
         tid, cid = update.ticket_id, update.native_id
-        note = {"ParentId": cid, "CommentBody": mapping.note_body(update, lines), "IsPublished": False}
+        note = {"ParentId": cid, "CommentBody": writeback.note_body(update, lines), "IsPublished": False}
         try:
             created = await self.client.json("POST", self._path("sobjects/CaseComment"), json=note, idempotent=False)
         except TransientError:
             # Ambiguous: the comment may exist. Look before anyone retries the POST.
-            if mapping.has_marker(await self._comment_bodies(cid), update.idempotency_key):
+            if writeback.has_marker(await self._comment_bodies(cid), update.idempotency_key):
                 return UpdateResult("applied", "; ".join(lines) or "note added", tid)
             raise
         result = mapping.parse_record_result(created, "CaseComment")
@@ -509,15 +486,15 @@ class SalesforceConnector(Connector):
             picklists = await self._picklist_values() if any(u.priority or u.status for u in updates) else None
             pending: list[tuple[int, TicketUpdate, dict[str, Any], list[str]]] = []
             for i, u in enumerate(updates):
-                if mapping.has_marker(markers.get(u.native_id, ()), u.idempotency_key):
-                    results[i] = UpdateResult("already_applied", f"marker {mapping.marker(u.idempotency_key)} found on the case", u.ticket_id)
+                if writeback.has_marker(markers.get(u.native_id, ()), u.idempotency_key):
+                    results[i] = UpdateResult("already_applied", f"marker {writeback.marker(u.idempotency_key)} found on the case", u.ticket_id)
                     continue
                 try:
                     queue_id = await self._queue_id(u.group) if u.group is not None and u.assignee is None else None
                     user_id = await self._user_id(u.assignee) if u.assignee is not None else None
-                    body, lines = mapping.build_patch(u, self.settings, current_tags=tags.get(u.native_id, ()), queue_id=queue_id,
+                    body, lines = writeback.build_patch(u, self.settings, current_tags=tags.get(u.native_id, ()), queue_id=queue_id,
                                                       picklists=picklists, user_id=user_id)
-                except mapping.UpdateNotPossible as e:
+                except writeback.UpdateNotPossible as e:
                     results[i] = UpdateResult("failed", f"{u.ticket_id}: {e}", u.ticket_id)
                     continue
                 pending.append((i, u, body, lines))

@@ -1,4 +1,4 @@
-"""Salesforce REST bodies -> deskwatch values, and deskwatch updates -> Salesforce bodies.
+"""Salesforce REST bodies -> deskwatch values (writeback.py holds the other direction).
 
 Pure functions only: no I/O, no clock. Every reader checks the shape it is given and raises
 ``BadResponse`` naming the field (``Case[3].SystemModstamp: expected …``) instead of letting a
@@ -7,25 +7,26 @@ KeyError or TypeError escape.
 
 from __future__ import annotations
 
-import html
+import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, Mapping, Sequence
 
-from deskwatch.core.connect.contract import BadResponse, idempotency_tag
-from deskwatch.core.model import Message, Organization, Person, Ticket, TicketUpdate
+from deskwatch.core.connect.contract import BadResponse
+from deskwatch.core.connect.kit import html_to_text, organization, reads
+from deskwatch.core.model import Message, Organization, Person, Ticket
 from deskwatch.core.model.settings import Secret
-from deskwatch.core.model.timeutil import parse_date, parse_time
-from deskwatch.core.connect.payload import (
+from deskwatch.core.connect.kit.reads import (
     boolean as _bool,
     describe as _kind,
     expect_object as _obj,
-    field_path as _where,
     string as _str,
 )
 
 from .settings import SalesforceSettings
+
+log = logging.getLogger("deskwatch.plugins.salesforce")
 
 # CreatedBy.UserType values of people outside the org (Experience Cloud / portal users).
 CUSTOMER_USER_TYPES = frozenset({"CspLitePortal", "CustomerSuccess", "PowerCustomerSuccess", "Guest", "CsnOnly"})
@@ -41,15 +42,8 @@ EMAIL_FIELDS = ("Id", "Incoming", "FromAddress", "TextBody", "HtmlBody", "Messag
 
 def sf_time(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> datetime | None:
     """A Salesforce datetime such as ``2013-05-20T20:49:32.000+0000``, as an aware UTC datetime."""
-    v = d.get(key)
-    if v is None:
-        if required:
-            raise BadResponse(f"{_where(where, key)}: missing (a datetime such as 2013-05-20T20:49:32.000+0000)")
-        return None
-    try:
-        return parse_time(v).astimezone(timezone.utc)
-    except ValueError:
-        raise BadResponse(f"{_where(where, key)}: expected a datetime such as 2013-05-20T20:49:32.000+0000, got {_kind(v)}") from None
+    t = reads.timestamp(d, key, where, required=required, expected="a datetime such as 2013-05-20T20:49:32.000+0000")
+    return t.astimezone(timezone.utc) if t is not None else None
 
 
 def soql_time(dt: datetime) -> str:
@@ -302,14 +296,6 @@ def child_records(rec: Mapping[str, Any], relationship: str, where: str) -> Quer
     return parse_query_page(v, f"{where}.{relationship}")
 
 
-def _strip_html(text: str) -> str:
-    text = re.sub(r"(?is)<(script|style).*?</\1>", " ", text)
-    text = re.sub(r"(?i)<br\s*/?>|</?(p|div|li|tr|h[1-6])\b[^>]*>", "\n", text)
-    text = html.unescape(re.sub(r"<[^>]+>", "", text))
-    lines = (re.sub(r"[ \t\xa0]+", " ", ln).strip() for ln in text.splitlines())
-    return "\n".join(ln for ln in lines if ln)
-
-
 def is_deskwatch_note(body: str) -> bool:
     return body.startswith(MARKER_PREFIX)
 
@@ -336,25 +322,10 @@ def email_to_message(e: Mapping[str, Any], where: str) -> Message | None:
         return None  # drafts were never sent; nobody has read them
     text = _str(e, "TextBody", where)
     if not text:
-        text = _strip_html(_str(e, "HtmlBody", where) or "")
+        text = html_to_text(_str(e, "HtmlBody", where) or "")
     created = sf_time(e, "MessageDate", where, required=False) or sf_time(e, "CreatedDate", where)
     incoming = _bool(e, "Incoming", where)
     return Message("customer" if incoming else "agent", created, text, True, _str(e, "FromAddress", where))  # type: ignore[arg-type]
-
-
-def _number(d: Mapping[str, Any], key: str, where: str) -> float | None:
-    v = d.get(key)
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        # Currency/number fields are JSON numbers; a formula or text field may hold "1200000".
-        if isinstance(v, str):
-            try:
-                return float(v.replace(",", ""))
-            except ValueError:
-                pass
-        raise BadResponse(f"{_where(where, key)}: expected a number, got {_kind(v)}")
-    return float(v)
 
 
 def account_to_organization(rec: Mapping[str, Any], settings: SalesforceSettings, where: str) -> Organization | None:
@@ -364,22 +335,13 @@ def account_to_organization(rec: Mapping[str, Any], settings: SalesforceSettings
         return Organization(id=account_id) if account_id else None
     w = f"{where}.Account"
     acc = _obj(acc, w)
-    value = _number(acc, settings.account_value_field, w) if settings.account_value_field else None
-    tier = None
-    if settings.account_tier_field and acc.get(settings.account_tier_field) is not None:
-        tier = str(acc.get(settings.account_tier_field))
-    renewal: date | None = None
-    if settings.account_renewal_field and acc.get(settings.account_renewal_field) is not None:
-        try:
-            renewal = parse_date(acc.get(settings.account_renewal_field))
-        except ValueError:
-            raise BadResponse(f"{w}.{settings.account_renewal_field}: expected a date such as 2026-12-31, got {_kind(acc.get(settings.account_renewal_field))}") from None
-    health = _number(acc, settings.account_health_field, w) if settings.account_health_field else None
-    if health is not None and health > 1:
-        health = health / 100.0  # a percent field (0..100) is the usual way orgs store a score
-    if health is not None and not 0 <= health <= 1:
-        raise BadResponse(f"{w}.{settings.account_health_field}: expected a score between 0 and 1 (or 0..100), got {health!r}")
-    return Organization(id=account_id, name=_str(acc, "Name", w), annual_value=value, tier=tier, renewal_date=renewal, health=health)
+    # Account fields are typed by people (and formula fields can say anything): an unreadable
+    # value is dropped with a warning, never a reason to halt the sync on one Account.
+    s = settings
+    return organization(
+        acc, account_id, label=f"Account {account_id or '(no AccountId)'} ({where})", name=_str(acc, "Name", w),
+        value=s.account_value_field, tier=s.account_tier_field, renewal=s.account_renewal_field, health=s.account_health_field, logger=log,
+    )
 
 
 def _requester(rec: Mapping[str, Any], where: str) -> Person | None:
@@ -488,136 +450,3 @@ def case_to_ticket(
         tags=tags,
         url=case_url(settings, api_base, cid),
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# TicketUpdate -> PATCH body + CaseComment
-
-
-def marker(key: str) -> str:
-    """The idempotency marker written at the start of deskwatch's CaseComment."""
-    return f"{MARKER_PREFIX}{idempotency_tag(key)}]"
-
-
-def has_marker(comment_bodies: Iterable[str], key: str) -> bool:
-    m = marker(key)
-    return any(isinstance(b, str) and m in b for b in comment_bodies)
-
-
-def picklist_value(normalized: str, mapping: Mapping[str, str], allowed: Iterable[str] | None = None) -> str | None:
-    """The Salesforce value for a deskwatch value: the first key of ``mapping`` that maps to it
-    (and, when the org's active picklist values are known, is one of them)."""
-    allowed_set = set(allowed) if allowed is not None else None
-    for sf_value, norm in mapping.items():
-        if norm == normalized and (allowed_set is None or sf_value in allowed_set):
-            return sf_value
-    return None
-
-
-class UpdateNotPossible(ValueError):
-    """The update asks for something this org cannot take (no such picklist value, no queue)."""
-
-
-def build_patch(
-    update: TicketUpdate,
-    settings: SalesforceSettings,
-    *,
-    current_tags: tuple[str, ...] = (),
-    queue_id: str | None = None,
-    picklists: Mapping[str, Iterable[str]] | None = None,
-    user_id: str | None = None,
-) -> tuple[dict[str, Any], list[str]]:
-    """The Case PATCH body for ``update`` and a list of lines describing what it changes.
-
-    Tags are merged with ``current_tags`` (read just before) so other tags survive. Raises
-    UpdateNotPossible naming the value and what the org accepts.
-    """
-    picklists = picklists or {}
-    body: dict[str, Any] = {}
-    lines: list[str] = []
-    if update.priority is not None:
-        v = picklist_value(update.priority, settings.priority_map, picklists.get("Priority"))
-        if v is None and update.priority == "urgent":
-            # A standard org's picklist stops at High: urgent work gets the highest value there is.
-            v = picklist_value("high", settings.priority_map, picklists.get("Priority"))
-        if v is None:
-            raise UpdateNotPossible(
-                f"priority {update.priority!r}: no Case Priority value maps to it"
-                + (f" (the org accepts {', '.join(sorted(picklists['Priority']))})" if picklists.get("Priority") else "")
-                + "; add one under priority_map"
-            )
-        body["Priority"] = v
-        lines.append(f"priority -> {v}")
-    if update.status is not None:
-        v = picklist_value(update.status, settings.status_map, picklists.get("Status"))
-        if v is None:
-            raise UpdateNotPossible(
-                f"status {update.status!r}: no Case Status value maps to it"
-                + (f" (the org accepts {', '.join(sorted(picklists['Status']))})" if picklists.get("Status") else "")
-                + "; add one under status_map"
-            )
-        body["Status"] = v
-        lines.append(f"status -> {v}")
-    if update.escalated is not None:
-        body["IsEscalated"] = bool(update.escalated)
-        lines.append(f"escalated -> {'yes' if update.escalated else 'no'}")
-    if update.assignee is not None:
-        owner = user_id or (update.assignee if update.assignee.startswith(USER_ID_PREFIX) and len(update.assignee) in (15, 18)
-                            else None)
-        if owner is None:
-            raise UpdateNotPossible(f"assignee {update.assignee!r}: no active Salesforce user of that name; "
-                                    "add it under users (name = 005… User Id)")
-        body["OwnerId"] = owner
-        lines.append(f"owner -> user {update.assignee}")
-    elif update.group is not None:
-        if not queue_id:
-            raise UpdateNotPossible(f"group {update.group!r}: no queue of that name; add it under queues")
-        body["OwnerId"] = queue_id
-        lines.append(f"owner -> queue {update.group}")
-    if update.tags_add or update.tags_remove:
-        if not settings.tags_field:
-            # Cases have no native tags. The rest of the update still matters more than its
-            # labels, so it goes through and the note says what was left out.
-            lines.append(f"tags not written (+{','.join(update.tags_add) or '-'} -{','.join(update.tags_remove) or '-'}): "
-                         "set tags_field to a Case field such as Tags__c")
-            return body, lines
-        tags = [t for t in current_tags if t not in update.tags_remove]
-        tags += [t for t in update.tags_add if t not in tags]
-        if tuple(tags) != tuple(current_tags):
-            body[settings.tags_field] = ";".join(tags) or None
-        lines.append(f"tags +{','.join(update.tags_add) or '-'} -{','.join(update.tags_remove) or '-'}")
-    return body, lines
-
-
-def note_body(update: TicketUpdate, lines: Sequence[str]) -> str:
-    """The private CaseComment that records the update: marker first, then the note, then what
-    changed. CaseComment bodies are capped at 4,000 bytes, so the note is trimmed to fit."""
-    head = marker(update.idempotency_key)
-    changes = ("\n" + "\n".join(f"- {ln}" for ln in lines)) if lines else ""
-    note = update.private_note or ""
-    room = 4000 - len((head + "\n" + changes).encode("utf-8")) - 16
-    enc = note.encode("utf-8")
-    if len(enc) > room:
-        note = enc[: max(room, 0)].decode("utf-8", "ignore") + " […]"
-    return f"{head}\n{note}{changes}".strip()
-
-
-def parse_picklists(body: Any, names: Iterable[str], where: str = "Case/describe") -> dict[str, tuple[str, ...]]:
-    """Active picklist values of some Case fields from ``GET /sobjects/Case/describe``."""
-    d = _obj(body, where)
-    fields = d.get("fields")
-    if not isinstance(fields, list):
-        raise BadResponse(f"{where}.fields: expected a list, got {_kind(fields)}")
-    wanted = set(names)
-    out: dict[str, tuple[str, ...]] = {}
-    for i, f in enumerate(fields):
-        f = _obj(f, f"{where}.fields[{i}]")
-        if f.get("name") not in wanted:
-            continue
-        values = f.get("picklistValues")
-        if not isinstance(values, list):
-            raise BadResponse(f"{where}.fields[{i}].picklistValues: expected a list, got {_kind(values)}")
-        out[f["name"]] = tuple(
-            v["value"] for v in values if isinstance(v, Mapping) and isinstance(v.get("value"), str) and v.get("active", True)
-        )
-    return out

@@ -13,10 +13,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
+from deskwatch.core.connect.kit import read_start_time
 from deskwatch.core.connect.http import RetryPolicy
 from deskwatch.core.model import CHANNELS, PRIORITIES, STATUSES
 from deskwatch.core.model.settings import Secret, Section
-from deskwatch.core.model.timeutil import parse_time
 
 TYPE_NAME = "salesforce"
 AUTH_FLOWS = ("client_credentials", "jwt_bearer")
@@ -220,13 +220,6 @@ def parse_settings(section: Section, name: str | None = None) -> SalesforceSetti
     m = _VERSION.match(version)
     if not m:
         raise s.error("api_version", f'expected a REST API version such as "v61.0", got "{version}"')
-    start_raw = s.string("start_time", None)
-    start_time = None
-    if start_raw:
-        try:
-            start_time = parse_time(start_raw)
-        except ValueError as e:
-            raise s.error("start_time", str(e)) from None
     login_url = _url(s, "login_url", None)
     settings = SalesforceSettings(
         name=name or _source_name(section),
@@ -242,7 +235,7 @@ def parse_settings(section: Section, name: str | None = None) -> SalesforceSetti
         audience=_url(s, "audience", login_url or DEFAULT_LOGIN_URL) or DEFAULT_LOGIN_URL,
         api_version=f"v{m.group(1)}.{m.group(2)}",
         page_size=s.integer("page_size", 200, min=200, max=2000),
-        start_time=start_time,
+        start_time=read_start_time(s),
         timeout=s.number("timeout", 30.0, min=1, max=600),
         retry=RetryPolicy.from_section(s),
         requests_per_minute=_rate(s),

@@ -35,19 +35,21 @@ from deskwatch.core.connect.contract import (
     RateLimited,
     TransientError,
     UpdateResult,
-    idempotency_tag,
 )
 from deskwatch.core.connect.http import (
     Action,
     ApiClient,
     BearerAuth,
     CursorPaginator,
+    NextUrlPaginator,
     RateBudget,
     Resolution,
     decode_json,
     describe,
+    paginate,
     zendesk_token_auth,
 )
+from deskwatch.core.connect.kit import NameTable, failed_check, has_marker_tag, marker_tag, note_with_marker, tag_changes, tag_delta
 from deskwatch.core.model.timeutil import utcnow
 from deskwatch.plugins.zendesk import mapping
 from deskwatch.plugins.zendesk.mapping import Deduper, SideLoads
@@ -149,14 +151,8 @@ class ZendeskConnector(Connector):
         """``GET /api/v2/users/me``: credentials accepted, and an admin (the export needs one)."""
         try:
             body = await self._get("/api/v2/users/me.json")
-        except AuthError as e:
-            return CheckResult(False, str(e), "auth")
-        except RateLimited as e:
-            return CheckResult(False, str(e), "rate_limited")
-        except TransientError as e:
-            return CheckResult(False, str(e), "unreachable")
         except ConnectorError as e:
-            return CheckResult(False, str(e), "error")
+            return failed_check(e)
         user = body.get("user") if isinstance(body, Mapping) else None
         if not isinstance(user, Mapping):
             return CheckResult(False, f"{self.source}: users/me: expected a user object; is base_url a Zendesk account?", "error")
@@ -297,20 +293,8 @@ class ZendeskConnector(Connector):
     async def _list(self, path: str, key: str, params: Mapping[str, Any]) -> list[Any]:
         """An offset-paginated list (``next_page`` URLs), loop-safe."""
         out: list[Any] = []
-        url: str | None = path
-        seen: set[str] = set()
-        p: Mapping[str, Any] | None = params
-        while url:
-            response = await self.client.request("GET", url, params=p)
-            body = decode_json(response, source=self.source, secrets=self.client.secrets)
-            if not isinstance(body, Mapping) or not isinstance(body.get(key), list):
-                raise BadResponse(f"{key}: expected a list (in {describe(response)})", source=self.source)
-            out.extend(body[key])
-            nxt = body.get("next_page")
-            if not isinstance(nxt, str) or not nxt or nxt in seen:
-                break
-            seen.add(nxt)
-            url, p = nxt, None
+        async for page in paginate(self.client, path, NextUrlPaginator("next_page"), params=params, records=key):
+            out.extend(page.records)
         return out
 
     # -- update -----------------------------------------------------------------------------
@@ -324,11 +308,9 @@ class ZendeskConnector(Connector):
     async def _resolve(self, kind: str, value: str) -> int:
         """A deskwatch group/agent name -> Zendesk id: a number as is, the configured
         ``group_ids``/``agent_ids`` table, else the account's directory by name (or e-mail)."""
-        table = self.settings.group_ids if kind == "group" else self.settings.agent_ids
-        if value in table:
-            return table[value]
-        if value.isdigit():
-            return int(value)
+        found = NameTable(self.settings.group_ids if kind == "group" else self.settings.agent_ids).id_for(value)
+        if found is not None:
+            return found
         d = await self.directory()
         items = d.groups if kind == "group" else d.users
         wanted = value.strip().lower()
@@ -370,17 +352,10 @@ class ZendeskConnector(Connector):
             aid = await self._resolve("agent", update.assignee)
             if ticket.get("assignee_id") != aid:
                 out["assignee_id"] = aid
-        add = list(dict.fromkeys(update.tags_add))
-        remove = list(dict.fromkeys(update.tags_remove))
-        if update.escalated is True:
-            add.append(self.settings.escalation_tag)
-        elif update.escalated is False:
-            remove.append(self.settings.escalation_tag)
-        add = [t for t in dict.fromkeys(add) if t not in tags]
-        remove = [t for t in dict.fromkeys(remove) if t in tags and t not in add]
-        marker = idempotency_tag(update.idempotency_key)
+        add, remove = tag_delta(tags, *tag_changes(update, self.settings.escalation_tag))
+        marker = marker_tag(update.idempotency_key)
         if update.private_note:
-            out["comment"] = {"body": f"{update.private_note}\n\n[deskwatch {marker}]", "public": False}
+            out["comment"] = {"body": note_with_marker(update.private_note, f"[deskwatch {marker}]", separator="\n\n"), "public": False}
         if add:
             out["additional_tags"] = add
         if remove:
@@ -393,7 +368,7 @@ class ZendeskConnector(Connector):
     async def update(self, update: model.TicketUpdate) -> UpdateResult:
         """Apply one update at most once (see the module docstring)."""
         tid = self.ticket_id(update.native_id)
-        marker = idempotency_tag(update.idempotency_key)
+        marker = marker_tag(update.idempotency_key)
         sent = False
         unsettled: TransientError | None = None  # the last ambiguous failure, if a round ended so
         for _ in range(CONFLICT_ROUNDS):
@@ -404,7 +379,7 @@ class ZendeskConnector(Connector):
                 if e.status == 404:
                     return UpdateResult("failed", f"{self.source}: ticket {update.native_id} not found (deleted?)", tid)
                 raise
-            if marker in (ticket.get("tags") or ()):
+            if has_marker_tag(ticket.get("tags") or (), update.idempotency_key):
                 # Found our marker: a previous attempt (maybe this one, before a 409/timeout) landed.
                 return UpdateResult("applied" if sent else "already_applied", f"marker {marker} is on the ticket", tid)
             try:
@@ -455,9 +430,8 @@ class ZendeskConnector(Connector):
                 continue
             try:
                 ticket = await self._read_ticket(u.native_id)
-                marker = idempotency_tag(u.idempotency_key)
-                if marker in (ticket.get("tags") or ()):
-                    results[i] = UpdateResult("already_applied", f"marker {marker} is on the ticket", self.ticket_id(u.native_id))
+                if has_marker_tag(ticket.get("tags") or (), u.idempotency_key):
+                    results[i] = UpdateResult("already_applied", f"marker {marker_tag(u.idempotency_key)} is on the ticket", self.ticket_id(u.native_id))
                     continue
                 body = await self.plan(u, ticket)
             except ConnectorError as e:

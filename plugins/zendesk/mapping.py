@@ -7,17 +7,20 @@ produces a message a person can act on instead of a KeyError deep in the sync.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Mapping, Sequence
 
+from deskwatch.core.connect.kit import organization, reads
 from deskwatch.core.model import Message, Organization, Person, Ticket
-from deskwatch.core.model.timeutil import parse_date, parse_time
 from deskwatch.core.connect.contract import BadResponse
-from deskwatch.core.connect.payload import boolean, string
-from deskwatch.core.connect.payload import describe as _kind
-from deskwatch.core.connect.payload import expect_object as _obj
+from deskwatch.core.connect.kit.reads import boolean
+from deskwatch.core.connect.kit.reads import describe as _kind
+from deskwatch.core.connect.kit.reads import expect_object as _obj
 from deskwatch.plugins.zendesk.settings import ZendeskSettings
+
+log = logging.getLogger("deskwatch.plugins.zendesk")
 
 # Zendesk status -> deskwatch status. "deleted" is not a status: it marks a tombstone.
 STATUS_MAP = {
@@ -92,41 +95,23 @@ AGENT_ROLES = {"agent", "admin"}
 # checked reads
 
 
+# Paths here are prefixes ending in "." ("meta.", "ticket[id=5]."); the kit's take the parent.
+
+
 def _list(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> list[Any]:
-    if key not in d or d[key] is None:
-        if required:
-            raise BadResponse(f"{where}{key}: missing (expected a list)")
-        return []
-    v = d[key]
-    if not isinstance(v, list):
-        raise BadResponse(f"{where}{key}: expected a list, got {_kind(v)}")
-    return v
+    return reads.array(d, key, where.rstrip("."), required=required)
 
 
 def _id(d: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> int | None:
-    v = d.get(key)
-    if v is None:
-        if required:
-            raise BadResponse(f"{where}{key}: missing (expected a numeric id)")
-        return None
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise BadResponse(f"{where}{key}: expected a numeric id, got {_kind(v)}")
-    return v
+    return reads.integer(d, key, where.rstrip("."), required=required, expected="a numeric id")
 
 
 def _str(d: Mapping[str, Any], key: str, where: str) -> str | None:
-    # Paths here are prefixes ending in "." ("meta.", "ticket[id=5]."); payload's take the parent.
-    return string(d, key, where.rstrip("."))
+    return reads.string(d, key, where.rstrip("."))
 
 
 def _time(d: Mapping[str, Any], key: str, where: str) -> datetime:
-    v = d.get(key)
-    if v is None:
-        raise BadResponse(f"{where}{key}: missing (expected an ISO 8601 time)")
-    try:
-        return parse_time(v)
-    except ValueError:
-        raise BadResponse(f"{where}{key}: expected an ISO 8601 time, got {_kind(v)}") from None
+    return reads.timestamp(d, key, where.rstrip("."))  # type: ignore[return-value]
 
 
 def _bool(d: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
@@ -288,35 +273,11 @@ def _person(uid: int | None, side: SideLoads) -> Person | None:
     )
 
 
-def _number(v: Any) -> float | None:
-    """Custom field values are typed by people: accept 120000, "120000", "$120,000.50"."""
-    if isinstance(v, bool) or v is None:
-        return None
-    if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str):
-        text = v.strip().replace(",", "").replace("_", "").lstrip("$€£").strip()
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    return None
-
-
-def _date(v: Any) -> date | None:
-    if not v:
-        return None
-    try:
-        return parse_date(v)
-    except ValueError:
-        return None
-
-
 def map_organization(oid: int | None, side: SideLoads, settings: ZendeskSettings) -> Organization | None:
     """The side-loaded organization, account value/tier/renewal/health from its custom fields.
 
-    Custom field values that do not read as a number/date are left empty rather than failing
-    the sync: they are typed by people in the Zendesk admin UI.
+    Custom field values that do not read as a number/date are left empty (with a warning)
+    rather than failing the sync: they are typed by people in the Zendesk admin UI.
     """
     if oid is None:
         return None
@@ -324,24 +285,13 @@ def map_organization(oid: int | None, side: SideLoads, settings: ZendeskSettings
     if org is None:
         return Organization(id=str(oid))
     fields = org.get("organization_fields")
-    fields = fields if isinstance(fields, Mapping) else {}
-
-    def pick(key: str) -> Any:
-        return fields.get(key) if key else None
-
-    tier = pick(settings.tier_field)
-    health = _number(pick(settings.health_field))
-    if health is not None and health > 1:
-        health = health / 100 if health <= 100 else None  # a 0-100 score
     name = org.get("name")
-    return Organization(
-        id=str(oid),
-        name=name if isinstance(name, str) else None,
-        annual_value=_number(pick(settings.account_value_field)),
-        tier=str(tier).strip().lower() if tier not in (None, "") and not isinstance(tier, bool) else None,
-        renewal_date=_date(pick(settings.renewal_field)),
-        health=health,
+    s = settings
+    found = organization(
+        fields if isinstance(fields, Mapping) else {}, str(oid), label=f"organization {oid}", name=name if isinstance(name, str) else None,
+        value=s.account_value_field, tier=s.tier_field, renewal=s.renewal_field, health=s.health_field, logger=log,
     )
+    return replace(found, tier=found.tier.lower() if found.tier else None)  # tiers are matched in lower case
 
 
 def _author_kind(comment: Mapping[str, Any], requester_id: int | None, side: SideLoads) -> str:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime
 from typing import Mapping
 
+from deskwatch.core.connect.kit import id_table, read_start_time
 from deskwatch.core.connect.http import HttpSettings, RetryPolicy, http_settings
 from deskwatch.core.model.settings import Secret, Section
-from deskwatch.core.model.timeutil import parse_time
 
 TYPE_NAME = "zendesk"
 
@@ -102,14 +102,6 @@ def _base_url(s: Section) -> str:
     return url
 
 
-def _id_table(s: Section, name: str) -> dict[str, int]:
-    sub = s.section(name)
-    out: dict[str, int] = {}
-    for k in sub.keys():
-        out[k] = sub.integer(k, min=1)
-    return out
-
-
 def _field_name(s: Section, name: str, default: str) -> str:
     v = s.string(name, default).strip()
     if v and not re.match(r"^[A-Za-z0-9_.-]+$", v):
@@ -141,16 +133,6 @@ def parse_settings(section: Section, name: str | None = None) -> ZendeskSettings
     if email is not None:
         email = email.strip()
 
-    start_raw = s.raw("start_time")
-    start_time = None
-    if start_raw is not None:
-        if isinstance(start_raw, date) and not isinstance(start_raw, datetime):
-            start_raw = datetime(start_raw.year, start_raw.month, start_raw.day, tzinfo=timezone.utc)
-        try:
-            start_time = parse_time(start_raw)
-        except ValueError as e:
-            raise s.error("start_time", str(e)) from None
-
     settings = ZendeskSettings(
         name=source,
         base_url=base_url,
@@ -160,14 +142,14 @@ def parse_settings(section: Section, name: str | None = None) -> ZendeskSettings
         page_size=s.integer("page_size", 100, min=1, max=MAX_PAGE_SIZE),
         comments_page_size=s.integer("comments_page_size", 100, min=1, max=MAX_COMMENTS_PAGE_SIZE),
         fetch_comments=s.boolean("fetch_comments", True),
-        start_time=start_time,
+        start_time=read_start_time(s),
         lookback_days=s.integer("lookback_days", 30, min=0),
         account_value_field=_field_name(s, "account_value_field", "annual_value"),
         tier_field=_field_name(s, "tier_field", "tier"),
         renewal_field=_field_name(s, "renewal_field", "renewal_date"),
         health_field=_field_name(s, "health_field", "health_score"),
-        group_ids=_id_table(s, "group_ids"),
-        agent_ids=_id_table(s, "agent_ids"),
+        group_ids=id_table(s, "group_ids", "group"),
+        agent_ids=id_table(s, "agent_ids", "agent"),
         escalation_tag=s.string("escalation_tag", "escalated").strip(),
         timeout=http.timeout,
         retry=http.retry,

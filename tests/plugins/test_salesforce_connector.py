@@ -18,7 +18,7 @@ from deskwatch.core.connect.http import PaginationLoop, client_factory
 from deskwatch.core.model import TicketUpdate
 from deskwatch.core.model.settings import Section
 from deskwatch.plugins import salesforce as plugin
-from deskwatch.plugins.salesforce import mapping
+from deskwatch.plugins.salesforce import mapping, writeback
 from deskwatch.plugins.salesforce.settings import parse_settings
 
 from .test_salesforce_mapping import case_record
@@ -101,6 +101,30 @@ async def collect(conn, bookmark=None, until=UNTIL):
 
 # ---------------------------------------------------------------------------------------------
 # fetch
+
+
+async def test_one_bad_account_does_not_halt_the_sync(httpx_mock, token, connector, api_samples, caplog):
+    # The recorded last-page envelope (totalSize, done) with two Cases whose Accounts were
+    # typed by people: health 150 and the value "n/a". Both tickets sync; the values are dropped.
+    body = sample(api_samples, "query_last_page_done_true.json")
+    bad = case_record(Id="5005e00000AAAAAAB1", SystemModstamp="2026-11-23T09:00:00.000+0000")
+    bad["Account"] = {**bad["Account"], "Health_Score__c": 150}
+    worse = case_record(Id="5005e00000AAAAAAB2", SystemModstamp="2026-11-23T09:00:01.000+0000", AccountId="0015e00000NoValAAA")
+    worse["Account"] = {**worse["Account"], "AnnualRevenue": "n/a"}
+    body["records"] = [bad, worse]
+    httpx_mock.add_response(url=QUERY_ALL, json=body)
+    httpx_mock.add_response(url=DELETED, json=deleted_empty())
+
+    with caplog.at_level("WARNING", logger="deskwatch.plugins.salesforce"):
+        pages = await collect(connector(account_health_field="Health_Score__c"))
+    tickets = [t for p in pages for t in p.tickets]
+    assert [t.native_id for t in tickets] == ["5005e00000AAAAAAB1", "5005e00000AAAAAAB2"]
+    assert tickets[0].organization.health is None and tickets[0].organization.annual_value == 1250000.0
+    assert tickets[1].organization.annual_value is None and tickets[1].organization.health == pytest.approx(0.42)
+    assert pages[-1].done and pages[0].bookmark["since"] == "2026-11-23T09:00:01Z"  # the bookmark moved on
+    text = caplog.text
+    assert "Account 0015e00000QwErTAAU" in text and "Health_Score__c is the number 150" in text
+    assert "Account 0015e00000NoValAAA" in text and 'AnnualRevenue is the string "n/a"' in text
 
 
 async def test_fetch_pages_tombstones_and_bookmarks(httpx_mock, token, connector, api_samples):
@@ -373,7 +397,7 @@ async def test_update_patches_the_case_and_records_the_marker(httpx_mock, token,
 
 
 async def test_update_seen_before_is_already_applied_and_changes_nothing(httpx_mock, token, connector):
-    body = mapping.marker("9b1c2d3e4f5a6b7c") + "\nRenewal at risk"
+    body = writeback.marker("9b1c2d3e4f5a6b7c") + "\nRenewal at risk"
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([{"Id": "00a1", "CommentBody": body}]))
     async with connector() as conn:
         result = await conn.update(upd(priority="high", private_note="Renewal at risk"))
@@ -385,7 +409,7 @@ async def test_ambiguous_note_failure_looks_before_anyone_retries(httpx_mock, to
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]))
     httpx_mock.add_response(method="PATCH", url=f"{API}/sobjects/Case/{CASE}", status_code=204)
     httpx_mock.add_exception(httpx.ReadTimeout("read timed out"), method="POST", url=f"{API}/sobjects/CaseComment")
-    httpx_mock.add_response(url=COMMENTS_Q, json=query_body([{"Id": "00a9", "CommentBody": mapping.marker("9b1c2d3e4f5a6b7c") + "\n- escalated -> yes"}]))
+    httpx_mock.add_response(url=COMMENTS_Q, json=query_body([{"Id": "00a9", "CommentBody": writeback.marker("9b1c2d3e4f5a6b7c") + "\n- escalated -> yes"}]))
     async with connector() as conn:
         result = await conn.update(upd(escalated=True))
     assert result.outcome == "applied"
@@ -463,7 +487,7 @@ CASE_C = "5005e00000CcCcCAAZ"
 
 
 async def test_update_many_reads_each_collection_row(httpx_mock, token, connector, api_samples):
-    done_before = mapping.marker("key-c-000000000") + "\nalready done"
+    done_before = writeback.marker("key-c-000000000") + "\nalready done"
     httpx_mock.add_response(url=re.compile(r".*/query\?q=SELECT\+ParentId%2C\+CommentBody\+FROM\+CaseComment\+WHERE\+ParentId\+IN.*"),
                             json=query_body([{"ParentId": CASE_C, "CommentBody": done_before}, {"ParentId": CASE, "CommentBody": "unrelated"}]))
     # the recorded partial failure: first row ok, second row MALFORMED_ID (200 all the same)

@@ -11,7 +11,7 @@ import pytest
 from deskwatch.core.connect.contract import BadResponse
 from deskwatch.core.model import TicketUpdate
 from deskwatch.core.model.settings import Section
-from deskwatch.plugins.salesforce import mapping
+from deskwatch.plugins.salesforce import mapping, writeback
 from deskwatch.plugins.salesforce.settings import parse_settings
 
 API = "https://na1.salesforce.com"
@@ -181,7 +181,7 @@ def test_portal_and_automated_comments_and_deskwatch_notes_get_their_author(sett
     comments = [
         {"CommentBody": "Any update?", "IsPublished": True, "CreatedDate": "2026-11-23T09:00:00.000+0000", "CreatedBy": {"UserType": "PowerCustomerSuccess"}},
         {"CommentBody": "Auto-ack", "IsPublished": True, "CreatedDate": "2026-11-23T09:00:01.000+0000", "CreatedBy": {"UserType": "AutomatedProcess"}},
-        {"CommentBody": mapping.marker("abc123def456zzz") + "\nescalated", "IsPublished": False, "CreatedDate": "2026-11-23T09:00:02.000+0000"},
+        {"CommentBody": writeback.marker("abc123def456zzz") + "\nescalated", "IsPublished": False, "CreatedDate": "2026-11-23T09:00:02.000+0000"},
     ]
     t = mapping.case_to_ticket(case_record(Description=None, EmailMessages=None), settings, API, comments=comments)
     assert [m.author for m in t.messages] == ["customer", "system", "system"]
@@ -193,7 +193,6 @@ def test_portal_and_automated_comments_and_deskwatch_notes_get_their_author(sett
         ({"Id": None}, r"Case: Id: missing|Case\.Id: missing"),
         ({"SystemModstamp": "yesterday"}, r"Case 5005e00000AbCdEAAZ\.SystemModstamp: expected a datetime"),
         ({"CreatedDate": None}, r"\.CreatedDate: missing"),
-        ({"Account": {"Name": "X", "AnnualRevenue": "lots"}}, r'\.Account\.AnnualRevenue: expected a number, got the string "lots"'),
         ({"Account": "Globex"}, r"\.Account: expected a JSON object"),
         ({"IsClosed": "false"}, r"\.IsClosed: expected true or false"),
         ({"CaseComments": {"records": "none"}}, r"\.CaseComments\.records: expected a list"),
@@ -206,6 +205,38 @@ def test_unexpected_case_bodies_raise_bad_response_naming_the_field(settings, ch
     rec.update(change)
     with pytest.raises(BadResponse, match=message):
         mapping.case_to_ticket(rec, settings, API)
+
+
+@pytest.mark.parametrize(
+    ("account", "field", "kept"),
+    [
+        ({"AnnualRevenue": "n/a"}, "AnnualRevenue", {"health": 0.42, "renewal_date": date(2027, 1, 31)}),
+        ({"Health_Score__c": 150}, "Health_Score__c", {"annual_value": 1250000.0, "renewal_date": date(2027, 1, 31)}),
+        ({"Health_Score__c": -3}, "Health_Score__c", {"annual_value": 1250000.0}),
+        ({"Renewal_Date__c": "next spring"}, "Renewal_Date__c", {"annual_value": 1250000.0, "health": 0.42}),
+    ],
+)
+def test_unreadable_account_fields_are_dropped_with_a_warning_and_the_case_still_maps(settings, caplog, account, field, kept):
+    rec = case_record()
+    rec["Account"] = {**rec["Account"], **account}
+    with caplog.at_level("WARNING", logger="deskwatch.plugins.salesforce"):
+        t = mapping.case_to_ticket(rec, settings, API)
+    org = t.organization
+    dropped = {"AnnualRevenue": "annual_value", "Health_Score__c": "health", "Renewal_Date__c": "renewal_date"}[field]
+    assert getattr(org, dropped) is None
+    assert all(getattr(org, k) == pytest.approx(v) for k, v in kept.items())
+    assert (org.name, org.tier) == ("Globex Corporation", "Enterprise")
+    warning = [r.getMessage() for r in caplog.records]
+    assert len(warning) == 1 and "Account 0015e00000QwErTAAU" in warning[0] and field in warning[0]
+    assert "Case 5005e00000AbCdEAAZ" in warning[0]
+
+
+def test_readable_text_amounts_and_percent_health_still_read(settings, caplog):
+    rec = case_record()
+    rec["Account"] = {**rec["Account"], "AnnualRevenue": "1,200,000", "Health_Score__c": "0.7"}
+    org = mapping.case_to_ticket(rec, settings, API).organization
+    assert (org.annual_value, org.health) == (1200000.0, pytest.approx(0.7))
+    assert not caplog.records
 
 
 def test_non_object_case_is_bad_response(settings):
@@ -306,7 +337,7 @@ def update(**kw):
 
 
 def test_build_patch_maps_every_field_and_keeps_other_tags(settings):
-    body, lines = mapping.build_patch(
+    body, lines = writeback.build_patch(
         update(priority="urgent", status="pending", escalated=True, group="Tier 2", tags_add=("vip", "billing"), tags_remove=("export",)),
         settings,
         current_tags=("billing", "export", "renewal"),
@@ -317,34 +348,34 @@ def test_build_patch_maps_every_field_and_keeps_other_tags(settings):
 
 
 def test_build_patch_respects_the_orgs_picklist_and_explains_what_is_missing(settings):
-    body, _ = mapping.build_patch(update(priority="urgent"), settings, picklists={"Priority": ["High", "Medium", "Low", "Urgent"]})
+    body, _ = writeback.build_patch(update(priority="urgent"), settings, picklists={"Priority": ["High", "Medium", "Low", "Urgent"]})
     assert body == {"Priority": "Urgent"}
     # A standard org stops at High: urgent work gets the highest value there is.
-    body, _ = mapping.build_patch(update(priority="urgent"), settings, picklists={"Priority": ["High", "Medium", "Low"]})
+    body, _ = writeback.build_patch(update(priority="urgent"), settings, picklists={"Priority": ["High", "Medium", "Low"]})
     assert body == {"Priority": "High"}
-    with pytest.raises(mapping.UpdateNotPossible, match=r"priority 'high'.*the org accepts Low, Medium.*priority_map"):
-        mapping.build_patch(update(priority="high"), settings, picklists={"Priority": ["Medium", "Low"]})
-    with pytest.raises(mapping.UpdateNotPossible, match="group 'Nope'.*queues"):
-        mapping.build_patch(update(group="Nope"), settings)
-    with pytest.raises(mapping.UpdateNotPossible, match="assignee 'dana'"):
-        mapping.build_patch(update(assignee="dana"), settings)
+    with pytest.raises(writeback.UpdateNotPossible, match=r"priority 'high'.*the org accepts Low, Medium.*priority_map"):
+        writeback.build_patch(update(priority="high"), settings, picklists={"Priority": ["Medium", "Low"]})
+    with pytest.raises(writeback.UpdateNotPossible, match="group 'Nope'.*queues"):
+        writeback.build_patch(update(group="Nope"), settings)
+    with pytest.raises(writeback.UpdateNotPossible, match="assignee 'dana'"):
+        writeback.build_patch(update(assignee="dana"), settings)
 
 
 def test_tags_without_a_tags_field_are_skipped_and_said_so(settings):
     from dataclasses import replace
 
-    body, lines = mapping.build_patch(update(tags_add=("vip",), escalated=True), replace(settings, tags_field=None))
+    body, lines = writeback.build_patch(update(tags_add=("vip",), escalated=True), replace(settings, tags_field=None))
     assert body == {"IsEscalated": True}  # the escalation still goes through
     assert any("tags not written (+vip" in line and "tags_field" in line for line in lines)
 
 
 def test_note_body_starts_with_the_marker_and_fits_4000_bytes():
     u = update(private_note="é" * 5000)
-    body = mapping.note_body(u, ["priority -> High"])
+    body = writeback.note_body(u, ["priority -> High"])
     assert body.startswith("[deskwatch dw-3f2a9c1e0b7d]\n")
     assert len(body.encode("utf-8")) <= 4000 and body.endswith("- priority -> High")
-    assert mapping.has_marker(["x", body], u.idempotency_key)
-    assert not mapping.has_marker(["x"], u.idempotency_key)
+    assert writeback.has_marker(["x", body], u.idempotency_key)
+    assert not writeback.has_marker(["x"], u.idempotency_key)
 
 
 def test_mapping_does_not_mutate_the_record(settings):

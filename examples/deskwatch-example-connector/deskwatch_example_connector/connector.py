@@ -1,9 +1,10 @@
-"""The Example Desk connector: settings, mapping, fetch and update, on deskwatch.core.connect.http."""
+"""The Example Desk connector: settings, mapping, fetch and update, on deskwatch.core.connect.http
+and the connector kit (deskwatch.core.connect.kit)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Mapping
 
 from deskwatch.core import model
@@ -15,11 +16,10 @@ from deskwatch.core.connect.contract import (
     Connector,
     Page,
     UpdateResult,
-    idempotency_tag,
 )
 from deskwatch.core.connect.http import ApiKeyAuth, CursorPaginator, HttpSettings, RateBudget, http_settings, paginate
+from deskwatch.core.connect import kit
 from deskwatch.core.model.settings import Secret, Section
-from deskwatch.core.model.timeutil import format_time, parse_time
 
 TYPE_NAME = "example"
 SETTINGS_KEYS = HttpSettings.KEYS + ("api_key", "page_size", "start_time")
@@ -35,16 +35,11 @@ class ExampleSettings:
 
 def parse_settings(section: Section) -> ExampleSettings:
     """Read ``[sources.<name>]``: base_url, api_key (write "${ENV_VAR}"), page_size, start_time."""
-    start = section.string("start_time", "2000-01-01T00:00:00Z")
-    try:
-        start_time = parse_time(start)
-    except ValueError as e:
-        raise section.error("start_time", str(e)) from None
     settings = ExampleSettings(
         http=http_settings(section),
         api_key=section.secret("api_key"),
         page_size=section.integer("page_size", 100, min=1, max=1000),
-        start_time=start_time,
+        start_time=kit.read_start_time(section) or datetime(2000, 1, 1, tzinfo=timezone.utc),
     )
     section.check_unknown(SETTINGS_KEYS)
     return settings
@@ -82,25 +77,16 @@ class ExampleConnector(Connector):
         return CheckResult(True, f"authenticated as {email}")
 
     async def fetch(self, bookmark: Bookmark, *, until: datetime | None = None) -> AsyncIterator[Page]:
-        after = (bookmark or {}).get("after") or f"{format_time(self.settings.start_time)}|0"
+        after = (bookmark or {}).get("after") or f"{kit.format_time(self.settings.start_time)}|0"
         paginator = CursorPaginator("next", cursor_param="after", start=after)
         params = {"limit": self.settings.page_size}
         async for page in paginate(self.client, "/api/tickets", paginator, params=params, records="tickets"):
-            tickets: list[model.Ticket] = []
-            deleted: list[str] = []
-            stop = False
-            for raw in page.records:
-                ticket = self.to_ticket(raw)
-                # The signpost: leave later changes for the next sync, and never move past them.
-                if until is not None and ticket.updated_at > until:
-                    stop = True
-                    break
-                after = _cursor(raw)
-                if raw.get("status") == "deleted":
-                    deleted.append(ticket.id)
-                else:
-                    tickets.append(ticket)
-            yield Page(tuple(tickets), tuple(deleted), {"after": after}, done=stop or page.last)
+            # The signpost: leave later changes for the next sync, and never move past them.
+            kept, stop = kit.until_signpost([(raw, self.to_ticket(raw)) for raw in page.records], lambda rt: rt[1].updated_at, until)
+            after = _cursor(kept[-1][0]) if kept else after
+            tickets = tuple(t for raw, t in kept if raw.get("status") != "deleted")
+            deleted = tuple(t.id for raw, t in kept if raw.get("status") == "deleted")
+            yield Page(tickets, deleted, {"after": after}, done=stop or page.last)
             if stop:
                 return
 
@@ -134,22 +120,21 @@ class ExampleConnector(Connector):
 
     async def update(self, update: model.TicketUpdate) -> UpdateResult:
         tid = update.native_id
-        marker = idempotency_tag(update.idempotency_key)
+        marker = kit.marker_tag(update.idempotency_key)
         body = await self.client.get_json(f"/api/tickets/{tid}")
         current = body.get("ticket") if isinstance(body, dict) else None
         if not isinstance(current, dict):
             raise BadResponse(f"ticket: missing from GET /api/tickets/{tid}", source=self.source)
         tags = list(current.get("tags") or [])
-        if marker in tags:
+        if kit.has_marker_tag(tags, update.idempotency_key):
             return UpdateResult("already_applied", f"{marker} already on ticket {tid}", update.ticket_id)
         # The note goes first and carries the marker, so a retry after a crash between the two
         # calls finds it and does not post it twice; the tag (written last) marks completion.
-        notes = [m.get("body", "") for m in current.get("messages") or [] if isinstance(m, dict)]
-        if update.private_note and not any(f"[{marker}]" in n for n in notes):
-            await self.client.request("POST", f"/api/tickets/{tid}/notes", json={"body": f"{update.private_note}\n[{marker}]"})
-        tags = [t for t in tags if t not in update.tags_remove]
-        tags += [t for t in (*update.tags_add, marker) if t not in tags]
-        fields: dict[str, Any] = {"tags": tags}
+        notes = [m.get("body") for m in current.get("messages") or [] if isinstance(m, dict)]
+        if update.private_note and not kit.notes_have_marker(notes, f"[{marker}]"):
+            note = kit.note_with_marker(update.private_note, f"[{marker}]")
+            await self.client.request("POST", f"/api/tickets/{tid}/notes", json={"body": note})
+        fields: dict[str, Any] = {"tags": kit.merged_tags(tags, update.tags_add, update.tags_remove, marker)}
         for name in ("priority", "status", "group", "assignee"):
             value = getattr(update, name)
             if value is not None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from deskwatch.core.model.timeutil import format_time
+from deskwatch.core.connect.kit import format_time
 
 
 class FakeExampleDesk:

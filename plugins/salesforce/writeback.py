@@ -1,0 +1,143 @@
+"""deskwatch updates -> Salesforce bodies: the Case PATCH, the CaseComment that records the
+update (with its idempotency marker), and the org's picklist values. Pure functions only."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+from deskwatch.core.connect.contract import BadResponse
+from deskwatch.core.connect.kit import marker_tag, merged_tags, note_with_marker, notes_have_marker
+from deskwatch.core.connect.kit.reads import describe as _kind
+from deskwatch.core.connect.kit.reads import expect_object as _obj
+from deskwatch.core.model import TicketUpdate
+
+from .mapping import MARKER_PREFIX, USER_ID_PREFIX
+from .settings import SalesforceSettings
+
+
+def marker(key: str) -> str:
+    """The idempotency marker written at the start of deskwatch's CaseComment."""
+    return f"{MARKER_PREFIX}{marker_tag(key)}]"
+
+
+def has_marker(comment_bodies: Iterable[str], key: str) -> bool:
+    """True when a CaseComment carries the update's marker (the update was applied)."""
+    return notes_have_marker(comment_bodies, marker(key))
+
+
+def picklist_value(normalized: str, mapping: Mapping[str, str], allowed: Iterable[str] | None = None) -> str | None:
+    """The Salesforce value for a deskwatch value: the first key of ``mapping`` that maps to it
+    (and, when the org's active picklist values are known, is one of them)."""
+    allowed_set = set(allowed) if allowed is not None else None
+    for sf_value, norm in mapping.items():
+        if norm == normalized and (allowed_set is None or sf_value in allowed_set):
+            return sf_value
+    return None
+
+
+class UpdateNotPossible(ValueError):
+    """The update asks for something this org cannot take (no such picklist value, no queue)."""
+
+
+def build_patch(
+    update: TicketUpdate,
+    settings: SalesforceSettings,
+    *,
+    current_tags: tuple[str, ...] = (),
+    queue_id: str | None = None,
+    picklists: Mapping[str, Iterable[str]] | None = None,
+    user_id: str | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The Case PATCH body for ``update`` and a list of lines describing what it changes.
+
+    Tags are merged with ``current_tags`` (read just before) so other tags survive. Raises
+    UpdateNotPossible naming the value and what the org accepts.
+    """
+    picklists = picklists or {}
+    body: dict[str, Any] = {}
+    lines: list[str] = []
+    if update.priority is not None:
+        v = picklist_value(update.priority, settings.priority_map, picklists.get("Priority"))
+        if v is None and update.priority == "urgent":
+            # A standard org's picklist stops at High: urgent work gets the highest value there is.
+            v = picklist_value("high", settings.priority_map, picklists.get("Priority"))
+        if v is None:
+            raise UpdateNotPossible(
+                f"priority {update.priority!r}: no Case Priority value maps to it"
+                + (f" (the org accepts {', '.join(sorted(picklists['Priority']))})" if picklists.get("Priority") else "")
+                + "; add one under priority_map"
+            )
+        body["Priority"] = v
+        lines.append(f"priority -> {v}")
+    if update.status is not None:
+        v = picklist_value(update.status, settings.status_map, picklists.get("Status"))
+        if v is None:
+            raise UpdateNotPossible(
+                f"status {update.status!r}: no Case Status value maps to it"
+                + (f" (the org accepts {', '.join(sorted(picklists['Status']))})" if picklists.get("Status") else "")
+                + "; add one under status_map"
+            )
+        body["Status"] = v
+        lines.append(f"status -> {v}")
+    if update.escalated is not None:
+        body["IsEscalated"] = bool(update.escalated)
+        lines.append(f"escalated -> {'yes' if update.escalated else 'no'}")
+    if update.assignee is not None:
+        owner = user_id or (update.assignee if update.assignee.startswith(USER_ID_PREFIX) and len(update.assignee) in (15, 18)
+                            else None)
+        if owner is None:
+            raise UpdateNotPossible(f"assignee {update.assignee!r}: no active Salesforce user of that name; "
+                                    "add it under users (name = 005… User Id)")
+        body["OwnerId"] = owner
+        lines.append(f"owner -> user {update.assignee}")
+    elif update.group is not None:
+        if not queue_id:
+            raise UpdateNotPossible(f"group {update.group!r}: no queue of that name; add it under queues")
+        body["OwnerId"] = queue_id
+        lines.append(f"owner -> queue {update.group}")
+    if update.tags_add or update.tags_remove:
+        if not settings.tags_field:
+            # Cases have no native tags. The rest of the update still matters more than its
+            # labels, so it goes through and the note says what was left out.
+            lines.append(f"tags not written (+{','.join(update.tags_add) or '-'} -{','.join(update.tags_remove) or '-'}): "
+                         "set tags_field to a Case field such as Tags__c")
+            return body, lines
+        tags = merged_tags(current_tags, update.tags_add, update.tags_remove)
+        if tuple(tags) != tuple(current_tags):
+            body[settings.tags_field] = ";".join(tags) or None
+        lines.append(f"tags +{','.join(update.tags_add) or '-'} -{','.join(update.tags_remove) or '-'}")
+    return body, lines
+
+
+def note_body(update: TicketUpdate, lines: Sequence[str]) -> str:
+    """The private CaseComment that records the update: marker first, then the note, then what
+    changed. CaseComment bodies are capped at 4,000 bytes, so the note is trimmed to fit."""
+    head = marker(update.idempotency_key)
+    changes = ("\n" + "\n".join(f"- {ln}" for ln in lines)) if lines else ""
+    note = update.private_note or ""
+    room = 4000 - len((head + "\n" + changes).encode("utf-8")) - 16
+    enc = note.encode("utf-8")
+    if len(enc) > room:
+        note = enc[: max(room, 0)].decode("utf-8", "ignore") + " […]"
+    return note_with_marker(f"{note}{changes}", head, first=True).strip()
+
+
+def parse_picklists(body: Any, names: Iterable[str], where: str = "Case/describe") -> dict[str, tuple[str, ...]]:
+    """Active picklist values of some Case fields from ``GET /sobjects/Case/describe``."""
+    d = _obj(body, where)
+    fields = d.get("fields")
+    if not isinstance(fields, list):
+        raise BadResponse(f"{where}.fields: expected a list, got {_kind(fields)}")
+    wanted = set(names)
+    out: dict[str, tuple[str, ...]] = {}
+    for i, f in enumerate(fields):
+        f = _obj(f, f"{where}.fields[{i}]")
+        if f.get("name") not in wanted:
+            continue
+        values = f.get("picklistValues")
+        if not isinstance(values, list):
+            raise BadResponse(f"{where}.fields[{i}].picklistValues: expected a list, got {_kind(values)}")
+        out[f["name"]] = tuple(
+            v["value"] for v in values if isinstance(v, Mapping) and isinstance(v.get("value"), str) and v.get("active", True)
+        )
+    return out
