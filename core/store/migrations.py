@@ -241,3 +241,13 @@ def m002_ticket_search(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE ticket_search (id TEXT PRIMARY KEY, txt TEXT NOT NULL) WITHOUT ROWID")
     rows = conn.execute("SELECT id, subject, customer_name, customer_email, organization FROM tickets").fetchall()
     conn.executemany("INSERT INTO ticket_search (id, txt) VALUES (?, ?)", [(r[0], search_text(*r[1:])) for r in rows])
+
+
+@migration
+def m003_write_back_basis(conn: sqlite3.Connection) -> None:
+    # outbox.basis: the ticket's values of the fields an update changes, as they were before it,
+    # so the echo of deskwatch's own write-back can be told from a person's change.
+    # decisions.basis: a fingerprint of the ticket's facts (deskwatch's own writes left out) the
+    # decision was made from, so a re-sync that brings nothing new does not decide afresh.
+    conn.execute("ALTER TABLE outbox ADD COLUMN basis TEXT")
+    conn.execute("ALTER TABLE decisions ADD COLUMN basis TEXT")
