@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
 from deskwatch.core.connect.contract import idempotency_tag
-from deskwatch.core.model import CLOSED_STATUSES, RECOMMENDATIONS, Decision, Ticket, TicketUpdate, ticket_to_dict
+from deskwatch.core.model import CLOSED_STATUSES, PRIORITIES, RECOMMENDATIONS, Decision, Ticket, TicketUpdate, ticket_to_dict
 from deskwatch.core.policy import actions
 from deskwatch.core.policy.holds import hard_categories
 from deskwatch.core.policy.routing import LoadSnapshot
@@ -85,11 +85,29 @@ class OwnWrites:
         return cls(maps["priority"], maps["group"], maps["assignee"], frozenset(tags), frozenset(markers), tuple(notes))
 
     def _undo(self, value: str | None, written: Mapping[str, str | None]) -> str | None:
+        if value is None and written:
+            # A field deskwatch wrote that the helpdesk now reports empty was not emptied by a
+            # person: Salesforce keeps the group and the assignee in one owner field, so
+            # assigning an agent there leaves no queue to read back.
+            return next(iter(written.values()))
         seen: set[str | None] = set()
         while value in written and value not in seen:
             seen.add(value)
             value = written[value]  # type: ignore[index]
         return value
+
+    def _undo_priority(self, value: str | None) -> str | None:
+        # Helpdesks with fewer priorities store deskwatch's "urgent" as their highest one
+        # (Salesforce: High): a priority above the one before and at most the one written is
+        # the echo of that write.
+        if value in PRIORITIES and value not in self.priority:
+            rank = PRIORITIES.index(value)
+            for written, before in self.priority.items():
+                low = PRIORITIES.index(before) if before in PRIORITIES else -1
+                if written in PRIORITIES and low < rank <= PRIORITIES.index(written):
+                    value = written
+                    break
+        return self._undo(value, self.priority)
 
     def is_own_note(self, body: str) -> bool:
         text = html.unescape(body)
@@ -101,7 +119,7 @@ class OwnWrites:
             return ticket
         return replace(
             ticket,
-            priority=self._undo(ticket.priority, self.priority),
+            priority=self._undo_priority(ticket.priority),
             group=self._undo(ticket.group, self.group),
             assignee=self._undo(ticket.assignee, self.assignee),
             tags=tuple(t for t in ticket.tags if t not in self.tags and t not in self.markers),

@@ -139,6 +139,16 @@ class OutboxMixin(StoreBase):
         """The ticket's updates, oldest first, for the console's "reached the helpdesk / failed: why"."""
         return [_item(r) for r in self._q("SELECT * FROM outbox WHERE ticket_id = ? ORDER BY created_at, rowid", (ticket_id,))]
 
+    def outbox_notes(self, starting: str = "") -> list[OutboxItem]:
+        """Every queued or sent update with a private note starting with ``starting``, by
+        ticket, oldest first (for counting handoff notes; see core/daemon/writeback.py)."""
+        rows = self._q(
+            "SELECT * FROM outbox WHERE json_extract(payload, '$.private_note') LIKE ? ESCAPE '\\' "
+            "ORDER BY ticket_id, created_at, rowid",
+            (starting.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+        )
+        return [i for i in map(_item, rows) if (i.update.private_note or "").startswith(starting)]
+
     def outbox_depth(self, source: str | None = None) -> int:
         """Items not yet applied and not given up on (pending, sending, failed with a retry time)."""
         sql = "SELECT COUNT(*) FROM outbox WHERE (state IN ('pending', 'sending') OR state = 'failed' AND retry_at IS NOT NULL)"
