@@ -157,9 +157,9 @@ def _step(decision: Decision) -> tuple[str | None, int | None]:
 
 
 def what_is_new(decision: Decision, previous: Decision) -> str | None:
-    """Why ``decision`` may escalate anew over ``previous`` although the facts are those of
-    ``previous``... or None: the recommendation rose, a new hard trigger fired, or the
-    escalation chain reached another step (time passing a threshold)."""
+    """What ``decision`` brings that ``previous`` did not, whatever the ticket's facts: the
+    recommendation rose, a new hard trigger fired, or the escalation chain reached another
+    step (time passing a threshold). None when nothing."""
     if _rank(decision.recommendation) > _rank(previous.recommendation):
         return f"the recommendation rose from {previous.recommendation} to {decision.recommendation}"
     new_hard = sorted(set(hard_categories(decision.signals)) - set(hard_categories(previous.signals)))
