@@ -147,24 +147,43 @@ def test_a_new_customer_message_is_decided_and_a_new_note_only_if_the_recommenda
     decisions = len(store.decisions_for(t.id))
 
     at = NOW + timedelta(minutes=30)
-    polite = Message("customer", at, "Thanks, we will wait for your update.", True, "cust-1")
-    polite_t = replace(echoed, messages=(*echoed.messages, polite), updated_at=at)
-    d = sync(store, polite_t, decider, at)
-    assert len(store.decisions_for(t.id)) == decisions + 1  # new information: decided afresh
-    assert d.decided_at == at
-    assert len(handoff_notes(store, t.id)) == 1  # same or lower recommendation: no second note
-    assert not actions.ESCALATING.index(d.recommendation) > actions.ESCALATING.index(first.recommendation) \
-        if d.recommendation in actions.ESCALATING else True
+    same = Message("customer", at, "We still cannot log in with SSO. Please look into it.", True, "cust-1")
+    same_t = replace(echoed, messages=(*echoed.messages, same), updated_at=at)
+    d = sync(store, same_t, decider, at)
+    assert len(store.decisions_for(t.id)) == decisions + 1 and d.decided_at == at  # new information: decided afresh
+    assert d.recommendation == first.recommendation, "precondition: the follow-up does not change the urgency"
+    assert (d.tier, d.team, d.route.agent) == (first.tier, first.team, first.route.agent)  # not moved on by the round robin
+    assert len(handoff_notes(store, t.id)) == 1
 
     at2 = NOW + timedelta(minutes=40)
     worse = Message("customer", at2, "This is now a production outage: all 300 of our users are locked out and "
                     "nobody can work. This is urgent, we are losing money every hour and considering cancelling.",
                     True, "cust-1")
-    d2 = sync(store, replace(polite_t, messages=(*polite_t.messages, worse), updated_at=at2), decider, at2)
-    if actions.ESCALATING.index(d2.recommendation) > actions.ESCALATING.index(first.recommendation):
-        assert len(handoff_notes(store, t.id)) == 2  # the recommendation rose: the new team hears of it
-    else:
-        assert len(handoff_notes(store, t.id)) == 1
+    d2 = sync(store, replace(same_t, messages=(*same_t.messages, worse), updated_at=at2), decider, at2)
+    assert actions.ESCALATING.index(d2.recommendation) > actions.ESCALATING.index(first.recommendation), \
+        "precondition: an outage for all users raises the recommendation"
+    notes = handoff_notes(store, t.id)
+    assert len(notes) == 2 and notes[1].startswith(f"{HANDOFF_PREFIX} {d2.recommendation}")
+
+
+def test_a_chain_step_that_leaves_the_ticket_where_it_is_writes_no_second_note(tmp_path):
+    """Step 2 of the default chain assigns tier2: the SSO ticket is there already, with Dev.
+    The round robin must not hand it to Elif with a second note; step 3 (management) moves it."""
+    store, decider, t, first = escalated_sso(tmp_path)
+    assert first.tier == "tier2" and first.route.chain_step == 0
+    echo(store, t, NOW + timedelta(seconds=7))
+
+    def would_write() -> int:  # the test config names no sources, so the chain decides in shadow mode
+        return sum(1 for a in store.audit_for(t.id) if a.kind == "shadow")
+
+    assert decider.advance_chains(NOW + timedelta(minutes=16)) == 1
+    d = store.latest_decision(t.id)
+    assert d.route.chain_step == 1 and (d.team, d.route.agent) == (first.team, first.route.agent)
+    assert would_write() == 0
+    assert decider.advance_chains(NOW + timedelta(minutes=50)) == 1
+    d3 = store.latest_decision(t.id)
+    assert d3.route.chain_step == 2 and d3.tier == "management"
+    assert would_write() == 1  # the chain moved it: management hears of it
 
 
 def test_acknowledging_twice_writes_one_note(tmp_path):

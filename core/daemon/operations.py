@@ -57,9 +57,9 @@ def _manual_decision(store: Any, ticket: Ticket, actor: str, now: datetime, note
 
 def acknowledge(store: Any, ticket_id: str, actor: str, now: datetime, *, write_back: bool = False, expires_at: datetime | None = None) -> list[TicketUpdate]:
     """``actor`` takes the ticket: stops its progressive escalation chain (until ``expires_at``).
-    The helpdesk gets one acknowledgment note per escalation and person: acknowledging a
-    ticket that is already acknowledged (a second key press, another console) updates the
-    acknowledgment here and writes nothing more."""
+    The helpdesk gets one acknowledgment note: acknowledging a ticket whose acknowledgment
+    has not lapsed (a second key press, another console) is recorded here and writes nothing
+    more."""
     ticket = _ticket(store, ticket_id, actor)
     if expires_at is not None and expires_at <= now:
         raise OperationError(f"acknowledgment expiry {format_time(expires_at)} is not after now ({format_time(now)}); give a later time")

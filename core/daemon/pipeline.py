@@ -108,11 +108,10 @@ class Decider:
         out = []
         for t in tickets:
             # The ticket's own current assignment is not load when routing that same ticket.
-            load = writeback.without_own_assignment(context.load, t)
-            d = self._decide(t, now, write_back, replace(context, load=load, chain_state=chain_state(self.store.ack_state(t.id))))
+            own_free = writeback.without_own_assignment(context.load, t)
+            d = self._decide(t, now, write_back, replace(context, load=own_free, chain_state=chain_state(self.store.ack_state(t.id))))
             if d.route is not None:
-                load = load.assign(d.route.team, d.route.agent)
-            context = replace(context, load=load)
+                context = replace(context, load=own_free.assign(d.route.team, d.route.agent))
             out.append(d)
         self._page = context
         return out

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
 from deskwatch.core.connect.contract import idempotency_tag
-from deskwatch.core.model import CLOSED_STATUSES, PRIORITIES, RECOMMENDATIONS, Decision, Ticket, TicketUpdate, ticket_to_dict
+from deskwatch.core.model import CLOSED_STATUSES, PRIORITIES, RECOMMENDATIONS, Decision, Route, Ticket, TicketUpdate, ticket_to_dict
 from deskwatch.core.policy import actions
 from deskwatch.core.policy.holds import hard_categories
 from deskwatch.core.policy.routing import LoadSnapshot
@@ -158,16 +158,32 @@ def _step(decision: Decision) -> tuple[str | None, int | None]:
 
 def what_is_new(decision: Decision, previous: Decision) -> str | None:
     """What ``decision`` brings that ``previous`` did not, whatever the ticket's facts: the
-    recommendation rose, a new hard trigger fired, or the escalation chain reached another
-    step (time passing a threshold). None when nothing."""
+    recommendation rose, a new hard trigger fired, or the escalation chain reached a step that
+    moves the ticket (another tier or team, or to on-call). None when nothing: a chain step
+    that leaves the ticket where it is, or the round robin moving on, is not news."""
     if _rank(decision.recommendation) > _rank(previous.recommendation):
         return f"the recommendation rose from {previous.recommendation} to {decision.recommendation}"
     new_hard = sorted(set(hard_categories(decision.signals)) - set(hard_categories(previous.signals)))
     if new_hard:
         return f"a new hard trigger fired: {', '.join(new_hard)}"
-    if decision.route is not None and decision.route.chain_step is not None and _step(decision) != _step(previous):
-        return "the escalation chain moved to another step"
+    now, before = decision.route, previous.route
+    if now is not None and now.chain_step is not None and _step(decision) != _step(previous):
+        if (decision.tier, decision.team) != (previous.tier, previous.team):
+            return f"the escalation chain moved it to {decision.tier} / {decision.team}"
+        if now.on_call and not (before is not None and before.on_call):
+            return f"the escalation chain reached on-call ({now.agent})"
     return None
+
+
+def _kept_route(route: Route | None, previous: Route | None) -> Route | None:
+    """``previous``'s destination on ``route``'s chain step: the ticket stays with whom it was
+    escalated to, and the recorded route still says how far its chain has run."""
+    if route is None or previous is None:
+        return previous or route
+    reason = route.reason
+    if route.agent != previous.agent and previous.agent is not None:
+        reason = f"{reason.rsplit('; ', 1)[0]}; stays with {previous.agent}, to whom it was escalated"
+    return replace(previous, chain=route.chain, chain_step=route.chain_step, reason=reason)
 
 
 @dataclass(frozen=True)
@@ -185,20 +201,21 @@ def settle(decision: Decision, previous: Decision | None, *, same_facts: bool, b
     facts are the same as then (``same_facts``: only deskwatch's own write-back, if anything,
     changed the ticket).
 
-    - Same facts and nothing new (``what_is_new``): the previous decision is kept.
-    - The ticket was escalated by the engine and still is, with nothing new: the previous
-      route (tier, team, agent) stays, so no second handoff note goes out because the load,
-      the round robin or the wording moved; the score, signals and SLA are the new ones.
-    - Otherwise (first decision, a person's decision before, a hold, something new) ``decision``.
+    - Something new (``what_is_new``): ``decision`` stands, with its own route.
+    - Same facts, same chain step: the previous decision is kept (nothing is recorded).
+    - The ticket was escalated by the engine and still is: the previous destination (tier,
+      team, agent) stays, so no second handoff note goes out because the load, the round
+      robin or the wording moved; the score, signals, SLA and chain step are the new ones.
+    - Otherwise (first decision, a person's decision before, a hold) ``decision``.
     """
     if previous is None or not by_engine or held:
         return Settled(decision)
     new = what_is_new(decision, previous)
     if new is not None:
         return Settled(decision, why=new)
-    if same_facts:
+    if same_facts and _step(decision) == _step(previous):
         return Settled(previous, keep=True, why="nothing new since the last decision")
     if decision.recommendation in actions.ESCALATING and previous.recommendation in actions.ESCALATING:
-        kept = replace(decision, tier=previous.tier, team=previous.team, route=previous.route)
-        return Settled(kept, why="already escalated; the route stays")
+        kept = replace(decision, tier=previous.tier, team=previous.team, route=_kept_route(decision.route, previous.route))
+        return Settled(kept, why="already escalated; it stays where it was escalated to")
     return Settled(decision)

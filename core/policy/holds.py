@@ -17,10 +17,9 @@ So the person's choice holds over later engine decisions until something new com
 
 A held decision keeps the engine's score, signals and SLA, carries the person's
 recommendation (and, for an escalation by hand or an override made over one, the tier, team
-and agent a person chose), and says in its
-first reason whose choice it carries and what the engine alone would say. Pure functions: the
-store keeps the hold as an audit record (``override``/``escalate``), and its end as one too
-(``hold_ended``).
+and agent a person chose), and says in its first reason whose choice it carries and what the
+engine alone would say. Pure functions: the store keeps the hold as an audit record
+(``override``/``escalate``), and its end as one too (``hold_ended``).
 """
 
 from __future__ import annotations
