@@ -243,3 +243,21 @@ def test_demo_count_finds_a_second_note_without_new_information(tmp_path):
     count = count_handoffs(store)
     assert (count.tickets, count.notes, count.again, count.repeated_tickets) == (1, 2, 1, 1)
     assert "1 with a second note without new information" in count.summary()
+
+
+def test_what_a_person_changes_in_the_helpdesk_is_not_taken_for_the_echo():
+    t = sso_ticket()
+    u = TicketUpdate(t.id, t.source, "3f2a9c1e0b7d4444", priority="high", group="Technical", assignee="Dev",
+                     tags_add=("deskwatch-escalated", "deskwatch-tier2"), escalated=True)
+    note = TicketUpdate(t.id, t.source, "9a8b7c6d5e4f3333", private_note="ok")
+    own = OwnWrites.from_outbox([
+        OutboxItem(x.idempotency_key, t.id, t.source, x, "applied", 1, None, None, NOW, NOW, None, basis_of(t)) for x in (u, note)
+    ])
+    echoed = replace(t, priority="high", group="Technical", assignee="Dev",
+                     tags=("deskwatch-escalated", "deskwatch-tier2", "escalated", "dw-3f2a9c1e0b7d"))
+    assert own.fingerprint(echoed) == own.fingerprint(t) and own.strip(echoed).priority == "low"
+    person = Message("agent", NOW, "ok", False, "agent-7")  # a person's own short private note
+    for changed in (replace(echoed, priority="urgent"), replace(echoed, assignee="Elif"),
+                    replace(echoed, tags=(*echoed.tags, "vip")), replace(echoed, messages=(*echoed.messages, person))):
+        assert own.fingerprint(changed) != own.fingerprint(t)
+    assert own.strip(replace(echoed, priority="urgent")).priority == "urgent"

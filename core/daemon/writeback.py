@@ -35,6 +35,7 @@ from deskwatch.core.policy.routing import LoadSnapshot
 # and settles on the same route, so at worst deskwatch decides once more, it does not re-escalate.
 ESCALATION_FLAG_TAGS = frozenset({"escalated"})
 HANDOFF_PREFIX = "deskwatch escalated this ticket:"
+MIN_NOTE_LINE = 24
 
 
 def basis_of(ticket: Ticket) -> dict[str, Any]:
@@ -110,8 +111,11 @@ class OwnWrites:
         return self._undo(value, self.priority)
 
     def is_own_note(self, body: str) -> bool:
+        """A private note deskwatch posted: it carries an update's marker (the three connectors
+        write one), or, from a connector that writes none, the opening line of a note long
+        enough not to be mistaken for a person's short remark."""
         text = html.unescape(body)
-        return any(m in text for m in self.markers) or any(n and n in text for n in self.notes)
+        return any(m in text for m in self.markers) or any(len(n) >= MIN_NOTE_LINE and n in text for n in self.notes)
 
     def strip(self, ticket: Ticket) -> Ticket:
         """``ticket`` with deskwatch's own writes undone: what the engine reads."""
