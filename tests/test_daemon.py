@@ -210,3 +210,41 @@ def test_secrets_never_reach_logs_or_store(tmp_path, monkeypatch, capsys):
         assert b"freshdesk" in captured.err.encode()
     finally:
         sim.stop()
+
+
+def test_the_echo_of_its_own_write_back_brings_no_second_handoff_note(tmp_path):
+    """Write back once: after the daemon's updates reach the helpdesks, the next syncs read the
+    tickets back changed (priority, group, assignee, tags, notes). That alone must not produce
+    another handoff note; only something new may (core/daemon/writeback.py)."""
+    from deskwatch.core.daemon.handoffs import count_handoffs
+
+    sim = simulator()
+    try:
+        cfg = config.parse_data(daemon_config(sim, tmp_path), "test")
+        sync_until_caught_up(cfg, sim)
+        for _ in range(3):  # the echoes of what was written come back in these syncs
+            store, connectors = build(cfg)
+            try:
+                asyncio.run(Daemon(cfg, store, connectors).run(once=True))
+            finally:
+                store.close()
+        store = open_store(cfg)
+        try:
+            count = count_handoffs(store)
+            echoed = [t.ticket_id for t in store.queue(QueueFilter(include_closed=True), limit=10_000)
+                      if any(i.state == "applied" for i in store.outbox_for(t.ticket_id))]
+            # A second note is only for a ticket the customer wrote to again after the first.
+            wrote_again = set()
+            notes = store.outbox_notes("deskwatch escalated this ticket:")
+            for tid in echoed:
+                first = min((i.created_at for i in notes if i.ticket_id == tid), default=None)
+                t = store.get_ticket(tid)
+                if first is not None and any(m.created_at > first for m in t.customer_messages):
+                    wrote_again.add(tid)
+        finally:
+            store.close()
+        assert count.tickets > 0 and echoed, "the simulated stream always has tickets that escalate"
+        assert count.repeated == (), count.summary()
+        assert count.again <= len(wrote_again), count.summary()
+    finally:
+        sim.stop()

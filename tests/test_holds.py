@@ -143,3 +143,24 @@ def test_records_from_before_holds_existed_still_read():
     route_only = AuditRecord("zendesk:7", "override", "bo", NOW, {"previous": None, "new": {}, "reason": "x"})
     assert holds.from_audit(route_only) is None
     assert holds.from_audit(AuditRecord("zendesk:7", holds.HOLD_ENDED, "deskwatch", NOW, {})) is None
+
+
+def test_an_override_after_an_escalation_by_hand_keeps_its_team_and_agent(decided):
+    """docs/tui.md: `o` after `e` changes the recommendation, not where the person sent it."""
+    store, decider = decided
+    ops.escalate(store, "zendesk:7", tier="tier3", team="Engineering", agent="Farah", actor="dana",
+                 reason="export bug, needs a code fix", now=NOW + timedelta(minutes=1))
+    ops.override(store, "zendesk:7", "monitor", "workaround given, watch it", "dana", NOW + timedelta(minutes=2))
+    customer_writes(store, "zendesk:7", "Thanks, the workaround helps for now.", NOW + timedelta(minutes=30))
+    d = decider.decide("zendesk:7", NOW + timedelta(minutes=30), write_back=True)
+    assert (d.recommendation, d.tier, d.team, d.route.agent) == ("monitor", "tier3", "Engineering", "Farah")
+    assert "staying with tier3 / Engineering / Farah" in d.reasons[0]
+
+
+def test_an_override_of_an_engine_decision_carries_no_route():
+    assert holds.route_data(None) == {}
+    rec = AuditRecord("zendesk:7", "override", "dana", NOW, {"from": "priority", "to": "none", "reason": "spam", "hard": []})
+    hold = holds.from_audit(rec)
+    assert (hold.tier, hold.team, hold.agent) == (None, None, None) and holds.route_data(hold) == {}
+    d = decision("zendesk:7", team="Technical", tier="tier2")
+    assert holds.held(d, hold).team == "Technical"  # the engine's route stays

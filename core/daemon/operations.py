@@ -56,14 +56,25 @@ def _manual_decision(store: Any, ticket: Ticket, actor: str, now: datetime, note
 
 
 def acknowledge(store: Any, ticket_id: str, actor: str, now: datetime, *, write_back: bool = False, expires_at: datetime | None = None) -> list[TicketUpdate]:
-    """``actor`` takes the ticket: stops its progressive escalation chain (until ``expires_at``)."""
+    """``actor`` takes the ticket: stops its progressive escalation chain (until ``expires_at``).
+    The helpdesk gets one acknowledgment note: acknowledging a ticket whose acknowledgment
+    has not lapsed (a second key press, another console) is recorded here and writes nothing
+    more."""
     ticket = _ticket(store, ticket_id, actor)
     if expires_at is not None and expires_at <= now:
         raise OperationError(f"acknowledgment expiry {format_time(expires_at)} is not after now ({format_time(now)}); give a later time")
+    ack = store.ack_state(ticket.id)
+    already = ack is not None and ack.acknowledged(now)
+    started = format_time(ack.started_at) if ack is not None and ack.started_at is not None else None
     with store.transaction():
         store.set_acknowledged(ticket.id, actor, now, expires_at)
-        store.append_audit(AuditRecord(ticket.id, "acknowledge", actor, now, {"expires_at": expires_at}))
-        note = TicketUpdate(ticket.id, ticket.source, _key(ticket.id, "acknowledge", actor, now), private_note=f"Acknowledged in deskwatch by {actor}.")
+        store.append_audit(AuditRecord(ticket.id, "acknowledge", actor, now, {"expires_at": expires_at, **({"again": True} if already else {})}))
+        if already:
+            return []
+        # Keyed by the escalation it acknowledges, not by the time: the same person
+        # acknowledging the same escalation again plans the same note, which the outbox keeps once.
+        key = actions.idempotency_key(ticket.id, "acknowledge", {"actor": actor, "escalation": started or format_time(now)})
+        note = TicketUpdate(ticket.id, ticket.source, key, private_note=f"Acknowledged in deskwatch by {actor}.")
         return _queue(store, [note], write_back, now)
 
 
@@ -151,6 +162,10 @@ def override(store: Any, ticket_id: str, recommendation: str, reason: str, actor
     before = latest.recommendation if latest else None
     note = f"Recommendation overridden by {actor}: {before or 'undecided'} -> {recommendation}. Reason: {reason}"
     decision = _manual_decision(store, ticket, actor, now, note, recommendation=recommendation)
+    # An override changes the recommendation, not where a person sent the ticket: the route of
+    # an escalation by hand that still holds goes on holding with it.
+    standing = holds.from_audit(store.latest_of(ticket.id, (*holds.HOLD_KINDS, holds.HOLD_ENDED)))
+    route = holds.route_data(standing)
     updates = [TicketUpdate(ticket.id, ticket.source, _key(ticket.id, "override-note", actor, now, to=recommendation), private_note=note)]
     if recommendation in actions.ESCALATING and before not in actions.ESCALATING:
         updates.insert(0, TicketUpdate(
@@ -163,7 +178,7 @@ def override(store: Any, ticket_id: str, recommendation: str, reason: str, actor
         if recommendation not in actions.ESCALATING:
             store.reset_escalation(ticket.id)  # nobody is paged about a ticket a person stood down
         store.append_audit(AuditRecord(ticket.id, "override", actor, now,
-                                       {**holds.hold_data(latest), "to": recommendation, "reason": reason}))
+                                       {**holds.hold_data(latest), **route, "to": recommendation, "reason": reason}))
         return _queue(store, updates, write_back, now)
 
 

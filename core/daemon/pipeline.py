@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from deskwatch.core.policy import actions, holds
+from deskwatch.core.daemon import writeback
 
 from deskwatch.core import engine
 from deskwatch.core.policy.chains import EscalationState, chain_step
@@ -106,9 +107,11 @@ class Decider:
             )
         out = []
         for t in tickets:
-            d = self._decide(t, now, write_back, replace(context, chain_state=chain_state(self.store.ack_state(t.id))))
+            # The ticket's own current assignment is not load when routing that same ticket.
+            own_free = writeback.without_own_assignment(context.load, t)
+            d = self._decide(t, now, write_back, replace(context, load=own_free, chain_state=chain_state(self.store.ack_state(t.id))))
             if d.route is not None:
-                context = replace(context, load=context.load.assign(d.route.team, d.route.agent))
+                context = replace(context, load=own_free.assign(d.route.team, d.route.agent))
             out.append(d)
         self._page = context
         return out
@@ -121,8 +124,13 @@ class Decider:
     def _decide(self, ticket: Ticket, now: datetime, write_back: bool, context: engine.DecisionContext) -> Decision:
         ticket_id = ticket.id
         previous = self.store.latest_decision(ticket_id)
+        # The engine reads the ticket without deskwatch's own write-back (core/daemon/writeback.py):
+        # its raised priority must not pick a stricter SLA policy, its notes are not the customer's.
+        own = writeback.OwnWrites.from_outbox(self.store.outbox_for(ticket_id))
+        facts = own.strip(ticket)
+        basis = own.fingerprint(ticket)
         context = self._helpdesk_ack(ticket, now, context)
-        decision = engine.decide(ticket, self.config, now, context)
+        decision = engine.decide(facts, self.config, now, context)
         hold = self._hold(ticket, decision, now)
         if hold is not None:
             decision = holds.held(decision, hold)
@@ -132,10 +140,19 @@ class Decider:
             # The escalation starts now: route again with its chain, so the recorded decision
             # already names step 0 and the chain timer has nothing to catch up on.
             state = chain_state(self.store.start_escalation(ticket_id, now))
-            decision = engine.route_step(decision, ticket, self.config, now, replace(context, chain_state=state))
+            decision = engine.route_step(decision, facts, self.config, now, replace(context, chain_state=state))
             if hold is not None:
                 decision = holds.held(decision, hold)  # the person's tier, team and agent stay
-        self.store.record_decision(decision)
+        last = self.store.latest_basis(ticket_id)
+        settled = writeback.settle(
+            decision, previous, same_facts=last is not None and last[1] == basis,
+            by_engine=last is not None and last[0] == ENGINE_ACTOR, held=hold is not None,
+        )
+        if settled.keep:
+            log.debug("%s: %s; decision kept", ticket_id, settled.why, extra={"ticket": ticket_id})
+            return settled.decision
+        decision = settled.decision
+        self.store.record_decision(decision, basis=basis)
         if decision.route is not None and decision.route.chain_step is not None:
             self._chain_seen[ticket_id] = (decision.route.chain, decision.route.chain_step)
         if self._notify is not None:
@@ -143,8 +160,9 @@ class Decider:
                 self._notify(decision, ticket)
             except Exception:  # a notification plugin must not stop the sync
                 log.exception("a decision_made plugin failed", extra={"ticket": ticket_id})
+        before = writeback.basis_of(ticket)
         for u in actions.plan_updates(ticket, decision, previous, write_back):
-            self.store.enqueue(u, now)
+            self.store.enqueue(u, now, basis=before)
         if not write_back and actions.newly_escalates(decision, previous):
             # Shadow mode: record what deskwatch would have written, so it can be reviewed.
             would = actions.plan_updates(ticket, decision, previous, True)

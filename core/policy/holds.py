@@ -16,10 +16,10 @@ So the person's choice holds over later engine decisions until something new com
 - the ticket is solved or closed.
 
 A held decision keeps the engine's score, signals and SLA, carries the person's
-recommendation (and, for an escalation by hand, their tier, team and agent), and says in its
-first reason whose choice it carries and what the engine alone would say. Pure functions: the
-store keeps the hold as an audit record (``override``/``escalate``), and its end as one too
-(``hold_ended``).
+recommendation (and, for an escalation by hand or an override made over one, the tier, team
+and agent a person chose), and says in its first reason whose choice it carries and what the
+engine alone would say. Pure functions: the store keeps the hold as an audit record
+(``override``/``escalate``), and its end as one too (``hold_ended``).
 """
 
 from __future__ import annotations
@@ -80,10 +80,20 @@ def from_audit(record: AuditRecord | None) -> Hold | None:
         recommendation=rec,
         overruled=overruled if overruled in RECOMMENDATIONS else None,
         hard=tuple(d.get("hard") or ()),
-        tier=d.get("tier") if record.kind == "escalate" else None,
-        team=d.get("team") if record.kind == "escalate" else None,
-        agent=d.get("agent") if record.kind == "escalate" else None,
+        # An escalation by hand names its route; an override carries the route of the
+        # escalation by hand it was made over (``route_data``), if any.
+        tier=d.get("tier"),
+        team=d.get("team"),
+        agent=d.get("agent"),
     )
+
+
+def route_data(hold: Hold | None) -> dict[str, Any]:
+    """The person's route a standing ``hold`` carries, for the audit record of an override
+    made over it: {} when the hold names none (an override of an engine decision)."""
+    if hold is None or not (hold.tier or hold.team or hold.agent):
+        return {}
+    return {"tier": hold.tier, "team": hold.team, "agent": hold.agent}
 
 
 def _rank(recommendation: str | None) -> int:
@@ -105,17 +115,21 @@ def ended_by(hold: Hold, decision: Decision, status: str) -> str | None:
 def held(decision: Decision, hold: Hold) -> Decision:
     """``decision`` carrying the person's choice. A person decided, so it needs no review."""
     what = f"{hold.recommendation}" if hold.kind == "override" else f"escalated to {_where(hold)}"
+    if hold.kind == "override" and _where(hold):
+        what += f", staying with {_where(hold)}"
     line = (
         f"held: {hold.actor}'s {hold.kind} ({what}) stands: {hold.reason or 'no reason given'}; "
         f"the engine alone says {decision.recommendation} (score {decision.score:.0f})"
     )
     changes: dict[str, Any] = {}
-    if hold.kind == "escalate" and hold.tier:
+    if hold.tier:
         team = hold.team if hold.team is not None else decision.team
         changes = {
             "tier": hold.tier,
             "team": team,
-            "route": Route(hold.tier, team, hold.agent, False, None, f"escalated by {hold.actor}: {hold.reason}"),
+            "route": Route(hold.tier, team, hold.agent, False, None,
+                           f"escalated by {hold.actor}: {hold.reason}" if hold.kind == "escalate"
+                           else f"kept where it was escalated by hand ({hold.actor}'s override: {hold.reason})"),
         }
     return replace(
         decision,

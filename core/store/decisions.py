@@ -17,21 +17,22 @@ def rec_rank(recommendation: str | None) -> int:
 
 
 class DecisionsMixin(StoreBase):
-    def record_decision(self, decision: Decision, *, actor: str = ENGINE_ACTOR) -> int:
+    def record_decision(self, decision: Decision, *, actor: str = ENGINE_ACTOR, basis: str | None = None) -> int:
         """Keep ``decision`` in the ticket's history, make it the queue's view of the ticket and
         audit it. ``actor`` is ``deskwatch`` for the engine, a person for a manual decision
-        (override, escalation). Returns the decision's sequence number."""
+        (override, escalation). ``basis`` fingerprints the ticket's facts the decision was made
+        from (core/daemon/writeback.py). Returns the decision's sequence number."""
         sla_state = decision.sla.state if decision.sla else None
         due = decision.sla.next_due if decision.sla else None
         agent = decision.route.agent if decision.route else None
         with self._tx() as conn:
             cur = conn.execute(
                 "INSERT INTO decisions (ticket_id, decided_at, actor, score, recommendation, tier, team, agent, confidence, "
-                "needs_review, sla_state, sla_due_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "needs_review, sla_state, sla_due_at, data, basis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     decision.ticket_id, ts(decision.decided_at), actor, decision.score, decision.recommendation, decision.tier,
                     decision.team, agent, decision.confidence, int(decision.needs_review), sla_state, ts(due),
-                    dumps(model.decision_to_dict(decision)),
+                    dumps(model.decision_to_dict(decision)), basis,
                 ),
             )
             version = self._next_version(conn)
@@ -64,6 +65,12 @@ class DecisionsMixin(StoreBase):
         """Who made the latest decision: ``deskwatch`` (the engine) or the person who overrode it."""
         rows = self._q("SELECT actor FROM decisions WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", (ticket_id,))
         return rows[0][0] if rows else None
+
+    def latest_basis(self, ticket_id: str) -> tuple[str, str | None] | None:
+        """(actor, basis) of the ticket's latest decision: who made it and the fingerprint of
+        the facts it was made from (None when not recorded); None when never decided."""
+        rows = self._q("SELECT actor, basis FROM decisions WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", (ticket_id,))
+        return (rows[0][0], rows[0][1]) if rows else None
 
     def decisions_for(self, ticket_id: str) -> list[Decision]:
         """Every decision recorded for the ticket, oldest first."""

@@ -249,3 +249,13 @@ def m003_source_waiting(conn: sqlite3.Connection) -> None:
     # /api/v2/... for 40 s" while a helpdesk hangs instead of showing nothing.
     conn.execute("ALTER TABLE sources ADD COLUMN waiting_on TEXT")
     conn.execute("ALTER TABLE sources ADD COLUMN waiting_since TEXT")
+
+
+@migration
+def m004_write_back_basis(conn: sqlite3.Connection) -> None:
+    # outbox.basis: the ticket's values of the fields an update changes, as they were before it,
+    # so the echo of deskwatch's own write-back can be told from a person's change.
+    # decisions.basis: a fingerprint of the ticket's facts (deskwatch's own writes left out) the
+    # decision was made from, so a re-sync that brings nothing new does not decide afresh.
+    conn.execute("ALTER TABLE outbox ADD COLUMN basis TEXT")
+    conn.execute("ALTER TABLE decisions ADD COLUMN basis TEXT")

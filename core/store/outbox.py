@@ -35,6 +35,8 @@ class OutboxItem:
     created_at: datetime
     applied_at: datetime | None
     result: Any
+    # The ticket's values of the fields this update changes, before it (None: not recorded).
+    basis: dict[str, Any] | None = None
 
     @property
     def summary(self) -> str:
@@ -53,6 +55,7 @@ def _item(r: Any) -> OutboxItem:
         update=model.update_from_dict(json.loads(r["payload"])), state=r["state"], attempts=r["attempts"],
         error=r["error"], retry_at=from_ts(r["retry_at"]), created_at=from_ts(r["created_at"]),
         applied_at=from_ts(r["applied_at"]), result=json.loads(r["result"]) if r["result"] else None,
+        basis=json.loads(r["basis"]) if r["basis"] else None,
     )
 
 
@@ -65,16 +68,19 @@ def _result_json(result: Any) -> str | None:
 
 
 class OutboxMixin(StoreBase):
-    def enqueue(self, update: TicketUpdate, now: datetime) -> bool:
+    def enqueue(self, update: TicketUpdate, now: datetime, *, basis: dict[str, Any] | None = None) -> bool:
         """Queue ``update`` for its source. Returns False when an update with the same
-        idempotency key is already queued (or applied): planning the same thing twice sends once."""
+        idempotency key is already queued (or applied): planning the same thing twice sends once.
+        ``basis``: the ticket's values of the fields the update changes, as they were before it
+        (priority, group, assignee, tags), so the helpdesk's echo of it can be recognized."""
         if not update.idempotency_key:
             raise ValueError(f"update for {update.ticket_id} has no idempotency_key; plan it with core.actions")
         with self._tx() as conn:
             cur = conn.execute(
-                "INSERT INTO outbox (key, ticket_id, source, payload, state, created_at) VALUES (?, ?, ?, ?, 'pending', ?) "
-                "ON CONFLICT(key) DO NOTHING",
-                (update.idempotency_key, update.ticket_id, update.source, dumps(model.update_to_dict(update)), ts(now)),
+                "INSERT INTO outbox (key, ticket_id, source, payload, state, created_at, basis) "
+                "VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(key) DO NOTHING",
+                (update.idempotency_key, update.ticket_id, update.source, dumps(model.update_to_dict(update)), ts(now),
+                 dumps(basis) if basis is not None else None),
             )
             return cur.rowcount == 1
 
@@ -132,6 +138,16 @@ class OutboxMixin(StoreBase):
     def outbox_for(self, ticket_id: str) -> list[OutboxItem]:
         """The ticket's updates, oldest first, for the console's "reached the helpdesk / failed: why"."""
         return [_item(r) for r in self._q("SELECT * FROM outbox WHERE ticket_id = ? ORDER BY created_at, rowid", (ticket_id,))]
+
+    def outbox_notes(self, starting: str = "") -> list[OutboxItem]:
+        """Every queued or sent update with a private note starting with ``starting``, by
+        ticket, oldest first (for counting handoff notes; see core/daemon/writeback.py)."""
+        rows = self._q(
+            "SELECT * FROM outbox WHERE json_extract(payload, '$.private_note') LIKE ? ESCAPE '\\' "
+            "ORDER BY ticket_id, created_at, rowid",
+            (starting.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+        )
+        return [i for i in map(_item, rows) if (i.update.private_note or "").startswith(starting)]
 
     def outbox_depth(self, source: str | None = None) -> int:
         """Items not yet applied and not given up on (pending, sending, failed with a retry time)."""

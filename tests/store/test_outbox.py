@@ -89,3 +89,30 @@ def test_claim_respects_limit_and_order(store):
         store.enqueue(TicketUpdate(f"zendesk:{i}", "zendesk", f"key{i}", priority="high"), NOW + timedelta(seconds=i))
     assert [i.key for i in store.claim("zendesk", 3, NOW + timedelta(minutes=1))] == ["key0", "key1", "key2"]
     assert [i.key for i in store.claim("zendesk", 3, NOW + timedelta(minutes=1))] == ["key3", "key4"]
+
+
+def test_an_update_keeps_the_ticket_values_it_changes(store, now):
+    ups = _planned(store)
+    before = {"priority": "normal", "group": "Billing", "assignee": None, "tags": []}
+    assert store.enqueue(ups[0], now, basis=before)
+    assert store.outbox_item(ups[0].idempotency_key).basis == before
+    assert store.enqueue(ups[1], now)  # a console action records none
+    assert store.outbox_item(ups[1].idempotency_key).basis is None
+
+
+def test_outbox_notes_lists_notes_by_their_opening(store, now):
+    ups = _planned(store)
+    for u in ups:
+        store.enqueue(u, now)
+    notes = store.outbox_notes("deskwatch escalated this ticket:")
+    assert [i.key for i in notes] == [ups[1].idempotency_key]
+    assert store.outbox_notes("Acknowledged") == []
+    assert store.outbox_notes("deskwatch_escalated") == []  # "_" is a letter here, not a LIKE wildcard
+
+
+def test_the_latest_decision_keeps_who_made_it_and_its_basis(store, now):
+    store.save_page("zendesk", [ticket()], (), None)
+    assert store.latest_basis("zendesk:1001") is None
+    store.record_decision(decision(), basis="f1")
+    store.record_decision(decision(at=now + timedelta(minutes=1)), actor="dana")
+    assert store.latest_basis("zendesk:1001") == ("dana", None)

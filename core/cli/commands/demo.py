@@ -136,6 +136,7 @@ def _print_queue_until(cfg: config.Config, duration: float | None) -> None:
 
 
 def _summary(cfg: config.Config, sim) -> None:
+    from deskwatch.core.daemon.handoffs import count_handoffs
     from deskwatch.core.store import open_store
 
     store = open_store(cfg)
@@ -145,5 +146,11 @@ def _summary(cfg: config.Config, sim) -> None:
         updates = sim.recorder.updates
         print(f"demo finished: {synced} tickets synced from {len(st.sources)} helpdesks, "
               f"{len(updates)} updates written back, {st.outbox_depth} still pending", file=sys.stderr)
+        # deskwatch must not react to its own write-back (core/daemon/writeback.py): a second
+        # handoff note for a ticket needs something new, and this line shows when it had none.
+        handoffs = count_handoffs(store)
+        print(handoffs.summary(), file=sys.stderr)
+        for tid, at in handoffs.repeated[:10]:
+            print(f"  {tid}: another handoff note at {at:%H:%M:%S} UTC without new information", file=sys.stderr)
     finally:
         store.close()
