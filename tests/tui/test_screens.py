@@ -168,3 +168,23 @@ async def test_command_palette_runs_actions_and_opens_tickets(app, store):
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, TicketScreen) and app.screen.ticket_id == "freshdesk:11"
+
+
+async def test_review_moves_with_j_k_and_the_header_follows_removals(app, store):
+    store.record_decision(decision(
+        "freshdesk:11", score=60, recommendation="priority", tier="tier2", team="billing", needs_review=True, confidence=0.35))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        table = app.screen.table
+        assert [k.value for k in table.rows] == ["zendesk:3", "freshdesk:11"]
+        await pilot.press("j")
+        assert app.screen.current_ticket_id() == "freshdesk:11"
+        await pilot.press("k", "j", "y")  # accept the second row, not the top one
+        await pilot.pause()
+        assert [r.data["accept"] for r in store.audit_for("freshdesk:11") if r.kind == "feedback"] == [True]
+        assert [r for r in store.audit_for("zendesk:3") if r.kind == "feedback"] == []
+        assert "1 low-confidence decision " in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause()
+        assert "nothing to review" in screen_text(app) and "2 low-confidence" not in screen_text(app)
