@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from rich.text import Text
 
 from deskwatch.core.store import QueueRow
+from deskwatch.tui.htmltext import one_line, to_text  # noqa: F401 (to_text: re-exported for the screens)
 
 URGENCY = {  # recommendation -> (label, style)
     "immediate": ("IMM", "bold white on red"),
@@ -94,7 +95,8 @@ def customer(row: QueueRow, width: int) -> Text:
 
 
 def clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    """``text`` on one line (helpdesk HTML as text), cut to ``width`` with a "~"."""
+    text = one_line(text)
     return text if len(text) <= width else text[: max(width - 1, 0)] + "~"
 
 

@@ -28,9 +28,9 @@ def when(dt: datetime | None) -> str:
 
 def header(t: Ticket, d: Decision | None, detail: TicketDetail, now: datetime) -> Text:
     org = t.organization
-    who = ", ".join(x for x in (t.requester.name if t.requester else None, org.name if org else None) if x)
+    who = ", ".join(display.one_line(x) for x in (t.requester.name if t.requester else None, org.name if org else None) if x)
     value = display.money(org.annual_value) if org else ""
-    text = Text.assemble((t.id, "bold"), "  ", t.subject, "\n")
+    text = Text.assemble((t.id, "bold"), "  ", display.one_line(t.subject), "\n")
     text.append(f"{t.status} · {t.priority or 'no priority'} · {t.channel} · {who}" + (f" ({value}/yr)" if value else ""))
     text.append(f" · assignee {t.assignee or '-'} · group {t.group or '-'} · age {display.age(t.created_at, now)}\n")
     if d is None:
@@ -98,7 +98,7 @@ def conversation(t: Ticket, d: Decision | None) -> Text:
     for m in t.messages:
         style = {"customer": "bold cyan", "agent": "bold green"}.get(m.author, "bold")
         text.append(f"{m.author} · {when(m.created_at)}" + ("" if m.public else " · private") + "\n", style=style)
-        text.append_text(display.highlight(m.body.strip(), evidence))
+        text.append_text(display.highlight(display.to_text(m.body).strip(), evidence))
         text.append("\n\n")
     return text
 
@@ -134,7 +134,7 @@ def update_what(u) -> str:
     if u.status:
         bits.append(f"status {u.status}")
     if u.private_note:
-        bits.append("note: " + display.clip(u.private_note.splitlines()[0], 40))
+        bits.append("note: " + display.clip((display.to_text(u.private_note).splitlines() or [""])[0], 40))
     return "; ".join(bits) or "update"
 
 

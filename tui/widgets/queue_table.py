@@ -95,7 +95,7 @@ class QueueTable(DataTable):
             display.sla_cell(row, now),
             display.source_channel(row),
             display.customer(row, 14),
-            Text(" ".join(row.subject.split()), no_wrap=True, overflow="ellipsis"),
+            Text(display.one_line(row.subject), no_wrap=True, overflow="ellipsis"),
             display.clip(row.team or "", 8),
             Text(display.age(row.created_at, now), justify="right"),
         ]
