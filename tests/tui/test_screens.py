@@ -40,11 +40,14 @@ async def test_ticket_screen_explains_the_decision(app, store):
         assert "Production API down for all users" in head and "IMMEDIATE" in head and "score 95/100" in head
         assert "Beta Bank (250k/yr)" in head
         signals = static_text(s, "#t-signals").splitlines()
-        # biggest contribution first, its bar the longest, with the evidence
-        assert signals[0].startswith("impact") and "+30.0" in signals[0] and "production API" in signals[0]
-        bars = {line.split()[0]: line.count("█") for line in signals if line[:1].isalpha()}
+        # a header, then the biggest contribution first with value, weight and points, its bar the longest
+        assert signals[0].split()[:2] == ["signal", "0-40"]
+        assert signals[1].startswith("impact") and "1.00×30" in signals[1] and "+30.0" in signals[1] and "production" in signals[1]
+        sentiment = next(line for line in signals if line.startswith("sentiment"))
+        assert "0.70×20" in sentiment and "+14.0" in sentiment
+        bars = {line.split()[0]: line.count("█") for line in signals[1:] if line[:1].isalpha()}
         assert list(bars) == ["impact", "sentiment", "churn"] and bars["impact"] > bars["sentiment"] > 0
-        assert any("cancel our contract" in line for line in signals)
+        assert "cancel our contract" in " ".join(" ".join(signals).split())
         assert "first_response" in static_text(s, "#t-sla") and "30m" in static_text(s, "#t-sla")
         assert "tier3 / platform -> ana (on call)" in static_text(s, "#t-route")
         assert "outages go to platform on call" in static_text(s, "#t-route")
@@ -188,3 +191,22 @@ async def test_review_moves_with_j_k_and_the_header_follows_removals(app, store)
         await pilot.press("n")
         await pilot.pause()
         assert "nothing to review" in screen_text(app) and "2 low-confidence" not in screen_text(app)
+
+
+def test_signal_bars_use_one_scale_for_every_ticket():
+    from dataclasses import replace
+
+    from rich.console import Console as RichConsole
+
+    from deskwatch.core.model import Signal
+    from deskwatch.tui.screens.ticket import BAR, BAR_SCALE, signals
+
+    def bar_of(*sigs):
+        out = RichConsole(width=78, color_system=None, record=True, file=__import__("io").StringIO())
+        out.print(signals(replace(decision(), signals=sigs)))
+        return {line.split()[0]: line.count("█") for line in out.export_text().splitlines()[1:] if line[:1].isalpha()}
+
+    small = bar_of(Signal("age", 0.5, 20, 10.0))  # a ticket whose top signal is small
+    big = bar_of(Signal("impact", 1.0, 40, 40.0), Signal("age", 0.5, 20, 10.0))
+    assert small["age"] == big["age"] == BAR * 10.0 // BAR_SCALE  # same points, same bar, whatever the top signal
+    assert big["impact"] == BAR and small["age"] < BAR

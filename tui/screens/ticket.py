@@ -19,7 +19,8 @@ from deskwatch.tui import display
 from deskwatch.tui.messages import StoreChanged
 from deskwatch.tui.screens.actions import ACTION_BINDINGS, TicketActions
 
-BAR = 16
+BAR = 10  # cells
+BAR_SCALE = 40.0  # points that fill a bar: the same on every ticket (a default weight is at most 40)
 
 
 def when(dt: datetime | None) -> str:
@@ -50,17 +51,21 @@ def header(t: Ticket, d: Decision | None, detail: TicketDetail, now: datetime) -
 
 
 def signals(d: Decision) -> Table:
-    """Each signal's contribution as a bar, with its evidence."""
+    """Each signal's value, weight and contribution (value x weight, in score points), with a bar
+    on one fixed scale (``BAR_SCALE`` points fill it) so bars compare across tickets, and its evidence."""
     table = Table.grid(padding=(0, 1))
     table.add_column(width=12, no_wrap=True)
     table.add_column(width=BAR, no_wrap=True)
-    table.add_column(width=5, justify="right")
+    table.add_column(width=9, justify="right", no_wrap=True)
+    table.add_column(width=5, justify="right", no_wrap=True)
     table.add_column(ratio=1)
-    top = max((s.contribution for s in d.signals), default=0) or 1
+    table.add_row(Text("signal", style="bright_black"), Text(f"0-{BAR_SCALE:.0f} pts", style="bright_black"),
+                  Text("value×wt", style="bright_black"), Text("pts", style="bright_black"), "")
     for s in sorted(d.signals, key=lambda s: -s.contribution):
         evidence = " · ".join(s.evidence[:4])
         style = "red" if s.hard else "yellow"
-        table.add_row(s.name, Text(display.bar(s.contribution, top, BAR), style=style), f"{s.contribution:+.1f}",
+        table.add_row(s.name, Text(display.bar(s.contribution, BAR_SCALE, BAR), style=style),
+                      f"{s.value:.2f}×{s.weight:g}", f"{s.contribution:+.1f}",
                       Text.assemble(s.detail, (f"  {evidence}" if evidence else "", "italic bright_black")))
     return table
 
