@@ -210,3 +210,37 @@ def test_signal_bars_use_one_scale_for_every_ticket():
     big = bar_of(Signal("impact", 1.0, 40, 40.0), Signal("age", 0.5, 20, 10.0))
     assert small["age"] == big["age"] == BAR * 10.0 // BAR_SCALE  # same points, same bar, whatever the top signal
     assert big["impact"] == BAR and small["age"] < BAR
+
+
+def test_route_line_counts_chain_steps_from_one():
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from deskwatch.core.model import Route
+    from deskwatch.tui.screens.ticket import route
+
+    chains = {"outage": SimpleNamespace(steps=(1, 2, 3))}
+    routing = SimpleNamespace(chain=chains.get)
+    d = replace(decision(), route=Route("tier2", "platform", None, False, 0, "chain 'outage' step 1/3 (notify platform)", chain="outage"))
+    line = route(d, routing).plain.splitlines()[0]
+    assert line == "tier2 / platform, chain 'outage' step 1/3"
+    assert "step 0" not in route(d, routing).plain and "step 0" not in route(d).plain
+    assert route(replace(d, route=replace(d.route, chain_step=2)), routing).plain.splitlines()[0].endswith("step 3/3")
+
+
+async def test_audit_rows_are_sentences(app, store, clock):
+    from deskwatch.core.daemon import operations
+
+    operations.escalate(store, "zendesk:2", tier="tier3", team="platform", agent=None, actor="ana",
+                        reason="customer says the whole API is down for every region since this morning", now=clock())
+    operations.snooze(store, "zendesk:2", NOW + timedelta(hours=2), "bo", clock(), reason="waiting for the vendor")
+    operations.add_note(store, "zendesk:2", "<p>Called &quot;Bo&quot; back</p>", "ana", clock())
+    async with app.run_test(size=(80, 40)) as pilot:
+        await pilot.pause()
+        await open_ticket(pilot, app, "zendesk:2")
+        text = " ".join(static_text(app.screen, "#t-audit").split())
+        assert "ana escalated to tier3 / platform: customer says the whole API is down for every region since this morning" in text
+        assert "bo snoozed the escalation until 2026-11-23 12:00Z: waiting for the vendor" in text
+        assert 'ana added a private note: Called "Bo" back' in text
+        assert "deskwatch decided immediate, score 95" in text
+        assert "=" not in text and "~" not in text  # no key=value pairs, nothing cut

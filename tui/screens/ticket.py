@@ -14,8 +14,7 @@ from textual.widgets import Footer, Sparkline, Static
 
 from deskwatch.core.model import Decision, Ticket
 from deskwatch.core.store import TicketDetail
-from deskwatch.core.model.timeutil import format_time
-from deskwatch.tui import display
+from deskwatch.tui import audit_text, display
 from deskwatch.tui.messages import StoreChanged
 from deskwatch.tui.screens.actions import ACTION_BINDINGS, TicketActions
 
@@ -84,12 +83,21 @@ def sla(d: Decision, now: datetime) -> Text:
     return text
 
 
-def route(d: Decision) -> Text:
+def chain_position(step: int, total: int | None) -> str:
+    """A chain step as people count it: "step 1/3" (``step`` is 0-based, as the engine keeps it)."""
+    return f"step {step + 1}/{total}" if total else f"step {step + 1}"
+
+
+def route(d: Decision, routing=None) -> Text:
     r = d.route
     if r is None:
         return Text(f"{d.tier}" + (f" / {d.team}" if d.team else ""), style="bright_black")
     where = r.tier + (f" / {r.team}" if r.team else "") + (f" -> {r.agent}" if r.agent else "")
-    extra = (" (on call)" if r.on_call else "") + (f", chain step {r.chain_step}" if r.chain_step is not None else "")
+    extra = " (on call)" if r.on_call else ""
+    if r.chain_step is not None:
+        chain = routing.chain(r.chain) if r.chain and hasattr(routing, "chain") else None
+        total = len(chain.steps) if chain is not None else None
+        extra += f", chain{f' {r.chain!r}' if r.chain else ''} {chain_position(r.chain_step, total)}"
     text = Text(where + extra + "\n")
     text.append(r.reason, style="bright_black")
     for reason in d.reasons:
@@ -108,22 +116,16 @@ def conversation(t: Ticket, d: Decision | None) -> Text:
     return text
 
 
-def _data(data) -> str:
-    parts = []
-    for k, v in dict(data).items():
-        if v in (None, "", [], {}):
-            continue
-        parts.append(f"{k}={format_time(v) if isinstance(v, datetime) else v}")
-    return display.clip(" ".join(parts), 120)
-
-
-def audit(detail: TicketDetail) -> Text:
-    text = Text()
+def audit(detail: TicketDetail) -> Table:
+    """The last 30 records, each a sentence (wrapped under its time, never cut)."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(width=11, no_wrap=True, style="bright_black")
+    table.add_column(ratio=1)
     for r in detail.audit[-30:]:
-        text.append(f"{when(r.at)} ", style="bright_black")
-        text.append(f"{r.kind:<11}", style="bold")
-        text.append(f" {r.actor}  {_data(r.data)}\n")
-    return text or Text("nothing recorded yet", style="bright_black")
+        table.add_row(when(r.at), audit_text.sentence(r))
+    if not detail.audit:
+        return Text("nothing recorded yet", style="bright_black")  # type: ignore[return-value]
+    return table
 
 
 def update_what(u) -> str:
@@ -208,7 +210,7 @@ class TicketScreen(TicketActions, Screen):
         self.query_one("#t-header", Static).update(header(detail.ticket, d, detail, now))
         self.query_one("#t-signals", Static).update(signals(d) if d and d.signals else Text("no signals", style="bright_black"))
         self.query_one("#t-sla", Static).update(sla(d, now) if d else Text("-"))
-        self.query_one("#t-route", Static).update(route(d) if d else Text("-"))
+        self.query_one("#t-route", Static).update(route(d, c.routing) if d else Text("-"))
         self.query_one("#t-outbox", Static).update(outbox(detail))
         self.query_one("#t-conversation", Static).update(conversation(detail.ticket, d))
         self.query_one("#t-audit", Static).update(audit(detail))
