@@ -64,10 +64,12 @@ class Console:
 
 def matches(f: QueueFilter, row: Any) -> bool:
     """Whether a queue row passes ``f``: the same test the store's SQL makes, for live rows."""
-    for attr in ("source", "channel", "tier", "team", "sla_state", "assignee"):
+    for attr in ("source", "channel", "tier", "sla_state", "assignee"):
         want = getattr(f, attr)
         if want is not None and getattr(row, attr) != want:
             return False
+    if f.team is not None and (row.team or "").casefold() != f.team.casefold():
+        return False  # as the store does: team names match whatever their case
     if f.needs_review is not None and row.needs_review != f.needs_review:
         return False
     if f.text:
