@@ -25,7 +25,9 @@ THEME = "ansi-dark"  # the terminal's own palette: meaning survives 16 colours (
 class DeskwatchApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "deskwatch"
-    COMMANDS = App.COMMANDS | {DeskwatchCommands}
+    # deskwatch's own commands only: Textual's (theme, screenshot, maximize...) crowded them out,
+    # and a theme change would bring back hex colours that lose their meaning at 16 colours.
+    COMMANDS = {DeskwatchCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit the console"),
@@ -92,6 +94,12 @@ class DeskwatchApp(App):
     def ticket_ids(self) -> list[str]:
         """Ticket ids in the queue window, for the palette's "open ticket"."""
         return list(self.queue_screen.table.rows_by_id)
+
+    def ticket_rows(self) -> list:
+        """The queue window's rows in the order shown (the palette lists their subjects)."""
+        table = self.queue_screen.table
+        keys = (table._row_locations.get_key(i) for i in range(table.row_count))
+        return [table.rows_by_id[k.value] for k in keys if k is not None]
 
 
 def run_console(cfg, actor: str | None = None, *, mouse: bool = False) -> int:

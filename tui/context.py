@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from deskwatch.core.store import QueueFilter, Store
@@ -40,6 +40,7 @@ class Console:
     sources: tuple[str, ...] = ()
     routing: Any = None  # the RoutingConfig: the teams and agents the escalate form offers and checks
     keymap: dict[str, str] = field(default_factory=dict)  # [tui.keys]: action id -> keys
+    max_snooze: timedelta = timedelta(days=7)  # [tui] max_snooze: a longer snooze is refused
 
     def teams(self) -> tuple[str, ...]:
         return tuple(t.name for t in getattr(self.routing, "teams", ()))
@@ -56,6 +57,7 @@ class Console:
             sources=tuple(sorted(cfg.sources)),
             routing=getattr(cfg, "routing", None),
             keymap=check_keymap(dict(cfg.tui.keys), cfg.file),
+            max_snooze=getattr(cfg.tui, "max_snooze", timedelta(days=7)),
         )
 
     def writes_back(self, source: str) -> bool:

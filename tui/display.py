@@ -136,6 +136,14 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "~"
 
 
+def span(delta: timedelta) -> str:
+    """A configured span as people write it: 7d, 36h, 90m."""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+
+
 def age(created: datetime, now: datetime) -> str:
     return duration((now - created).total_seconds())
 

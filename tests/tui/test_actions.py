@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from textual.widgets import TextArea
+
 from deskwatch.tui.screens.form import FormScreen
 from deskwatch.tui.screens.queue import QueueScreen
 from deskwatch.tui.widgets.queue_table import QueueTable
@@ -21,7 +23,11 @@ async def on_ticket(pilot, app, tid: str) -> None:
 async def fill_form(pilot, app, **values) -> None:
     assert isinstance(app.screen, FormScreen)
     for name, value in values.items():
-        app.screen.query_one(f"#f-{name}").value = value
+        field = app.screen.query_one(f"#f-{name}")
+        if isinstance(field, TextArea):
+            field.text = value
+        else:
+            field.value = value
     await pilot.pause()
     await pilot.press("ctrl+s")
     await pilot.pause()

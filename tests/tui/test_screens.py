@@ -80,8 +80,8 @@ async def test_ticket_screen_shows_outbox_state_per_action(app, store):
         await pilot.pause()
         assert "reached the helpdesk" in static_text(s, "#t-outbox")
         await pilot.press("n")
-        app.screen.query_one("#f-text").value = "Paged the platform lead"
-        await pilot.press("enter")
+        await pilot.press(*"Paged the platform lead")  # the note field has the focus
+        await pilot.press("ctrl+s")
         await pilot.pause()
         note = [i for i in store.outbox_for("zendesk:2") if "Paged the platform lead" in (i.update.private_note or "")][0]
         store.claim("zendesk", 10, NOW)

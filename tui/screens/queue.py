@@ -233,10 +233,11 @@ class QueueScreen(TicketActions, Screen):
 
     def on_data_table_row_selected(self, event: QueueTable.RowSelected) -> None:
         event.stop()
-        self.action_open()
+        # The row Enter was pressed on: keys typed after it may have moved the cursor already.
+        self.action_open(event.row_key.value)
 
-    def action_open(self) -> None:
-        tid = self.current_ticket_id()
+    def action_open(self, tid: str | None = None) -> None:
+        tid = tid or self.current_ticket_id()
         if tid is not None:
             from deskwatch.tui.screens.ticket import TicketScreen
 

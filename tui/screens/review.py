@@ -98,10 +98,10 @@ class ReviewScreen(Screen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.action_open()
+        self.action_open(event.row_key.value)  # the row Enter was pressed on, whatever came after
 
-    def action_open(self) -> None:
-        tid = self.current_ticket_id()
+    def action_open(self, tid: str | None = None) -> None:
+        tid = tid or self.current_ticket_id()
         if tid is not None:
             from deskwatch.tui.screens.ticket import TicketScreen
 

@@ -238,8 +238,10 @@ class TicketScreen(TicketActions, Screen):
     def action_back(self) -> None:
         self.app.pop_screen()
 
+    # Not animated: an animated scroll starts from where the animation is, so keys that arrive
+    # together (a slow SSH link delivers them in one read) would move one line in all.
     def action_scroll_down(self) -> None:
-        self.query_one("#ticket").scroll_down()
+        self.query_one("#ticket").scroll_relative(y=1, animate=False, immediate=True)
 
     def action_scroll_up(self) -> None:
-        self.query_one("#ticket").scroll_up()
+        self.query_one("#ticket").scroll_relative(y=-1, animate=False, immediate=True)
