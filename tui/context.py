@@ -10,7 +10,6 @@ from typing import Any, Callable
 
 from deskwatch.core.store import QueueFilter, Store
 from deskwatch.core.model.timeutil import utcnow
-from deskwatch.tui.keymap import check as check_keymap
 
 ENV_ACTOR = "DESKWATCH_ACTOR"  # set by `deskwatch serve-ssh` to the key's comment
 
@@ -56,7 +55,7 @@ class Console:
             refresh_interval=cfg.tui.refresh_interval, max_rows=cfg.tui.max_rows,
             sources=tuple(sorted(cfg.sources)),
             routing=getattr(cfg, "routing", None),
-            keymap=check_keymap(dict(cfg.tui.keys), cfg.file),
+            keymap=dict(cfg.tui.keys),  # checked against the screens by tui.app.check_keys
             max_snooze=getattr(cfg.tui, "max_snooze", timedelta(days=7)),
         )
 
