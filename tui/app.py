@@ -10,13 +10,16 @@ import threading
 from textual.app import App
 from textual.binding import Binding
 
+from deskwatch.tui import keymap
 from deskwatch.tui.commands import DeskwatchCommands
 from deskwatch.tui.context import Console
 from deskwatch.tui.messages import StoreChanged
+from deskwatch.tui.screens.form import FormScreen
 from deskwatch.tui.screens.help import HelpScreen
 from deskwatch.tui.screens.overview import OverviewScreen
 from deskwatch.tui.screens.queue import QueueScreen
 from deskwatch.tui.screens.review import ReviewScreen
+from deskwatch.tui.screens.ticket import TicketScreen
 
 TERMINAL_CHECK = 2.0  # seconds between checks that the terminal is still there
 THEME = "ansi-dark"  # the terminal's own palette: meaning survives 16 colours (TUI-NOTES §1.2)
@@ -25,7 +28,9 @@ THEME = "ansi-dark"  # the terminal's own palette: meaning survives 16 colours (
 class DeskwatchApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "deskwatch"
-    COMMANDS = App.COMMANDS | {DeskwatchCommands}
+    # deskwatch's own commands only: Textual's (theme, screenshot, maximize...) crowded them out,
+    # and a theme change would bring back hex colours that lose their meaning at 16 colours.
+    COMMANDS = {DeskwatchCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit the console"),
@@ -89,9 +94,39 @@ class DeskwatchApp(App):
         if not isinstance(self.screen, OverviewScreen):
             self.push_screen(OverviewScreen())
 
+    def key_sections(self) -> keymap.Sections:
+        """Every screen's bindings (for the help screen)."""
+        return screen_sections()
+
     def ticket_ids(self) -> list[str]:
         """Ticket ids in the queue window, for the palette's "open ticket"."""
         return list(self.queue_screen.table.rows_by_id)
+
+    def ticket_rows(self) -> list:
+        """The queue window's rows in the order shown (the palette lists their subjects)."""
+        table = self.queue_screen.table
+        keys = (table._row_locations.get_key(i) for i in range(table.row_count))
+        return [table.rows_by_id[k.value] for k in keys if k is not None]
+
+
+def screen_sections() -> keymap.Sections:
+    """(screen title, its bindings) for every screen; "Everywhere" holds the app's own. The one
+    list [tui.keys] is checked against and the help screen shows."""
+    return [
+        ("Everywhere", keymap.own(DeskwatchApp.BINDINGS)),
+        ("Queue", keymap.own(QueueScreen.BINDINGS)),
+        ("Ticket", keymap.own(TicketScreen.BINDINGS)),
+        ("Review", keymap.own(ReviewScreen.BINDINGS)),
+        ("Overview", keymap.own(OverviewScreen.BINDINGS)),
+        ("Forms", keymap.own(FormScreen.BINDINGS)),
+        ("Help", keymap.own(HelpScreen.BINDINGS)),
+    ]
+
+
+def check_keys(keys, file: str = "") -> dict[str, str]:
+    """Validate ``[tui.keys]`` against every screen's bindings (``deskwatch config check`` and
+    the console's start call this); raises ConfigError naming the entry and the fix."""
+    return keymap.check(dict(keys), screen_sections(), file)
 
 
 def run_console(cfg, actor: str | None = None, *, mouse: bool = False) -> int:
@@ -99,6 +134,7 @@ def run_console(cfg, actor: str | None = None, *, mouse: bool = False) -> int:
     ``actor``: who actions are recorded as (default: $DESKWATCH_ACTOR, tui.actor, local user)."""
     from deskwatch.core.store import open_store
 
+    check_keys(cfg.tui.keys, cfg.file)  # before the store opens: a typo is named, nothing else happens
     store = open_store(cfg)
     try:
         console = Console.from_config(cfg, store, actor)

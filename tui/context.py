@@ -5,12 +5,11 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from deskwatch.core.store import QueueFilter, Store
 from deskwatch.core.model.timeutil import utcnow
-from deskwatch.tui.keymap import check as check_keymap
 
 ENV_ACTOR = "DESKWATCH_ACTOR"  # set by `deskwatch serve-ssh` to the key's comment
 
@@ -40,6 +39,7 @@ class Console:
     sources: tuple[str, ...] = ()
     routing: Any = None  # the RoutingConfig: the teams and agents the escalate form offers and checks
     keymap: dict[str, str] = field(default_factory=dict)  # [tui.keys]: action id -> keys
+    max_snooze: timedelta = timedelta(days=7)  # [tui] max_snooze: a longer snooze is refused
 
     def teams(self) -> tuple[str, ...]:
         return tuple(t.name for t in getattr(self.routing, "teams", ()))
@@ -55,7 +55,8 @@ class Console:
             refresh_interval=cfg.tui.refresh_interval, max_rows=cfg.tui.max_rows,
             sources=tuple(sorted(cfg.sources)),
             routing=getattr(cfg, "routing", None),
-            keymap=check_keymap(dict(cfg.tui.keys), cfg.file),
+            keymap=dict(cfg.tui.keys),  # checked against the screens by tui.app.check_keys
+            max_snooze=getattr(cfg.tui, "max_snooze", timedelta(days=7)),
         )
 
     def writes_back(self, source: str) -> bool:
@@ -64,10 +65,12 @@ class Console:
 
 def matches(f: QueueFilter, row: Any) -> bool:
     """Whether a queue row passes ``f``: the same test the store's SQL makes, for live rows."""
-    for attr in ("source", "channel", "tier", "team", "sla_state", "assignee"):
+    for attr in ("source", "channel", "tier", "sla_state", "assignee"):
         want = getattr(f, attr)
         if want is not None and getattr(row, attr) != want:
             return False
+    if f.team is not None and (row.team or "").casefold() != f.team.casefold():
+        return False  # as the store does: team names match whatever their case
     if f.needs_review is not None and row.needs_review != f.needs_review:
         return False
     if f.text:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from rich.text import Text
 
 from deskwatch.core.store import QueueRow
+from deskwatch.tui.htmltext import one_line, to_text  # noqa: F401 (to_text: re-exported for the screens)
 
 URGENCY = {  # recommendation -> (label, style)
     "immediate": ("IMM", "bold white on red"),
@@ -46,8 +47,11 @@ def countdown(due: datetime | None, now: datetime) -> str:
 
 
 def sla_cell(row: QueueRow, now: datetime) -> Text:
-    text = countdown(row.sla_due_at, now)
+    """Time left on the SLA ("45m", "-12m" once breached); "paused" while the clock is stopped."""
     state = row.sla_state
+    if state == "paused":
+        return Text("paused", style=SLA_STYLE["paused"], justify="right")
+    text = countdown(row.sla_due_at, now)
     if row.sla_due_at is not None and row.sla_due_at <= now and state not in ("met", "paused"):
         state = "breached"  # the daemon may not have re-decided yet; the clock already says so
     return Text(text, style=SLA_STYLE.get(state or "", ""), justify="right")
@@ -61,6 +65,39 @@ def urgency_cell(row: QueueRow, now: datetime | None = None) -> Text:
     elif now is not None and row.snoozed_until is not None and row.snoozed_until > now:
         style = "italic bright_black"
     return Text(label, style=style)
+
+
+HOLD_MARK = {"override": ("o", "bold magenta"), "escalate": ("h", "bold magenta")}
+
+
+def hold_cell(row: QueueRow, now: datetime) -> Text:
+    """What keeps the engine from moving the ticket: z snoozed, o its recommendation overridden,
+    h escalated by hand (both hold until the engine finds something new)."""
+    text = Text()
+    if row.snoozed_until is not None and row.snoozed_until > now:
+        text.append("z", style="bold cyan")
+    if row.hold in HOLD_MARK:
+        text.append(*HOLD_MARK[row.hold])
+    return text
+
+
+def short_id(ticket_id: str) -> str:
+    """``zendesk:123`` as ``zd:123`` (the source abbreviated, the helpdesk's own id kept)."""
+    source, sep, rest = ticket_id.partition(":")
+    return f"{SOURCE_ABBR.get(source, source)}{sep}{rest}" if sep else ticket_id
+
+
+def long_id(text: str, sources: tuple[str, ...] = ()) -> list[str]:
+    """The ticket ids ``text`` may mean: itself, ``zd:123`` spelled out, or a bare ``123`` in
+    each source (for "/" to find a ticket by its id)."""
+    text = text.strip()
+    if not text or " " in text:
+        return []
+    source, sep, rest = text.partition(":")
+    if sep:
+        full = {v: k for k, v in SOURCE_ABBR.items()}.get(source.lower(), source.lower())
+        return list(dict.fromkeys([text, f"{full}:{rest}"]))
+    return [f"{s}:{text}" for s in sources] if text.isalnum() and any(ch.isdigit() for ch in text) else []
 
 
 def money(value: float | None) -> str:
@@ -94,8 +131,17 @@ def customer(row: QueueRow, width: int) -> Text:
 
 
 def clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    """``text`` on one line (helpdesk HTML as text), cut to ``width`` with a "~"."""
+    text = one_line(text)
     return text if len(text) <= width else text[: max(width - 1, 0)] + "~"
+
+
+def span(delta: timedelta) -> str:
+    """A configured span as people write it: 7d, 36h, 90m."""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
 def age(created: datetime, now: datetime) -> str:

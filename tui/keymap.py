@@ -13,35 +13,18 @@ both are live; the help screen shows the keys in use. Textual applies the map
 from __future__ import annotations
 
 import difflib
-from typing import Mapping
+from typing import Iterable, Mapping, Sequence
 
 from textual.binding import Binding
 
 from deskwatch.core.model.settings import ConfigError
 
+Sections = Sequence[tuple[str, Sequence[Binding]]]  # (screen title, its bindings); "Everywhere" first
 
-def sections() -> list[tuple[str, list[Binding]]]:
-    """(screen title, its bindings) for every screen; "Everywhere" holds the app's own."""
-    from deskwatch.tui.app import DeskwatchApp
-    from deskwatch.tui.screens.form import FormScreen
-    from deskwatch.tui.screens.help import HelpScreen
-    from deskwatch.tui.screens.overview import OverviewScreen
-    from deskwatch.tui.screens.queue import QueueScreen
-    from deskwatch.tui.screens.review import ReviewScreen
-    from deskwatch.tui.screens.ticket import TicketScreen
 
-    def own(bindings) -> list[Binding]:
-        return [b for b in bindings if isinstance(b, Binding)]
-
-    return [
-        ("Everywhere", own(DeskwatchApp.BINDINGS)),
-        ("Queue", own(QueueScreen.BINDINGS)),
-        ("Ticket", own(TicketScreen.BINDINGS)),
-        ("Review", own(ReviewScreen.BINDINGS)),
-        ("Overview", own(OverviewScreen.BINDINGS)),
-        ("Forms", own(FormScreen.BINDINGS)),
-        ("Help", own(HelpScreen.BINDINGS)),
-    ]
+def own(bindings: Iterable[object]) -> list[Binding]:
+    """The ``Binding`` objects of a BINDINGS list (Textual also accepts plain tuples)."""
+    return [b for b in bindings if isinstance(b, Binding)]
 
 
 def keys_of(binding: Binding, keymap: Mapping[str, str]) -> str:
@@ -49,10 +32,12 @@ def keys_of(binding: Binding, keymap: Mapping[str, str]) -> str:
     return keymap.get(binding.id or "", binding.key)
 
 
-def check(keymap: Mapping[str, str], file: str = "") -> dict[str, str]:
-    """Validate ``[tui.keys]``; returns it as a dict. Raises ConfigError naming the entry for an
-    unknown action id, or a key that another action on the same screen already uses."""
-    all_sections = sections()
+def check(keymap: Mapping[str, str], sections: Sections, file: str = "") -> dict[str, str]:
+    """Validate ``[tui.keys]`` against ``sections`` (every screen's bindings, the app's own first
+    as "Everywhere": ``deskwatch.tui.app.screen_sections()``); returns it as a dict. Raises
+    ConfigError naming the entry for an unknown action id, or a key that another action on the
+    same screen already uses."""
+    all_sections = list(sections)
     ids = sorted({b.id for _, bindings in all_sections for b in bindings if b.id})
     for action in keymap:
         if action not in ids:

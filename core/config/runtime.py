@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,8 @@ DAEMON_DEFAULTS = {
     "page_size": 100,
 }
 PLUGINS_DEFAULTS = {"strict": False, "block": []}
-TUI_DEFAULTS = {"refresh_interval": 1.0, "max_rows": 2000, "actor": "", "keys": {}}
+TUI_DEFAULTS = {"refresh_interval": 1.0, "max_rows": 2000, "actor": "", "max_snooze": "7d", "keys": {}}
+_SPAN = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -63,6 +65,7 @@ class TuiConfig:
     max_rows: int
     actor: str
     keys: tuple[tuple[str, str], ...] = ()  # action id -> keys; the console checks the ids (tui/keymap.py)
+    max_snooze: timedelta = timedelta(days=7)  # the console refuses a longer snooze
 
 
 def parse_sources(s: Section) -> dict[str, SourceConfig]:
@@ -116,9 +119,18 @@ def parse_tui(s: Section) -> TuiConfig:
         max_rows=s.integer("max_rows", d["max_rows"], min=10),
         actor=s.string("actor", d["actor"]),
         keys=_keys(s.section("keys", d["keys"])),
+        max_snooze=_span(s, "max_snooze", d["max_snooze"]),
     )
     s.check_unknown(d)
     return cfg
+
+
+def _span(s: Section, name: str, default: str) -> timedelta:
+    text = s.string(name, default)
+    m = _SPAN.match(text)
+    if not m or int(m.group(1)) == 0:
+        raise s.error(name, f'expected a duration such as "12h" or "7d" (minutes m, hours h, days d), got "{text}"')
+    return timedelta(minutes=int(m.group(1)) * {"m": 1, "h": 60, "d": 1440}[m.group(2)])
 
 
 def _keys(s: Section) -> tuple[tuple[str, str], ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ class QueueRow:
     status: str = "open"
     priority: str | None = None
     open: bool = True  # False once solved, closed or deleted: a console drops the row
+    hold: str | None = None  # "override" or "escalate": a person's decision that still holds (core/policy/holds.py)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def _where(f: QueueFilter) -> tuple[str, list[Any]]:
             clauses.append(f"{col} = ?")
             params.append(value)
     if f.team is not None:
-        clauses.append("COALESCE(t.team, t.grp) = ?")
+        clauses.append("COALESCE(t.team, t.grp) = ? COLLATE NOCASE")  # "Billing" and "billing" are one team
         params.append(f.team)
     if f.needs_review is not None:
         clauses.append("t.needs_review = ?")
@@ -111,14 +112,39 @@ def _where(f: QueueFilter) -> tuple[str, list[Any]]:
     return " WHERE " + " AND ".join(clauses), params
 
 
+_HOLD_KINDS = ("override", "escalate", "hold_ended")  # core/policy/holds.py HOLD_KINDS and HOLD_ENDED
+
+
 class QueueMixin(StoreBase):
+    def _with_holds(self, rows: list[QueueRow]) -> list[QueueRow]:
+        """``rows`` with ``hold`` set from each ticket's newest override, escalation or hold-ended
+        record (one indexed query per 500 rows)."""
+        holds: dict[str, str] = {}
+        ids = [r.ticket_id for r in rows]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ", ".join("?" * len(chunk))
+            for r in self._q(
+                "SELECT a.ticket_id, a.kind FROM audit a JOIN (SELECT ticket_id, MAX(id) AS id FROM audit "
+                f"WHERE ticket_id IN ({marks}) AND kind IN (?, ?, ?) GROUP BY ticket_id) m ON a.id = m.id",
+                [*chunk, *_HOLD_KINDS],
+            ):
+                if r[1] != "hold_ended":
+                    holds[r[0]] = r[1]
+        return [replace(r, hold=holds[r.ticket_id]) if r.ticket_id in holds else r for r in rows]
+
     def queue(self, filters: QueueFilter | None = None, limit: int = 100, offset: int = 0, *, now: datetime | None = None) -> list[QueueRow]:
         """Open tickets, most urgent first: recommendation (immediate first), then score
         (highest first), then SLA due time (soonest first; none last). ``now`` decides whether
         an acknowledgment has expired (without it, any acknowledgment counts)."""
         where, params = _where(filters or QueueFilter())
         rows = self._q(_SELECT + where + _ORDER + " LIMIT ? OFFSET ?", [*params, limit, offset])
-        return [_row(r, now) for r in rows]
+        return self._with_holds([_row(r, now) for r in rows])
+
+    def queue_teams(self) -> list[str]:
+        """The teams of open tickets (the decision's team, else the helpdesk group), A to Z."""
+        rows = self._q("SELECT DISTINCT COALESCE(team, grp) FROM tickets WHERE deleted = 0 AND is_open = 1 AND COALESCE(team, grp) IS NOT NULL")
+        return sorted((r[0] for r in rows), key=str.casefold)
 
     def queue_count(self, filters: QueueFilter | None = None) -> int:
         where, params = _where(filters or QueueFilter())
@@ -129,7 +155,7 @@ class QueueMixin(StoreBase):
         (closed and deleted ones included, with ``open`` False), in version order. Keep the
         largest ``version`` seen (or ``current_version()``) for the next call."""
         rows = self._q(_SELECT + " WHERE t.version > ? ORDER BY t.version, t.id LIMIT ?", (since_version, limit))
-        return [_row(r, now) for r in rows]
+        return self._with_holds([_row(r, now) for r in rows])
 
     def ticket_detail(self, ticket_id: str) -> TicketDetail | None:
         """Everything the console's ticket screen shows, or None for an unknown ticket."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from textual.widgets import TextArea
+
 from deskwatch.tui.screens.form import FormScreen
 from deskwatch.tui.screens.queue import QueueScreen
 from deskwatch.tui.widgets.queue_table import QueueTable
@@ -21,7 +23,11 @@ async def on_ticket(pilot, app, tid: str) -> None:
 async def fill_form(pilot, app, **values) -> None:
     assert isinstance(app.screen, FormScreen)
     for name, value in values.items():
-        app.screen.query_one(f"#f-{name}").value = value
+        field = app.screen.query_one(f"#f-{name}")
+        if isinstance(field, TextArea):
+            field.text = value
+        else:
+            field.value = value
     await pilot.pause()
     await pilot.press("ctrl+s")
     await pilot.pause()
@@ -42,7 +48,7 @@ async def test_acknowledge_records_actor_and_queues_note(app, store):
         [item] = store.outbox_for("zendesk:2")  # zendesk has write-back on
         assert "Acknowledged in deskwatch by ana" in item.update.private_note and item.state == "pending"
         # the row shows it is taken (lower-case, dimmed) without a reload
-        line = next(l for l in screen_text(app).splitlines() if "Beta Bank" in l)
+        line = next(l for l in screen_text(app).splitlines() if "zd:2 " in l)
         assert line.split()[0] == "imm"
 
 
@@ -136,7 +142,7 @@ async def test_snooze_priority_and_override(app, store):
         await fill_form(pilot, app, until="2h", reason="waiting for the vendor")
         assert store.ack_state("zendesk:2").snoozed_until == NOW + timedelta(hours=2)
         urg = app.screen.query_one(QueueTable).get_row("zendesk:2")[0]
-        assert urg.plain == "IMM" and "italic" in str(urg.style)  # shown as snoozed, live
+        assert urg.plain == "IMMz" and "italic" in str(urg.style)  # shown as snoozed (z), live
         await pilot.press("p")
         await fill_form(pilot, app, priority="urgent", reason="outage")
         [prio] = [i.update for i in store.outbox_for("zendesk:2") if i.update.priority]
@@ -152,3 +158,5 @@ async def test_snooze_priority_and_override(app, store):
         ids = list(table.rows_by_id)
         assert table.get_row_index("zendesk:2") > table.get_row_index("zendesk:3")
         assert len(ids) == 6
+        assert table.rows_by_id["zendesk:2"].hold == "override"
+        assert table.get_row("zendesk:2")[0].plain == "MONzo"  # overridden (o) and still snoozed (z), live

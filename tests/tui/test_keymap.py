@@ -9,7 +9,7 @@ import pytest
 from deskwatch.core import config
 from deskwatch.core.model.settings import ConfigError
 from deskwatch.tui.app import DeskwatchApp
-from deskwatch.tui.keymap import check
+from deskwatch.tui.app import check_keys as check
 from deskwatch.tui.screens.form import FormScreen
 from deskwatch.tui.screens.help import HelpScreen
 from deskwatch.tui.screens.queue import QueueScreen

@@ -27,13 +27,14 @@ async def test_queue_shows_every_source_most_urgent_first_in_80_columns(app):
         lines = text.splitlines()
         assert "6 open" in lines[0] and "ana" in lines[0]
         header = lines[1]
-        for col in ("Urg", "Scr", "SLA", "Src/ch", "Customer", "Subject", "Team", "Age"):
+        for col in ("Urg", "Scr", "SLA", "Ticket", "Customer", "Subject", "Team", "Agent"):
             assert col in header  # every column fits in 80
         top = lines[2]
-        # breached 10 minutes ago, account value, source/channel, team, age 3h
-        assert top.split()[:5] == ["IMM", "95", "-10m", "fd/web", "Phi"]
-        assert "platform" in top and top.rstrip().endswith("3h")
-        assert "Beta Bank 250k" in lines[3] and "30m" in lines[3]
+        # breached 10 minutes ago, ticket id, account value, team
+        assert top.split()[:5] == ["IMM", "95", "-10m", "fd:10", "Phi"]
+        assert "48k" in top and "platf" in top
+        assert "250k" in lines[3] and "30m" in lines[3] and "zd:2" in lines[3]
+        assert lines[5].split()[-1] == "ana"  # zendesk:3's assignee
         assert "Old resolved thing" not in text  # solved: not in the queue
         assert max(len(line) for line in lines) <= 80
 
@@ -122,7 +123,7 @@ async def test_clock_moves_countdowns(app, clock):
         app.poll_store()
         await pilot.pause()
         line = screen_text(app).splitlines()[3]
-        assert "-15m" in line and "zd/tel" in line
+        assert "-15m" in line and "zd:2" in line
 
 
 async def test_rows_capped_at_max_rows(store, console):
@@ -174,11 +175,14 @@ async def test_resize_gives_the_subject_the_room(app):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert "Production API down for all users" not in screen_text(app)
-        await pilot.resize_terminal(120, 30)
+        await pilot.resize_terminal(160, 30)
         await pilot.pause()
         text = screen_text(app)
-        assert "Production API down for all users" in text
-        assert max(len(line) for line in text.splitlines()) <= 120
+        assert "Production API down for all users" in text and " Ch " in text  # the channel column came back
+        assert max(len(line) for line in text.splitlines()) <= 160
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert " Ch " not in screen_text(app) and app.queue_screen.table.row_count == 6
 
 
 async def test_rest_of_window_merges_with_rows_a_live_change_added(app, store):

@@ -109,11 +109,16 @@ class TicketActions:
         def run(v: dict[str, str]) -> None:
             now = c.clock()
             until = display.parse_until(v["until"], now)
+            if until - now > c.max_snooze:
+                # A forgotten long snooze hides a live escalation: past the limit, acknowledge or override.
+                raise ValueError(f"snooze at most {display.span(c.max_snooze)} (until {now + c.max_snooze:%Y-%m-%d %H:%M}Z); "
+                                 "for longer, override the recommendation, or raise [tui] max_snooze")
             queued = operations.snooze(c.store, tid, until, c.actor, now, reason=v["reason"])
             self._done(tid, f"snoozed until {until:%Y-%m-%d %H:%M}Z", queued)
 
         self._form(f"Snooze {tid}", [
-            Field("until", "Until", placeholder="30m, 2h, 1d or 2026-11-24T09:00Z", required=True), Field("reason", "Reason"),
+            Field("until", "Until", placeholder=f"30m, 2h, 1d or 2026-11-24T09:00Z (at most {display.span(c.max_snooze)})", required=True),
+            Field("reason", "Reason"),
         ], run)
 
     def action_override(self) -> None:
@@ -142,4 +147,4 @@ class TicketActions:
             queued = operations.add_note(c.store, tid, v["text"], c.actor, c.clock(), write_back=c.writes_back(self._source(tid)))
             self._done(tid, "note added", queued)
 
-        self._form(f"Private note on {tid}", [Field("text", "Note", placeholder="only agents see it", required=True)], run)
+        self._form(f"Private note on {tid}", [Field("text", "Note", placeholder="only agents see it (Enter: new line, Ctrl+S: add)", required=True, multiline=True)], run)

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static, TextArea
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Field:
     value: str = ""
     placeholder: str = ""
     required: bool = False
+    multiline: bool = False  # a TextArea: Enter adds a line, Ctrl+S submits
 
 
 class FormScreen(ModalScreen[dict]):
@@ -49,16 +50,24 @@ class FormScreen(ModalScreen[dict]):
                     if f.choices:
                         yield Select([(c, c) for c in f.choices], value=f.value if f.value in f.choices else Select.NULL,
                                      id=f"f-{f.name}", prompt="(any)" if not f.required else "choose", compact=True)
+                    elif f.multiline:
+                        yield TextArea(f.value, id=f"f-{f.name}", classes="form-text", compact=True, placeholder=f.placeholder,
+                                       soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
                     else:
                         yield Input(value=f.value, placeholder=f.placeholder, id=f"f-{f.name}", compact=True)
             yield Static("", id="form-error")
             yield Static("Ctrl+S (or Enter in a text field): submit   Esc: cancel", id="form-hint")
 
+    def on_descendant_focus(self, event) -> None:
+        # Mark the focused field's row: its label shows reversed, visible without colour.
+        for row in self.query(".form-row"):
+            row.set_class(event.widget in row.query("*"), "-focused")
+
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for f in self.fields:
             w = self.query_one(f"#f-{f.name}")
-            v = w.value
+            v = w.text if isinstance(w, TextArea) else w.value
             out[f.name] = "" if v is Select.NULL or v is None else str(v).strip()
         return out
 

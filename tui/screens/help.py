@@ -12,10 +12,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from deskwatch.tui.keymap import keys_of
-from deskwatch.tui.keymap import sections as screen_sections
 
 PALETTE = Binding("ctrl+p", "command_palette", "Commands", tooltip="Command palette: actions, screens, open a ticket by id")
-KEY_NAMES = {"slash": "/", "question_mark": "?", "escape": "Esc", "enter": "Enter", "backspace": "Bksp"}
+KEY_NAMES = {"slash": "/", "question_mark": "?", "escape": "Esc", "enter": "Enter", "backspace": "Bksp", "ctrl+s": "Ctrl+S",
+             "ctrl+p": "Ctrl+P", "home": "Home", "end": "End"}
 
 
 def key_label(key: str) -> str:
@@ -43,7 +43,8 @@ class HelpScreen(ModalScreen):
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close", tooltip="Close the help")]
 
     def compose(self) -> ComposeResult:
-        shown = [(title, bindings) for title, bindings in screen_sections() if title not in ("Forms", "Help")]
+        # Forms are listed too (Ctrl+S, Esc): a form's own footer is hidden behind the form.
+        shown = [(title, list(bindings)) for title, bindings in self.app.key_sections() if title != "Help"]  # type: ignore[attr-defined]
         shown[0] = (shown[0][0], [*shown[0][1], PALETTE])
         with VerticalScroll(id="help"):
             yield Static(keys_table(shown, self.app.desk.keymap))  # type: ignore[attr-defined]

@@ -13,10 +13,12 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from deskwatch.core.model import CHANNELS, SLA_STATES, TIERS
 from deskwatch.core.store import QueueFilter
+from deskwatch.tui import display
 from deskwatch.tui.context import matches
 from deskwatch.tui.messages import StoreChanged
 from deskwatch.tui.screens.actions import ACTION_BINDINGS, TicketActions
 from deskwatch.tui.screens.form import Field, FormScreen
+from deskwatch.tui.widgets import columns
 from deskwatch.tui.widgets.queue_table import QueueTable
 
 FIRST_PAGE = 100  # rows read before the first paint: a few screenfuls
@@ -34,12 +36,16 @@ def describe(f: QueueFilter) -> str:
 class QueueScreen(TicketActions, Screen):
     BINDINGS = [
         Binding("enter", "open", "Open", id="queue.open", tooltip="Open the ticket under the cursor", show=False),
-        Binding("slash", "search", "Search", id="queue.search", tooltip="Incremental search in subject and customer"),
+        Binding("slash", "search", "Search", id="queue.search", tooltip="Incremental search in subject and customer, or go to a ticket id"),
         Binding("f", "filters", "Filter", id="queue.filters", tooltip="Filter by source, channel, tier, team, SLA, review"),
         Binding("m", "mine", "Mine", id="queue.mine", tooltip="Only tickets assigned to me (toggle)", show=False),
         Binding("x", "clear", "Clear", id="queue.clear", tooltip="Clear filters and search", show=False),
         Binding("j", "cursor_down", "Down", id="queue.down", show=False, tooltip="Next ticket"),
         Binding("k", "cursor_up", "Up", id="queue.up", show=False, tooltip="Previous ticket"),
+        Binding("g,home", "first", "First", id="queue.first", show=False, tooltip="First ticket"),
+        Binding("G,end", "last", "Last", id="queue.last", show=False, tooltip="Last ticket"),
+        Binding("s", "sort", "Sort", id="queue.sort", show=False, tooltip="Sort by the next column (or click a header)"),
+        Binding("S", "sort_reverse", "Reverse", id="queue.sort_reverse", show=False, tooltip="Reverse the sort"),
         *ACTION_BINDINGS,
     ]
 
@@ -53,8 +59,9 @@ class QueueScreen(TicketActions, Screen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status")
-        yield Input(placeholder="search subject, customer, organization (Enter: done, Esc: clear)", id="search")
+        yield Input(placeholder="search subject, customer, organization, or a ticket id (Enter: done, Esc: clear)", id="search")
         yield QueueTable(clock=self.app.desk.clock, id="queue")  # type: ignore[attr-defined]
+        yield Static("", id="empty")
         yield Footer()
 
     @property
@@ -122,6 +129,10 @@ class QueueScreen(TicketActions, Screen):
             count = f"{self.total} open" if shown >= self.total else f"{shown} of {self.total} open"
         filt = describe(self.filters)
         text = f"[b]deskwatch[/b]  {count}  " + (f"[yellow]{filt}[/yellow]  " if filt else "") + f"[bright_black]{c.actor}[/bright_black]"
+        t = self.table
+        if t.sort_column != "urg" or t.sort_reverse:
+            text += f"  [bright_black]sorted by {columns.SORTS[t.sort_column][0]}{' (reversed)' if t.sort_reverse else ''}[/bright_black]"
+        self.show_empty()
         if text != self.status_text:
             # layout=False: the line has a fixed height; a layout pass would repaint the screen.
             self.status_text = text
@@ -155,6 +166,29 @@ class QueueScreen(TicketActions, Screen):
                     self.recount(self.filters, self.generation)
             self.update_status()
 
+    def empty_reason(self) -> str:
+        """Why the queue shows nothing, and what to do about it."""
+        c = self.app.desk  # type: ignore[attr-defined]
+        f = self.filters
+        if f == QueueFilter():
+            if c.store.queue_count(QueueFilter(include_closed=True)) == 0:
+                return "no tickets yet: is the daemon running? `deskwatch status` says; `deskwatch run` starts it"
+            return "no open tickets: every ticket in the store is solved or closed"
+        if f == QueueFilter(assignee=c.actor):
+            return f"nothing is assigned to {c.actor}: press m to show every ticket"
+        return f"no open ticket matches {describe(f)}: press x to clear the filters, f to change them"
+
+    def show_empty(self) -> None:
+        empty = self.query_one("#empty", Static)
+        if self.table.row_count or self.total is None:
+            if empty.display:
+                empty.display = False
+            return
+        reason = self.empty_reason()
+        if not empty.display or str(empty.content) != reason:
+            empty.update(reason)
+            empty.display = True
+
     @work(thread=True, exclusive=True, group="queue-count", exit_on_error=False, description="Counting the queue")
     def recount(self, filters: QueueFilter, generation: int) -> None:
         total = self.app.desk.store.queue_count(filters)  # type: ignore[attr-defined]
@@ -177,12 +211,33 @@ class QueueScreen(TicketActions, Screen):
     def action_cursor_up(self) -> None:
         self.table.action_cursor_up()
 
+    def action_first(self) -> None:
+        self.table.action_first()
+
+    def action_last(self) -> None:
+        self.table.action_last()
+
+    def action_sort(self) -> None:
+        """Sort by the next column shown (urgency after the last)."""
+        keys = [col.key for col in self.table.shown]
+        following = keys[(keys.index(self.table.sort_column) + 1) % len(keys)] if self.table.sort_column in keys else "urg"
+        self.table.sort_by(following, reverse=False)
+        self.update_status()
+
+    def action_sort_reverse(self) -> None:
+        self.table.sort_by(self.table.sort_column, reverse=not self.table.sort_reverse)
+        self.update_status()
+
+    def on_data_table_header_selected(self, event) -> None:
+        self.update_status()  # the table sorted itself; the status line says by what
+
     def on_data_table_row_selected(self, event: QueueTable.RowSelected) -> None:
         event.stop()
-        self.action_open()
+        # The row Enter was pressed on: keys typed after it may have moved the cursor already.
+        self.action_open(event.row_key.value)
 
-    def action_open(self) -> None:
-        tid = self.current_ticket_id()
+    def action_open(self, tid: str | None = None) -> None:
+        tid = tid or self.current_ticket_id()
         if tid is not None:
             from deskwatch.tui.screens.ticket import TicketScreen
 
@@ -193,10 +248,34 @@ class QueueScreen(TicketActions, Screen):
         search.add_class("visible")
         search.focus()
 
+    def find_ticket(self, text: str) -> str | None:
+        """The ticket ``text`` names ("zendesk:12", "zd:12", or "12" in one of the sources)."""
+        c = self.app.desk  # type: ignore[attr-defined]
+        sources = c.sources or tuple(sorted({r.source for r in self.table.rows_by_id.values()}))
+        for tid in display.long_id(text, sources):
+            if tid in self.table.rows_by_id or c.store.get_ticket(tid) is not None:
+                return tid
+        return None
+
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search":
+            tid = self.find_ticket(event.value)
+            if tid is not None:
+                self.go_to(tid)
+                return
             self.filters = replace(self.filters, text=event.value.strip() or None)
             self.reload()
+
+    def go_to(self, tid: str) -> None:
+        """Put the cursor on ticket ``tid`` (the text search is dropped so that it shows)."""
+        if self.filters.text is not None:
+            self.filters = replace(self.filters, text=None)
+            self.reload()
+        if tid in self.table.rows_by_id:
+            self.table.move_cursor(row=self.table.get_row_index(tid))
+        else:
+            self.notify(f"{tid} is not in this list (closed, or filtered out): press x to clear the filters, Enter on it in the palette opens it",
+                        severity="warning", timeout=6)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "search":
@@ -223,6 +302,15 @@ class QueueScreen(TicketActions, Screen):
         search.remove_class("visible")
         self.reload()
 
+    def team_choices(self) -> tuple[str, ...]:
+        """The configured teams, then those in the queue, one spelling each (case-insensitive)."""
+        c = self.app.desk  # type: ignore[attr-defined]
+        seen: dict[str, str] = {}
+        for name in (*c.teams(), *c.store.queue_teams(), self.filters.team or ""):
+            if name and name.casefold() not in seen:
+                seen[name.casefold()] = name
+        return tuple(seen.values())
+
     def action_filters(self) -> None:
         c = self.app.desk  # type: ignore[attr-defined]
         f = self.filters
@@ -230,7 +318,7 @@ class QueueScreen(TicketActions, Screen):
             Field("source", "Source", c.sources or tuple(sorted({r.source for r in self.table.rows_by_id.values()})), f.source or ""),
             Field("channel", "Channel", CHANNELS, f.channel or ""),
             Field("tier", "Tier", TIERS, f.tier or ""),
-            Field("team", "Team", value=f.team or "", placeholder="exact team name, empty for any"),
+            Field("team", "Team", self.team_choices(), next((t for t in self.team_choices() if t.casefold() == (f.team or "").casefold()), "")),
             Field("sla_state", "SLA state", SLA_STATES, f.sla_state or ""),
             Field("needs_review", "Needs review", ("yes", "no"), {True: "yes", False: "no"}.get(f.needs_review, "")),
             Field("assignee", "Assigned to", value=f.assignee or "", placeholder=f"e.g. {c.actor}"),

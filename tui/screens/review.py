@@ -20,6 +20,8 @@ class ReviewScreen(Screen):
         Binding("n", "reject", "Reject", id="review.reject", tooltip="The decision was wrong"),
         Binding("enter", "open", "Open", id="review.open", tooltip="Open the ticket", show=False),
         Binding("escape", "back", "Back", id="review.back", tooltip="Back"),
+        Binding("j", "cursor_down", "Down", id="review.down", show=False, tooltip="Next decision"),
+        Binding("k", "cursor_up", "Up", id="review.up", show=False, tooltip="Previous decision"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -50,9 +52,21 @@ class ReviewScreen(Screen):
                 Text(f"{(r.confidence or 0):.0%}", justify="right"),
                 display.clip(f"{r.tier or '-'}/{r.team or '-'}", 15), display.clip(r.subject, 60), key=r.ticket_id,
             )
+        self.update_status()
+
+    def update_status(self) -> None:
+        """The header counts the rows still to review (it follows each accept or reject)."""
+        n = self.table.row_count
+        what = f"{n} low-confidence decision{'' if n == 1 else 's'}" if n else "nothing to review: every decision was confident or reviewed"
         self.query_one("#review-status", Static).update(
-            f"[b]Review[/b]  {len(rows)} low-confidence decisions  [bright_black]y accept · n reject · Enter open[/bright_black]"
+            f"[b]Review[/b]  {what}  [bright_black]j/k move · y accept · n reject · Enter open[/bright_black]"
         )
+
+    def action_cursor_down(self) -> None:
+        self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.table.action_cursor_up()
 
     def current_ticket_id(self) -> str | None:
         t = self.table
@@ -72,6 +86,7 @@ class ReviewScreen(Screen):
             self.app.notify(str(e), severity="error", timeout=8)
             return
         self.table.remove_row(tid)
+        self.update_status()
         self.app.notify(f"{tid}: {'accepted' if accept else 'rejected'}", timeout=3)
         self.app.poll_store()  # type: ignore[attr-defined]
 
@@ -83,10 +98,10 @@ class ReviewScreen(Screen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.action_open()
+        self.action_open(event.row_key.value)  # the row Enter was pressed on, whatever came after
 
-    def action_open(self) -> None:
-        tid = self.current_ticket_id()
+    def action_open(self, tid: str | None = None) -> None:
+        tid = tid or self.current_ticket_id()
         if tid is not None:
             from deskwatch.tui.screens.ticket import TicketScreen
 

@@ -14,12 +14,12 @@ from textual.widgets import Footer, Sparkline, Static
 
 from deskwatch.core.model import Decision, Ticket
 from deskwatch.core.store import TicketDetail
-from deskwatch.core.model.timeutil import format_time
-from deskwatch.tui import display
+from deskwatch.tui import audit_text, display
 from deskwatch.tui.messages import StoreChanged
 from deskwatch.tui.screens.actions import ACTION_BINDINGS, TicketActions
 
-BAR = 16
+BAR = 10  # cells
+BAR_SCALE = 40.0  # points that fill a bar: the same on every ticket (a default weight is at most 40)
 
 
 def when(dt: datetime | None) -> str:
@@ -28,9 +28,9 @@ def when(dt: datetime | None) -> str:
 
 def header(t: Ticket, d: Decision | None, detail: TicketDetail, now: datetime) -> Text:
     org = t.organization
-    who = ", ".join(x for x in (t.requester.name if t.requester else None, org.name if org else None) if x)
+    who = ", ".join(display.one_line(x) for x in (t.requester.name if t.requester else None, org.name if org else None) if x)
     value = display.money(org.annual_value) if org else ""
-    text = Text.assemble((t.id, "bold"), "  ", t.subject, "\n")
+    text = Text.assemble((t.id, "bold"), "  ", display.one_line(t.subject), "\n")
     text.append(f"{t.status} · {t.priority or 'no priority'} · {t.channel} · {who}" + (f" ({value}/yr)" if value else ""))
     text.append(f" · assignee {t.assignee or '-'} · group {t.group or '-'} · age {display.age(t.created_at, now)}\n")
     if d is None:
@@ -50,17 +50,21 @@ def header(t: Ticket, d: Decision | None, detail: TicketDetail, now: datetime) -
 
 
 def signals(d: Decision) -> Table:
-    """Each signal's contribution as a bar, with its evidence."""
+    """Each signal's value, weight and contribution (value x weight, in score points), with a bar
+    on one fixed scale (``BAR_SCALE`` points fill it) so bars compare across tickets, and its evidence."""
     table = Table.grid(padding=(0, 1))
     table.add_column(width=12, no_wrap=True)
     table.add_column(width=BAR, no_wrap=True)
-    table.add_column(width=5, justify="right")
+    table.add_column(width=9, justify="right", no_wrap=True)
+    table.add_column(width=5, justify="right", no_wrap=True)
     table.add_column(ratio=1)
-    top = max((s.contribution for s in d.signals), default=0) or 1
+    table.add_row(Text("signal", style="bright_black"), Text(f"0-{BAR_SCALE:.0f} pts", style="bright_black"),
+                  Text("value×wt", style="bright_black"), Text("pts", style="bright_black"), "")
     for s in sorted(d.signals, key=lambda s: -s.contribution):
         evidence = " · ".join(s.evidence[:4])
         style = "red" if s.hard else "yellow"
-        table.add_row(s.name, Text(display.bar(s.contribution, top, BAR), style=style), f"{s.contribution:+.1f}",
+        table.add_row(s.name, Text(display.bar(s.contribution, BAR_SCALE, BAR), style=style),
+                      f"{s.value:.2f}×{s.weight:g}", f"{s.contribution:+.1f}",
                       Text.assemble(s.detail, (f"  {evidence}" if evidence else "", "italic bright_black")))
     return table
 
@@ -79,12 +83,21 @@ def sla(d: Decision, now: datetime) -> Text:
     return text
 
 
-def route(d: Decision) -> Text:
+def chain_position(step: int, total: int | None) -> str:
+    """A chain step as people count it: "step 1/3" (``step`` is 0-based, as the engine keeps it)."""
+    return f"step {step + 1}/{total}" if total else f"step {step + 1}"
+
+
+def route(d: Decision, routing=None) -> Text:
     r = d.route
     if r is None:
         return Text(f"{d.tier}" + (f" / {d.team}" if d.team else ""), style="bright_black")
     where = r.tier + (f" / {r.team}" if r.team else "") + (f" -> {r.agent}" if r.agent else "")
-    extra = (" (on call)" if r.on_call else "") + (f", chain step {r.chain_step}" if r.chain_step is not None else "")
+    extra = " (on call)" if r.on_call else ""
+    if r.chain_step is not None:
+        chain = routing.chain(r.chain) if r.chain and hasattr(routing, "chain") else None
+        total = len(chain.steps) if chain is not None else None
+        extra += f", chain{f' {r.chain!r}' if r.chain else ''} {chain_position(r.chain_step, total)}"
     text = Text(where + extra + "\n")
     text.append(r.reason, style="bright_black")
     for reason in d.reasons:
@@ -98,27 +111,21 @@ def conversation(t: Ticket, d: Decision | None) -> Text:
     for m in t.messages:
         style = {"customer": "bold cyan", "agent": "bold green"}.get(m.author, "bold")
         text.append(f"{m.author} · {when(m.created_at)}" + ("" if m.public else " · private") + "\n", style=style)
-        text.append_text(display.highlight(m.body.strip(), evidence))
+        text.append_text(display.highlight(display.to_text(m.body).strip(), evidence))
         text.append("\n\n")
     return text
 
 
-def _data(data) -> str:
-    parts = []
-    for k, v in dict(data).items():
-        if v in (None, "", [], {}):
-            continue
-        parts.append(f"{k}={format_time(v) if isinstance(v, datetime) else v}")
-    return display.clip(" ".join(parts), 120)
-
-
-def audit(detail: TicketDetail) -> Text:
-    text = Text()
+def audit(detail: TicketDetail) -> Table:
+    """The last 30 records, each a sentence (wrapped under its time, never cut)."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(width=11, no_wrap=True, style="bright_black")
+    table.add_column(ratio=1)
     for r in detail.audit[-30:]:
-        text.append(f"{when(r.at)} ", style="bright_black")
-        text.append(f"{r.kind:<11}", style="bold")
-        text.append(f" {r.actor}  {_data(r.data)}\n")
-    return text or Text("nothing recorded yet", style="bright_black")
+        table.add_row(when(r.at), audit_text.sentence(r))
+    if not detail.audit:
+        return Text("nothing recorded yet", style="bright_black")  # type: ignore[return-value]
+    return table
 
 
 def update_what(u) -> str:
@@ -134,7 +141,7 @@ def update_what(u) -> str:
     if u.status:
         bits.append(f"status {u.status}")
     if u.private_note:
-        bits.append("note: " + display.clip(u.private_note.splitlines()[0], 40))
+        bits.append("note: " + display.clip((display.to_text(u.private_note).splitlines() or [""])[0], 40))
     return "; ".join(bits) or "update"
 
 
@@ -203,7 +210,7 @@ class TicketScreen(TicketActions, Screen):
         self.query_one("#t-header", Static).update(header(detail.ticket, d, detail, now))
         self.query_one("#t-signals", Static).update(signals(d) if d and d.signals else Text("no signals", style="bright_black"))
         self.query_one("#t-sla", Static).update(sla(d, now) if d else Text("-"))
-        self.query_one("#t-route", Static).update(route(d) if d else Text("-"))
+        self.query_one("#t-route", Static).update(route(d, c.routing) if d else Text("-"))
         self.query_one("#t-outbox", Static).update(outbox(detail))
         self.query_one("#t-conversation", Static).update(conversation(detail.ticket, d))
         self.query_one("#t-audit", Static).update(audit(detail))
@@ -231,8 +238,10 @@ class TicketScreen(TicketActions, Screen):
     def action_back(self) -> None:
         self.app.pop_screen()
 
+    # Not animated: an animated scroll starts from where the animation is, so keys that arrive
+    # together (a slow SSH link delivers them in one read) would move one line in all.
     def action_scroll_down(self) -> None:
-        self.query_one("#ticket").scroll_down()
+        self.query_one("#ticket").scroll_relative(y=1, animate=False, immediate=True)
 
     def action_scroll_up(self) -> None:
-        self.query_one("#ticket").scroll_up()
+        self.query_one("#ticket").scroll_relative(y=-1, animate=False, immediate=True)

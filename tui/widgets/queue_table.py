@@ -12,34 +12,23 @@ DataTable internals of textual 8.2 (``_data``, ``_row_locations``, ``_update_cou
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, Iterable
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets._data_table import ColumnKey, RowKey
 from textual._two_way_dict import TwoWayDict
 
 from deskwatch.core.store import QueueRow
-from deskwatch.core.store.decisions import rec_rank
 from deskwatch.tui import display
+from deskwatch.tui.widgets import columns
 
-# (key, label, width); the subject column takes what is left of the screen.
-COLUMNS = (
-    ("urg", "Urg", 3), ("score", "Scr", 3), ("sla", "SLA", 4), ("src", "Src/ch", 7),
-    ("customer", "Customer", 14), ("subject", "Subject", 0), ("team", "Team", 8), ("age", "Age", 3),
-)
-FIXED = sum(w for _, _, w in COLUMNS)
 MIN_SUBJECT = 12
 RESORT_EVERY = 3.0  # seconds: re-order for score changes at most this often (new rows: at once)
 REBUILD_ABOVE = 200  # more new rows than this in one poll: rebuild instead of inserting
-_NO_DUE = datetime(1970, 1, 1, tzinfo=timezone.utc)  # tickets without an SLA sort last (the 1 before it)
-
-
-def sort_key(row: QueueRow) -> tuple:
-    """The store's queue order (rec rank, score, SLA due soonest, id) as a Python key."""
-    due = (0, row.sla_due_at) if row.sla_due_at is not None else (1, _NO_DUE)
-    return (-rec_rank(row.recommendation), -row.score, due, row.ticket_id)
+sort_key = columns.urgency_key  # the store's queue order, the table's default
 
 
 def _same(a: object, b: object) -> bool:
@@ -50,13 +39,26 @@ def _same(a: object, b: object) -> bool:
 
 
 class QueueTable(DataTable):
-    """Queue rows, most urgent first. ``set_rows`` loads a window, ``apply`` merges changes."""
+    """Queue rows, most urgent first (or by the column chosen with ``sort_by``). ``set_rows``
+    loads a window, ``apply`` merges changes."""
+
+    # Home/End go to the first and last ticket (the stock table scrolls sideways).
+    BINDINGS = [
+        Binding("home", "first", "First", show=False, tooltip="First ticket"),
+        Binding("end", "last", "Last", show=False, tooltip="Last ticket"),
+    ]
 
     def __init__(self, *, clock: Callable[[], datetime], **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, cell_padding=1, **kwargs)
         self.clock = clock
         self.rows_by_id: dict[str, QueueRow] = {}
         self.subject_width = MIN_SUBJECT
+        self.width_for: int = 80  # the terminal width the columns were laid out for
+        self.shown: tuple[columns.Column, ...] = ()
+        self.widths: dict[str, int] = {}
+        self.sort_column = "urg"
+        self.sort_reverse = False
+        self.touched = False  # the person moved the cursor: from then on it follows its ticket
         self.repaints = 0  # full-table repaints from re-sorting (for tests and the bench)
         self.resort_every = RESORT_EVERY
         self._last_resort = float("-inf")
@@ -67,38 +69,85 @@ class QueueTable(DataTable):
         # measure; the stock code measures every cell of every new row (O(rows x columns)).
         super()._update_dimensions(())
 
-    @staticmethod
-    def subject_width_for(width: int) -> int:
-        padding = 2 * len(COLUMNS) + 2  # cell padding, plus the scrollbar
-        return max(MIN_SUBJECT, width - FIXED - padding)
+    def order_key(self, row: QueueRow) -> tuple:
+        """Where ``row`` goes in the table: the sort column's key (urgency by default)."""
+        return columns.SORTS[self.sort_column][1](row)
+
+    def _sorted(self, rows) -> list[QueueRow]:
+        return sorted(rows, key=self.order_key, reverse=self.sort_reverse)
+
+    def _before(self, a: QueueRow, b: QueueRow) -> bool:
+        return self.order_key(a) > self.order_key(b) if self.sort_reverse else self.order_key(a) < self.order_key(b)
 
     def setup_columns(self, width: int) -> None:
-        self.subject_width = self.subject_width_for(width)
-        for key, label, w in COLUMNS:
-            self.add_column(label, key=key, width=w or self.subject_width)
+        self.width_for = width
+        self.shown = columns.shown(width)
+        self.widths = columns.widths(width)
+        self.subject_width = self.widths["subject"]
+        for c in self.shown:
+            self.add_column(self._label(c), key=c.key, width=self.widths[c.key])
+
+    def _label(self, c: columns.Column) -> str:
+        if c.key != self.sort_column or c.key == "urg" and not self.sort_reverse:
+            return c.label
+        return c.label + ("^" if self.sort_reverse else "v")
 
     def fit(self, width: int) -> None:
-        """The terminal was resized: the subject column takes the new room (cells are cropped
-        by the table, so no row needs rebuilding)."""
-        new = self.subject_width_for(width)
-        if new != self.subject_width and self.columns:
-            self.subject_width = new
-            self.columns[ColumnKey("subject")].width = new
-            self._update_count += 1
-            self._require_update_dimensions = True
-            self.refresh()
+        """The terminal was resized: the columns take the new widths (the channel column comes
+        or goes at ``columns.WIDE``: then the rows are rebuilt)."""
+        if not self.columns or width == self.width_for:
+            return
+        if columns.shown(width) != self.shown:
+            rows = list(self.rows_by_id.values())
+            keep = self.current_id
+            self.clear(columns=True)
+            self.setup_columns(width)
+            self.set_rows(self._sorted(rows), keep=keep)
+            return
+        self.width_for = width
+        self.widths = columns.widths(width)
+        self.subject_width = self.widths["subject"]
+        for key, w in self.widths.items():
+            self.columns[ColumnKey(key)].width = w
+        # Cells are cut to their column width when drawn: the rows with fitted texts redraw.
+        now = self.clock()
+        for tid, row in self.rows_by_id.items():
+            self._data[RowKey(tid)].update(zip(self.widths, self._cells(row, now)))
+        self._update_count += 1
+        self._require_update_dimensions = True
+        self.refresh()
+
+    def sort_by(self, column: str, reverse: bool | None = None) -> None:
+        """Order the rows by ``column`` (a key of ``columns.SORTS``); the same column again
+        flips the direction. The cursor stays on its ticket."""
+        if reverse is None:
+            reverse = not self.sort_reverse if column == self.sort_column else False
+        self.sort_column, self.sort_reverse = column, reverse
+        for c in self.shown:
+            self.columns[ColumnKey(c.key)].label = Text(self._label(c))
+        cursor_id = self.current_id
+        self._resort(force=True)
+        self._keep_cursor_on(cursor_id)
 
     def cells(self, row: QueueRow, now: datetime) -> list:
-        return [
-            display.urgency_cell(row, now),
-            Text(f"{row.score:.0f}", justify="right"),
-            display.sla_cell(row, now),
-            display.source_channel(row),
-            display.customer(row, 14),
-            Text(" ".join(row.subject.split()), no_wrap=True, overflow="ellipsis"),
-            display.clip(row.team or "", 8),
-            Text(display.age(row.created_at, now), justify="right"),
-        ]
+        """The row's cells, in the order of the columns shown."""
+        return self._cells(row, now)
+
+    def _cells(self, row: QueueRow, now: datetime) -> list:
+        w = self.widths or columns.widths(self.width_for)
+        values = {
+            "urg": lambda: display.urgency_cell(row, now).append_text(display.hold_cell(row, now)),
+            "score": lambda: Text(f"{row.score:.0f}", justify="right"),
+            "sla": lambda: display.sla_cell(row, now),
+            "id": lambda: display.clip(display.short_id(row.ticket_id), w["id"]),
+            "ch": lambda: display.CHANNEL_ABBR.get(row.channel, row.channel[:4]),
+            "customer": lambda: display.customer(row, w["customer"]),
+            "subject": lambda: Text(display.one_line(row.subject), no_wrap=True, overflow="ellipsis"),
+            "team": lambda: display.clip(row.team or "", w["team"]),
+            "assignee": lambda: display.clip(row.assignee or "", w["assignee"]),
+            "age": lambda: Text(display.age(row.created_at, now), justify="right"),
+        }
+        return [values[c.key]() for c in (self.shown or columns.shown(self.width_for))]
 
     @property
     def current_id(self) -> str | None:
@@ -108,9 +157,12 @@ class QueueTable(DataTable):
         key, _ = self.coordinate_to_cell_key((self.cursor_row, 0))
         return key.value
 
-    def set_rows(self, rows: Iterable[QueueRow]) -> None:
-        """Replace the contents (a new filter or search): the only full rebuild."""
-        keep = self.current_id
+    def set_rows(self, rows: Iterable[QueueRow], keep: str | None = None) -> None:
+        """Replace the contents (a new filter or search): the only full rebuild. ``rows`` come
+        in urgency order; another sort column re-orders them."""
+        keep = keep or (self.current_id if self.touched else None)
+        if self.sort_column != "urg" or self.sort_reverse:
+            rows = self._sorted(rows)
         self.clear()
         self.rows_by_id = {}
         now = self.clock()
@@ -118,7 +170,7 @@ class QueueTable(DataTable):
             self.rows_by_id[row.ticket_id] = row
             self.add_row(*self.cells(row, now), key=row.ticket_id)
         if keep in self.rows_by_id:
-            self.move_cursor(row=self.get_row_index(keep))
+            self._move(self.get_row_index(keep), scroll=True)
 
     def append_rows(self, rows: Iterable[QueueRow], limit: int) -> None:
         """Add rows that come after the current ones in queue order (the rest of a window).
@@ -128,7 +180,7 @@ class QueueTable(DataTable):
         in_order = True
         for row in rows:
             if row.ticket_id not in self.rows_by_id:
-                if last is not None and in_order and sort_key(row) < sort_key(last):
+                if last is not None and in_order and self._before(row, last):
                     in_order = False
                 self.rows_by_id[row.ticket_id] = row
                 self.add_row(*self.cells(row, now), key=row.ticket_id)
@@ -148,7 +200,8 @@ class QueueTable(DataTable):
         key = RowKey(ticket_id)
         old = self._data[key]
         changed = False
-        for (col, _, _), value in zip(COLUMNS, cells):
+        for c, value in zip(self.shown, cells):
+            col = c.key
             if not _same(old.get(col), value):
                 old[col] = value
                 changed = True
@@ -175,7 +228,7 @@ class QueueTable(DataTable):
             if present:
                 before = self.rows_by_id[row.ticket_id]
                 self.rows_by_id[row.ticket_id] = row
-                if sort_key(before)[:3] != sort_key(row)[:3] and not self._still_in_place(row):
+                if self.order_key(before) != self.order_key(row) and not self._still_in_place(row):
                     resort = True
                 self._repaint_row(row.ticket_id, self.cells(row, now))
                 touched += 1
@@ -185,7 +238,7 @@ class QueueTable(DataTable):
         if arrivals:
             if len(arrivals) > REBUILD_ABOVE:
                 # A flood (the daemon's first sync): one rebuild beats thousands of row moves.
-                self.set_rows(sorted([*self.rows_by_id.values(), *arrivals], key=sort_key)[:limit])
+                self.set_rows(sorted([*self.rows_by_id.values(), *arrivals], key=sort_key)[:limit], keep=cursor_id if self.touched else None)
                 return touched + len(arrivals)
             for row in arrivals:
                 self.rows_by_id[row.ticket_id] = row
@@ -204,15 +257,22 @@ class QueueTable(DataTable):
         return touched
 
     def _keep_cursor_on(self, ticket_id: str | None) -> None:
+        """Keep the cursor on its ticket when rows move; until the person moves it, it stays on
+        the top row (while the daemon decides the backlog at start the top changes often)."""
+        if not self.touched:
+            if self.cursor_row != 0 and self.row_count:
+                self._move(0)
+            return
         if ticket_id in self.rows_by_id:
             index = self.get_row_index(ticket_id)
             if index != self.cursor_row:
-                self.move_cursor(row=index, scroll=False)
+                self._move(index)
 
     def _admitted(self, arrivals: list[QueueRow], limit: int) -> list[QueueRow]:
         """The new rows that make it into the window of the ``limit`` most urgent."""
         if len(self.rows_by_id) + len(arrivals) <= limit:
             return arrivals
+        # The window holds the most urgent tickets whatever the sort column shows.
         window = sorted([*self.rows_by_id.values(), *arrivals], key=sort_key)[:limit]
         cut = sort_key(window[-1])
         return [r for r in arrivals if sort_key(r) <= cut]
@@ -236,32 +296,69 @@ class QueueTable(DataTable):
 
     def _still_in_place(self, row: QueueRow) -> bool:
         index = self.get_row_index(row.ticket_id)
-        k = sort_key(row)
         for other in (index - 1, index + 1):
             key = self._row_locations.get_key(other)
             if key is None:
                 continue
-            o = sort_key(self.rows_by_id[key.value])
-            if (other < index and o > k) or (other > index and o < k):
+            o = self.rows_by_id[key.value]
+            if (other < index and self._before(row, o)) or (other > index and self._before(o, row)):
                 return False
         return True
 
-    def _resort(self) -> None:
+    def _resort(self, force: bool = False) -> None:
         """Put rows back in queue order, repainting only the rows whose position changed (a
         swap of two neighbours repaints two lines, not the table)."""
         self._resort_pending = False
         self._last_resort = time.monotonic()
         before = {rk: self._row_locations.get(rk) for rk in self._row_locations}
-        ordered = sorted(self._data, key=lambda rk: sort_key(self.rows_by_id[rk.value]))
+        ordered = sorted(self._data, key=lambda rk: self.order_key(self.rows_by_id[rk.value]), reverse=self.sort_reverse)
         self._row_locations = TwoWayDict({rk: i for i, rk in enumerate(ordered)})
         self._update_count += 1
         top = int(self.scroll_y)
         height = max(self.size.height, 1)
         # Rows off screen need no repaint: they are drawn afresh when scrolled to.
         moved = [i for i in range(top, min(top + height, len(ordered))) if before.get(ordered[i]) != i]
-        if len(moved) > height // 2:
+        if force or len(moved) > height // 2:
             self.repaints += 1
             self.refresh()
             return
         for i in moved:
             self.refresh_row(i)
+
+    def action_first(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        self.move_cursor(row=max(self.row_count - 1, 0))
+
+    # The person moving the cursor (keys, clicks, a jump to a ticket): from then on it follows
+    # its ticket when rows move. Moves the table makes itself go through ``_move``.
+    def move_cursor(self, *args, **kwargs) -> None:
+        self.touched = True
+        super().move_cursor(*args, **kwargs)
+
+    def _move(self, row: int, scroll: bool = False) -> None:
+        super().move_cursor(row=row, scroll=scroll)
+
+    def _touch(name: str):  # noqa: N805 - builds methods below
+        def action(self, *args, **kwargs):
+            self.touched = True
+            return getattr(DataTable, name)(self, *args, **kwargs)
+        action.__name__ = name
+        return action
+
+    action_cursor_down = _touch("action_cursor_down")
+    action_cursor_up = _touch("action_cursor_up")
+    action_page_down = _touch("action_page_down")
+    action_page_up = _touch("action_page_up")
+    action_scroll_top = _touch("action_scroll_top")
+    action_scroll_bottom = _touch("action_scroll_bottom")
+    del _touch
+
+    def _on_click(self, event) -> None:
+        # Textual also runs DataTable's own handler (message handlers run along the MRO).
+        self.touched = True
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(event.column_key.value)

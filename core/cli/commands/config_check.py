@@ -36,6 +36,6 @@ def _console_keys(cfg: config.Config) -> None:
     # The action ids live with the console's screens, so the console checks [tui.keys]; asking
     # it here finds a typo before an engineer opens the console at 3 a.m.
     if cfg.tui.keys:
-        from deskwatch.tui.keymap import check
+        from deskwatch.tui.app import check_keys
 
-        check(dict(cfg.tui.keys), cfg.file)
+        check_keys(cfg.tui.keys, cfg.file)
