@@ -35,6 +35,9 @@ _MAX_SEARCH_DAYS = 3 * 366  # a calendar with no working time at all would other
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _CHUNK_DAYS = 64  # the least a timeline grows by; it grows by half its span when that is more
 _MAX_SPAN_DAYS = 4000  # a timeline asked about days further apart starts afresh (bounds memory)
+# The days a timeline may hold: far inside datetime's years 1-9999, so that a walk (which looks
+# up to _MAX_SEARCH_DAYS ahead) and local midnights plus offsets never leave its range.
+_FIRST_DAY, _LAST_DAY = date(1900, 1, 1).toordinal(), date(9000, 1, 1).toordinal()
 
 
 class CalendarError(ValueError):
@@ -218,6 +221,8 @@ class _Timeline:
 
 def _build(cal: Calendar, lo: int, hi: int, keep: _Timeline | None = None) -> _Timeline:
     """The timeline of days lo .. hi-1, reusing the periods of ``keep`` (which lies inside)."""
+    if lo < _FIRST_DAY or hi > _LAST_DAY:
+        raise _out_of_range(cal, lo if lo < _FIRST_DAY else hi)
     periods: list[tuple[float, float, int]] = []
 
     def add_days(first: int, last: int) -> None:
@@ -244,6 +249,12 @@ def _build(cal: Calendar, lo: int, hi: int, keep: _Timeline | None = None) -> _T
     )
     object.__setattr__(cal, "_timeline", tl)
     return tl
+
+
+def _out_of_range(cal: Calendar, day: int) -> CalendarError:
+    year = date.fromordinal(min(max(day, 1), date.max.toordinal())).year
+    return CalendarError(f"calendar {cal.name!r} counts business time between the years 1900 and 9000, "
+                         f"not around the year {year}; check the ticket's dates")
 
 
 def _cover(cal: Calendar, day: int) -> _Timeline:
@@ -474,6 +485,8 @@ def in_business_hours(cal: Calendar, t: datetime) -> bool:
     last_ts, last = cal._hours_memo  # type: ignore[attr-defined]
     if ts == last_ts:  # routing asks with the same ``now`` for every ticket of a batch
         return last
+    if not (_FIRST_DAY - _EPOCH_ORDINAL + 1) * 86400.0 <= ts < (_LAST_DAY - _EPOCH_ORDINAL - 1) * 86400.0:
+        raise _out_of_range(cal, int(ts // 86400) + _EPOCH_ORDINAL)
     day = cal.local_date(ts)
     found = any(a <= ts < b for d in (day - timedelta(days=1), day) for a, b in cal.day_periods(d))
     object.__setattr__(cal, "_hours_memo", (ts, found))
