@@ -38,6 +38,10 @@ _MAX_SPAN_DAYS = 4000  # a timeline asked about days further apart starts afresh
 # The days a timeline may hold: far inside datetime's years 1-9999, so that a walk (which looks
 # up to _MAX_SEARCH_DAYS ahead) and local midnights plus offsets never leave its range.
 _FIRST_DAY, _LAST_DAY = date(1900, 1, 1).toordinal(), date(9000, 1, 1).toordinal()
+# The instants asked about keep a margin of a walk's search inside those days, so that the
+# answer is found (or refused) without building a timeline thousands of years long.
+_FIRST_TS = (_FIRST_DAY - date(1970, 1, 1).toordinal() + 7) * 86400.0
+_LAST_TS = (_LAST_DAY - date(1970, 1, 1).toordinal() - 4 * 366) * 86400.0
 
 
 class CalendarError(ValueError):
@@ -251,6 +255,10 @@ def _build(cal: Calendar, lo: int, hi: int, keep: _Timeline | None = None) -> _T
     return tl
 
 
+def _ordinal(ts: float) -> int:
+    return int(ts // 86400) + _EPOCH_ORDINAL if math.isfinite(ts) else (1 if ts < 0 else date.max.toordinal())
+
+
 def _out_of_range(cal: Calendar, day: int) -> CalendarError:
     year = date.fromordinal(min(max(day, 1), date.max.toordinal())).year
     return CalendarError(f"calendar {cal.name!r} counts business time between the years 1900 and 9000, "
@@ -367,6 +375,8 @@ def add_business_seconds(cal: Calendar, t: float, seconds: float) -> float:
     the instant when ``seconds`` business seconds have passed since ``t``."""
     if seconds <= 0:
         return t
+    if not _FIRST_TS <= t < _LAST_TS:
+        raise _out_of_range(cal, _ordinal(t))
     tl, i = _walk_start(cal, t)
     return _add_from(cal, tl, i, t, seconds)
 
@@ -410,6 +420,8 @@ def business_seconds_between(cal: Calendar, a0: float, b0: float) -> float:
     """``business_minutes_between`` on POSIX seconds (and in seconds), for hot paths."""
     if b0 < a0:
         return -business_seconds_between(cal, b0, a0)
+    if not (_FIRST_TS <= a0 and b0 < _LAST_TS):
+        raise _out_of_range(cal, _ordinal(a0 if a0 < _FIRST_TS else b0))
     tl, i = _walk_start(cal, a0)
     return _between_from(cal, tl, i, a0, b0)
 
@@ -443,6 +455,8 @@ def business_seconds_since(cal: Calendar, start: float, end: float, seconds: flo
     loop, so the common case (the answer within the timeline, no long gaps) is written out
     here; anything else goes through ``_between_from`` and ``_add_from``, which it mirrors.
     """
+    if not (_FIRST_TS <= start and end < _LAST_TS):
+        raise _out_of_range(cal, _ordinal(start if start < _FIRST_TS else end))
     tl = cal._timeline  # type: ignore[attr-defined]
     if tl is None or start < tl.covered_from:
         tl, i = _walk_start(cal, start)
@@ -485,8 +499,8 @@ def in_business_hours(cal: Calendar, t: datetime) -> bool:
     last_ts, last = cal._hours_memo  # type: ignore[attr-defined]
     if ts == last_ts:  # routing asks with the same ``now`` for every ticket of a batch
         return last
-    if not (_FIRST_DAY - _EPOCH_ORDINAL + 1) * 86400.0 <= ts < (_LAST_DAY - _EPOCH_ORDINAL - 1) * 86400.0:
-        raise _out_of_range(cal, int(ts // 86400) + _EPOCH_ORDINAL)
+    if not _FIRST_TS <= ts < _LAST_TS:
+        raise _out_of_range(cal, _ordinal(ts))
     day = cal.local_date(ts)
     found = any(a <= ts < b for d in (day - timedelta(days=1), day) for a, b in cal.day_periods(d))
     object.__setattr__(cal, "_hours_memo", (ts, found))
@@ -496,6 +510,8 @@ def in_business_hours(cal: Calendar, t: datetime) -> bool:
 def next_business_start(cal: Calendar, t: datetime) -> datetime:
     """``t`` itself when inside working time, else the start of the next working period."""
     ts = _ts(t)
+    if not _FIRST_TS <= ts < _LAST_TS:
+        raise _out_of_range(cal, _ordinal(ts))
     tl, i = _walk_start(cal, ts)
     return _dt(max(tl.starts[i], ts))
 
