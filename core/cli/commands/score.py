@@ -2,8 +2,10 @@
 
     deskwatch score [--config FILE] [--now ISO8601] [--format json|table] [FILE|-]
 
-A line that cannot be read (invalid JSON, no id or messages, a bad field) is reported on stderr
-as ``line N: <reason>``; the other lines are still scored and the exit code is 1.
+A line that cannot be read (invalid JSON, no id or messages, a bad field, a date outside
+1970-2200, nesting or numbers too large to read) or that the engine fails on is reported on
+stderr as ``line N: <reason>``; the other lines are still scored and the exit code is 1. Each
+decision is one line of strict JSON (never NaN). Without ``--now`` the current time is used.
 """
 
 from __future__ import annotations
