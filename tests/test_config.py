@@ -71,3 +71,39 @@ def test_missing_env_secret_names_the_variable(monkeypatch):
 def test_lists_replace_tables_merge():
     base = {"a": {"x": 1, "y": 2}, "l": [1, 2]}
     assert config.merge(base, {"a": {"y": 3}, "l": [9]}) == {"a": {"x": 1, "y": 3}, "l": [9]}
+
+
+@pytest.mark.parametrize("value, problem", [
+    (float("nan"), "expected a number, got nan"),
+    (float("inf"), "expected a number, got inf"),
+    (10**30, "a number of 31 digits is out of range"),
+    (-1e300, "is out of range"),
+])
+def test_number_readers_refuse_non_finite_and_absurd_values(value, problem):
+    with pytest.raises(ConfigError, match=problem):
+        Section({"x": value}, "t").number("x", 1.0)
+    if isinstance(value, int):
+        with pytest.raises(ConfigError, match="out of range"):
+            Section({"x": value}, "t").integer("x", 1)
+
+
+def test_unclosed_env_reference_is_an_error_naming_the_key(monkeypatch):
+    monkeypatch.setenv("DW_HOST", "example.com")
+    assert Section({"u": "https://${DW_HOST}/x"}, "t").string("u") == "https://example.com/x"
+    with pytest.raises(ConfigError, match=r't.u: "\$\{DW_HOST/x" is not a complete'):
+        Section({"u": "https://${DW_HOST/x"}, "t").string("u")
+
+
+def test_a_report_collects_every_problem_and_goes_on_with_defaults():
+    from deskwatch.core.model.settings import ConfigReport
+
+    report = ConfigReport()
+    s = Section({"a": "x", "b": float("nan"), "c": 1, "typo": 2}, "t", "f.toml", report)
+    assert s.number("a", 1.0) == 1.0 and s.number("b", 2.0) == 2.0 and s.integer("c", 5) == 1
+    s.check_unknown(["a", "b", "c"])
+    assert [str(e) for e in report.errors] == [
+        'f.toml: t.a: expected a number, got "x"', "f.toml: t.b: expected a number, got nan (nan and inf are not numbers)",
+        "f.toml: t.typo: unknown key; known keys: a, b, c",
+    ]
+    with pytest.raises(ConfigError, match="missing"):
+        s.number("required")  # no default to go on with: raised, and the caller records it

@@ -8,7 +8,9 @@ from datetime import timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deskwatch.core.model.settings import Section
+from urllib.parse import urlsplit
+
+from deskwatch.core.model.settings import ConfigError, Section
 
 SOURCES_DEFAULTS: dict = {}
 STORE_DEFAULTS = {"path": "~/.local/share/deskwatch/deskwatch.db"}
@@ -70,19 +72,55 @@ class TuiConfig:
 
 def parse_sources(s: Section) -> dict[str, SourceConfig]:
     out: dict[str, SourceConfig] = {}
-    for name, sub in s.subsections():
-        if not _SOURCE_NAME.match(name):
-            raise s.error(name, "source names are lower-case letters, digits, '-' and '_', starting with a letter")
-        settings = {k: v for k, v in sub.data.items() if k not in ("type", "enabled", "poll_interval", "write_back")}
-        out[name] = SourceConfig(
-            name=name,
-            type=sub.string("type"),
-            enabled=sub.boolean("enabled", True),
-            poll_interval=sub.number("poll_interval", 60.0, min=0.05),
-            write_back=sub.boolean("write_back", False),
-            settings=Section(settings, sub.path, sub.file),
-        )
+    for name in list(s.keys()):
+        try:
+            out[name] = _source(s, name)
+        except ConfigError as e:
+            if s.report is None:
+                raise
+            s.report.add(e)  # and go on to the next source: `config check` lists them all
     return out
+
+
+def _source(s: Section, name: str) -> SourceConfig:
+    if not _SOURCE_NAME.match(name):
+        raise s.error(name, "source names are lower-case letters, digits, '-' and '_', starting with a letter")
+    sub = s.section(name)
+    settings = {k: v for k, v in sub.data.items() if k not in ("type", "enabled", "poll_interval", "write_back")}
+    source = SourceConfig(
+        name=name,
+        type=sub.string("type"),
+        enabled=sub.boolean("enabled", True),
+        poll_interval=sub.number("poll_interval", 60.0, min=0.05),
+        write_back=sub.boolean("write_back", False),
+        settings=Section(settings, sub.path, sub.file, sub.report),
+    )
+    try:
+        _check_base_url(sub)
+    except ConfigError as e:
+        if sub.report is None:
+            raise
+        sub.report.add(e)  # and let the connector check the source's other keys
+    return source
+
+
+def _check_base_url(sub: Section) -> None:
+    """A ``base_url`` every connector would choke on (no host, a port past 65535) is named here,
+    before any connector reads it; a value still holding ``${VAR}`` is checked once expanded."""
+    raw = sub.data.get("base_url")
+    if not isinstance(raw, str) or "${" in raw:
+        return
+    try:
+        parts = urlsplit(raw.strip())
+        port = parts.port
+    except ValueError as e:
+        if "out of range" in str(e):
+            raise sub.error("base_url", "the port is out of range; ports go from 1 to 65535") from None
+        raise sub.error("base_url", f"not a valid URL ({e}); write it like https://acme.zendesk.com") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise sub.error("base_url", f'expected an http(s) URL such as "https://acme.zendesk.com", got "{raw[:80]}"')
+    if port == 0:
+        raise sub.error("base_url", "port 0 is not a port; give 1-65535 or leave the port out")
 
 
 def parse_store(s: Section) -> StoreConfig:

@@ -3,21 +3,61 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+import re
+from datetime import date, datetime
 from typing import Any, Mapping
 
 from deskwatch.core.model.timeutil import format_time, parse_date, parse_time
 from deskwatch.core.model.types import CHANNELS, STATUSES, PRIORITIES, AUTHORS, TicketError, Person, Organization, Message, StatusChange, Ticket, Signal, SlaTarget, SlaStatus, Route, Decision, TicketUpdate
 
-def _opt_str(d: Mapping[str, Any], key: str) -> str | None:
+# Times outside these years are typos or hostile input; the calendar and SLA arithmetic add days
+# and years to them, so they must stay far from datetime's limits (years 1 and 9999).
+MIN_YEAR, MAX_YEAR = 1970, 2200
+# Larger magnitudes are no real money, health or user count, and beyond ~1e308 floats overflow.
+MAX_MAGNITUDE = 1e15
+MAX_USERS = 10**9
+
+
+def _show(v: Any) -> str:
+    """A short description of a bad value for an error message (never thousands of digits)."""
+    if isinstance(v, Mapping):
+        return "an object"
+    if isinstance(v, (list, tuple)):
+        return "a list"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int) and abs(v) > 10**18:
+        return f"a number of about {int(v.bit_length() * 0.30103) + 1} digits"
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _clean(v: str, key: str) -> str:
+    # A JSON "\ud800" escape gives a lone surrogate, which no UTF-8 output can carry.
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise TicketError(f"{key}: contains an unpaired UTF-16 surrogate at character {e.start + 1}; "
+                          "fix the text's encoding") from None
+    return v
+
+
+def _opt_str(d: Mapping[str, Any], key: str, where: str = "") -> str | None:
     v = d.get(key)
     if v is None:
         return None
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
+    if isinstance(v, int) and not isinstance(v, bool):
+        if abs(v) > 10**18:
+            raise TicketError(f"{where}{key}: expected a string, got {_show(v)}")
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise TicketError(f"{where}{key}: expected a string, got {_show(v)}")
         return str(v)
     if not isinstance(v, str):
-        raise TicketError(f"{key}: expected a string, got {type(v).__name__}")
-    return v
+        raise TicketError(f"{where}{key}: expected a string, got {_show(v)}")
+    return _clean(v, f"{where}{key}")
 
 
 def _opt_float(d: Mapping[str, Any], key: str, where: str) -> float | None:
@@ -25,8 +65,27 @@ def _opt_float(d: Mapping[str, Any], key: str, where: str) -> float | None:
     if v is None:
         return None
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise TicketError(f"{where}{key}: expected a number, got {v!r}")
+        raise TicketError(f"{where}{key}: expected a number, got {_show(v)}")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise TicketError(f"{where}{key}: expected a number, got {_show(v)} (NaN and Infinity are not numbers)")
+    if abs(v) > MAX_MAGNITUDE:
+        raise TicketError(f"{where}{key}: {_show(v)} is out of range (at most {MAX_MAGNITUDE:g}); check the value")
     return float(v)
+
+
+def _opt_bool(d: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+    v = d.get(key)
+    if v is None:
+        return default
+    if not isinstance(v, bool):
+        # "false" as a string would read as true: refuse rather than guess.
+        raise TicketError(f"{where}{key}: expected true or false (JSON booleans, no quotes), got {_show(v)}")
+    return v
+
+
+def _in_range(value: datetime | date, key: str) -> None:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise TicketError(f"{key}: year {value.year} is outside {MIN_YEAR}-{MAX_YEAR}; check the date")
 
 
 def _time(d: Mapping[str, Any], key: str, where: str = "", default: datetime | None = None) -> datetime:
@@ -36,18 +95,34 @@ def _time(d: Mapping[str, Any], key: str, where: str = "", default: datetime | N
             return default
         raise TicketError(f"{where}{key}: missing (an ISO 8601 time such as 2026-11-23T09:00:00Z)")
     try:
-        return parse_time(v)
+        t = parse_time(v)
     except ValueError as e:
         raise TicketError(f"{where}{key}: {e}") from None
+    _in_range(t, f"{where}{key}")
+    return t
 
 
-def _choice(d: Mapping[str, Any], key: str, choices: tuple[str, ...], default: str | None) -> str | None:
+def _choice(d: Mapping[str, Any], key: str, choices: tuple[str, ...], default: str | None, where: str = "") -> str | None:
     v = d.get(key)
     if v is None:
         return default
     if not isinstance(v, str) or v.lower() not in choices:
-        raise TicketError(f"{key}: expected one of {', '.join(choices)}, got {v!r}")
+        raise TicketError(f"{where}{key}: expected one of {', '.join(choices)}, got {_show(v)}")
     return v.lower()
+
+
+def _id(d: Mapping[str, Any]) -> str:
+    tid = d.get("id")
+    if tid is None or tid == "":
+        raise TicketError("id: missing (e.g. \"zendesk:123\")")
+    if isinstance(tid, bool) or not isinstance(tid, (str, int)):
+        raise TicketError(f"id: expected a string such as \"zendesk:123\", got {_show(tid)}")
+    if isinstance(tid, int) and abs(tid) > 10**18:
+        raise TicketError(f"id: expected a string such as \"zendesk:123\", got {_show(tid)}")
+    tid = _clean(str(tid), "id")
+    if not tid.strip():
+        raise TicketError("id: blank; give the helpdesk's id (e.g. \"zendesk:123\")")
+    return tid
 
 
 def person_from_dict(d: Any, where: str) -> Person | None:
@@ -55,8 +130,9 @@ def person_from_dict(d: Any, where: str) -> Person | None:
         return None
     if not isinstance(d, Mapping):
         raise TicketError(f"{where}: expected an object with id, email, name")
-    email = _opt_str(d, "email")
-    return Person(id=_opt_str(d, "id"), email=email.strip().lower() if email else None, name=_opt_str(d, "name"))
+    w = f"{where}."
+    email = _opt_str(d, "email", w)
+    return Person(id=_opt_str(d, "id", w), email=email.strip().lower() if email else None, name=_opt_str(d, "name", w))
 
 
 def organization_from_dict(d: Any) -> Organization | None:
@@ -69,13 +145,16 @@ def organization_from_dict(d: Any) -> Organization | None:
         renewal_date = parse_date(renewal) if renewal else None
     except ValueError as e:
         raise TicketError(f"organization.renewal_date: {e}") from None
+    if renewal_date is not None:
+        _in_range(renewal_date, "organization.renewal_date")
+    w = "organization."
     return Organization(
-        id=_opt_str(d, "id"),
-        name=_opt_str(d, "name"),
-        annual_value=_opt_float(d, "annual_value", "organization."),
-        tier=_opt_str(d, "tier"),
+        id=_opt_str(d, "id", w),
+        name=_opt_str(d, "name", w),
+        annual_value=_opt_float(d, "annual_value", w),
+        tier=_opt_str(d, "tier", w),
         renewal_date=renewal_date,
-        health=_opt_float(d, "health", "organization."),
+        health=_opt_float(d, "health", w),
     )
 
 
@@ -84,41 +163,46 @@ def message_from_dict(d: Any, i: int, default_time: datetime) -> Message:
     if not isinstance(d, Mapping):
         raise TicketError(f"messages[{i}]: expected an object with author, created_at, body")
     author = d.get("author", "customer")
-    if author not in AUTHORS:
-        raise TicketError(f"{where}author: expected one of {', '.join(AUTHORS)}, got {author!r}")
+    if not isinstance(author, str) or author not in AUTHORS:
+        raise TicketError(f"{where}author: expected one of {', '.join(AUTHORS)}, got {_show(author)}")
     body = d.get("body", "")
     if not isinstance(body, str):
-        raise TicketError(f"{where}body: expected a string")
+        raise TicketError(f"{where}body: expected a string, got {_show(body)}")
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        # Free text from a helpdesk: a broken emoji should not cost the ticket its decision.
+        body = _SURROGATE.sub("\ufffd", body)
     return Message(
         author=author,
         created_at=_time(d, "created_at", where, default=default_time),
         body=body,
-        public=bool(d.get("public", True)),
-        author_id=_opt_str(d, "author_id"),
+        public=_opt_bool(d, "public", where, True),
+        author_id=_opt_str(d, "author_id", where),
     )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def ticket_from_dict(d: Any) -> Ticket:
     """Read a ticket in deskwatch's JSON form (README, "Ticket format"); raises TicketError."""
     if not isinstance(d, Mapping):
         raise TicketError("expected a JSON object")
-    tid = d.get("id")
-    if tid is None or tid == "":
-        raise TicketError("id: missing (e.g. \"zendesk:123\")")
+    tid = _id(d)
     if "messages" not in d:
         raise TicketError("messages: missing (a list of {author, created_at, body})")
     if not isinstance(d["messages"], list):
         raise TicketError("messages: expected a list")
-    tid = str(tid)
     source = _opt_str(d, "source") or (tid.split(":", 1)[0] if ":" in tid else "unknown")
     created = _time(d, "created_at", default=None) if d.get("created_at") else None
     raw_messages = d["messages"]
     first_time = None
     if created is None:
         # A ticket with no created_at is dated by its first message, so age stays meaningful.
-        for m in raw_messages:
+        for i, m in enumerate(raw_messages):
             if isinstance(m, Mapping) and m.get("created_at"):
-                first_time = _time(m, "created_at", "messages[0].")
+                first_time = _time(m, "created_at", f"messages[{i}].")
                 break
         if first_time is None:
             raise TicketError("created_at: missing, and no message carries a time")
@@ -128,9 +212,13 @@ def ticket_from_dict(d: Any) -> Ticket:
     tags = d.get("tags") or ()
     if not isinstance(tags, (list, tuple)) or not all(isinstance(t, str) for t in tags):
         raise TicketError("tags: expected a list of strings")
+    for i, tag in enumerate(tags):
+        _clean(tag, f"tags[{i}]")
     affected = d.get("affected_users")
     if affected is not None and (isinstance(affected, bool) or not isinstance(affected, int) or affected < 0):
-        raise TicketError(f"affected_users: expected a whole number of users, got {affected!r}")
+        raise TicketError(f"affected_users: expected a whole number of users, got {_show(affected)}")
+    if affected is not None and affected > MAX_USERS:
+        raise TicketError(f"affected_users: {_show(affected)} is more than {MAX_USERS:,} users; check the value")
     history = d.get("status_history") or ()
     if not isinstance(history, (list, tuple)):
         raise TicketError("status_history: expected a list of {status, at}")
@@ -138,7 +226,7 @@ def ticket_from_dict(d: Any) -> Ticket:
     for i, h in enumerate(history):
         if not isinstance(h, Mapping):
             raise TicketError(f"status_history[{i}]: expected an object with status and at")
-        st = _choice(h, "status", STATUSES, None)
+        st = _choice(h, "status", STATUSES, None, f"status_history[{i}].")
         if st is None:
             raise TicketError(f"status_history[{i}].status: missing")
         status_history.append(StatusChange(st, _time(h, "at", f"status_history[{i}].")))

@@ -35,6 +35,13 @@ _MAX_SEARCH_DAYS = 3 * 366  # a calendar with no working time at all would other
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _CHUNK_DAYS = 64  # the least a timeline grows by; it grows by half its span when that is more
 _MAX_SPAN_DAYS = 4000  # a timeline asked about days further apart starts afresh (bounds memory)
+# The days a timeline may hold: far inside datetime's years 1-9999, so that a walk (which looks
+# up to _MAX_SEARCH_DAYS ahead) and local midnights plus offsets never leave its range.
+_FIRST_DAY, _LAST_DAY = date(1900, 1, 1).toordinal(), date(9000, 1, 1).toordinal()
+# The instants asked about keep a margin of a walk's search inside those days, so that the
+# answer is found (or refused) without building a timeline thousands of years long.
+_FIRST_TS = (_FIRST_DAY - date(1970, 1, 1).toordinal() + 7) * 86400.0
+_LAST_TS = (_LAST_DAY - date(1970, 1, 1).toordinal() - 4 * 366) * 86400.0
 
 
 class CalendarError(ValueError):
@@ -218,6 +225,8 @@ class _Timeline:
 
 def _build(cal: Calendar, lo: int, hi: int, keep: _Timeline | None = None) -> _Timeline:
     """The timeline of days lo .. hi-1, reusing the periods of ``keep`` (which lies inside)."""
+    if lo < _FIRST_DAY or hi > _LAST_DAY:
+        raise _out_of_range(cal, lo if lo < _FIRST_DAY else hi)
     periods: list[tuple[float, float, int]] = []
 
     def add_days(first: int, last: int) -> None:
@@ -244,6 +253,16 @@ def _build(cal: Calendar, lo: int, hi: int, keep: _Timeline | None = None) -> _T
     )
     object.__setattr__(cal, "_timeline", tl)
     return tl
+
+
+def _ordinal(ts: float) -> int:
+    return int(ts // 86400) + _EPOCH_ORDINAL if math.isfinite(ts) else (1 if ts < 0 else date.max.toordinal())
+
+
+def _out_of_range(cal: Calendar, day: int) -> CalendarError:
+    year = date.fromordinal(min(max(day, 1), date.max.toordinal())).year
+    return CalendarError(f"calendar {cal.name!r} counts business time between the years 1900 and 9000, "
+                         f"not around the year {year}; check the ticket's dates")
 
 
 def _cover(cal: Calendar, day: int) -> _Timeline:
@@ -356,6 +375,8 @@ def add_business_seconds(cal: Calendar, t: float, seconds: float) -> float:
     the instant when ``seconds`` business seconds have passed since ``t``."""
     if seconds <= 0:
         return t
+    if not _FIRST_TS <= t < _LAST_TS:
+        raise _out_of_range(cal, _ordinal(t))
     tl, i = _walk_start(cal, t)
     return _add_from(cal, tl, i, t, seconds)
 
@@ -399,6 +420,8 @@ def business_seconds_between(cal: Calendar, a0: float, b0: float) -> float:
     """``business_minutes_between`` on POSIX seconds (and in seconds), for hot paths."""
     if b0 < a0:
         return -business_seconds_between(cal, b0, a0)
+    if not (_FIRST_TS <= a0 and b0 < _LAST_TS):
+        raise _out_of_range(cal, _ordinal(a0 if a0 < _FIRST_TS else b0))
     tl, i = _walk_start(cal, a0)
     return _between_from(cal, tl, i, a0, b0)
 
@@ -432,6 +455,8 @@ def business_seconds_since(cal: Calendar, start: float, end: float, seconds: flo
     loop, so the common case (the answer within the timeline, no long gaps) is written out
     here; anything else goes through ``_between_from`` and ``_add_from``, which it mirrors.
     """
+    if not (_FIRST_TS <= start and end < _LAST_TS):
+        raise _out_of_range(cal, _ordinal(start if start < _FIRST_TS else end))
     tl = cal._timeline  # type: ignore[attr-defined]
     if tl is None or start < tl.covered_from:
         tl, i = _walk_start(cal, start)
@@ -474,6 +499,8 @@ def in_business_hours(cal: Calendar, t: datetime) -> bool:
     last_ts, last = cal._hours_memo  # type: ignore[attr-defined]
     if ts == last_ts:  # routing asks with the same ``now`` for every ticket of a batch
         return last
+    if not _FIRST_TS <= ts < _LAST_TS:
+        raise _out_of_range(cal, _ordinal(ts))
     day = cal.local_date(ts)
     found = any(a <= ts < b for d in (day - timedelta(days=1), day) for a, b in cal.day_periods(d))
     object.__setattr__(cal, "_hours_memo", (ts, found))
@@ -483,6 +510,8 @@ def in_business_hours(cal: Calendar, t: datetime) -> bool:
 def next_business_start(cal: Calendar, t: datetime) -> datetime:
     """``t`` itself when inside working time, else the start of the next working period."""
     ts = _ts(t)
+    if not _FIRST_TS <= ts < _LAST_TS:
+        raise _out_of_range(cal, _ordinal(ts))
     tl, i = _walk_start(cal, ts)
     return _dt(max(tl.starts[i], ts))
 

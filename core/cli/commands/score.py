@@ -2,8 +2,10 @@
 
     deskwatch score [--config FILE] [--now ISO8601] [--format json|table] [FILE|-]
 
-A line that cannot be read (invalid JSON, no id or messages, a bad field) is reported on stderr
-as ``line N: <reason>``; the other lines are still scored and the exit code is 1.
+A line that cannot be read (invalid JSON, no id or messages, a bad field, a date outside
+1970-2200, nesting or numbers too large to read) or that the engine fails on is reported on
+stderr as ``line N: <reason>``; the other lines are still scored and the exit code is 1. Each
+decision is one line of strict JSON (never NaN). Without ``--now`` the current time is used.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Iterable
 
 from deskwatch.core import config
-from deskwatch.core.model.timeutil import format_time
 from deskwatch.core.model import Decision, Ticket, TicketError, decision_to_dict, ticket_from_dict
-from deskwatch.core.model.timeutil import parse_time, utcnow
+from deskwatch.core.model.codec import MAX_YEAR, MIN_YEAR
+from deskwatch.core.model.settings import ConfigError
+from deskwatch.core.model.timeutil import format_time, parse_time, utcnow
 
 BAR_WIDTH = 20
 
@@ -35,41 +40,118 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What came out of the input: tickets with their line numbers, and ``(line, reason)``
+    for each line that could not be read."""
+
+    tickets: list[Ticket]
+    lines: list[int]  # lines[i] is the input line of tickets[i]
+    errors: list[tuple[int, str]]
+
+
 def read_tickets(lines: Iterable[str | bytes]) -> tuple[list[Ticket], list[str]]:
     """Tickets from JSON Lines, and one ``line N: reason`` per line that could not be read."""
+    reading = read_lines(lines)
+    return reading.tickets, [f"line {n}: {reason}" for n, reason in reading.errors]
+
+
+def read_lines(lines: Iterable[str | bytes]) -> Reading:
+    """Tickets from JSON Lines with their line numbers; a bad line is an error, never an exception."""
     tickets: list[Ticket] = []
-    errors: list[str] = []
+    numbers: list[int] = []
+    errors: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
     for n, line in enumerate(lines, 1):
         if isinstance(line, bytes):
             try:
                 line = line.decode("utf-8-sig" if n == 1 else "utf-8")
             except UnicodeDecodeError as e:
-                errors.append(f"line {n}: not UTF-8 text (byte {e.start + 1}); save the file as UTF-8")
+                errors.append((n, f"not UTF-8 text (byte {e.start + 1}); save the file as UTF-8"))
                 continue
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as e:
-            errors.append(f"line {n}: not valid JSON ({e.msg} at column {e.colno})")
-            continue
-        try:
-            ticket = ticket_from_dict(data)
+            ticket = _read_line(line)
         except TicketError as e:
-            errors.append(f"line {n}: {e}")
+            errors.append((n, str(e)))
             continue
         if ticket.id in seen:
-            errors.append(f"line {n}: id {ticket.id!r} already given on line {seen[ticket.id]}; ids must be unique")
+            errors.append((n, f"id {ticket.id!r} already given on line {seen[ticket.id]}; ids must be unique"))
             continue
         seen[ticket.id] = n
         tickets.append(ticket)
-    return tickets, errors
+        numbers.append(n)
+    return Reading(tickets, numbers, errors)
+
+
+def _read_line(line: str) -> Ticket:
+    """One ticket from one line; every way the line can be wrong is a TicketError."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise TicketError(f"not valid JSON ({e.msg} at column {e.colno})") from None
+    except RecursionError:
+        raise TicketError("not readable: brackets nested too deeply") from None
+    except ValueError as e:  # an integer longer than Python's limit (4300 digits)
+        reason = "a number has too many digits" if "digits" in str(e) else _short(e)
+        raise TicketError(f"not readable: {reason}") from None
+    try:
+        return ticket_from_dict(data)
+    except TicketError:
+        raise
+    except RecursionError:
+        raise TicketError("not readable: nested too deeply") from None
+    except Exception as e:  # noqa: BLE001 - one strange line must not cost the other lines
+        raise TicketError(f"could not read the ticket ({type(e).__name__}: {_short(e)})") from None
+
+
+def _short(e: BaseException) -> str:
+    text = str(e)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def decide_lines(reading: Reading, cfg: config.Config, now: datetime, extra_signals: tuple = ()) -> tuple[list[Decision], list[tuple[int, str]]]:
+    """Decisions for the tickets read, in input order; a ticket the engine fails on becomes
+    ``(line, reason)`` and the others are decided as one batch (the batch is their history)."""
+    from deskwatch.core.engine import decide_many
+
+    tickets = reading.tickets
+    try:
+        return decide_many(tickets, cfg, now, extra_signals=extra_signals), []
+    except ConfigError:
+        raise
+    except Exception:  # noqa: BLE001 - find the tickets at fault, decide the rest
+        pass
+    failed: dict[int, str] = {}
+    _find_failures(list(range(len(tickets))), tickets, cfg, now, extra_signals, failed)
+    keep = [i for i in range(len(tickets)) if i not in failed]
+    decisions = decide_many([tickets[i] for i in keep], cfg, now, extra_signals=extra_signals)
+    errors = [(reading.lines[i], f"could not be scored ({reason})") for i, reason in sorted(failed.items())]
+    return decisions, errors
+
+
+def _find_failures(idx: list[int], tickets: list[Ticket], cfg: config.Config, now: datetime,
+                   extra_signals: tuple, failed: dict[int, str]) -> None:
+    # Halving finds k bad tickets among n in about k * log2(n) batches.
+    from deskwatch.core.engine import decide_many
+
+    try:
+        decide_many([tickets[i] for i in idx], cfg, now, extra_signals=extra_signals)
+        return
+    except ConfigError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        if len(idx) == 1:
+            failed[idx[0]] = f"{type(e).__name__}: {_short(e)}"
+            return
+    mid = len(idx) // 2
+    _find_failures(idx[:mid], tickets, cfg, now, extra_signals, failed)
+    _find_failures(idx[mid:], tickets, cfg, now, extra_signals, failed)
 
 
 def run(args: argparse.Namespace) -> int:
     from deskwatch.core.cli import UsageError
-    from deskwatch.core.engine import decide_many
 
     cfg = config.load(args.config)
     if args.now:
@@ -77,28 +159,53 @@ def run(args: argparse.Namespace) -> int:
             now = parse_time(args.now)
         except ValueError as e:
             raise UsageError(f"--now: {e}") from None
+        if not MIN_YEAR <= now.year <= MAX_YEAR:
+            raise UsageError(f"--now: year {now.year} is outside {MIN_YEAR}-{MAX_YEAR}; give a time such as 2026-11-23T10:00:00Z")
     else:
-        now = utcnow()
+        now = utcnow()  # the clock is read here, at the edge; the engine takes it as input
     if args.file == "-":
         # bytes when possible, so one badly encoded line is reported instead of aborting the run
-        tickets, errors = read_tickets(getattr(sys.stdin, "buffer", sys.stdin))
+        reading = read_lines(getattr(sys.stdin, "buffer", sys.stdin))
     else:
         try:
             with open(args.file, "rb") as f:
-                tickets, errors = read_tickets(f)
+                reading = read_lines(f)
         except OSError as e:
             raise UsageError(f"cannot read {args.file}: {e.strerror}") from None
-    for err in errors:
-        print(err, file=sys.stderr)
-    decisions = decide_many(tickets, cfg, now, extra_signals=_plugin_signals(cfg))
+    decisions, failed = decide_lines(reading, cfg, now, _plugin_signals(cfg))
+    errors = reading.errors + failed
     out = sys.stdout
     if args.format == "table":
         write_table(decisions, out)
     else:
+        line_of = dict(zip((t.id for t in reading.tickets), reading.lines))
         for d in decisions:
-            out.write(json.dumps(decision_to_dict(d), ensure_ascii=False) + "\n")
+            text = _json_line(d)
+            if text is None:
+                errors.append((line_of[d.ticket_id], "the decision holds a value that is not a number (NaN or "
+                                                     "Infinity); check the numbers in the config"))
+                continue
+            _write(out, text)
     out.flush()
+    for n, reason in sorted(errors):
+        print(f"line {n}: {reason}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _json_line(d: Decision) -> str | None:
+    """The decision as one line of strict JSON (no NaN), or None when it cannot be."""
+    try:
+        return json.dumps(decision_to_dict(d), ensure_ascii=False, allow_nan=False) + "\n"
+    except ValueError:
+        return None
+
+
+def _write(out: IO[str], text: str) -> None:
+    try:
+        out.write(text)
+    except UnicodeEncodeError:
+        # An output that cannot carry the text (a non-UTF-8 terminal): the same JSON, escaped.
+        out.write(json.dumps(json.loads(text), ensure_ascii=True) + "\n")
 
 
 def _plugin_signals(cfg: config.Config) -> tuple:
