@@ -23,7 +23,7 @@ DAEMON_DEFAULTS = {
 }
 PLUGINS_DEFAULTS = {"strict": False, "block": []}
 TUI_DEFAULTS = {"refresh_interval": 1.0, "max_rows": 2000, "actor": "", "max_snooze": "7d", "keys": {}}
-_SPAN = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
+_SPAN = re.compile(r"^\s*(\d{1,6})\s*([mhd])\s*$")  # six digits: a digit string cannot overflow
 
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
