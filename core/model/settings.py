@@ -8,6 +8,8 @@ to a default is the most common way a config lies to its owner.
 
 from __future__ import annotations
 
+import json
+
 import difflib
 import math
 import os
@@ -71,7 +73,8 @@ class Secret:
 
 def _describe(v: Any) -> str:
     if isinstance(v, str):
-        return f'"{v}"' if len(v) <= 60 else f'"{v[:57]}..."'
+        # JSON quoting: a value with a line break or a control character stays on one line
+        return json.dumps(v if len(v) <= 60 else v[:57] + "...", ensure_ascii=False)
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int) and abs(v) > 10**18:
