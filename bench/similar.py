@@ -148,7 +148,7 @@ def main() -> None:
         print(f"ingest: {len(extra)} more (perturbed repeats) in {took:.1f} s; {store.ticket_count()} tickets")
         p1, p5, times, cpu = evaluate(store, test, intent_of)
         print(f"at {store.ticket_count()} tickets: precision@1 {p1:.3f}, precision@5 {p5:.3f} "
-              "(near-copies of train rows make this easier than the run above)")
+              "(typo'd and shuffled near-copies now compete with the clean rows)")
         print(f"  query wall {ms(times)}; CPU {ms(cpu)}")
         # Wall time includes waiting for a busy CPU; CPU time is what a query itself costs.
         target = "met" if statistics.median(cpu) < 20 else "MISSED"

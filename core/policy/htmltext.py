@@ -19,7 +19,7 @@ _SKIP = frozenset({"script", "style", "head", "title"})
 _QUOTE_CLASSES = ("gmail_quote", "freshdesk_quote", "zendesk_quote", "yahoo_quoted", "moz-cite-prefix")
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "wbr", "col", "area", "base", "source"})
 # Only bodies with a real tag or an entity are parsed: plain text with "a < b" stays as written.
-_LOOKS_HTML = re.compile(r"<\s*(?:p|div|br|span|a|b|i|u|ul|ol|li|table|tr|td|blockquote|strong|em|h[1-6]|pre|font|img|hr)\b[^>]*>|&(?:#\d+|#x[0-9a-f]+|[a-z]+);", re.IGNORECASE)
+_LOOKS_HTML = re.compile(r"</?(?:p|div|br|span|a|b|i|u|ul|ol|li|table|tr|td|blockquote|strong|em|h[1-6]|pre|font|img|hr)(?:\s[^<>]*)?/?>|&(?:#\d+|#x[0-9a-f]+|[a-z]+);", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\u00a0\u200b]+")
 
 
