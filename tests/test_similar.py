@@ -162,7 +162,7 @@ def test_html_bodies_are_indexed_as_text_and_resolution_is_readable(store):
 
 def test_migration_indexes_an_existing_store(tmp_path):
     path = tmp_path / "old.db"
-    before = [m for m in MIGRATIONS if m[0] != "m003_similar_search"]
+    before = [m for m in MIGRATIONS if m[0] != "m004_similar_search"]
     conn = sqlite3.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
     migrate(conn, str(path), before)
@@ -173,7 +173,7 @@ def test_migration_indexes_an_existing_store(tmp_path):
                             Ticket(**{**solved("zendesk:3", *CARD).__dict__, "status": "open", "status_history": ()})])
     s.close()
     with Store(path) as s:
-        assert s.migrations_applied == ["m003_similar_search"]
+        assert s.migrations_applied == ["m004_similar_search"]
         assert [c.ticket_id for c in s.similar(query(), now=NOW)] == ["zendesk:1"]
         assert s.similar(query(), now=NOW)[0].resolution.startswith("We re-enabled")
 

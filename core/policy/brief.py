@@ -16,11 +16,10 @@ import html
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
-from deskwatch.core.engine.text import new_text
 from deskwatch.core.model import CLOSED_STATUSES, Decision, Message, Ticket
-from deskwatch.core.policy.htmltext import first_sentences, readable, sentences
+from deskwatch.core.policy.htmltext import first_sentences, readable, sentences, strip_quoted
 
 MAX_ASK = 4
 MAX_TRIED = 4
@@ -95,9 +94,13 @@ class Brief:
 # -- small helpers ---------------------------------------------------------------------------------
 
 
-def message_text(m: Message) -> str:
-    """What the author newly wrote in ``m``: HTML as text, no quoted thread, no signature."""
-    return new_text(readable(m.body))
+Cleaner = Callable[[str], str]  # body text -> what its author newly wrote
+
+
+def message_text(m: Message, clean: Cleaner = strip_quoted) -> str:
+    """What the author newly wrote in ``m``: HTML as text, then ``clean`` (quoted thread and
+    signature dropped; callers that may use the engine pass its ``new_text``)."""
+    return clean(readable(m.body))
 
 
 def _clip(text: str, limit: int = MAX_QUOTE) -> str:
@@ -136,26 +139,26 @@ def _more(lines: list[str], cap: int, what: str) -> list[str]:
 # -- sections --------------------------------------------------------------------------------------
 
 
-def _customer_sentences(ticket: Ticket) -> list[tuple[int, int, str]]:
+def _customer_sentences(ticket: Ticket, clean: Cleaner) -> list[tuple[int, int, str]]:
     """(message index, sentence index, sentence) of every sentence customers wrote in public."""
     out = []
     for mi, m in enumerate(ticket.messages):
         if m.author != "customer" or not m.public:
             continue
-        for si, s in enumerate(sentences(message_text(m))):
+        for si, s in enumerate(sentences(message_text(m, clean))):
             if not _GREETING.match(s) and len(s.split()) >= 3:
                 out.append((mi, si, s))
     return out
 
 
-def the_ask(ticket: Ticket, cap: int = MAX_ASK) -> list[str]:
+def the_ask(ticket: Ticket, cap: int = MAX_ASK, clean: Cleaner = strip_quoted) -> list[str]:
     """The customer's own sentences that carry the request and the symptom, in thread order.
 
     Sentences are scored by request and symptom cues; the first message (the original ask) and
     the latest one (where things stand) are preferred among equals. Nothing scores: the first
     sentences of the first message. Each line is a verbatim quote, cut only with an ellipsis.
     """
-    found = _customer_sentences(ticket)
+    found = _customer_sentences(ticket, clean)
     if not found:
         return []
     first, last = found[0][0], found[-1][0]
@@ -173,14 +176,14 @@ def the_ask(ticket: Ticket, cap: int = MAX_ASK) -> list[str]:
     return [(f"{_when(ticket.messages[mi].created_at)}: " if multi else "") + _quote(s) for mi, _, s in picked]
 
 
-def what_was_tried(ticket: Ticket, cap: int = MAX_TRIED) -> list[str]:
+def what_was_tried(ticket: Ticket, cap: int = MAX_TRIED, clean: Cleaner = strip_quoted) -> list[str]:
     """Troubleshooting steps from agent messages, each with what the customer said next."""
     out = []
     msgs = ticket.messages
     for i, m in enumerate(msgs):
         if m.author != "agent":
             continue
-        steps = [s for s in sentences(message_text(m)) if _STEP.search(s)]
+        steps = [s for s in sentences(message_text(m, clean)) if _STEP.search(s)]
         if not steps:
             continue
         step = _quote(" ".join(steps[:2]), 110)
@@ -190,7 +193,7 @@ def what_was_tried(ticket: Ticket, cap: int = MAX_TRIED) -> list[str]:
         reply = next((r for r in msgs[i + 1 :] if r.author == "customer" and r.public), None)
         outcome = "no reply from the customer yet"
         if reply is not None:
-            said = [s for s in sentences(message_text(reply)) if not _GREETING.match(s)]
+            said = [s for s in sentences(message_text(reply, clean)) if not _GREETING.match(s)]
             best = next((s for s in said if _OUTCOME.search(s)), said[0] if said else None)
             outcome = f"customer: {_quote(best, 100)}" if best else "customer replied without saying"
         out.append(f"agent: {step} -> {outcome}")
@@ -203,7 +206,7 @@ def _health(h: float) -> str:
 
 
 def customer_and_account(ticket: Ticket, related: Sequence[Ticket], *, now: datetime, days: int = RELATED_DAYS,
-                         cap: int = MAX_HISTORY) -> list[str]:
+                         cap: int = MAX_HISTORY, clean: Cleaner = strip_quoted) -> list[str]:
     """Who the customer is, their account, and their other tickets of the last ``days`` days."""
     lines = []
     r, o = ticket.requester, ticket.organization
@@ -228,7 +231,8 @@ def customer_and_account(ticket: Ticket, related: Sequence[Ticket], *, now: date
         state = t.status
         outcome = ""
         if t.status in CLOSED_STATUSES:
-            reply = next((message_text(m) for m in reversed(t.messages) if m.author == "agent" and m.public and message_text(m)), "")
+            replies = (message_text(m, clean) for m in reversed(t.messages) if m.author == "agent" and m.public)
+            reply = next((r for r in replies if r), "")
             outcome = f" - resolved: {_quote(first_sentences(reply, 1, 90), 90)}" if reply else ""
         hist.append(f"{t.id} ({t.created_at.strftime('%b %d')}, {state}): {_quote(t.subject, 60)}{outcome}")
     if hist:
@@ -249,7 +253,7 @@ def _mood(tone: float) -> str:
     return "positive"
 
 
-def sentiment_trajectory(ticket: Ticket, decision: Decision | None) -> list[str]:
+def sentiment_trajectory(ticket: Ticket, decision: Decision | None, clean: Cleaner = strip_quoted) -> list[str]:
     """The customer's tone over their messages in words, with a quote from the latest one."""
     tones = tuple(decision.tones) if decision is not None else ()
     if not tones:
@@ -264,9 +268,10 @@ def sentiment_trajectory(ticket: Ticket, decision: Decision | None) -> list[str]
     words = ", then ".join(m + (f" over {n} messages" if n > 1 else "") for m, n in runs)
     if len(tones) > 1 and abs(tones[-1] - tones[0]) >= 0.2:
         words += "; " + ("worsening" if tones[-1] < tones[0] else "improving")
-    latest = next((m for m in reversed(ticket.messages) if m.author == "customer" and m.public and message_text(m)), None)
+    texts = (message_text(m, clean) for m in reversed(ticket.messages) if m.author == "customer" and m.public)
+    latest = next((t for t in texts if t), None)
     if latest is not None:
-        said = [s for s in sentences(message_text(latest)) if not _GREETING.match(s)]
+        said = [s for s in sentences(latest) if not _GREETING.match(s)]
         pick = next((s for s in said if _HEATED.search(s)), said[0] if said else None)
         if pick:
             words += f"; latest: {_quote(pick, 100)}"
@@ -359,21 +364,22 @@ def similar_lines(similar: Iterable[SimilarLike], cap: int = MAX_SIMILAR) -> lis
 
 def build_brief(
     ticket: Ticket, decision: Decision | None, *, now: datetime, related: Sequence[Ticket] = (),
-    similar: Sequence[SimilarLike] = (), related_days: int = RELATED_DAYS,
+    similar: Sequence[SimilarLike] = (), related_days: int = RELATED_DAYS, clean: Cleaner = strip_quoted,
 ) -> Brief:
     """The handoff brief for ``ticket``: the ask, what was tried, customer and account, sentiment,
     SLA, why and where, similar solved tickets. ``related`` are the customer's other tickets
-    (any helpdesk); ``similar`` the store's search results, best first."""
+    (any helpdesk); ``similar`` the store's search results, best first; ``clean`` cuts quoted
+    threads and signatures from a message's text (the engine's ``new_text`` is the thorough one)."""
     head = f"{ticket.id}: {_quote(ticket.subject, 80)}"
     if decision is not None:
         head += f" - {decision.recommendation}, score {decision.score:.0f}/100"
     if ticket.url:
         head += f" - {ticket.url}"
     sections = (
-        Section("The ask (customer's words)", tuple(the_ask(ticket)) or ("(no customer message)",)),
-        Section("What has been tried", tuple(what_was_tried(ticket)) or ("nothing recorded in the thread",)),
-        Section("Customer and account", tuple(customer_and_account(ticket, related, now=now, days=related_days))),
-        Section("Sentiment", tuple(sentiment_trajectory(ticket, decision))),
+        Section("The ask (customer's words)", tuple(the_ask(ticket, clean=clean)) or ("(no customer message)",)),
+        Section("What has been tried", tuple(what_was_tried(ticket, clean=clean)) or ("nothing recorded in the thread",)),
+        Section("Customer and account", tuple(customer_and_account(ticket, related, now=now, days=related_days, clean=clean))),
+        Section("Sentiment", tuple(sentiment_trajectory(ticket, decision, clean))),
         Section("SLA", tuple(sla_lines(decision, now=now))),
         Section("Why and where", tuple(why_and_where(decision))),
         Section("Similar solved tickets", tuple(similar_lines(similar))),

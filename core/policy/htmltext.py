@@ -107,3 +107,23 @@ def first_sentences(text: str, count: int = 2, max_chars: int = 240) -> str:
     if len(out) > max_chars:
         out = out[: max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
     return out
+
+
+# A quoted earlier mail starts here; kept short on purpose (the engine's ``new_text`` knows many
+# more clients and sign-offs, and callers that may import the engine pass it in instead).
+_QUOTED_FROM = re.compile(
+    r"^[ \t]*(?:On\b[^\n]{0,200}?\bwrote:[ \t]*$|-{2,}[ \t]*(?:Original|Forwarded) Message|From:[^\n]*\n[ \t]*(?:Sent|Date|To):)",
+    re.MULTILINE | re.IGNORECASE,
+)
+_SIGNATURE = re.compile(r"^(?:--[ \t]*$|Sent from my [^\n]*$)", re.MULTILINE | re.IGNORECASE)
+
+
+def strip_quoted(text: str) -> str:
+    """``text`` without a quoted earlier mail ("On ... wrote:", "> " lines) or a "-- " signature."""
+    if not text:
+        return ""
+    for pattern in (_QUOTED_FROM, _SIGNATURE):
+        m = pattern.search(text)
+        if m:
+            text = text[: m.start()]
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">")).strip()

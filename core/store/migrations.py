@@ -244,7 +244,7 @@ def m002_ticket_search(conn: sqlite3.Connection) -> None:
 
 
 @migration
-def m003_similar_search(conn: sqlite3.Connection) -> None:
+def m004_similar_search(conn: sqlite3.Connection) -> None:
     # Full-text index of solved/closed tickets for "similar solved tickets" (core/store/search.py).
     # The FTS rowid is similar_docs.doc, an INTEGER PRIMARY KEY, which VACUUM never renumbers
     # (the tickets table's implicit rowid it may). Text is stemmed before it is stored
@@ -266,8 +266,10 @@ def m003_similar_search(conn: sqlite3.Connection) -> None:
         INSERT INTO similar_fts (similar_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0)');
         """
     )
+    import json
+
+    from deskwatch.core.model import ticket_from_dict
     from deskwatch.core.store.search import index_all
-    from deskwatch.core.store.tickets import ticket_from_row
 
     last = ""
     while True:  # in chunks, so a large store is not read into memory at once
@@ -278,13 +280,13 @@ def m003_similar_search(conn: sqlite3.Connection) -> None:
             break
         ids = [r[0] for r in rows]
         marks = ",".join("?" * len(ids))
-        msgs: dict[str, list] = {}
+        msgs: dict[str, list[dict]] = {}
         for m in conn.execute(
             f"SELECT ticket_id, author, author_id, created_at, public, body FROM messages WHERE ticket_id IN ({marks}) "
             "ORDER BY ticket_id, seq", ids,
         ):
             msgs.setdefault(m[0], []).append(
-                {"author": m[1], "author_id": m[2], "created_at": m[3], "public": m[4], "body": m[5]}
+                {"author": m[1], "author_id": m[2], "created_at": m[3], "public": bool(m[4]), "body": m[5]}
             )
-        index_all(conn, (ticket_from_row(data, msgs.get(tid, ())) for tid, data in rows))
+        index_all(conn, (ticket_from_dict({**json.loads(data), "messages": msgs.get(tid, [])}) for tid, data in rows))
         last = ids[-1]

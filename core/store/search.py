@@ -26,7 +26,6 @@ from deskwatch.core.engine.text import new_text
 from deskwatch.core.model import CLOSED_STATUSES, Decision, Ticket
 from deskwatch.core.model.timeutil import format_time, parse_time
 from deskwatch.core.policy.htmltext import first_sentences, readable
-from deskwatch.core.store.base import StoreBase
 
 MAX_QUERY_TERMS = 32  # candidate words read from a ticket, before the rarest are chosen
 MAX_FTS_TERMS = 10  # words a query asks FTS5 for: more add little and cost postings
@@ -284,9 +283,3 @@ def similar_to(
         categories=trigger_categories(decision),
     )
 
-
-class SearchMixin(StoreBase):
-    def similar(self, ticket: Ticket, *, now: datetime, limit: int = 5, decision: Decision | None = None) -> list[SimilarCase]:
-        """Solved or closed tickets like ``ticket``, best first (see ``similar_to``)."""
-        with self._lock:
-            return similar_to(self._conn, ticket, now=now, limit=limit, decision=decision)

@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from deskwatch.core.cli import UsageError
+    from deskwatch.core.engine.text import new_text
     from deskwatch.core.policy.brief import brief_to_dict, build_brief, render_html, render_text
     from deskwatch.core.store import open_store
 
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
         similar = store.similar(ticket, now=now, limit=3, decision=decision)
     finally:
         store.close()
-    brief = build_brief(ticket, decision, now=now, related=related, similar=similar, related_days=args.days)
+    brief = build_brief(ticket, decision, now=now, related=related, similar=similar, related_days=args.days,
+                        clean=new_text)
     if args.format == "json":
         print(json.dumps(brief_to_dict(brief), ensure_ascii=False, indent=2))
     elif args.format == "html":
