@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "deskwatch.core.cli.commands.demo",
     "deskwatch.core.cli.commands.tui_cmd",
     "deskwatch.core.cli.commands.serve_ssh",
+    "deskwatch.core.cli.commands.similar",
+    "deskwatch.core.cli.commands.brief",
 )
 
 

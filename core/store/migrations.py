@@ -259,3 +259,52 @@ def m004_write_back_basis(conn: sqlite3.Connection) -> None:
     # decision was made from, so a re-sync that brings nothing new does not decide afresh.
     conn.execute("ALTER TABLE outbox ADD COLUMN basis TEXT")
     conn.execute("ALTER TABLE decisions ADD COLUMN basis TEXT")
+
+
+@migration
+def m005_similar_search(conn: sqlite3.Connection) -> None:
+    # Full-text index of solved/closed tickets for "similar solved tickets" (core/store/search.py).
+    # The FTS rowid is similar_docs.doc, an INTEGER PRIMARY KEY, which VACUUM never renumbers
+    # (the tickets table's implicit rowid it may). Text is stemmed before it is stored
+    # (search.words), so the vocabulary table gives each query word's ticket count.
+    run_script(
+        conn,
+        """
+        CREATE TABLE similar_docs (
+            doc INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            org_key TEXT,
+            categories TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            solved_at TEXT NOT NULL,
+            resolution TEXT NOT NULL DEFAULT ''
+        );
+        CREATE VIRTUAL TABLE similar_fts USING fts5(subject, body, tokenize = 'unicode61 remove_diacritics 2');
+        CREATE VIRTUAL TABLE similar_vocab USING fts5vocab(similar_fts, 'row');
+        INSERT INTO similar_fts (similar_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0)');
+        """
+    )
+    import json
+
+    from deskwatch.core.model import ticket_from_dict
+    from deskwatch.core.store.search import index_all
+
+    last = ""
+    while True:  # in chunks, so a large store is not read into memory at once
+        rows = conn.execute(
+            "SELECT id, data FROM tickets WHERE deleted = 0 AND is_open = 0 AND id > ? ORDER BY id LIMIT 500", (last,)
+        ).fetchall()
+        if not rows:
+            break
+        ids = [r[0] for r in rows]
+        marks = ",".join("?" * len(ids))
+        msgs: dict[str, list[dict]] = {}
+        for m in conn.execute(
+            f"SELECT ticket_id, author, author_id, created_at, public, body FROM messages WHERE ticket_id IN ({marks}) "
+            "ORDER BY ticket_id, seq", ids,
+        ):
+            msgs.setdefault(m[0], []).append(
+                {"author": m[1], "author_id": m[2], "created_at": m[3], "public": bool(m[4]), "body": m[5]}
+            )
+        index_all(conn, (ticket_from_dict({**json.loads(data), "messages": msgs.get(tid, [])}) for tid, data in rows))
+        last = ids[-1]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from deskwatch.core.model import Decision, Ticket
 from deskwatch.core.store.audit import AuditMixin
 from deskwatch.core.store.decisions import DecisionsMixin
 from deskwatch.core.store.escalations import EscalationsMixin
 from deskwatch.core.store.outbox import OutboxMixin
 from deskwatch.core.store.queue import QueueMixin
+from deskwatch.core.store.search import SimilarCase, similar_to
 from deskwatch.core.store.status import StatusMixin
 from deskwatch.core.store.tickets import TicketsMixin
 
@@ -20,6 +23,11 @@ class Store(TicketsMixin, DecisionsMixin, AuditMixin, OutboxMixin, EscalationsMi
     Opening migrates an older store and refuses a newer one (``StoreVersionError``). Each
     concern lives in its own module; this class only puts them together.
     """
+
+    def similar(self, ticket: Ticket, *, now: datetime, limit: int = 5, decision: Decision | None = None) -> list[SimilarCase]:
+        """Solved or closed tickets like ``ticket``, best first (``search.similar_to``)."""
+        with self._lock:
+            return similar_to(self._conn, ticket, now=now, limit=limit, decision=decision)
 
 
 def open_store(cfg: Any) -> Store:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
@@ -14,6 +14,7 @@ from deskwatch.core.engine.history import organization_key, requester_key
 from deskwatch.core.model import CLOSED_STATUSES, StatusChange, Ticket
 from deskwatch.core.store.base import StoreBase, dumps, ts
 from deskwatch.core.store.migrations import search_text
+from deskwatch.core.store.search import index_ticket
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,8 @@ class TicketsMixin(StoreBase):
                     "INSERT INTO messages (ticket_id, seq, author, author_id, created_at, public, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [(t.id, i, m.author, m.author_id, ts(m.created_at), int(m.public), m.body) for i, m in enumerate(t.messages)],
                 )
+                # The similar-tickets index needs the observed history to date the solve.
+                index_ticket(conn, t if history == t.status_history else replace(t, status_history=history))
                 (new if old is None else changed).append(t.id)
             for tid in deleted_ids:
                 if conn.execute("SELECT 1 FROM tickets WHERE id = ? AND deleted = 0", (tid,)).fetchone():
