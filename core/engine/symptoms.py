@@ -113,7 +113,8 @@ def _pair(key: str, subjects: Sequence[str], failures: Sequence[str]) -> _Pair:
         rf"(?<![\w'])(?:{alt(subjects)})(?:e?s)?((?:[ \t]+[\w'-]+){{0,4}}?)[ \t]+(?:{alt(failures)})(?![\w'])",
         re.IGNORECASE,
     )
-    return _Pair(key, pattern, frozenset(map(_cue, subjects)), frozenset(map(_cue, failures)))
+    plural = {f for c in map(_cue, subjects) for f in (c, c + "s", c + "es")}
+    return _Pair(key, pattern, frozenset(plural), frozenset(map(_cue, failures)))
 
 
 _SITE = (
@@ -260,7 +261,7 @@ _OVER = PhraseMatcher({
 # Earlier in the same clause, the failure is hypothetical, a question about one, or long past.
 _NOT_NOW = PhraseMatcher({"not now": [
     "if", "in case", "whether", "what happens", "how do i", "how do we", "how can i", "how can we", "how to",
-    "do you have", "is there", "last week", "last month", "last year", "in the past", "earlier this year",
+    "do you have", "last week", "last month", "last year", "in the past", "earlier this year",
     "status page", "avoid", "prevent",
 ]}, negation=False, plural=False)
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -283,7 +284,7 @@ _NEGATOR_WORDS = NEGATORS | {"no"}
 # A text with none of these words reports nothing (the common case, decided by one set test).
 _CUES = frozenset().union(
     *({c, c + "s", c + "es"} for phrases in _PHRASES.values() for c in map(_cue, phrases)),
-    _CODES, *(p.subject_cues for p in _PAIRS),
+    _CODES, *(p.failure_cues for p in _PAIRS),
 )
 
 
@@ -368,8 +369,10 @@ def read(text: str, words: frozenset[str] | None = None) -> Symptoms:
         return NOTHING
     # Shorter words inside a longer hit of the same family add nothing ("bad gateway" in
     # "HTTP 502 Bad Gateway").
-    kept = tuple(s for s in found.values() if not any(
-        o is not s and family(o.key) == family(s.key) and s.words.lower() in o.words.lower() for o in found.values()))
+    seen = list(found.values())
+    kept = tuple(s for i, s in enumerate(seen) if not any(
+        family(o.key) == family(s.key) and s.words.lower() in o.words.lower() and (len(o.words) > len(s.words) or j < i)
+        for j, o in enumerate(seen) if j != i))
     areas = tuple(sorted({_AREAS[w] for w in words & _AREA_WORDS}))
     return Symptoms(kept, areas)
 

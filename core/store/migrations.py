@@ -241,3 +241,11 @@ def m002_ticket_search(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE ticket_search (id TEXT PRIMARY KEY, txt TEXT NOT NULL) WITHOUT ROWID")
     rows = conn.execute("SELECT id, subject, customer_name, customer_email, organization FROM tickets").fetchall()
     conn.executemany("INSERT INTO ticket_search (id, txt) VALUES (?, ?)", [(r[0], search_text(*r[1:])) for r in rows])
+
+
+@migration
+def m003_tickets_by_time(conn: sqlite3.Connection) -> None:
+    # Cross-ticket incidents read the tickets of every customer created or updated in a short
+    # window (StoreHistory.recent): two range scans instead of reading the whole table.
+    conn.execute("CREATE INDEX tickets_created ON tickets (created_at)")
+    conn.execute("CREATE INDEX tickets_updated ON tickets (updated_at)")

@@ -50,8 +50,11 @@ def who(ticket: Ticket) -> str:
 
 def incident(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     s = ctx.config.incident
+    live = ctx.now - timedelta(hours=s.active_hours)
+    if s.weight <= 0 or not _active_since(ticket, live):
+        return None  # nothing said since ``live``: no need to read the text at all
     mine = ctx.text.symptoms
-    if mine is None or s.weight <= 0 or mine.at < ctx.now - timedelta(hours=s.active_hours):
+    if mine is None or mine.at < live:
         return None
     window = timedelta(minutes=s.window_minutes)
     # Reports after ``now`` have not happened yet (a file scored with an earlier --now).
@@ -79,6 +82,12 @@ def incident(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     if count < s.min_tickets or customers < s.min_organizations:
         return None
     return make_signal("incident", 1.0, s.weight, evidence(ticket, fam, group), detail(fam, group), category=CATEGORY)
+
+
+def _active_since(ticket: Ticket, when: datetime) -> bool:
+    if ticket.created_at >= when or ticket.updated_at >= when:
+        return True
+    return bool(ticket.messages) and ticket.messages[-1].created_at >= when
 
 
 def densest(me: Sighting, seen: Sequence[Sighting], window: timedelta) -> list[Sighting]:
