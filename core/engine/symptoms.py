@@ -23,11 +23,11 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from deskwatch.core.engine.text import NEGATORS, PhraseMatcher, is_negated, word_set
+from deskwatch.core.engine.text import NEGATORS, STOPWORDS, PhraseMatcher, is_negated, word_set
 
 HTTP_5XX = "http-5xx"
 UNREACHABLE = "unreachable"
@@ -99,9 +99,15 @@ class _Pair:
     failure_cues: frozenset[str]
 
 
+# Words too common to tell whether a text may report a failure ("can", "time", "users").
+_COMMON = STOPWORDS | {"can't", "cannot", "cant", "time", "users", "never", "work", "open", "none", "nobody",
+                       "one", "us", "able", "unable", "longer", "impossible", "keeps", "keep", "going", "goes"}
+
+
 def _cue(phrase: str) -> str:
+    """The word a text must contain for ``phrase`` to occur in it: its longest uncommon word."""
     tokens = re.findall(r"[a-z0-9']+", phrase.lower())
-    return max(tokens, key=len)
+    return max(tokens, key=lambda t: (t not in _COMMON, len(t)))
 
 
 def _pair(key: str, subjects: Sequence[str], failures: Sequence[str]) -> _Pair:
@@ -305,14 +311,13 @@ class Symptoms:
 
     found: tuple[Symptom, ...] = ()
     areas: tuple[str, ...] = ()
+    keys: frozenset[str] = field(init=False, compare=False)
+    families: frozenset[str] = field(init=False, compare=False)  # read for every other ticket compared
 
-    @property
-    def keys(self) -> frozenset[str]:
-        return frozenset(s.key for s in self.found)
-
-    @property
-    def families(self) -> frozenset[str]:
-        return frozenset(family(s.key) for s in self.found)
+    def __post_init__(self) -> None:
+        keys = frozenset(s.key for s in self.found)
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "families", frozenset(map(family, keys)))
 
     def words(self, fam: str) -> tuple[str, ...]:
         """The customer's words for the failures of family ``fam``, first-seen order, distinct."""

@@ -59,12 +59,14 @@ def incident(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     window = timedelta(minutes=s.window_minutes)
     # Reports after ``now`` have not happened yet (a file scored with an earlier --now).
     since, until = mine.at - window, min(mine.at + window, max(ctx.now, mine.at))
+    families = mine.symptoms.families
     others: list[tuple[Ticket, Report]] = []
+    text_of = ctx.texts.get
     for t in recent_tickets(ctx.history, since, until, LOOKUP_LIMIT):
         if t.id == ticket.id:
             continue
-        theirs = ctx.texts.get(t).symptoms
-        if theirs is not None and since <= theirs.at <= until and not theirs.symptoms.families.isdisjoint(mine.symptoms.families):
+        theirs = text_of(t).symptoms
+        if theirs is not None and since <= theirs.at <= until and not theirs.symptoms.families.isdisjoint(families):
             others.append((t, theirs))
     if len(others) + 1 < s.min_tickets:
         return None
