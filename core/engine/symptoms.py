@@ -101,7 +101,9 @@ class _Pair:
 
 # Words too common to tell whether a text may report a failure ("can", "time", "users").
 _COMMON = STOPWORDS | {"can't", "cannot", "cant", "time", "users", "never", "work", "open", "none", "nobody",
-                       "one", "us", "able", "unable", "longer", "impossible", "keeps", "keep", "going", "goes"}
+                       "one", "us", "able", "unable", "longer", "impossible", "keeps", "keep", "going", "goes",
+                       "could", "will", "would", "won't", "use", "get", "every", "all", "users", "customers",
+                       "staff", "agents", "employees"}
 
 
 def _cue(phrase: str) -> str:
@@ -288,9 +290,14 @@ _AREAS = {
 _AREA_WORDS = frozenset(_AREAS)
 _NEGATOR_WORDS = NEGATORS | {"no"}
 # A text with none of these words reports nothing (the common case, decided by one set test).
+def _phrase_cues(phrase: str) -> set[str]:
+    cue = _cue(phrase)
+    # The plural ending PhraseMatcher allows changes the last word only.
+    return {cue, cue + "s", cue + "es"} if phrase.lower().endswith(cue) else {cue}
+
+
 _CUES = frozenset().union(
-    *({c, c + "s", c + "es"} for phrases in _PHRASES.values() for c in map(_cue, phrases)),
-    _CODES, *(p.failure_cues for p in _PAIRS),
+    *(_phrase_cues(p) for phrases in _PHRASES.values() for p in phrases), _CODES, *(p.failure_cues for p in _PAIRS),
 )
 
 
