@@ -170,7 +170,7 @@ DEFAULTS["incident"] = {
     "window_minutes": 60,  # the reports of one incident fall within this many minutes
     "min_tickets": 3,  # tickets reporting it, this one included
     "min_organizations": 2,  # distinct organizations (or requesters, without one) among them
-    "active_hours": 6.0,  # a report older than this before now is no longer a live incident
+    "active_hours": 2.0,  # a report older than this before now is no longer a live incident
     "weight": 65.0,  # points when it fires: alone past the immediate threshold (70) with saturation 50
 }
 
@@ -180,7 +180,7 @@ class IncidentSettings:
     window_minutes: int = 60
     min_tickets: int = 3
     min_organizations: int = 2
-    active_hours: float = 6.0
+    active_hours: float = 2.0
     weight: float = 65.0
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Sequence
 
 from deskwatch.core.engine.history import organization_key, recent_tickets, requester_key
@@ -50,7 +51,7 @@ def who(ticket: Ticket) -> str:
 
 def incident(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     s = ctx.config.incident
-    live = ctx.now - timedelta(hours=s.active_hours)
+    live = _live_since(ctx.now, s.active_hours)
     if s.weight <= 0 or not _active_since(ticket, live):
         return None  # nothing said since ``live``: no need to read the text at all
     mine = ctx.text.symptoms
@@ -84,6 +85,12 @@ def incident(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     if count < s.min_tickets or customers < s.min_organizations:
         return None
     return make_signal("incident", 1.0, s.weight, evidence(ticket, fam, group), detail(fam, group), category=CATEGORY)
+
+
+@lru_cache(maxsize=8)
+def _live_since(now: datetime, active_hours: float) -> datetime:
+    # Asked once per ticket with the same ``now``: a batch computes it once.
+    return now - timedelta(hours=active_hours)
 
 
 def _active_since(ticket: Ticket, when: datetime) -> bool:
