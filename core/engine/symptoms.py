@@ -191,7 +191,7 @@ _PHRASES: dict[str, list[str]] = {
         "timeout", "time out", "timed out", "times out", "timing out", "request timeout", "takes forever",
         "taking forever", "take forever", "takes ages", "taking ages", "loading forever", "spinning forever",
         "keeps spinning", "painfully slow", "unusably slow", "unbearably slow", "incredibly slow", "extremely slow",
-        "super slow", "high latency", "latency spike", "performance degradation", "degraded performance", "sluggish",
+        "super slow", "high latency", "latency spike", "slowed down", "slowing down", "slows down", "performance degradation", "degraded performance", "sluggish",
     ],
     API: ["api error", "api failure", "webhook failure", "webhook error"],
     EMAIL: [
@@ -289,6 +289,7 @@ _AREAS = {
 }
 _AREA_WORDS = frozenset(_AREAS)
 _NEGATOR_WORDS = NEGATORS | {"no"}
+_SLOWED = frozenset({"slowed", "slowing", "slows", "slow"})
 # A text with none of these words reports nothing (the common case, decided by one set test).
 def _phrase_cues(phrase: str) -> set[str]:
     cue = _cue(phrase)
@@ -367,6 +368,8 @@ def read(text: str, words: frozenset[str] | None = None) -> Symptoms:
             between = m.group(1).lower().split()
             if any(w in _NEGATOR_WORDS or w.endswith("n't") for w in between) or is_negated(text, m.start()):
                 continue
+            if between and between[-1] in _SLOWED:
+                continue  # "the site has slowed down" is slowness, read by its own phrase
             hits.append((pair.key, m.start(), m.end()))
     if not _CODES.isdisjoint(words):
         for m in _STATUS.finditer(text):
