@@ -251,3 +251,12 @@ def test_deskwatch_score_finds_the_incident_in_a_file(tmp_path, capsys):
     main(["score", "--now", "2026-11-23T10:00:00Z", str(f)])
     [alone] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert not [s for s in alone["signals"] if s["name"] == "incident"]
+
+
+def test_a_failure_only_in_the_quoted_thread_is_not_a_report():
+    quoted = ticket(
+        "salesforce:4801", "Initech", "cy@initech.example", "Re: your question",
+        "Thanks, that answers it.\n\nBest,\nCy\n\nOn Mon, 23 Nov 2026 at 09:50, Support <help@vendor.example> wrote:\n"
+        "> Some customers see a 500 Internal Server Error this morning; we are on it.", 2)
+    decisions = decide_many(outage()[:2] + [quoted], CFG, NOW)
+    assert not any(signals(d) for d in decisions)

@@ -268,7 +268,7 @@ _OVER = PhraseMatcher({
 }, negation=True, plural=False)
 # Earlier in the same clause, the failure is hypothetical, a question about one, or long past.
 _NOT_NOW = PhraseMatcher({"not now": [
-    "if", "in case", "whether", "what happens", "how do i", "how do we", "how can i", "how can we", "how to",
+    "what if", "even if", "in case", "what happens", "how do i", "how do we", "how can i", "how can we", "how to",
     "do you have", "last week", "last month", "last year", "in the past", "earlier this year",
     "status page", "avoid", "prevent",
 ]}, negation=False, plural=False)
