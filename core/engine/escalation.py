@@ -164,6 +164,42 @@ DEFAULTS: dict[str, Any] = {
     "triggers": {k: {**v, "phrases": list(v["phrases"])} for k, v in DEFAULT_TRIGGERS.items()},
 }
 
+# -- cross-ticket incidents (signals/incident.py) ---------------------------------------------
+# Kept as one block (defaults, settings, parsing) so it merges apart from the rest of the section.
+DEFAULTS["incident"] = {
+    "window_minutes": 60,  # the reports of one incident fall within this many minutes
+    "min_tickets": 3,  # tickets reporting it, this one included
+    "min_organizations": 2,  # distinct organizations (or requesters, without one) among them
+    "active_hours": 2.0,  # a report older than this before now is no longer a live incident
+    "weight": 65.0,  # points when it fires: alone past the immediate threshold (70) with saturation 50
+}
+
+
+@dataclass(frozen=True)
+class IncidentSettings:
+    window_minutes: int = 60
+    min_tickets: int = 3
+    min_organizations: int = 2
+    active_hours: float = 2.0
+    weight: float = 65.0
+
+
+def parse_incident(section: Section) -> IncidentSettings:
+    """The ``[escalation.incident]`` table; errors name the key."""
+    s, d = section.section("incident", DEFAULTS["incident"]), DEFAULTS["incident"]
+    out = IncidentSettings(
+        window_minutes=s.integer("window_minutes", d["window_minutes"], min=1, max=24 * 60),
+        min_tickets=s.integer("min_tickets", d["min_tickets"], min=2),
+        min_organizations=s.integer("min_organizations", d["min_organizations"], min=1),
+        active_hours=s.number("active_hours", d["active_hours"], min=0),
+        weight=s.number("weight", d["weight"], min=0),
+    )
+    s.check_unknown(d)
+    if out.min_organizations > out.min_tickets:
+        raise s.error("min_organizations", f"is {out.min_organizations}, more than min_tickets ({out.min_tickets}); "
+                                           "each organization needs a ticket, so lower it or raise min_tickets")
+    return out
+
 
 @dataclass(frozen=True)
 class TriggerCategory:
@@ -269,6 +305,7 @@ class EscalationConfig:
     age: AgeSettings
     triggers: tuple[TriggerCategory, ...]
     trigger_matcher: PhraseMatcher = field(compare=False, repr=False, hash=False, default=None)  # type: ignore[assignment]
+    incident: IncidentSettings = field(default_factory=IncidentSettings)
 
     @cached_property
     def routed_categories(self) -> frozenset[str]:
@@ -389,6 +426,7 @@ def parse(section: Section) -> EscalationConfig:
         age=age,
         triggers=triggers,
         trigger_matcher=PhraseMatcher({c.name: c.phrases for c in triggers}),
+        incident=parse_incident(section),
     )
     section.check_unknown(d)
     return cfg

@@ -4,10 +4,14 @@ Repeat contact and loops look across helpdesks and channels, where requester ids
 history is matched by requester e-mail (lower-cased) and by organization (id, or name folded
 to lower case). ``MemoryHistory`` serves a batch of tickets (``deskwatch score``); the store
 provides the same view over everything it has seen.
+
+Cross-ticket incidents look the other way: at every customer's tickets active in a short time
+window (``recent``), bounded in number so a busy hour costs a fixed amount per decision.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from datetime import datetime
 from typing import Iterable, Protocol, Sequence
@@ -22,6 +26,19 @@ class HistoryView(Protocol):
         then up to ``ticket.created_at`` (the window a signal looks at, so a big account's
         long history is not read for every decision)."""
         ...
+
+    def recent(self, since: datetime, until: datetime, limit: int) -> Sequence[Ticket]:
+        """Tickets of any customer, source and channel created or updated from ``since`` to
+        ``until`` (both included), latest activity in the window first, at most ``limit``.
+        (A view without it finds no incidents; see ``recent_tickets``.)"""
+        ...
+
+
+def recent_tickets(history: object, since: datetime, until: datetime, limit: int) -> Sequence[Ticket]:
+    """``history.recent(...)``, or nothing for a view written before ``recent`` existed (a
+    plugin's or a test's), so such a view still works for every other signal."""
+    recent = getattr(history, "recent", None)
+    return recent(since, until, limit) if recent is not None else ()
 
 
 def requester_key(t: Ticket) -> str | None:
@@ -47,12 +64,16 @@ class MemoryHistory:
 
     def __init__(self, tickets: Iterable[Ticket] = ()):
         self._by_key: dict[str, list[Ticket]] = defaultdict(list)
+        self._all: list[Ticket] = []
+        self._times: dict[str, tuple[list[datetime], list[Ticket]]] | None = None  # sorted on first use
         for t in tickets:
             self.add(t)
 
     def add(self, t: Ticket) -> None:
         for k in {requester_key(t), organization_key(t)} - {None}:
             self._by_key[k].append(t)  # type: ignore[index]
+        self._all.append(t)
+        self._times = None
 
     def related(self, ticket: Ticket, since: datetime | None = None) -> Sequence[Ticket]:
         seen: dict[str, Ticket] = {}
@@ -62,7 +83,26 @@ class MemoryHistory:
                     seen[t.id] = t
         return sorted(seen.values(), key=lambda t: t.created_at)
 
+    def recent(self, since: datetime, until: datetime, limit: int) -> Sequence[Ticket]:
+        if self._times is None:
+            self._times = {}
+            for attr in ("created_at", "updated_at"):
+                ordered = sorted(self._all, key=lambda t: getattr(t, attr))
+                self._times[attr] = ([getattr(t, attr) for t in ordered], ordered)
+        found: dict[str, tuple[datetime, Ticket]] = {}
+        for times, ordered in self._times.values():
+            lo, hi = bisect.bisect_left(times, since), bisect.bisect_right(times, until)
+            for i in range(hi - 1, max(lo, hi - limit) - 1, -1):  # the latest ``limit`` of each
+                t = ordered[i]
+                if t.id not in found or found[t.id][0] < times[i]:
+                    found[t.id] = (times[i], t)
+        latest = sorted(found.values(), key=lambda x: (x[0], x[1].id), reverse=True)
+        return [t for _, t in latest[:limit]]
+
 
 class NoHistory:
     def related(self, ticket: Ticket, since: datetime | None = None) -> Sequence[Ticket]:
+        return ()
+
+    def recent(self, since: datetime, until: datetime, limit: int) -> Sequence[Ticket]:
         return ()

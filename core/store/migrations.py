@@ -308,3 +308,11 @@ def m005_similar_search(conn: sqlite3.Connection) -> None:
             )
         index_all(conn, (ticket_from_dict({**json.loads(data), "messages": msgs.get(tid, [])}) for tid, data in rows))
         last = ids[-1]
+
+
+@migration
+def m006_tickets_by_time(conn: sqlite3.Connection) -> None:
+    # Cross-ticket incidents read the tickets of every customer created or updated in a short
+    # window (StoreHistory.recent): two range scans instead of reading the whole table.
+    conn.execute("CREATE INDEX tickets_created ON tickets (created_at)")
+    conn.execute("CREATE INDEX tickets_updated ON tickets (updated_at)")

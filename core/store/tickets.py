@@ -257,7 +257,24 @@ class StoreHistory:
             ):
                 found[tid] = created
         newest = sorted(found.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)[: self._limit]
-        ids = [tid for tid, _ in reversed(newest)]
+        return self._tickets([tid for tid, _ in reversed(newest)])
+
+    def recent(self, since: datetime, until: datetime, limit: int) -> Sequence[Ticket]:
+        """Tickets of every customer created or updated from ``since`` to ``until``, latest
+        activity first, at most ``limit``: one bounded range scan per time index."""
+        found: dict[str, str] = {}
+        for col in ("created_at", "updated_at"):
+            for tid, at in self._store._q(
+                f"SELECT id, {col} FROM tickets WHERE {col} >= ? AND {col} <= ? AND deleted = 0 ORDER BY {col} DESC LIMIT ?",
+                [ts(since), ts(until), limit],
+            ):
+                if found.get(tid, "") < at:
+                    found[tid] = at
+        latest = sorted(found.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)[:limit]
+        return self._tickets([tid for tid, _ in latest])
+
+    def _tickets(self, ids: list[str]) -> list[Ticket]:
+        """``ids`` as tickets, in that order, each read from the store once per view."""
         missing = [i for i in ids if i not in self._parsed]
         for t in self._store.get_tickets(missing):
             self._parsed[t.id] = t

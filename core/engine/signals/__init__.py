@@ -7,7 +7,7 @@ attributes named after the families are the modules (``signals.sla``), not the f
 
 from __future__ import annotations
 
-from deskwatch.core.engine.signals import account, age, impact, loop, repeat, sentiment, sla, triggers
+from deskwatch.core.engine.signals import account, age, impact, incident, loop, repeat, sentiment, sla, triggers
 from deskwatch.core.engine.signals.base import SignalContext, SignalFunction, TextCache, TicketText, build_context, make_signal
 from deskwatch.core.engine.signals.impact import IncidentIndex
 
@@ -20,6 +20,7 @@ SIGNALS: tuple[SignalFunction, ...] = (
     loop.loop,
     account.account,
     impact.impact,
+    incident.incident,
     age.age,
 )
 

@@ -17,6 +17,7 @@ from deskwatch.core.engine.history import HistoryView, NoHistory
 from deskwatch.core.engine.lazy import lazy
 from deskwatch.core.model import SlaStatus, Signal, Ticket
 from deskwatch.core.engine.nlp import Analyzer, Reading, SupportLayer, read_messages
+from deskwatch.core.engine.symptoms import Report, report as symptom_report
 from deskwatch.core.engine.text import keywords, new_text, word_set
 
 
@@ -121,6 +122,13 @@ class TicketText:
         """Words that identify the issue: subject and the first customer message."""
         first = self.customer[0] if self.customer else ""
         return keywords(self.ticket.subject + "\n" + first)
+
+    @lazy
+    def symptoms(self) -> Report | None:
+        """The failures the customer reports and when they last said so (engine/symptoms.py)."""
+        t = self.ticket
+        said = [m.created_at for m, b in zip(t.messages, self.bodies) if m.author == "customer" and b]
+        return symptom_report(t.subject, t.created_at, list(zip(said, self.customer, self.customer_words)))
 
     @lazy
     def word_count(self) -> int:
