@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "deskwatch.core.cli.commands.demo",
     "deskwatch.core.cli.commands.tui_cmd",
     "deskwatch.core.cli.commands.serve_ssh",
+    "deskwatch.core.cli.commands.learn",
+    "deskwatch.core.cli.commands.models_cmd",
 )
 
 

@@ -241,3 +241,33 @@ def m002_ticket_search(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE ticket_search (id TEXT PRIMARY KEY, txt TEXT NOT NULL) WITHOUT ROWID")
     rows = conn.execute("SELECT id, subject, customer_name, customer_email, organization FROM tickets").fetchall()
     conn.executemany("INSERT INTO ticket_search (id, txt) VALUES (?, ?)", [(r[0], search_text(*r[1:])) for r in rows])
+
+
+@migration
+def m003_models(conn: sqlite3.Connection) -> None:
+    # Learned model versions: what each was trained on, its test figures, and which one of a
+    # kind is active. The fitted arrays are a numpy archive (no pickle), read back by
+    # deskwatch.core.learn.textmodel.
+    run_script(
+        conn,
+        """
+        CREATE TABLE models (
+            version INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            trained_on TEXT NOT NULL,
+            figures TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 0,
+            activated_at TEXT,
+            data BLOB NOT NULL
+        );
+        CREATE INDEX models_kind ON models (kind, active);
+        CREATE TABLE model_activations (
+            kind TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            how TEXT NOT NULL  -- activate | rollback
+        );
+        """,
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import IO, Iterable
 
 from deskwatch.core import config
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", "-c", metavar="FILE", help="config file (default: $DESKWATCH_CONFIG or built-in defaults)")
     p.add_argument("--now", metavar="ISO8601", help="pin the clock, e.g. 2026-11-23T10:00:00Z (default: now)")
     p.add_argument("--format", choices=("json", "table"), default="json", help="json (one object per line) or table")
+    p.add_argument("--no-models", action="store_true", help="decide by the rules alone, without the store's learned models")
     p.set_defaults(func=run)
 
 
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot read {args.file}: {e.strerror}") from None
     for err in errors:
         print(err, file=sys.stderr)
-    decisions = decide_many(tickets, cfg, now, extra_signals=_plugin_signals(cfg))
+    decisions = decide_many(tickets, cfg, now, extra_signals=_plugin_signals(cfg), models=_models(cfg, args))
     out = sys.stdout
     if args.format == "table":
         write_table(decisions, out)
@@ -99,6 +101,24 @@ def run(args: argparse.Namespace) -> int:
             out.write(json.dumps(decision_to_dict(d), ensure_ascii=False) + "\n")
     out.flush()
     return 1 if errors else 0
+
+
+def _models(cfg: config.Config, args: argparse.Namespace):
+    """The store's active learned models, when there are any and they are wanted; a model that
+    does not load is named on stderr and the rules decide without it."""
+    if args.no_models or not cfg.learn.use_models or not Path(cfg.store.path).expanduser().exists():
+        return None
+    from deskwatch.core.learn.load import load_active
+    from deskwatch.core.store import open_store
+
+    store = open_store(cfg)
+    try:
+        models, problems = load_active(store)
+    finally:
+        store.close()
+    for p in problems:
+        print(f"deskwatch score: {p}; deciding without it", file=sys.stderr)
+    return models
 
 
 def _plugin_signals(cfg: config.Config) -> tuple:
