@@ -298,3 +298,35 @@ def test_tone_trained_on_airline_tweets_beats_the_lexicon(tmp_path):
     res = train("tone", ex, source="airline", rules=tone_rules(config.load(None)))
     assert res.new.accuracy >= 0.78, res.new
     assert res.rules is not None and res.new.accuracy > res.rules.accuracy + 0.2
+
+
+def test_status_and_config_check_report_a_model_that_does_not_load(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[store]\npath = "{tmp_path / "dw.db"}"\n')
+    with Store(tmp_path / "dw.db") as store:
+        store.save_model("router", b"garbage", trained_on={}, figures={}, now=NOW, activate=True)
+    assert main(["config", "check", "-c", str(cfg)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: router model version 1: the saved model cannot be read" in err and "rollback" in err
+    assert main(["status", "-c", str(cfg), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["models"]["active"] == {} and "router model version 1" in data["models"]["problems"][0]
+
+
+async def test_scheduled_learning_runs_in_a_child_process_and_reports(tmp_path):
+    import sys
+
+    from deskwatch.core.daemon.learner import relearn_loop, relearn_once
+
+    report = {"models": [{"kind": "tone", "version": 3, "active": True, "figures": {"test": {"accuracy": 0.8}}}]}
+    cmd = [sys.executable, "-c", f"print({json.dumps(json.dumps(report))})"]
+    assert await relearn_once(cmd) == report
+    assert await relearn_once([sys.executable, "-c", "import sys; sys.exit(2)"]) is None
+    calls = []
+
+    async def wait(seconds):
+        calls.append(seconds)
+        return len(calls) > 2
+
+    await relearn_loop(5.0, cmd, wait)
+    assert calls == [5.0, 5.0, 5.0]

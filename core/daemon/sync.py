@@ -28,6 +28,7 @@ from typing import Awaitable, Callable, Mapping
 from deskwatch.core.config import Config
 from deskwatch.core.config.runtime import SourceConfig
 from deskwatch.core.connect.contract import AuthError, Connector, ConnectorError, RateLimited
+from deskwatch.core.daemon.learner import learn_command, relearn_loop
 from deskwatch.core.daemon.pipeline import Decider
 from deskwatch.core.store import Store
 from deskwatch.core.model.timeutil import utcnow
@@ -122,6 +123,11 @@ class Daemon:
         log.info("daemon starting", extra={"state": f"{len(self.sources)} source(s)"})
         tasks = [asyncio.create_task(self._source_loop(s, once), name=f"sync-{s.name}") for s in self.sources.values()]
         beat = asyncio.create_task(self._heartbeat_loop(), name="heartbeat")
+        background = [beat]
+        learn_cfg = getattr(self.config, "learn", None)
+        if not once and learn_cfg is not None and learn_cfg.interval:
+            background.append(asyncio.create_task(
+                relearn_loop(learn_cfg.interval, learn_command(self.config.file), self.wait), name="learn"))
         try:
             if once:
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -133,8 +139,9 @@ class Daemon:
                 await asyncio.gather(*pending, return_exceptions=True)
         finally:
             self.stopping.set()
-            beat.cancel()
-            await asyncio.gather(beat, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             self.store.heartbeat_stopped(self.clock())
             for s in self.sources.values():
                 try:

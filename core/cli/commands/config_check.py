@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from deskwatch.core import config
 
@@ -29,7 +30,26 @@ def run(args: argparse.Namespace) -> int:
         check(cfg)
     sources = cfg.sources
     print(f"{cfg.file}: ok ({len(sources)} source{'s' if len(sources) != 1 else ''} configured)")
+    for problem in model_problems(cfg):
+        print(f"warning: {problem}; the engine decides by the rules without it "
+              "(fix: `deskwatch models rollback` or train again with `deskwatch learn`)", file=sys.stderr)
     return 0
+
+
+def model_problems(cfg: config.Config) -> list[str]:
+    """Active learned models in the configured store that do not load."""
+    from pathlib import Path
+
+    if not Path(cfg.store.path).expanduser().exists():
+        return []
+    from deskwatch.core.learn.load import load_active
+    from deskwatch.core.store import open_store
+
+    store = open_store(cfg)
+    try:
+        return load_active(store)[1]
+    finally:
+        store.close()
 
 
 def _console_keys(cfg: config.Config) -> None:

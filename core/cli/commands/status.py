@@ -40,6 +40,13 @@ def as_dict(st, cfg) -> dict:
     }
 
 
+def _models(store) -> dict:
+    from deskwatch.core.learn.load import load_active
+
+    models, problems = load_active(store)
+    return {"active": dict(models.versions) if models else {}, "problems": problems}
+
+
 def run(args: argparse.Namespace) -> int:
     from deskwatch.core.store import open_store
 
@@ -47,9 +54,10 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(cfg)
     try:
         st = store.status(utcnow())
+        data = as_dict(st, cfg)
+        data["models"] = _models(store)
     finally:
         store.close()
-    data = as_dict(st, cfg)
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
@@ -57,6 +65,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"daemon: {'alive (pid ' + str(d['pid']) + ')' if d['alive'] else 'not running'}"
           f"{', last heartbeat ' + d['last_heartbeat'] if d['last_heartbeat'] else ''}")
     print(f"outbox: {data['outbox']['depth']} pending, {data['outbox']['failed']} failed")
+    m = data["models"]
+    if m["active"] or m["problems"]:
+        print("models: " + (", ".join(f"{k} v{v}" for k, v in sorted(m["active"].items())) or "none active"))
+        for p in m["problems"]:
+            print(f"  does not load: {p}; the rules decide without it (deskwatch models rollback)")
     if not data["sources"]:
         print("no source has synced yet")
     for s in data["sources"]:
