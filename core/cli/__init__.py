@@ -30,6 +30,8 @@ COMMAND_MODULES = (
     "deskwatch.core.cli.commands.serve_ssh",
     "deskwatch.core.cli.commands.similar",
     "deskwatch.core.cli.commands.brief",
+    "deskwatch.core.cli.commands.learn",
+    "deskwatch.core.cli.commands.models_cmd",
 )
 
 

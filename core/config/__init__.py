@@ -30,6 +30,7 @@ SECTION_OWNERS: dict[str, str] = {
     "plugins": "deskwatch.core.config.runtime",
     "tui": "deskwatch.core.config.runtime",
     "simulator": "deskwatch.core.simulator.runner",
+    "learn": "deskwatch.core.learn.settings",
 }
 
 ENV_CONFIG = "DESKWATCH_CONFIG"

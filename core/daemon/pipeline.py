@@ -17,6 +17,8 @@ from deskwatch.core.policy import actions, holds
 from deskwatch.core.daemon import writeback
 
 from deskwatch.core import engine
+from deskwatch.core.engine import learned
+from deskwatch.core.learn.load import ActiveModels
 from deskwatch.core.policy.chains import EscalationState, chain_step
 from deskwatch.core.config import Config
 from deskwatch.core.model import CLOSED_STATUSES, AuditRecord, Decision, Ticket, update_to_dict
@@ -58,6 +60,8 @@ class Decider:
         self._page: engine.DecisionContext | None = None  # the context of the page being decided
         # ticket -> (chain, step) of its last decision: the chain its route runs, if it named one
         self._chain_seen: dict[str, tuple[str | None, int | None]] = {}
+        learn_cfg = getattr(config, "learn", None)
+        self._models = ActiveModels(store, enabled=bool(getattr(learn_cfg, "use_models", True)))
         try:
             from deskwatch.core.connect import plugins
 
@@ -94,7 +98,8 @@ class Decider:
         if continue_page and self._page is not None:
             context = self._page
             context.texts.read_ahead(tickets)
-            context = replace(context, incidents=self._remember_outages(tickets, context.texts, now))
+            context = replace(context, incidents=self._remember_outages(tickets, context.texts, now),
+                              learned=self._readings(context.models, tickets, context.texts))
         else:
             texts = self._texts()
             texts.read_ahead(tickets)
@@ -105,6 +110,8 @@ class Decider:
                 texts=texts,
                 extra_signals=self._extra,
             )
+            models = self._models.current()
+            context = replace(context, models=models, learned=self._readings(models, tickets, texts))
         out = []
         for t in tickets:
             # The ticket's own current assignment is not load when routing that same ticket.
@@ -115,6 +122,11 @@ class Decider:
             out.append(d)
         self._page = context
         return out
+
+    @staticmethod
+    def _readings(models, tickets: list[Ticket], texts: TextCache) -> dict:
+        """Learned team and tone readings for a page, in one call per model."""
+        return learned.predict(models, tickets, [texts.get(t).customer for t in tickets]) if models else {}
 
     def decide(self, ticket_id: str, now: datetime, *, write_back: bool) -> Decision | None:
         """Decide one stored ticket, record the decision and plan its write-back."""

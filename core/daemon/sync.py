@@ -29,6 +29,7 @@ from deskwatch.core.config import Config
 from deskwatch.core.config.runtime import SourceConfig
 from deskwatch.core.connect.contract import AuthError, Connector, ConnectorError, RateLimited
 from deskwatch.core.connect.http import waiting_on
+from deskwatch.core.daemon.learner import learn_command, relearn_loop
 from deskwatch.core.daemon.pipeline import Decider
 from deskwatch.core.store import Store
 from deskwatch.core.model.timeutil import utcnow
@@ -125,6 +126,11 @@ class Daemon:
         tasks = [asyncio.create_task(self._source_loop(s, once), name=f"sync-{s.name}") for s in self.sources.values()]
         beat = asyncio.create_task(self._heartbeat_loop(), name="heartbeat")
         watch = asyncio.create_task(self._waiting_loop(), name="waiting")
+        background = [beat]
+        learn_cfg = getattr(self.config, "learn", None)
+        if not once and learn_cfg is not None and learn_cfg.interval:
+            background.append(asyncio.create_task(
+                relearn_loop(learn_cfg.interval, learn_command(self.config.file), self.wait), name="learn"))
         try:
             if once:
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -136,11 +142,13 @@ class Daemon:
                 await asyncio.gather(*pending, return_exceptions=True)
         finally:
             self.stopping.set()
-            beat.cancel()
             watch.cancel()
-            await asyncio.gather(beat, watch, return_exceptions=True)
+            await asyncio.gather(watch, return_exceptions=True)
             for s in self.sources.values():
                 self.store.record_waiting(s.name, None, None)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             self.store.heartbeat_stopped(self.clock())
             for s in self.sources.values():
                 try:

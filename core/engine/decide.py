@@ -20,18 +20,21 @@ import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from deskwatch.core.policy import routing
 from deskwatch.core.policy import sla as sla_mod
+from deskwatch.core.engine import learned
 from deskwatch.core.engine.escalation import EscalationConfig
+from deskwatch.core.engine.learned import LearnedModels
 from deskwatch.core.engine.history import HistoryView, MemoryHistory, NoHistory
-from deskwatch.core.model import RECOMMENDATIONS, TIERS, Decision, Signal, SlaStatus, Ticket
+from deskwatch.core.model import RECOMMENDATIONS, TIERS, Decision, LearnedReading, Signal, SlaStatus, Ticket
 from deskwatch.core.engine.nlp import Analyzer, NlpConfig, SupportLayer, analyzer_for
 from deskwatch.core.engine.signals import SIGNALS, IncidentIndex, SignalContext, SignalFunction, TextCache
 from deskwatch.core.engine.signals.impact import OUTAGE, customer_key
 
-EMOTIONAL = ("sentiment", "trajectory")  # signals about tone, not substance
+EMOTIONAL = ("sentiment", "trajectory", "learned:tone")  # signals about tone, not substance
+ESCALATING = ("priority", "immediate")
 NEAR_THRESHOLD = 5.0  # score points from a threshold where the recommendation is a coin toss
 
 
@@ -51,6 +54,10 @@ class DecisionContext:
     # passed in so the engine itself never loads plugins.
     extra_signals: tuple[SignalFunction, ...] = ()
     texts: TextCache | None = field(default=None, compare=False)  # analyzed text shared across a batch
+    # Active learned models (loaded outside by deskwatch.core.learn) and their team/tone readings
+    # by ticket id, computed for the whole batch at once (learned.predict).
+    models: LearnedModels | None = field(default=None, compare=False)
+    learned: Mapping[str, LearnedReading] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -91,9 +98,15 @@ def _decide(
     sla = sla_step(ticket, config, now, context)
     ctx = SignalContext(esc, now, texts.get(ticket), texts, context.history, sla, context.incidents)
     signals = signals_step(ticket, ctx, context.extra_signals)
+    reading = None
+    if context.models:
+        signals, reading = _learned_signals(ticket, ctx, context, signals)
     score = score_step(signals, esc)
     verdict = verdict_step(score, signals, esc)
     confidence, doubts = confidence_step(score, signals, verdict, ctx)
+    if reading is not None and reading.escalation is not None:
+        confidence, doubt = learned.adjust_confidence(confidence, verdict.recommendation in ESCALATING, reading.escalation)
+        doubts = doubts + ((doubt,) if doubt else ())
     # Routing reads the verdict, so the Decision is built once, with its route, rather than
     # built and then copied (dataclasses.replace costs as much as a signal).
     shown = round(score, 2)
@@ -112,7 +125,25 @@ def _decide(
         sla=sla,
         route=route,
         tones=tuple(round(r.score, 2) for r in ctx.text.readings),
+        learned=reading,
     )
+
+
+def _learned_signals(
+    ticket: Ticket, ctx: SignalContext, context: DecisionContext, signals: tuple[Signal, ...]
+) -> tuple[tuple[Signal, ...], LearnedReading]:
+    """The learned tone as a signal, and the reading with the escalation probability, which
+    needs the signals (the escalation model reads them as tokens)."""
+    models = context.models
+    assert models is not None
+    reading = context.learned.get(ticket.id)
+    if reading is None:  # a single decide() call: predict for this ticket alone
+        reading = learned.predict(models, [ticket], [ctx.text.customer])[ticket.id]
+    tone = learned.tone_signal(reading)
+    if tone is not None:
+        signals = tuple(sorted((*signals, tone), key=lambda s: (-s.contribution, s.name)))
+    p = learned.escalation_p(models, learned.ticket_text(ticket, ctx.text.customer), signals)
+    return signals, replace(reading, escalation=p)
 
 
 def decide_many(
@@ -121,6 +152,7 @@ def decide_many(
     now: datetime,
     history: HistoryView | None = None,
     extra_signals: Sequence[SignalFunction] = (),
+    models: LearnedModels | None = None,
 ) -> list[Decision]:
     """Decide a batch, in order. History defaults to the batch itself (MemoryHistory)."""
     esc, nlp = _sections(config)
@@ -132,7 +164,9 @@ def decide_many(
         incidents = IncidentIndex.build(
             (t.created_at, customer_key(t), t.id) for t in tickets if OUTAGE in texts.get(t).hits
         )
-        context = DecisionContext(history=history, incidents=incidents, texts=texts, extra_signals=tuple(extra_signals))
+        readings = learned.predict(models, tickets, [texts.get(t).customer for t in tickets]) if models else {}
+        context = DecisionContext(history=history, incidents=incidents, texts=texts, extra_signals=tuple(extra_signals),
+                                  models=models or None, learned=readings)
         load = routing.LoadSnapshot()
         out = []
         for t in tickets:

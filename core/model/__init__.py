@@ -25,6 +25,7 @@ from deskwatch.core.model.types import (  # noqa: F401
     SlaStatus,
     Route,
     Decision,
+    LearnedReading,
     TicketUpdate,
     AuditRecord,
 )
@@ -41,6 +42,8 @@ from deskwatch.core.model.codec import (  # noqa: F401
     route_to_dict,
     route_from_dict,
     decision_to_dict,
+    learned_from_dict,
+    learned_to_dict,
     decision_from_dict,
     update_to_dict,
     update_from_dict,

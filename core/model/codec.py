@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any, Mapping
 
 from deskwatch.core.model.timeutil import format_time, parse_date, parse_time
-from deskwatch.core.model.types import CHANNELS, STATUSES, PRIORITIES, AUTHORS, TicketError, Person, Organization, Message, StatusChange, Ticket, Signal, SlaTarget, SlaStatus, Route, Decision, TicketUpdate
+from deskwatch.core.model.types import LearnedReading, CHANNELS, STATUSES, PRIORITIES, AUTHORS, TicketError, Person, Organization, Message, StatusChange, Ticket, Signal, SlaTarget, SlaStatus, Route, Decision, TicketUpdate
 
 # Times outside these years are typos or hostile input; the calendar and SLA arithmetic add days
 # and years to them, so they must stay far from datetime's limits (years 1 and 9999).
@@ -389,8 +389,30 @@ def route_from_dict(d: Mapping[str, Any]) -> Route:
     )
 
 
+def learned_to_dict(r: LearnedReading) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if r.team is not None:
+        out["team"] = {"label": r.team[0], "p": r.team[1], "evidence": list(r.team[2])}
+    if r.tone is not None:
+        out["tone"] = {"label": r.tone[0], "p": r.tone[1]}
+    if r.escalation is not None:
+        out["escalation"] = {"p": r.escalation}
+    out["versions"] = dict(r.versions)
+    return out
+
+
+def learned_from_dict(d: Mapping[str, Any]) -> LearnedReading:
+    team, tone, esc = d.get("team"), d.get("tone"), d.get("escalation")
+    return LearnedReading(
+        team=(team["label"], float(team["p"]), tuple(team.get("evidence", ()))) if team else None,
+        tone=(tone["label"], float(tone["p"])) if tone else None,
+        escalation=float(esc["p"]) if esc else None,
+        versions={str(k): int(v) for k, v in (d.get("versions") or {}).items()},
+    )
+
+
 def decision_to_dict(dec: Decision) -> dict[str, Any]:
-    return {
+    out = {
         "ticket_id": dec.ticket_id,
         "score": round(dec.score, 1),
         "recommendation": dec.recommendation,
@@ -405,6 +427,9 @@ def decision_to_dict(dec: Decision) -> dict[str, Any]:
         "tones": list(dec.tones),
         "decided_at": format_time(dec.decided_at),
     }
+    if dec.learned is not None:  # only when models are active, so rule-only output is unchanged
+        out["learned"] = learned_to_dict(dec.learned)
+    return out
 
 
 def decision_from_dict(d: Mapping[str, Any]) -> Decision:
@@ -422,6 +447,7 @@ def decision_from_dict(d: Mapping[str, Any]) -> Decision:
         sla=sla_from_dict(d["sla"]) if d.get("sla") else None,
         route=route_from_dict(d["route"]) if d.get("route") else None,
         tones=tuple(float(v) for v in d.get("tones", ())),  # absent in decisions stored before 0.1
+        learned=learned_from_dict(d["learned"]) if d.get("learned") else None,
     )
 
 

@@ -144,6 +144,16 @@ class Route:
 
 
 @dataclass(frozen=True)
+class LearnedReading:
+    """What the active learned models said about a ticket (see core/engine/learned.py)."""
+
+    team: tuple[str, float, tuple[str, ...]] | None = None  # (label, p, words that pushed toward it)
+    tone: tuple[str, float] | None = None  # latest customer message: (label, p)
+    escalation: float | None = None  # probability a person would escalate
+    versions: Mapping[str, int] = field(default_factory=dict)  # kind -> model version
+
+
+@dataclass(frozen=True)
 class Decision:
     ticket_id: str
     score: float  # 0..100
@@ -160,6 +170,7 @@ class Decision:
     # The tone of each customer message, oldest first (-1..1, cues included): what the sentiment
     # and trajectory signals read, kept so a console can draw it without an analyzer of its own.
     tones: tuple[float, ...] = ()
+    learned: LearnedReading | None = None  # when learned models are active
 
 
 @dataclass(frozen=True)

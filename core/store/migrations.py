@@ -316,3 +316,33 @@ def m006_tickets_by_time(conn: sqlite3.Connection) -> None:
     # window (StoreHistory.recent): two range scans instead of reading the whole table.
     conn.execute("CREATE INDEX tickets_created ON tickets (created_at)")
     conn.execute("CREATE INDEX tickets_updated ON tickets (updated_at)")
+
+
+@migration
+def m007_models(conn: sqlite3.Connection) -> None:
+    # Learned model versions: what each was trained on, its test figures, and which one of a
+    # kind is active. The fitted arrays are a numpy archive (no pickle), read back by
+    # deskwatch.core.learn.textmodel.
+    run_script(
+        conn,
+        """
+        CREATE TABLE models (
+            version INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            trained_on TEXT NOT NULL,
+            figures TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 0,
+            activated_at TEXT,
+            data BLOB NOT NULL
+        );
+        CREATE INDEX models_kind ON models (kind, active);
+        CREATE TABLE model_activations (
+            kind TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            how TEXT NOT NULL  -- activate | rollback
+        );
+        """,
+    )

@@ -44,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
     assert cfg is not None
     sources = cfg.sources
     print(f"{cfg.file}: ok ({len(sources)} source{'s' if len(sources) != 1 else ''} configured)")
+    for problem in model_problems(cfg):
+        print(f"deskwatch: warning: {problem}; the engine decides by the rules without it "
+              "(fix: `deskwatch models rollback` or train again with `deskwatch learn`)", file=sys.stderr)
     return 0
 
 
@@ -80,6 +83,22 @@ def _analyzer(cfg: config.Config, report: ConfigReport) -> None:
         known = ", ".join(sorted({*available_analyzers(), *contributed}))
         report.add(ConfigError(cfg.file, "nlp.analyzer",
                                f'unknown analyzer "{name}"; available: {known} (a plugin can add more)'))
+
+
+def model_problems(cfg: config.Config) -> list[str]:
+    """Active learned models in the configured store that do not load."""
+    from pathlib import Path
+
+    if not Path(cfg.store.path).expanduser().exists():
+        return []
+    from deskwatch.core.learn.load import load_active
+    from deskwatch.core.store import open_store
+
+    store = open_store(cfg)
+    try:
+        return load_active(store)[1]
+    finally:
+        store.close()
 
 
 def _console_keys(cfg: config.Config, report: ConfigReport) -> None:

@@ -15,7 +15,8 @@ import json
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Iterable
+from pathlib import Path
+from typing import IO, Any, Iterable
 
 from deskwatch.core import config
 from deskwatch.core.model import Decision, Ticket, TicketError, decision_to_dict, ticket_from_dict
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", "-c", metavar="FILE", help="config file (default: $DESKWATCH_CONFIG or built-in defaults)")
     p.add_argument("--now", metavar="ISO8601", help="pin the clock, e.g. 2026-11-23T10:00:00Z (default: now)")
     p.add_argument("--format", choices=("json", "table"), default="json", help="json (one object per line) or table")
+    p.add_argument("--no-models", action="store_true", help="decide by the rules alone, without the store's learned models")
     p.set_defaults(func=run)
 
 
@@ -111,33 +113,34 @@ def _short(e: BaseException) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def decide_lines(reading: Reading, cfg: config.Config, now: datetime, extra_signals: tuple = ()) -> tuple[list[Decision], list[tuple[int, str]]]:
+def decide_lines(reading: Reading, cfg: config.Config, now: datetime, extra_signals: tuple = (),
+                 models: Any = None) -> tuple[list[Decision], list[tuple[int, str]]]:
     """Decisions for the tickets read, in input order; a ticket the engine fails on becomes
     ``(line, reason)`` and the others are decided as one batch (the batch is their history)."""
     from deskwatch.core.engine import decide_many
 
     tickets = reading.tickets
     try:
-        return decide_many(tickets, cfg, now, extra_signals=extra_signals), []
+        return decide_many(tickets, cfg, now, extra_signals=extra_signals, models=models), []
     except ConfigError:
         raise
     except Exception:  # noqa: BLE001 - find the tickets at fault, decide the rest
         pass
     failed: dict[int, str] = {}
-    _find_failures(list(range(len(tickets))), tickets, cfg, now, extra_signals, failed)
+    _find_failures(list(range(len(tickets))), tickets, cfg, now, extra_signals, failed, models)
     keep = [i for i in range(len(tickets)) if i not in failed]
-    decisions = decide_many([tickets[i] for i in keep], cfg, now, extra_signals=extra_signals)
+    decisions = decide_many([tickets[i] for i in keep], cfg, now, extra_signals=extra_signals, models=models)
     errors = [(reading.lines[i], f"could not be scored ({reason})") for i, reason in sorted(failed.items())]
     return decisions, errors
 
 
 def _find_failures(idx: list[int], tickets: list[Ticket], cfg: config.Config, now: datetime,
-                   extra_signals: tuple, failed: dict[int, str]) -> None:
+                   extra_signals: tuple, failed: dict[int, str], models: Any = None) -> None:
     # Halving finds k bad tickets among n in about k * log2(n) batches.
     from deskwatch.core.engine import decide_many
 
     try:
-        decide_many([tickets[i] for i in idx], cfg, now, extra_signals=extra_signals)
+        decide_many([tickets[i] for i in idx], cfg, now, extra_signals=extra_signals, models=models)
         return
     except ConfigError:
         raise
@@ -146,8 +149,8 @@ def _find_failures(idx: list[int], tickets: list[Ticket], cfg: config.Config, no
             failed[idx[0]] = f"{type(e).__name__}: {_short(e)}"
             return
     mid = len(idx) // 2
-    _find_failures(idx[:mid], tickets, cfg, now, extra_signals, failed)
-    _find_failures(idx[mid:], tickets, cfg, now, extra_signals, failed)
+    _find_failures(idx[:mid], tickets, cfg, now, extra_signals, failed, models)
+    _find_failures(idx[mid:], tickets, cfg, now, extra_signals, failed, models)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -172,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
                 reading = read_lines(f)
         except OSError as e:
             raise UsageError(f"cannot read {args.file}: {e.strerror}") from None
-    decisions, failed = decide_lines(reading, cfg, now, _plugin_signals(cfg))
+    decisions, failed = decide_lines(reading, cfg, now, _plugin_signals(cfg), _models(cfg, args))
     errors = reading.errors + failed
     out = sys.stdout
     if args.format == "table":
@@ -206,6 +209,24 @@ def _write(out: IO[str], text: str) -> None:
     except UnicodeEncodeError:
         # An output that cannot carry the text (a non-UTF-8 terminal): the same JSON, escaped.
         out.write(json.dumps(json.loads(text), ensure_ascii=True) + "\n")
+
+
+def _models(cfg: config.Config, args: argparse.Namespace):
+    """The store's active learned models, when there are any and they are wanted; a model that
+    does not load is named on stderr and the rules decide without it."""
+    if args.no_models or not cfg.learn.use_models or not Path(cfg.store.path).expanduser().exists():
+        return None
+    from deskwatch.core.learn.load import load_active
+    from deskwatch.core.store import open_store
+
+    store = open_store(cfg)
+    try:
+        models, problems = load_active(store)
+    finally:
+        store.close()
+    for p in problems:
+        print(f"deskwatch score: {p}; deciding without it", file=sys.stderr)
+    return models
 
 
 def _plugin_signals(cfg: config.Config) -> tuple:

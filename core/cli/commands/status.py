@@ -57,6 +57,13 @@ def _last_sync(s: dict) -> str:
     return f"last sync {_age(s['lag_seconds'])} ago"
 
 
+def _models(store) -> dict:
+    from deskwatch.core.learn.load import load_active
+
+    models, problems = load_active(store)
+    return {"active": dict(models.versions) if models else {}, "problems": problems}
+
+
 def run(args: argparse.Namespace) -> int:
     from deskwatch.core.store import open_store
 
@@ -65,9 +72,10 @@ def run(args: argparse.Namespace) -> int:
     now = utcnow()
     try:
         st = store.status(now)
+        data = as_dict(st, cfg, now)
+        data["models"] = _models(store)
     finally:
         store.close()
-    data = as_dict(st, cfg, now)
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
@@ -75,6 +83,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"daemon: {'alive (pid ' + str(d['pid']) + ')' if d['alive'] else 'not running'}"
           f"{', last heartbeat ' + d['last_heartbeat'] if d['last_heartbeat'] else ''}")
     print(f"outbox: {data['outbox']['depth']} pending, {data['outbox']['failed']} failed")
+    m = data["models"]
+    if m["active"] or m["problems"]:
+        print("models: " + (", ".join(f"{k} v{v}" for k, v in sorted(m["active"].items())) or "none active"))
+        for p in m["problems"]:
+            print(f"  does not load: {p}; the rules decide without it (deskwatch models rollback)")
     if not data["sources"]:
         print("no source has synced yet")
     for s in data["sources"]:

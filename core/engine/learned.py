@@ -1,0 +1,124 @@
+"""Learned models as signals: what a team's own history says about a ticket.
+
+Pure: the fitted models are loaded outside (``deskwatch.core.learn``) and handed in; this
+module only asks them for probabilities, for a whole batch at once (one call per model is
+what keeps scoring fast), and turns the answers into evidence a person can read:
+
+- **team**: "tickets like this went to Billing 86 % of the time; words: refund, charged twice".
+  Routing uses it when the rules give no team, or only the default one, and the model is sure.
+- **tone** of the latest customer message, combined with the lexicon's: a signal when negative.
+- **escalation**: the probability a person would escalate this ticket; it moves confidence
+  toward agreement or doubt, and is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol, Sequence
+
+from deskwatch.core.model import LearnedReading, Signal, Ticket
+
+# A model must be at least this sure before its team replaces the rules' default team.
+TEAM_CONFIDENT = 0.6
+# Score points the learned tone adds at full strength (the lexicon's sentiment signal weighs 15).
+TONE_WEIGHT = 8.0
+# How far the escalation model may move confidence (0..1).
+ESCALATION_PULL = 0.3
+
+
+class Classifier(Protocol):
+    classes: tuple[str, ...]
+
+    def predict_proba(self, texts: Sequence[str]) -> Any: ...
+
+    def top_terms(self, text: str, label: str, limit: int = 4) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class LearnedModels:
+    """The active models (any may be None) and their versions, for the decision's record."""
+
+    router: Classifier | None = None
+    tone: Classifier | None = None
+    escalation: Classifier | None = None
+    versions: Mapping[str, int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return any((self.router, self.tone, self.escalation))
+
+
+def ticket_text(ticket: Ticket, customer: Sequence[str]) -> str:
+    """What the router and escalation models read: the subject and what the customer wrote
+    (quotes and signatures already stripped), as they were trained (core/learn/history.py)."""
+    return "\n".join([ticket.subject or "", *customer]).strip()
+
+
+def signal_tokens(signals: Sequence[Signal]) -> str:
+    """The fired signals as tokens, exactly as core/learn/history.signal_tokens writes them."""
+    return " ".join(f"sig_{s.name.replace(':', '_')}_{min(4, int(s.value * 4) + 1)}" for s in signals if s.value > 0)
+
+
+def _best(model: Classifier, rows: Any) -> list[tuple[str, float]]:
+    return [(model.classes[int(r.argmax())], float(r.max())) for r in rows]
+
+
+def predict(models: LearnedModels, tickets: Sequence[Ticket], customer_texts: Sequence[Sequence[str]]) -> dict[str, LearnedReading]:
+    """Team and tone readings for a batch, by ticket id (escalation comes later, once the
+    signals are known: see ``escalation_p``)."""
+    texts = [ticket_text(t, c) for t, c in zip(tickets, customer_texts)]
+    teams = _best(models.router, models.router.predict_proba(texts)) if models.router else [None] * len(texts)
+    latest = [c[-1] if c else "" for c in customer_texts]
+    tones = _best(models.tone, models.tone.predict_proba(latest)) if models.tone else [None] * len(texts)
+    out = {}
+    for t, text, team, tone in zip(tickets, texts, teams, tones):
+        team_part = None
+        if team is not None:
+            words = models.router.top_terms(text, team[0]) if models.router else ()  # type: ignore[union-attr]
+            team_part = (team[0], round(team[1], 3), words)
+        out[t.id] = LearnedReading(team=team_part, tone=(tone[0], round(tone[1], 3)) if tone else None,
+                                   versions=dict(models.versions))
+    return out
+
+
+def escalation_p(models: LearnedModels, text: str, signals: Sequence[Signal]) -> float | None:
+    if models.escalation is None or "escalate" not in models.escalation.classes:
+        return None
+    p = models.escalation.predict_proba([text + "\n" + signal_tokens(signals)])[0]
+    return round(float(p[models.escalation.classes.index("escalate")]), 3)
+
+
+def tone_signal(reading: LearnedReading | None) -> Signal | None:
+    """A signal when the learned tone of the latest message is negative."""
+    if reading is None or reading.tone is None or reading.tone[0] != "negative":
+        return None
+    label, p = reading.tone
+    value = max(0.0, min(1.0, (p - 0.5) * 2))  # below an even chance, no evidence
+    if value <= 0:
+        return None
+    return Signal(name="learned:tone", value=round(value, 3), weight=TONE_WEIGHT, contribution=round(value * TONE_WEIGHT, 2),
+                  evidence=(f"p {p:.2f} negative",),
+                  detail="A model trained on your team's labels reads the latest message as negative")
+
+
+def adjust_confidence(confidence: float, escalating: bool, p: float | None) -> tuple[float, str | None]:
+    """Move confidence toward agreement with what people would do; say so when they disagree."""
+    if p is None:
+        return confidence, None
+    agree = p if escalating else 1 - p
+    adjusted = min(1.0, max(0.05, confidence + ESCALATION_PULL * (agree - 0.5) * 2))
+    doubt = None
+    if agree < 0.35:
+        doubt = (f"people escalated tickets like this {p:.0%} of the time" if not escalating
+                 else f"people escalated tickets like this only {p:.0%} of the time")
+    return adjusted, doubt
+
+
+def learned_team(reading: LearnedReading | None, teams: Sequence[str]) -> tuple[str, str] | None:
+    """(team, why) when the router is confident and names a configured team."""
+    if reading is None or reading.team is None:
+        return None
+    team, p, words = reading.team
+    if p < TEAM_CONFIDENT or team not in teams:
+        return None
+    why = f"tickets like this went to {team} {p:.0%} of the time" + (f"; words: {', '.join(words)}" if words else "")
+    return team, why

@@ -1,0 +1,99 @@
+"""Labels a support team's own history already holds, read from the store.
+
+- router: the team a resolved ticket ended with (its helpdesk group), or the team a person
+  re-routed it to, which wins;
+- escalation: "escalate" when a person escalated the ticket or deskwatch escalated it and the
+  escalation stood; "no" when a person overrode deskwatch down or rejected its escalation in
+  review, and for resolved tickets nobody escalated;
+- tone: messages people labelled (audit kind ``tone_label``); satisfaction ratings once the
+  connectors read them.
+
+The text of a ticket is its subject and what the customer wrote; for the escalation model, the
+signals deskwatch last saw are added as tokens ("sig_sentiment_3"), so one text model reads both.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from deskwatch.core.learn.data import Example, normalize_tone
+from deskwatch.core.model.timeutil import parse_time
+
+ESCALATING = ("priority", "immediate")
+ENGINE = "deskwatch"
+
+
+def ticket_text(subject: str | None, customer_bodies: Iterable[str]) -> str:
+    return "\n".join([subject or "", *customer_bodies]).strip()
+
+
+def signal_tokens(signals: Iterable[dict[str, Any]]) -> str:
+    """Each fired signal as a token with its value in quarters: the model weighs them like words."""
+    out = []
+    for s in signals:
+        value = float(s.get("value") or 0)
+        if value > 0:
+            out.append(f"sig_{str(s.get('name', '')).replace(':', '_')}_{min(4, int(value * 4) + 1)}")
+    return " ".join(out)
+
+
+def _customer_text(conn: Any, ticket_id: str, subject: str) -> str:
+    rows = conn.execute("SELECT body FROM messages WHERE ticket_id = ? AND author = 'customer' ORDER BY seq", (ticket_id,))
+    return ticket_text(subject, (r[0] for r in rows))
+
+
+def router_examples(conn: Any) -> list[Example]:
+    rerouted: dict[str, str] = {}
+    for r in conn.execute("SELECT ticket_id, team FROM decisions WHERE actor != ? AND team IS NOT NULL ORDER BY id", (ENGINE,)):
+        rerouted[r[0]] = r[1]
+    out = []
+    rows = conn.execute("SELECT id, subject, grp, updated_at, is_open FROM tickets WHERE deleted = 0 ORDER BY updated_at")
+    for tid, subject, grp, updated, is_open in rows.fetchall():
+        label = rerouted.get(tid) or (grp if not is_open else None)
+        if label:
+            out.append(Example(_customer_text(conn, tid, subject), label, parse_time(updated), tid))
+    return out
+
+
+def escalation_examples(conn: Any) -> list[Example]:
+    people: dict[str, str] = {}  # ticket -> the latest recommendation a person set
+    for r in conn.execute("SELECT ticket_id, recommendation FROM decisions WHERE actor != ? ORDER BY id", (ENGINE,)):
+        people[r[0]] = r[1]
+    rejected = {r[0] for r in conn.execute("SELECT ticket_id, data FROM audit WHERE kind = 'feedback'")
+                if not json.loads(r[1]).get("accept", True)}
+    out = []
+    rows = conn.execute(
+        "SELECT t.id, t.subject, t.updated_at, t.is_open, "
+        "(SELECT d.recommendation FROM decisions d WHERE d.ticket_id = t.id AND d.actor = ? ORDER BY d.id DESC LIMIT 1), "
+        "(SELECT d.data FROM decisions d WHERE d.ticket_id = t.id AND d.actor = ? ORDER BY d.id DESC LIMIT 1) "
+        "FROM tickets t WHERE t.deleted = 0 ORDER BY t.updated_at", (ENGINE, ENGINE))
+    for tid, subject, updated, is_open, engine_rec, data in rows.fetchall():
+        person = people.get(tid)
+        if person is not None:
+            label = "escalate" if person in ESCALATING else "no"
+        elif tid in rejected:
+            label = "no"
+        elif engine_rec in ESCALATING:
+            label = "escalate"  # deskwatch escalated and nobody turned it down
+        elif not is_open:
+            label = "no"
+        else:
+            continue  # still open, nobody has said anything: no label yet
+        signals = json.loads(data).get("signals", []) if data else []
+        text = _customer_text(conn, tid, subject) + "\n" + signal_tokens(signals)
+        out.append(Example(text, label, parse_time(updated), tid))
+    return out
+
+
+def tone_examples(conn: Any) -> list[Example]:
+    out = []
+    for tid, at, data in conn.execute("SELECT ticket_id, at, data FROM audit WHERE kind = 'tone_label' ORDER BY id"):
+        d = json.loads(data)
+        label = normalize_tone(str(d.get("label", "")))
+        if label and d.get("text"):
+            out.append(Example(str(d["text"]), label, parse_time(at), tid))
+    return out
+
+
+FROM_STORE = {"router": router_examples, "escalation": escalation_examples, "tone": tone_examples}
