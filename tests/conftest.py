@@ -17,6 +17,20 @@ DATASETS = SHARED / "datasets"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_home(tmp_path_factory):
+    """Tests never read or write the real ~/.local/share/deskwatch store (the default
+    store.path): a store left there by a demo or another version must not change results."""
+    home = tmp_path_factory.mktemp("home")
+    old = os.environ.get("HOME")
+    os.environ["HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("HOME", None)
+    else:
+        os.environ["HOME"] = old
+
+
 @pytest.fixture
 def now() -> datetime:
     return NOW

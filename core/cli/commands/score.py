@@ -219,7 +219,13 @@ def _models(cfg: config.Config, args: argparse.Namespace):
     from deskwatch.core.learn.load import load_active
     from deskwatch.core.store import open_store
 
-    store = open_store(cfg)
+    from deskwatch.core.store.migrations import StoreError
+
+    try:
+        store = open_store(cfg)
+    except StoreError as e:  # the store is for the daemon; scoring a file does not need it
+        print(f"deskwatch score: not using learned models: {e}", file=sys.stderr)
+        return None
     try:
         models, problems = load_active(store)
     finally:
