@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "deskwatch.core.cli.commands.serve_ssh",
     "deskwatch.core.cli.commands.similar",
     "deskwatch.core.cli.commands.brief",
+    "deskwatch.core.cli.commands.notify_cmd",
 )
 
 

@@ -30,6 +30,7 @@ SECTION_OWNERS: dict[str, str] = {
     "plugins": "deskwatch.core.config.runtime",
     "tui": "deskwatch.core.config.runtime",
     "simulator": "deskwatch.core.simulator.runner",
+    "notify": "deskwatch.core.daemon.notify_config",
 }
 
 ENV_CONFIG = "DESKWATCH_CONFIG"

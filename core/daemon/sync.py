@@ -29,6 +29,7 @@ from deskwatch.core.config import Config
 from deskwatch.core.config.runtime import SourceConfig
 from deskwatch.core.connect.contract import AuthError, Connector, ConnectorError, RateLimited
 from deskwatch.core.connect.http import waiting_on
+from deskwatch.core.daemon import notify_send
 from deskwatch.core.daemon.pipeline import Decider
 from deskwatch.core.store import Store
 from deskwatch.core.model.timeutil import utcnow
@@ -125,6 +126,7 @@ class Daemon:
         tasks = [asyncio.create_task(self._source_loop(s, once), name=f"sync-{s.name}") for s in self.sources.values()]
         beat = asyncio.create_task(self._heartbeat_loop(), name="heartbeat")
         watch = asyncio.create_task(self._waiting_loop(), name="waiting")
+        notify = asyncio.create_task(notify_send.run(self), name="notify")  # notifications to people
         try:
             if once:
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -139,6 +141,7 @@ class Daemon:
             beat.cancel()
             watch.cancel()
             await asyncio.gather(beat, watch, return_exceptions=True)
+            await notify_send.finish(notify, self.config.daemon.shutdown_timeout)  # its last pass sends what is due
             for s in self.sources.values():
                 self.store.record_waiting(s.name, None, None)
             self.store.heartbeat_stopped(self.clock())

@@ -316,3 +316,40 @@ def m006_tickets_by_time(conn: sqlite3.Connection) -> None:
     # window (StoreHistory.recent): two range scans instead of reading the whole table.
     conn.execute("CREATE INDEX tickets_created ON tickets (created_at)")
     conn.execute("CREATE INDEX tickets_updated ON tickets (updated_at)")
+
+
+@migration
+def m007_notifications(conn: sqlite3.Connection) -> None:
+    # Notifications to people (core/daemon/notify*.py): one row per (ticket, event, channel,
+    # occurrence) key, so planning the same page twice sends it once. Rows name the channel,
+    # never its URL (URLs hold tokens). notify_channels keeps each channel's last outcome for
+    # `deskwatch status`.
+    run_script(
+        conn,
+        """
+        CREATE TABLE notifications (
+            key TEXT PRIMARY KEY,
+            ticket_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            claimed_at TEXT,
+            sent_at TEXT
+        );
+        CREATE INDEX notifications_due ON notifications (state, due_at);
+        CREATE INDEX notifications_ticket ON notifications (ticket_id);
+        CREATE TABLE notify_channels (
+            name TEXT PRIMARY KEY,
+            last_ok_at TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            failures INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )

@@ -10,6 +10,7 @@ from deskwatch.core.model import Decision, Ticket
 from deskwatch.core.store.audit import AuditMixin
 from deskwatch.core.store.decisions import DecisionsMixin
 from deskwatch.core.store.escalations import EscalationsMixin
+from deskwatch.core.store.notifications import NotificationsMixin
 from deskwatch.core.store.outbox import OutboxMixin
 from deskwatch.core.store.queue import QueueMixin
 from deskwatch.core.store.search import SimilarCase, similar_to
@@ -17,7 +18,8 @@ from deskwatch.core.store.status import StatusMixin
 from deskwatch.core.store.tickets import TicketsMixin
 
 
-class Store(TicketsMixin, DecisionsMixin, AuditMixin, OutboxMixin, EscalationsMixin, StatusMixin, QueueMixin):
+class Store(TicketsMixin, DecisionsMixin, AuditMixin, OutboxMixin, EscalationsMixin, StatusMixin, QueueMixin,
+            NotificationsMixin):
     """The deskwatch store on one SQLite file (WAL mode: one daemon and several consoles at once).
 
     Opening migrates an older store and refuses a newer one (``StoreVersionError``). Each
