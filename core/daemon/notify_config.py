@@ -8,6 +8,7 @@ check` and the daemon both refuse one Apprise cannot read, naming its key. A URL
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -92,7 +93,10 @@ def load_plugin(url: str):
     """The Apprise plugin for ``url``, or None when Apprise cannot read it."""
     import apprise
 
-    return apprise.Apprise.instantiate(url)
+    try:
+        return apprise.Apprise.instantiate(url)
+    except Exception:  # hostile text must read as "cannot read", not a traceback
+        return None
 
 
 def shown(url: str) -> str:
@@ -132,7 +136,7 @@ def _url(s: Section, key: str, raw: object) -> Secret | None:
         value = text
     if load_plugin(value) is None:
         scheme = value.split("://", 1)[0] if "://" in value else None
-        what = f'scheme "{scheme[:20]}"' if scheme else "no scheme://"
+        what = f"scheme {json.dumps(scheme[:20])}" if scheme else "no scheme://"
         raise s.error(key, f"not a URL Apprise can read ({what}); see https://github.com/caronc/apprise/wiki "
                            "for each service's URL form (the URL itself is not shown: it may hold secrets)")
     return Secret(value, source=shown(value))
