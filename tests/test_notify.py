@@ -289,3 +289,18 @@ def test_notify_test_command(tmp_path, receiver, capsys):
     assert "not delivered" in out and SECRET not in out
     assert main(["notify", "test", "Nobody", "--config", str(path)]) == 2
     assert "no channel named 'Nobody'" in capsys.readouterr().err
+
+
+def test_a_url_from_the_environment_is_expanded_and_a_missing_variable_only_warns_in_check(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DW_TEST_HOOK_PW", SECRET)
+    cfg = make_config(tmp_path, {"channels": {"Ops": "json://bot:${DW_TEST_HOOK_PW}@127.0.0.1:9/x"}})
+    [ch] = cfg.notify.channels
+    assert ch.url.reveal() == f"json://bot:{SECRET}@127.0.0.1:9/x"
+    assert SECRET not in ch.shown and SECRET not in repr(ch)
+    monkeypatch.delenv("DW_TEST_HOOK_PW")
+    path = tmp_path / "c.toml"
+    path.write_text(tomli_w.dumps({"notify": {"channels": {"Ops": "json://bot:${DW_TEST_HOOK_PW}@127.0.0.1:9/x"}}}))
+    assert main(["config", "check", "--config", str(path)]) == 0
+    assert "DW_TEST_HOOK_PW is not set" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="notify.channels.Ops\\[0\\]: environment variable DW_TEST_HOOK_PW is not set"):
+        config.load(path)
