@@ -319,7 +319,7 @@ def m006_tickets_by_time(conn: sqlite3.Connection) -> None:
 
 
 @migration
-def m007_notifications(conn: sqlite3.Connection) -> None:
+def m008_notifications(conn: sqlite3.Connection) -> None:
     # Notifications to people (core/daemon/notify*.py): one row per (ticket, event, channel,
     # occurrence) key, so planning the same page twice sends it once. Rows name the channel,
     # never its URL (URLs hold tokens). notify_channels keeps each channel's last outcome for
