@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "deskwatch.core.cli.commands.brief",
     "deskwatch.core.cli.commands.learn",
     "deskwatch.core.cli.commands.models_cmd",
+    "deskwatch.core.cli.commands.notify_cmd",
 )
 
 

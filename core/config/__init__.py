@@ -31,6 +31,7 @@ SECTION_OWNERS: dict[str, str] = {
     "tui": "deskwatch.core.config.runtime",
     "simulator": "deskwatch.core.simulator.runner",
     "learn": "deskwatch.core.learn.settings",
+    "notify": "deskwatch.core.daemon.notify_config",
 }
 
 ENV_CONFIG = "DESKWATCH_CONFIG"

@@ -69,6 +69,8 @@ def acknowledge(store: Any, ticket_id: str, actor: str, now: datetime, *, write_
     with store.transaction():
         store.set_acknowledged(ticket.id, actor, now, expires_at)
         store.append_audit(AuditRecord(ticket.id, "acknowledge", actor, now, {"expires_at": expires_at, **({"again": True} if already else {})}))
+        if hasattr(store, "cancel_notifications"):  # no more pages or chain-step notices for it
+            store.cancel_notifications(ticket.id, ("page", "notify_step"), f"acknowledged by {actor}")
         if already:
             return []
         # Keyed by the escalation it acknowledges, not by the time: the same person

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from deskwatch.core.policy import actions, holds
-from deskwatch.core.daemon import writeback
+from deskwatch.core.daemon import notify, writeback
 
 from deskwatch.core import engine
 from deskwatch.core.engine import learned
@@ -165,6 +165,7 @@ class Decider:
             return settled.decision
         decision = settled.decision
         self.store.record_decision(decision, basis=basis)
+        notify.decision_recorded(self.store, self.config, ticket, decision, now)  # pages and chain steps to people
         if decision.route is not None and decision.route.chain_step is not None:
             self._chain_seen[ticket_id] = (decision.route.chain, decision.route.chain_step)
         if self._notify is not None:

@@ -30,6 +30,7 @@ from deskwatch.core.config.runtime import SourceConfig
 from deskwatch.core.connect.contract import AuthError, Connector, ConnectorError, RateLimited
 from deskwatch.core.connect.http import waiting_on
 from deskwatch.core.daemon.learner import learn_command, relearn_loop
+from deskwatch.core.daemon import notify_send
 from deskwatch.core.daemon.pipeline import Decider
 from deskwatch.core.store import Store
 from deskwatch.core.model.timeutil import utcnow
@@ -131,6 +132,7 @@ class Daemon:
         if not once and learn_cfg is not None and learn_cfg.interval:
             background.append(asyncio.create_task(
                 relearn_loop(learn_cfg.interval, learn_command(self.config.file), self.wait), name="learn"))
+        notify = asyncio.create_task(notify_send.run(self), name="notify")  # notifications to people
         try:
             if once:
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -144,6 +146,7 @@ class Daemon:
             self.stopping.set()
             watch.cancel()
             await asyncio.gather(watch, return_exceptions=True)
+            await notify_send.finish(notify, self.config.daemon.shutdown_timeout)  # its last pass sends what is due
             for s in self.sources.values():
                 self.store.record_waiting(s.name, None, None)
             for task in background:

@@ -346,3 +346,40 @@ def m007_models(conn: sqlite3.Connection) -> None:
         );
         """,
     )
+
+
+@migration
+def m008_notifications(conn: sqlite3.Connection) -> None:
+    # Notifications to people (core/daemon/notify*.py): one row per (ticket, event, channel,
+    # occurrence) key, so planning the same page twice sends it once. Rows name the channel,
+    # never its URL (URLs hold tokens). notify_channels keeps each channel's last outcome for
+    # `deskwatch status`.
+    run_script(
+        conn,
+        """
+        CREATE TABLE notifications (
+            key TEXT PRIMARY KEY,
+            ticket_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            claimed_at TEXT,
+            sent_at TEXT
+        );
+        CREATE INDEX notifications_due ON notifications (state, due_at);
+        CREATE INDEX notifications_ticket ON notifications (ticket_id);
+        CREATE TABLE notify_channels (
+            name TEXT PRIMARY KEY,
+            last_ok_at TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            failures INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )

@@ -11,6 +11,7 @@ from deskwatch.core.store.audit import AuditMixin
 from deskwatch.core.store.decisions import DecisionsMixin
 from deskwatch.core.store.escalations import EscalationsMixin
 from deskwatch.core.store.models import ModelsMixin
+from deskwatch.core.store.notifications import NotificationsMixin
 from deskwatch.core.store.outbox import OutboxMixin
 from deskwatch.core.store.queue import QueueMixin
 from deskwatch.core.store.search import SimilarCase, similar_to
@@ -18,7 +19,8 @@ from deskwatch.core.store.status import StatusMixin
 from deskwatch.core.store.tickets import TicketsMixin
 
 
-class Store(TicketsMixin, DecisionsMixin, AuditMixin, OutboxMixin, EscalationsMixin, StatusMixin, QueueMixin, ModelsMixin):
+class Store(TicketsMixin, DecisionsMixin, AuditMixin, OutboxMixin, EscalationsMixin, StatusMixin, QueueMixin, ModelsMixin,
+            NotificationsMixin):
     """The deskwatch store on one SQLite file (WAL mode: one daemon and several consoles at once).
 
     Opening migrates an older store and refuses a newer one (``StoreVersionError``). Each

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from deskwatch.core import config
+from deskwatch.core.daemon.notify_status import notify_status, print_notify
 from deskwatch.core.model.timeutil import format_time, utcnow
 
 
@@ -23,7 +24,7 @@ def _age(seconds: float | None) -> str:
     return f"{s}s" if s < 120 else f"{s // 60}m" if s < 7200 else f"{s // 3600}h"
 
 
-def as_dict(st, cfg, now=None) -> dict:
+def as_dict(st, cfg, now=None, notifications=None) -> dict:
     now = now or utcnow()
     return {
         "daemon": {"alive": st.daemon.alive, "pid": st.daemon.pid,
@@ -39,6 +40,7 @@ def as_dict(st, cfg, now=None) -> dict:
              "waiting": _waiting(s, now, st.daemon.alive)}
             for s in st.sources
         ],
+        "notifications": notifications,
     }
 
 
@@ -72,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     now = utcnow()
     try:
         st = store.status(now)
-        data = as_dict(st, cfg, now)
+        notes = notify_status(store, cfg)  # each channel's last outcome, errors redacted
+        data = as_dict(st, cfg, now, notes)
         data["models"] = _models(store)
     finally:
         store.close()
@@ -102,4 +105,5 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {'':<14} waiting on {s['waiting']['endpoint']} for {int(s['waiting']['seconds'])} s")
         if s["last_error"]:
             print(f"  {'':<14} last error: {s['last_error']}")
+    print_notify(data["notifications"])
     return 0
