@@ -28,10 +28,16 @@ MAX_NUMBER = 1e15
 MAX_INTEGER = 2**53
 
 
+_ESCAPES = {c: repr(chr(c))[1:-1] for c in (*range(32), 127)}
+
+
 class ConfigError(Exception):
     """Invalid configuration. ``str()`` is the whole message for the user; exit code 2."""
 
     def __init__(self, file: str, key: str, problem: str):
+        # One error, one line: a value quoted into the message may hold a line break or a
+        # control character (a TOML "\r"); show it escaped, as TOML would write it.
+        problem = problem.translate(_ESCAPES)
         self.file, self.key, self.problem = file, key, problem
         where = f"{file}: " if file else ""
         super().__init__(f"{where}{key}: {problem}" if key else f"{where}{problem}")
