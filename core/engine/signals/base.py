@@ -17,6 +17,7 @@ from deskwatch.core.engine.history import HistoryView, NoHistory
 from deskwatch.core.engine.lazy import lazy
 from deskwatch.core.model import SlaStatus, Signal, Ticket
 from deskwatch.core.engine.nlp import Analyzer, Reading, SupportLayer, read_messages
+from deskwatch.core.engine.markers import Markers, find_markers
 from deskwatch.core.engine.text import keywords, new_text, word_set
 
 
@@ -115,6 +116,11 @@ class TicketText:
             if h.text.lower() not in (s.lower() for s in seen):
                 seen.append(h.text)
         return out
+
+    @lazy
+    def markers(self) -> Markers:
+        """What the ticket is about (core/engine/markers.py): incidents, defects, how-tos, money."""
+        return find_markers(self.searchable, self.searchable_words)
 
     @lazy
     def keywords(self) -> frozenset[str]:
