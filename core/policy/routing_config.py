@@ -240,7 +240,7 @@ DEFAULTS: dict[str, Any] = {
             "steps": [
                 {"action": "notify", "level": "tier1", "wait_minutes": 15},
                 {"action": "assign", "level": "tier2", "wait_minutes": 30},
-                {"action": "notify", "level": "management", "wait_minutes": 60},
+                {"action": "assign", "level": "management", "wait_minutes": 60},
             ],
         }
     ],

@@ -63,9 +63,6 @@ def impact(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     for hit in s.matcher.find(ctx.text.searchable, ctx.text.searchable_words):
         if hit.text.lower() not in (p.lower() for p in phrases):
             phrases.append(hit.text)
-    if not phrases:
-        # Beyond the fixed phrases: "all our shoppers", "40 people", "everyone in the office".
-        phrases = list(ctx.text.markers.broad)
     if phrases:
         if s.phrase_value > value:
             detail = "The customer says the problem reaches many users"
