@@ -46,8 +46,11 @@ def test_hard_triggers_escalate_free_accounts(examples):
     assert gdpr.recommendation == security.recommendation == "immediate"
     assert gdpr.score < CFG.escalation.thresholds.immediate  # the score alone would not
     assert (gdpr.team, security.team) == ("Compliance", "Security")
-    assert gdpr.tier == security.tier == "tier3"
-    assert gdpr.reasons[0].startswith("Mentions compliance (escalates regardless of score)")
+    # GDPR needs subject-matter experts (tier2), no page; unauthorized access is an incident (tier3).
+    assert (gdpr.tier, gdpr.page) == ("tier2", False)
+    assert (security.tier, security.page) == ("tier3", True)
+    assert gdpr.reasons[0].startswith("Functional escalation to tier2 Compliance: a data-protection or compliance request")
+    assert any(r.startswith("Mentions compliance (escalates regardless of score)") for r in gdpr.reasons)
 
 
 def test_third_contact_refund_churn_loop_renewal(examples):

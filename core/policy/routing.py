@@ -316,13 +316,19 @@ def route(
     if chain_state is not None and chain is not None:
         st = chain_step(chain, chain_state, now)
         step_index, running = st.index, chain.name
-        moved, agent, tier = _apply_chain(team, None, tier, st, config)
+        brought = _management_target(st, config)
+        applied = st
+        if brought is not None:
+            # A management step adds management; the ticket keeps the level earlier steps gave it.
+            earlier = [x for x in chain.steps[: st.index] if x.action == "assign"]
+            if earlier:
+                applied = replace(st, step=earlier[-1])
+        moved, agent, tier = _apply_chain(team, None, tier, applied, config)
         parts.append(_describe_step(chain, st) + (f" -> {moved.name}" if moved is not team else ""))
         if moved is not team:
             team, skills = moved, frozenset()
         if agent is not None:
             parts.append(f"assigned to {agent} by the chain")
-        brought = _management_target(st, config)
         if brought is not None and management is None:
             management = brought
 

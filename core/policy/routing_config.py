@@ -396,8 +396,10 @@ def parse(section: Section) -> RoutingConfig:
     if fallback is not None:
         _known(section, "fallback_rotation", fallback, "rotation", [r.name for r in rotations])
     management = section.string("management", d["management"]) or None
-    if management is not None:
+    if management is not None and (management != d["management"] or management in team_names + agent_names):
         _known(section, "management", management, "team or agent", team_names + agent_names)
+    elif management is not None:
+        management = None  # the default "Management" team was replaced away: nobody to name
     section.check_unknown(_TOP_KEYS)
     return RoutingConfig(
         teams=teams,
