@@ -212,9 +212,10 @@ def verdict_step(ticket: Ticket, score: float, signals: Sequence[Signal], ctx: S
     """Urgency, functional level, management and paging (core/engine/levels.py); the team is
     the strongest trigger category that names one (routing may choose another)."""
     esc = ctx.config
-    functional = levels.functional(ticket, signals, ctx)
-    management = levels.management(ticket, signals, ctx, esc.thresholds.recommendation(score))
-    page = levels.page_reason(signals)
+    named = levels.by_name(signals)
+    functional = levels.functional(ticket, signals, ctx, named)
+    management = levels.management(ticket, signals, ctx, esc.thresholds.recommendation(score), named)
+    page = levels.page_reason(signals, named)
     rec = levels.urgency(score, signals, esc, management is not None, page is not None)
     team = None
     # hard categories first, then by contribution (signals are already sorted that way)

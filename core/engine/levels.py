@@ -21,7 +21,7 @@ Pure: signals, markers and config in; words a support lead would use out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from deskwatch.core.engine.escalation import EscalationConfig
 from deskwatch.core.engine.markers import Amount
@@ -30,6 +30,7 @@ from deskwatch.core.engine.signals.sla import pressing_target
 from deskwatch.core.model import RECOMMENDATIONS, TIERS, Management, Signal, Ticket
 from deskwatch.core.model.timeutil import format_time
 
+_TIER_RANK = {t: i for i, t in enumerate(TIERS)}
 INCIDENT_SIGNAL = "incident"  # the cross-ticket incident signal (several customers, one failure)
 # Signals that say something is wrong with the product or the service, not only with the mood.
 _SUBSTANCE = frozenset({"failure", "data_loss", "security_incident", INCIDENT_SIGNAL, "impact", "loop", "repeat_contact"})
@@ -54,60 +55,64 @@ def _q(items: Sequence[str], n: int = 2) -> str:
     return ", ".join(f'"{x}"' for x in items[:n])
 
 
-def _by_name(signals: Sequence[Signal]) -> Mapping[str, Signal]:
+def by_name(signals: Sequence[Signal]) -> Mapping[str, Signal]:
     out: dict[str, Signal] = {}
     for s in signals:
         out.setdefault(s.name, s)
     return out
 
 
-def functional(ticket: Ticket, signals: Sequence[Signal], ctx: SignalContext) -> Functional:
+def functional(ticket: Ticket, signals: Sequence[Signal], ctx: SignalContext,
+               named: Mapping[str, Signal] | None = None) -> Functional:
     """The functional level from content and history (see the module docstring)."""
     esc = ctx.config
     m = ctx.text.markers
-    named = _by_name(signals)
-    found: list[tuple[int, str]] = []  # (tier index, why)
+    named = by_name(signals) if named is None else named
+    # (tier index, why): the why is a function, so only the winning level's words are built.
+    found: list[tuple[int, Callable[[], str]]] = []
 
-    def at(tier: str, why: str) -> None:
-        found.append((TIERS.index(tier), why))
+    def at(tier: str, why: Callable[[], str]) -> None:
+        found.append((_TIER_RANK[tier], why))
 
     if INCIDENT_SIGNAL in named:
-        at("tier3", f"incident: {named[INCIDENT_SIGNAL].detail or 'the same failure reported by several customers'}")
+        at("tier3", lambda: f"incident: {named[INCIDENT_SIGNAL].detail or 'the same failure reported by several customers'}")
     if "security_incident" in named:
-        at("tier3", f"security incident in progress ({_q([*m.exposure, *m.takeover], 1)})")
+        at("tier3", lambda: f"security incident in progress ({_q([*m.exposure, *m.takeover], 1)})")
     if "data_loss" in named:
-        at("tier3", f"data loss ({_q(m.data_loss)})" + (f" after {_after(m.regression[0])}" if m.regression else ""))
+        at("tier3", lambda: f"data loss ({_q(m.data_loss)})" + (f" after {_after(m.regression[0])}" if m.regression else ""))
     fail = named.get("failure")
-    strong_repro = [r for r in m.repro if r.lower() != "bug"]
     if fail is not None:
         if fail.hard:
-            at("tier3", fail.detail[0].lower() + fail.detail[1:])
+            at("tier3", lambda: fail.detail[0].lower() + fail.detail[1:])
         elif m.regression:
-            at("tier3", f"regression after {_after(m.regression[0])} ({_q([*m.payments, *m.outage, *m.failure], 1)})")
+            at("tier3", lambda: f"regression after {_after(m.regression[0])} ({_q([*m.payments, *m.outage, *m.failure], 1)})")
         elif m.payments or m.outage:
-            at("tier2", f"{'payments' if m.payments else 'the service'} failing for this customer ({_q([*m.payments, *m.outage], 1)})")
-        elif strong_repro:
-            at("tier3", f"reproducible defect ({_q(strong_repro, 1)})")
-    elif m.repro and m.failure:
-        at("tier2", f"a defect to confirm ({_q([*m.repro, *m.failure], 2)})")
+            at("tier2", lambda: f"{'payments' if m.payments else 'the service'} failing for this customer ({_q([*m.payments, *m.outage], 1)})")
+        else:
+            strong_repro = [r for r in m.repro if r.lower() != "bug"]  # "bug" alone is a defect to confirm
+            if strong_repro:
+                at("tier3", lambda: f"reproducible defect ({_q(strong_repro, 1)})")
+    elif m.failure and m.repro:
+        at("tier2", lambda: f"a defect to confirm ({_q([*m.repro, *m.failure], 2)})")
     for s in signals:
         cat = esc.category(s.category or "") if s.category else None
         if cat is not None and cat.tier and s.name.startswith("trigger:"):
-            at(cat.tier, f"{_CATEGORY_WORDS.get(cat.name, cat.name.replace('_', ' '))} ({'; '.join(s.evidence[:2])})")
-    if m.data_problem:
-        at("tier2", f"a data or export problem ({_q(m.data_problem, 1)})")
+            at(cat.tier, lambda cat=cat, s=s: f"{_CATEGORY_WORDS.get(cat.name, cat.name.replace('_', ' '))} ({'; '.join(s.evidence[:2])})")
+    # Read only when nothing stronger is known yet: it cannot change a tier2 or tier3 answer.
+    if max((t for t, _ in found), default=0) < _TIER_RANK["tier2"] and m.data_problem:
+        at("tier2", lambda: f"a data or export problem ({_q(m.data_problem, 1)})")
 
     content = max((t for t, _ in found), default=None)
     unresolved = _unresolved(ticket, named, ctx)
     if unresolved is not None:
-        up = min(len(TIERS) - 1, max(TIERS.index("tier2"), (content or TIERS.index("tier1")) + 1))
-        at(TIERS[up], unresolved)
+        up = min(len(TIERS) - 1, max(_TIER_RANK["tier2"], (content or _TIER_RANK["tier1"]) + 1))
+        found.append((up, lambda: unresolved))
     if not found:
         if m.howto and not (m.failure or m.outage or m.payments or "loop" in named or "repeat_contact" in named):
             return Functional("tier0", (f"a how-to question the help center answers ({_q(m.howto, 1)})",))
         return Functional("tier1", ("frontline can handle it",))
     top = max(t for t, _ in found)
-    return Functional(TIERS[top], tuple(why for t, why in found if t == top))
+    return Functional(TIERS[top], tuple(why() for t, why in found if t == top))
 
 
 def _after(regression: str) -> str:
@@ -140,13 +145,14 @@ def _money(a: Amount, value: float) -> str:
 
 
 def management(
-    ticket: Ticket, signals: Sequence[Signal], ctx: SignalContext, recommendation: str
+    ticket: Ticket, signals: Sequence[Signal], ctx: SignalContext, recommendation: str,
+    named: Mapping[str, Signal] | None = None,
 ) -> Management | None:
     """Why managers need to know, or None (see the module docstring)."""
     esc = ctx.config
     ms = esc.management
     m = ctx.text.markers
-    named = _by_name(signals)
+    named = by_name(signals) if named is None else named
     reasons: list[str] = []
     evidence: list[str] = []
 
@@ -227,9 +233,9 @@ def _key_account_near_renewal(
 # -- paging and urgency -------------------------------------------------------------------------
 
 
-def page_reason(signals: Sequence[Signal]) -> str | None:
+def page_reason(signals: Sequence[Signal], named: Mapping[str, Signal] | None = None) -> str | None:
     """Why someone must be interrupted now, or None: incidents only."""
-    named = _by_name(signals)
+    named = by_name(signals) if named is None else named
     if INCIDENT_SIGNAL in named and named[INCIDENT_SIGNAL].value > 0:
         s = named[INCIDENT_SIGNAL]
         return f"incident: {s.detail or 'the same failure reported by several customers'}"

@@ -18,9 +18,10 @@ Pure: text in, ``Markers`` out. ``TicketText.markers`` computes them once per ti
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
+from deskwatch.core.engine.lazy import lazy
 from deskwatch.core.engine.text import is_negated
 
 # -- vocabularies (regex fragments) ------------------------------------------------------------
@@ -87,6 +88,8 @@ _OUTAGE = re.compile(
     r"|(?:can't|cannot|can\s+not|unable\s+to|couldn't|could\s+not)\s+(?:reach|access|load|open|log\s*in(?:to)?|"
     r"sign\s*in(?:to)?|connect\s+to|get\s+into)\s*(?:the\s+|your\s+|our\s+)?(?:app|application|site|website|platform|"
     r"service|system|dashboard|portal|workspace|api|server|product|tool)?"
+    r"|(?:nobody|no\s+one|none\s+of\s+(?:us|our\s+\w+|the\s+\w+))\s+(?:can|could|is\s+able\s+to)\s+(?:log\s*in|sign\s*in|"
+    r"access|reach|load|open|connect|get\s+in)"
     r"|5\d\d\s+(?:internal\s+server\s+|server\s+)?errors?|internal\s+server\s+errors?|bad\s+gateway|"
     r"service\s+unavailable|gateway\s+time-?out|(?:http|error|status)\s+5\d\d|5\d\d\s+(?:bad|service|gateway)"
     r"|(?:returns?|returning|throws?|throwing|gives?|giving|getting|get|got)\s+(?:an?\s+|the\s+)?5\d\d)(?![\w'])",
@@ -108,11 +111,12 @@ _LOSS = (
     r"(?:gone|lost|deleted|wiped(?:\s+out)?|erased|disappeared|vanished|overwritten|purged|corrupted|"
     r"missing(?!\s+(?:a|an|the|some|one|two|its|their|our|in\s+the|from\s+the\s+\w+\s+list)\b))"
 )
+_QUANT = r"(?:(?:all|every|each|any|none|most|\d+)\s+(?:of\s+)?(?:the\s+|our\s+|my\s+|their\s+|your\s+)?)?"
 _DATA_LOSS = re.compile(
     rf"(?<![\w'])(?:"
-    rf"{_DATA_NOUN}(?![\w'])[^.!?\n]{{0,80}}?(?:is|are|was|were|has\s+been|have\s+been|got|gets|get|seems?\s+to\s+(?:be|have)|"
+    rf"{_QUANT}{_DATA_NOUN}(?![\w'])[^.!?\n]{{0,80}}?(?:is|are|was|were|has\s+been|have\s+been|got|gets|get|seems?\s+to\s+(?:be|have)|"
     rf"appears?\s+to\s+(?:be|have)|just|all|completely|simply|now|been)\s+(?:all\s+|completely\s+|just\s+|been\s+|simply\s+)?{_LOSS}"
-    rf"|{_DATA_NOUN}(?![\w'])[^.!?\n]{{0,40}}?(?:disappeared|vanished|got\s+wiped|got\s+deleted|got\s+erased)"
+    rf"|{_QUANT}{_DATA_NOUN}(?![\w'])[^.!?\n]{{0,40}}?(?:disappeared|vanished|got\s+wiped|got\s+deleted|got\s+erased)"
     rf"|(?:lost|losing|lose)\s+(?:all\s+(?:of\s+)?|everything|an?\s+(?:whole\s+|full\s+|entire\s+)?(?:day|week|month|morning)'?s?\s+"
     rf"(?:worth\s+)?(?:of\s+)?|(?:\w+\s+){{0,2}}(?:days?|hours?|weeks?|months?)\s+(?:worth\s+)?(?:of\s+)?|some\s+)?"
     rf"(?:our\s+|their\s+|my\s+|the\s+|his\s+|her\s+)?(?:{_DATA_NOUN}|everything)"
@@ -165,7 +169,7 @@ _REGRESSION = re.compile(
     r"|used\s+to\s+work|worked\s+(?:fine|perfectly|great|well|yesterday|before|until|last\s+week|this\s+morning)|"
     r"(?:was|were)\s+working\s+(?:fine|perfectly|before|yesterday|until|last\s+week)|no\s+longer\s+works?|"
     r"stopped\s+working\s+(?:after|since|when)|(?:broke|broken)\s+(?:after|since|with|by)|regression|"
-    r"(?:new|latest)\s+version\s+(?:broke|breaks|has\s+broken))(?![\w'])",
+    r"(?:new|latest|last|recent)\s+(?:version|release|update|upgrade|deploy(?:ment)?)\s+(?:broke|breaks|has\s+broken|broken))(?![\w'])",
     re.IGNORECASE,
 )
 _REGRESSION_WORDS = frozenset(
@@ -214,7 +218,6 @@ _MANAGER = re.compile(
     r"request|ask(?:ing)?\s+for|insist\s+on|like|let\s+me)\b[^.!?\n]{0,40}?(?:a\s+|your\s+|the\s+|my\s+)?"
     r"(?:manager|supervisor|management|someone\s+(?:senior|in\s+charge|more\s+senior|higher\s+up|with\s+authority)|"
     r"boss|team\s+lead(?:er)?|head\s+of\s+(?:support|customer\s+\w+|service)|ceo|director|superior|higher\s+up)"
-    r"|escalate\s+(?:this|it|my\s+(?:case|ticket|complaint)|the\s+(?:matter|issue))\s+(?:to|up|higher|further|internally)"
     r"|formal\s+complaint|file\s+a\s+complaint|lodge\s+a\s+complaint)(?![\w'])",
     re.IGNORECASE,
 )
@@ -318,7 +321,7 @@ def amounts(text: str) -> list[Amount]:
     """Money amounts written in ``text`` in sentences about refunds, credits, discounts or charges."""
     out: list[Amount] = []
     for sentence in _sentences(text):
-        if not any(c.isdigit() for c in sentence) or not _MONEY_CONTEXT.search(sentence):
+        if not _DIGIT.search(sentence) or not _MONEY_CONTEXT.search(sentence):
             continue
         for m in _AMOUNT.finditer(sentence):
             num = m.group("n1") or m.group("n2") or m.group("n3")
@@ -334,32 +337,283 @@ def amounts(text: str) -> list[Amount]:
 
 # -- the markers -------------------------------------------------------------------------------
 
+# Anchor words: every match of a pattern contains one of its anchors, so a pattern runs only on
+# the sentences around the anchors present in the ticket's word set (found with str.find), never
+# over the whole text. Most tickets have no anchor of most patterns and cost a set intersection.
+_A_OUTAGE = frozenset(
+    "outage down unavailable unreachable offline loading responding timing crashing can't cannot unable couldn't "
+    "500 502 503 504 gateway internal nobody none".split()
+)
+_A_FAIL = frozenset(
+    "fail fails failed failing failure failures broken break breaks breaking broke crash crashes crashed crashing "
+    "down outage unavailable unreachable offline working loading responding available reachable saving syncing "
+    "opening work load open respond connect sync save submit process complete stopped longer error errors timed "
+    "timeout times declined declines declining rejected stuck hang hangs hanging freezes freezing froze "
+    "500 502 503 504 through".split()
+)
+_FAIL_STRONG = frozenset(
+    "fail fails failed failing failure failures broken breaks breaking broke crash crashes crashed crashing "
+    "outage unavailable unreachable offline stopped error errors timeout declined rejected stuck hangs hanging "
+    "freezes freezing froze 500 502 503 504 bug".split()
+)
+_A_PAYMENT = frozenset(
+    "checkout checkouts check check-out payment payments transaction transactions purchase purchases order orders "
+    "billing pay paying card cart".split()
+)
+_A_TAKEOVER = frozenset(
+    "takeover taken hijack hijacked hijacking hacked compromised breached breach ransomware credentials credential "
+    "unauthorized unauthorised leaked locked logged signed".split()
+)
+_A_BROAD_WORDS = frozenset(
+    "all every each none most half nobody no-one everyone everybody whole entire company-wide site-wide board "
+    "production".split()
+)
+_A_HOWTO = frozenset("how where possible way can reset forgot docs documentation guide tutorial article point quick wondering".split())
+_A_REPEATED = frozenset(
+    "third 3rd fourth 4th fifth 5th sixth 6th seventh tenth umpteenth nth times emails messages calls tickets requests "
+    "reminders again over many still nobody ignored keep".split()
+)
 
-@dataclass(frozen=True)
+
+# Anchors that are common words count only beside a companion word (any of them): "since" is an
+# anchor of a regression only in a ticket that also names an update, a release or a migration.
+_UPDATE = frozenset(
+    "update updates upgrade upgrades release releases deploy deployment migration migrations version versions patch "
+    "rollout rollouts changes hotfix maintenance redesign rebuild go-live updated upgraded released deployed migrated "
+    "patched changed moved upgrading updating migrating".split()
+)
+_COMPANIONS: dict[str, frozenset[str]] = {
+    **{w: _UPDATE for w in ("since", "after", "following", "with")},
+    **{w: frozenset("fine perfectly great well yesterday before until last morning".split()) for w in ("worked", "working")},
+    "used": frozenset(["work"]),
+    "longer": frozenset(["work", "works"]),
+    "stopped": frozenset(["after", "since", "when"]),
+    **{w: frozenset("after since with by".split()) for w in ("broke", "broken")},
+    "version": frozenset("broke breaks broken".split()),
+    **{w: frozenset("reach access load open log login sign connect get into".split())
+       for w in ("can't", "cannot", "unable", "couldn't")},
+    **{w: frozenset("can could able".split()) for w in ("none", "nobody")},
+    "down": frozenset("is are was went goes gone for site app service platform system website server servers "
+                      "production workspace dashboard instance login".split()),
+    "every": frozenset(["time"]),
+    "each": frozenset(["time"]),
+    "always": frozenset("fails crashes returns throws errors breaks shows".split()),
+    "happens": frozenset("every each always".split()),
+    "steps": frozenset(["reproduce"]),
+    "exception": frozenset("thrown in at throws throw to policy make making grant granting".split()),
+    **{w: frozenset("time email message call ticket request attempt follow-up followup reminder".split())
+       for w in ("third", "3rd", "fourth", "4th", "fifth", "5th", "sixth", "6th", "seventh", "tenth", "umpteenth", "nth")},
+    **{w: frozenset("three four five six several many multiple countless numerous".split()) | frozenset(map(str, range(2, 21)))
+       for w in ("times", "emails", "messages", "calls", "tickets", "requests", "reminders")},
+    "again": frozenset("and yet time".split()),
+    "over": frozenset(["and"]),
+    "many": frozenset(["times"]),
+    "still": frozenset("not unresolved no".split()),
+    "keep": frozenset("having asking telling writing chasing getting being".split()),
+    **{w: frozenset("replied responded answered back".split()) for w in ("nobody", "one")},
+    **{w: frozenset("speak talk escalate escalating put connect demand insist request want need like let ask asking "
+                    "get complaint".split())
+       for w in ("manager", "supervisor", "management", "senior", "charge", "boss", "lead", "leader", "head", "ceo",
+                 "director", "superior", "higher")},
+    **{w: frozenset(["refund"]) for w in ("past", "after")},
+    **{w: frozenset("policy window terms period".split()) for w in ("outside", "beyond")},
+}
+
+
+def _spans(low: str, anchors: Iterable[str]) -> list[tuple[int, int]]:
+    """The sentences of ``low`` (the lower-cased text) around each occurrence of an anchor, merged."""
+    spans: list[tuple[int, int]] = []
+    n = len(low)
+    for a in anchors:
+        i = low.find(a)
+        while i >= 0:
+            start = max(low.rfind(".", 0, i), low.rfind("!", 0, i), low.rfind("?", 0, i), low.rfind("\n", 0, i)) + 1
+            ends = [e for e in (low.find(". ", i), low.find("!", i), low.find("?", i), low.find("\n", i)) if e >= 0]
+            end = min(ends) + 1 if ends else n
+            spans.append((start, end))
+            i = low.find(a, end)
+    if len(spans) < 2:
+        return spans
+    spans.sort()
+    merged = [spans[0]]
+    for a, b in spans[1:]:
+        if a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+# Support text repeats (macros quoted back, "Any update on this?", form submissions, the same
+# complaint sent to three helpdesks), and a pattern's hits in a sentence depend on that sentence
+# alone: negation and hypotheticals never reach across a sentence end. So hits are kept by
+# (pattern, sentence), bounded like routing's remembered answers.
+_HITS: dict[tuple[int, bool, str], tuple[str, ...]] = {}
+_MAX_HITS = 8192
+
+
+def _sentence_hits(pattern: re.Pattern[str], sentence: str, hypothetical_ok: bool) -> tuple[str, ...]:
+    key = (id(pattern), hypothetical_ok, sentence)
+    hits = _HITS.get(key)
+    if hits is None:
+        out = []
+        for m in pattern.finditer(sentence):
+            if is_negated(sentence, m.start()) if hypothetical_ok else not _real(sentence, m.start()):
+                continue
+            out.append(" ".join(m.group(0).split()))
+        hits = tuple(out)
+        if len(_HITS) >= _MAX_HITS:
+            _HITS.clear()
+        _HITS[key] = hits
+    return hits
+
+
+_DIGIT = re.compile(r"\d")
+
+
 class Markers:
-    """Evidence (the words as written) for each kind of marker found in a ticket's text."""
+    """Evidence (the words as written) for each kind of marker in a ticket's text, each kind
+    computed on first use. ``text`` is the subject plus what the customer newly wrote."""
 
-    outage: tuple[str, ...] = ()  # the service down or failing (500s, can't reach the app)
-    payments: tuple[str, ...] = ()  # checkout or payments failing
-    broad: tuple[str, ...] = ()  # many people affected ("all our shoppers", "40 people")
-    data_loss: tuple[str, ...] = ()  # data gone, deleted, wiped
-    exposure: tuple[str, ...] = ()  # someone sees another party's data
-    takeover: tuple[str, ...] = ()  # an account taken over, a breach
-    regression: tuple[str, ...] = ()  # broke after a release, update or migration
-    repro: tuple[str, ...] = ()  # a reproducible defect
-    failure: tuple[str, ...] = ()  # something fails, errors, is broken
-    data_problem: tuple[str, ...] = ()  # exports, imports, syncs, integrations failing; wrong data
-    howto: tuple[str, ...] = ()  # a how-to question
-    manager: tuple[str, ...] = ()  # the customer asks for a manager or files a complaint
-    repeated: tuple[str, ...] = ()  # "third time", "how many times", "still no answer"
-    exception: tuple[str, ...] = ()  # asks for a policy exception
-    money: tuple[Amount, ...] = field(default=())
+    def __init__(self, text: str, words: frozenset[str]):
+        self.text = text
+        self.words = words
+
+    @lazy
+    def low(self) -> str:
+        return self.text.lower()
+
+    def _find(self, pattern: re.Pattern[str], anchors: frozenset[str], *, limit: int = 3,
+              hypothetical_ok: bool = False) -> tuple[str, ...]:
+        words = self.words
+        present = [a for a in words & anchors if (c := _COMPANIONS.get(a)) is None or not words.isdisjoint(c)]
+        if not present:
+            return ()
+        text = self.text
+        found: list[str] = []
+        for a, b in _spans(self.low, present):
+            for hit in _sentence_hits(pattern, text[a:b], hypothetical_ok):
+                if hit.lower() not in (f.lower() for f in found):
+                    found.append(hit)
+                    if len(found) >= limit:
+                        return tuple(found)
+        return tuple(found)
+
+    @lazy
+    def outage(self) -> tuple[str, ...]:
+        """The service down or failing (500s, can't reach the app)."""
+        return self._find(_OUTAGE, _A_OUTAGE)
+
+    @lazy
+    def failure(self) -> tuple[str, ...]:
+        """Words saying something fails, errors or is broken (a word-set check: it only ever
+        qualifies other markers, which do their own negation checks)."""
+        return tuple(sorted(self.words & _FAIL_STRONG))
+
+    @lazy
+    def payments(self) -> tuple[str, ...]:
+        """Checkout or payments failing."""
+        if self.words.isdisjoint(_A_PAYMENT) or not self.failure:
+            return ()
+        return self._find(_PAYMENTS_FAIL, _A_PAYMENT | {"can't", "cannot", "unable", "couldn't"})
+
+    @lazy
+    def broad(self) -> tuple[str, ...]:
+        """Many people affected ("all our shoppers", "40 people", "nobody can")."""
+        anchors = set(self.words & _A_BROAD_WORDS)
+        if "no" in self.words and "one" in self.words:
+            anchors.add("no one")
+        if not anchors and not _DIGIT.search(self.text):
+            return ()
+        anchors.update(w for w in self.words if w[:1].isdigit() and len(w) > 1)
+        return self._find(_BROAD, frozenset(anchors), hypothetical_ok=True)
+
+    @lazy
+    def data_loss(self) -> tuple[str, ...]:
+        """Data gone, deleted, wiped: several records, or data as a whole (one missing item is
+        a data problem, not an incident). Not what the customer deleted by mistake."""
+        if self.words.isdisjoint(_LOSS_WORDS):
+            return ()
+        found = self._find(_DATA_LOSS, _LOSS_WORDS)
+        if found and _SELF_INFLICTED.search(self.text):
+            return ()
+        return tuple(f for f in found if _many(f))
+
+    @lazy
+    def exposure(self) -> tuple[str, ...]:
+        """Someone sees another party's data."""
+        if self.words.isdisjoint(_OTHER_WORDS):
+            return ()
+        return _exposure(self.text)
+
+    @lazy
+    def takeover(self) -> tuple[str, ...]:
+        """An account taken over, a breach."""
+        return self._find(_TAKEOVER, _A_TAKEOVER)
+
+    @lazy
+    def regression(self) -> tuple[str, ...]:
+        """Broke after a release, update or migration."""
+        return self._find(_REGRESSION, _REGRESSION_WORDS)
+
+    @lazy
+    def repro(self) -> tuple[str, ...]:
+        """A reproducible defect."""
+        return self._find(_REPRO, _REPRO_WORDS)
+
+    @lazy
+    def data_problem(self) -> tuple[str, ...]:
+        """Exports, imports, syncs, integrations failing; wrong data."""
+        if self.words.isdisjoint(_DATA_WORDS):
+            return ()
+        return self._find(_DATA_PROBLEM, _DATA_WORDS)
+
+    @lazy
+    def howto(self) -> tuple[str, ...]:
+        """A how-to question."""
+        return self._find(_HOWTO, _A_HOWTO, hypothetical_ok=True)
+
+    @lazy
+    def manager(self) -> tuple[str, ...]:
+        """The customer asks for a manager or files a complaint."""
+        return self._find(_MANAGER, _MANAGER_WORDS, hypothetical_ok=True)
+
+    @lazy
+    def repeated(self) -> tuple[str, ...]:
+        """ "third time", "how many times", "still no answer"."""
+        return self._find(_REPEATED, _A_REPEATED, hypothetical_ok=True)
+
+    @lazy
+    def exception(self) -> tuple[str, ...]:
+        """Asks for a policy exception."""
+        return self._find(_EXCEPTION, _EXCEPTION_WORDS, hypothetical_ok=True)
+
+    @lazy
+    def money(self) -> tuple[Amount, ...]:
+        """Amounts in sentences about refunds, credits, discounts, charges."""
+        if self.words.isdisjoint(_MONEY_WORDS) or not _DIGIT.search(self.text):
+            return ()
+        return tuple(amounts(self.text))
 
     @property
     def incident(self) -> bool:
         """An incident by the customer's own words: data loss, a security incident in
         progress, or an outage or payment failure that reaches many people."""
         return bool(self.data_loss or self.exposure or self.takeover or ((self.outage or self.payments) and self.broad))
+
+
+# Data loss is an incident when it is plural or whole ("records are gone", "all our data", "lost a
+# day's work"); one missing invoice is a data problem for the experts, not a reason to wake anyone.
+_QUANTIFIERS = frozenset("all every everything entire whole any none most".split())
+_MASS = frozenset("data work history database content inventory stock everything configuration settings".split())
+_NOT_PLURAL = frozenset("is was has this its does goes".split())
+
+
+def _many(found: str) -> bool:
+    words = [w.strip("'\".,") for w in found.lower().split()]
+    if any(w in _QUANTIFIERS or w.isdigit() for w in words) or "loss" in words:
+        return True
+    return any(n in _MASS or (n.endswith("s") and len(n) > 3 and n not in _NOT_PLURAL) for n in (words[0], words[-1]))
 
 
 # A sentence ends at . ! ? or a line break, but not at the point of "1.200,50" or "v2.3".
@@ -378,23 +632,6 @@ def _real(text: str, start: int) -> bool:
     return _HYPOTHETICAL.search(text, begin, start) is None
 
 
-def _find(pattern: re.Pattern[str], text: str, limit: int = 3, hypothetical_ok: bool = False) -> tuple[str, ...]:
-    found: list[str] = []
-    for m in pattern.finditer(text):
-        if (is_negated(text, m.start()) if hypothetical_ok else not _real(text, m.start())):
-            continue
-        words = " ".join(m.group(0).split())
-        if words.lower() not in (f.lower() for f in found):
-            found.append(words)
-            if len(found) >= limit:
-                break
-    return tuple(found)
-
-
-def _has(words: frozenset[str], keys: frozenset[str]) -> bool:
-    return not words.isdisjoint(keys)
-
-
 def _exposure(text: str) -> tuple[str, ...]:
     found: list[str] = []
     for sentence in _sentences(text):
@@ -406,28 +643,8 @@ def _exposure(text: str) -> tuple[str, ...]:
 
 
 def find_markers(text: str, words: frozenset[str]) -> Markers:
-    """The markers in ``text`` (subject plus what the customer newly wrote), ``words`` its word set."""
-    failing = _has(words, _FAIL_WORDS)
-    data_loss = _find(_DATA_LOSS, text) if _has(words, _LOSS_WORDS) else ()
-    if data_loss and _SELF_INFLICTED.search(text):
-        data_loss = ()  # "we accidentally deleted a project": a restore request, not an incident
-    return Markers(
-        outage=_find(_OUTAGE, text) if _has(words, _OUTAGE_WORDS) else (),
-        payments=_find(_PAYMENTS_FAIL, text) if failing and _has(words, _PAYMENT_WORDS) else (),
-        broad=_find(_BROAD, text, hypothetical_ok=True) if _has(words, _BROAD_WORDS) or any(w.isdigit() for w in words) else (),
-        data_loss=data_loss,
-        exposure=_exposure(text) if _has(words, _OTHER_WORDS) else (),
-        takeover=_find(_TAKEOVER, text) if _has(words, _TAKEOVER_WORDS) else (),
-        regression=_find(_REGRESSION, text) if _has(words, _REGRESSION_WORDS) else (),
-        repro=_find(_REPRO, text) if _has(words, _REPRO_WORDS) else (),
-        failure=_find(_FAILURE, text) if failing else (),
-        data_problem=_find(_DATA_PROBLEM, text) if _has(words, _DATA_WORDS) else (),
-        howto=_find(_HOWTO, text, hypothetical_ok=True) if _has(words, _HOWTO_WORDS) else (),
-        manager=_find(_MANAGER, text, hypothetical_ok=True) if _has(words, _MANAGER_WORDS) else (),
-        repeated=_find(_REPEATED, text, hypothetical_ok=True) if _has(words, _REPEATED_WORDS) else (),
-        exception=_find(_EXCEPTION, text, hypothetical_ok=True) if _has(words, _EXCEPTION_WORDS) else (),
-        money=tuple(amounts(text)) if _has(words, _MONEY_WORDS) else (),
-    )
+    """The markers of ``text`` (subject plus what the customer newly wrote), ``words`` its word set."""
+    return Markers(text, words)
 
 
 _MONEY_WORDS = frozenset(

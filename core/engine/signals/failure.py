@@ -42,12 +42,14 @@ def data_loss(ticket: Ticket, ctx: SignalContext) -> Signal | None:
 def failure(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     m = ctx.text.markers
     broken = m.outage or m.payments
-    many = m.broad or (ticket.affected_users is not None and ticket.affected_users >= ctx.config.impact.users_for_incident)
+    # Breadth is read only for a broken service: most tickets never pay for it.
+    many = broken and (m.broad or (ticket.affected_users is not None
+                                   and ticket.affected_users >= ctx.config.impact.users_for_incident))
     what = "checkout and payments failing" if m.payments else "the service down or failing"
     if broken and many:
         value, hard = 1.0, True
         detail = f"Incident: {what} for many users"
-    elif m.regression and (m.failure or broken):
+    elif (m.failure or broken) and m.regression:
         value, hard = 0.7, False
         detail = "A regression: it broke after a release, update or migration"
     elif m.payments:
@@ -56,7 +58,7 @@ def failure(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     elif m.outage:
         value, hard = 0.6, False
         detail = "The service is down or failing for the customer"
-    elif m.repro and m.failure:
+    elif m.failure and m.repro:
         value, hard = 0.5, False
         detail = "A reproducible defect"
     else:
