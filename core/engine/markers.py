@@ -107,6 +107,12 @@ _DATA_NOUN = (
     r"appointments?|events?|products?|listings?|submissions?|responses?|accounts?|folders?|boards?|cards?|"
     r"dashboards?|settings|configuration|inventory|stock)"
 )
+# What can be "lost" as data: "lost a day's work", "lost all our notes" (not "losing orders": sales).
+_WORK_NOUN = (
+    r"(?:data|records?|entries|files?|documents?|docs|work|history|notes?|projects?|contacts?|emails?|messages?|"
+    r"photos?|attachments?|uploads?|changes|content|database|spreadsheets?|timesheets?|settings|configuration|edits|"
+    r"progress|drafts?)"
+)
 _LOSS = (
     r"(?:gone|lost|deleted|wiped(?:\s+out)?|erased|disappeared|vanished|overwritten|purged|corrupted|"
     r"missing(?!\s+(?:a|an|the|some|one|two|its|their|our|in\s+the|from\s+the\s+\w+\s+list)\b))"
@@ -119,7 +125,7 @@ _DATA_LOSS = re.compile(
     rf"|{_QUANT}{_DATA_NOUN}(?![\w'])[^.!?\n]{{0,40}}?(?:disappeared|vanished|got\s+wiped|got\s+deleted|got\s+erased)"
     rf"|(?:lost|losing|lose)\s+(?:all\s+(?:of\s+)?|everything|an?\s+(?:whole\s+|full\s+|entire\s+)?(?:day|week|month|morning)'?s?\s+"
     rf"(?:worth\s+)?(?:of\s+)?|(?:\w+\s+){{0,2}}(?:days?|hours?|weeks?|months?)\s+(?:worth\s+)?(?:of\s+)?|some\s+)?"
-    rf"(?:our\s+|their\s+|my\s+|the\s+|his\s+|her\s+)?(?:{_DATA_NOUN}|everything)"
+    rf"(?:our\s+|their\s+|my\s+|the\s+|his\s+|her\s+)?(?:{_WORK_NOUN}|everything)"
     rf"|data\s+loss|data\s+(?:is|was|has\s+been|got)\s+(?:lost|wiped|erased|destroyed)"
     rf"|wiped\s+(?:out\s+)?(?:all|our|every|the\s+whole|the\s+entire)"
     rf")(?![\w'])",
@@ -382,41 +388,53 @@ _UPDATE = frozenset(
     "rollout rollouts changes hotfix maintenance redesign rebuild go-live updated upgraded released deployed migrated "
     "patched changed moved upgrading updating migrating".split()
 )
-_COMPANIONS: dict[str, frozenset[str]] = {
-    **{w: _UPDATE for w in ("since", "after", "following", "with")},
-    **{w: frozenset("fine perfectly great well yesterday before until last morning".split()) for w in ("worked", "working")},
-    "used": frozenset(["work"]),
-    "longer": frozenset(["work", "works"]),
-    "stopped": frozenset(["after", "since", "when"]),
-    **{w: frozenset("after since with by".split()) for w in ("broke", "broken")},
-    "version": frozenset("broke breaks broken".split()),
-    **{w: frozenset("reach access load open log login sign connect get into".split())
-       for w in ("can't", "cannot", "unable", "couldn't")},
-    **{w: frozenset("can could able".split()) for w in ("none", "nobody")},
-    "down": frozenset("is are was went goes gone for site app service platform system website server servers "
-                      "production workspace dashboard instance login".split()),
-    "every": frozenset(["time"]),
-    "each": frozenset(["time"]),
-    "always": frozenset("fails crashes returns throws errors breaks shows".split()),
-    "happens": frozenset("every each always".split()),
-    "steps": frozenset(["reproduce"]),
-    "exception": frozenset("thrown in at throws throw to policy make making grant granting".split()),
-    **{w: frozenset("time email message call ticket request attempt follow-up followup reminder".split())
-       for w in ("third", "3rd", "fourth", "4th", "fifth", "5th", "sixth", "6th", "seventh", "tenth", "umpteenth", "nth")},
-    **{w: frozenset("three four five six several many multiple countless numerous".split()) | frozenset(map(str, range(2, 21)))
-       for w in ("times", "emails", "messages", "calls", "tickets", "requests", "reminders")},
-    "again": frozenset("and yet time".split()),
-    "over": frozenset(["and"]),
-    "many": frozenset(["times"]),
-    "still": frozenset("not unresolved no".split()),
-    "keep": frozenset("having asking telling writing chasing getting being".split()),
-    **{w: frozenset("replied responded answered back".split()) for w in ("nobody", "one")},
-    **{w: frozenset("speak talk escalate escalating put connect demand insist request want need like let ask asking "
-                    "get complaint".split())
-       for w in ("manager", "supervisor", "management", "senior", "charge", "boss", "lead", "leader", "head", "ceo",
-                 "director", "superior", "higher")},
-    **{w: frozenset(["refund"]) for w in ("past", "after")},
-    **{w: frozenset("policy window terms period".split()) for w in ("outside", "beyond")},
+_REPEAT_NOUNS = frozenset("time email message call ticket request attempt follow-up followup reminder".split())
+_COUNTS = frozenset("three four five six several many multiple countless numerous".split()) | frozenset(map(str, range(2, 21)))
+_ASKING = frozenset("speak talk escalate escalating put connect demand insist request want need like let ask asking get "
+                    "complaint".split())
+_COMPANIONS: dict[str, dict[str, frozenset[str]]] = {
+    "regression": {
+        **{w: _UPDATE for w in ("since", "after", "following", "with")},
+        **{w: frozenset("fine perfectly great well yesterday before until last morning".split()) for w in ("worked", "working")},
+        "used": frozenset(["work"]),
+        "longer": frozenset(["work", "works"]),
+        "stopped": frozenset(["after", "since", "when"]),
+        **{w: frozenset("after since with by".split()) for w in ("broke", "broken")},
+        "version": frozenset("broke breaks broken".split()),
+    },
+    "outage": {
+        **{w: frozenset("reach access load open log login sign connect get into".split())
+           for w in ("can't", "cannot", "unable", "couldn't")},
+        **{w: frozenset("can could able".split()) for w in ("none", "nobody")},
+        "down": frozenset("is are was went goes gone for site app service platform system website server servers "
+                          "production workspace dashboard instance login".split()),
+    },
+    "repro": {
+        "every": frozenset(["time"]),
+        "each": frozenset(["time"]),
+        "always": frozenset("fails crashes returns throws errors breaks shows".split()),
+        "happens": frozenset("every each always".split()),
+        "steps": frozenset(["reproduce"]),
+        "exception": frozenset("thrown in at throws throw".split()),
+    },
+    "repeated": {
+        **{w: _REPEAT_NOUNS for w in ("third", "3rd", "fourth", "4th", "fifth", "5th", "sixth", "6th", "seventh", "tenth",
+                                       "umpteenth", "nth")},
+        **{w: _COUNTS for w in ("times", "emails", "messages", "calls", "tickets", "requests", "reminders")},
+        "again": frozenset("and yet time".split()),
+        "over": frozenset(["and"]),
+        "many": frozenset(["times"]),
+        "still": frozenset("not unresolved no".split()),
+        "keep": frozenset("having asking telling writing chasing getting being".split()),
+        "nobody": frozenset("replied responded answered back".split()),
+    },
+    "manager": {w: _ASKING for w in ("manager", "supervisor", "management", "senior", "charge", "boss", "lead", "leader",
+                                     "head", "ceo", "director", "superior", "higher")},
+    "exception": {
+        **{w: frozenset(["refund"]) for w in ("past", "after")},
+        **{w: frozenset("policy window terms period".split()) for w in ("outside", "beyond")},
+        "exception": frozenset("to policy make making grant granting".split()),
+    },
 }
 
 
@@ -471,6 +489,9 @@ def _sentence_hits(pattern: re.Pattern[str], sentence: str, hypothetical_ok: boo
 _DIGIT = re.compile(r"\d")
 
 
+_NONE: dict[str, frozenset[str]] = {}
+
+
 class Markers:
     """Evidence (the words as written) for each kind of marker in a ticket's text, each kind
     computed on first use. ``text`` is the subject plus what the customer newly wrote."""
@@ -484,9 +505,10 @@ class Markers:
         return self.text.lower()
 
     def _find(self, pattern: re.Pattern[str], anchors: frozenset[str], *, limit: int = 3,
-              hypothetical_ok: bool = False) -> tuple[str, ...]:
+              hypothetical_ok: bool = False, kind: str = "") -> tuple[str, ...]:
         words = self.words
-        present = [a for a in words & anchors if (c := _COMPANIONS.get(a)) is None or not words.isdisjoint(c)]
+        companions = _COMPANIONS.get(kind, _NONE)
+        present = [a for a in words & anchors if (c := companions.get(a)) is None or not words.isdisjoint(c)]
         if not present:
             return ()
         text = self.text
@@ -502,7 +524,7 @@ class Markers:
     @lazy
     def outage(self) -> tuple[str, ...]:
         """The service down or failing (500s, can't reach the app)."""
-        return self._find(_OUTAGE, _A_OUTAGE)
+        return self._find(_OUTAGE, _A_OUTAGE, kind="outage")
 
     @lazy
     def failure(self) -> tuple[str, ...]:
@@ -554,12 +576,12 @@ class Markers:
     @lazy
     def regression(self) -> tuple[str, ...]:
         """Broke after a release, update or migration."""
-        return self._find(_REGRESSION, _REGRESSION_WORDS)
+        return self._find(_REGRESSION, _REGRESSION_WORDS, kind="regression")
 
     @lazy
     def repro(self) -> tuple[str, ...]:
         """A reproducible defect."""
-        return self._find(_REPRO, _REPRO_WORDS)
+        return self._find(_REPRO, _REPRO_WORDS, kind="repro")
 
     @lazy
     def data_problem(self) -> tuple[str, ...]:
@@ -576,17 +598,17 @@ class Markers:
     @lazy
     def manager(self) -> tuple[str, ...]:
         """The customer asks for a manager or files a complaint."""
-        return self._find(_MANAGER, _MANAGER_WORDS, hypothetical_ok=True)
+        return self._find(_MANAGER, _MANAGER_WORDS, hypothetical_ok=True, kind="manager")
 
     @lazy
     def repeated(self) -> tuple[str, ...]:
         """ "third time", "how many times", "still no answer"."""
-        return self._find(_REPEATED, _A_REPEATED, hypothetical_ok=True)
+        return self._find(_REPEATED, _A_REPEATED, hypothetical_ok=True, kind="repeated")
 
     @lazy
     def exception(self) -> tuple[str, ...]:
         """Asks for a policy exception."""
-        return self._find(_EXCEPTION, _EXCEPTION_WORDS, hypothetical_ok=True)
+        return self._find(_EXCEPTION, _EXCEPTION_WORDS, hypothetical_ok=True, kind="exception")
 
     @lazy
     def money(self) -> tuple[Amount, ...]:
@@ -638,7 +660,10 @@ def _exposure(text: str) -> tuple[str, ...]:
         m = _OTHER_PARTY.search(sentence)
         if m is None or not _SEE.search(sentence) or not _real(sentence, m.start()):
             continue
-        found.append(" ".join(sentence.strip().split())[:90])
+        # The words around the other party, cut at word boundaries: "I see another company's invoices".
+        a = sentence.rfind(" ", 0, max(0, m.start() - 30)) + 1
+        b = sentence.find(" ", m.end() + 12)
+        found.append(" ".join(sentence[a : b if b >= 0 else len(sentence)].split()).strip(" ,.;"))
     return tuple(found[:2])
 
 
