@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from deskwatch.core.engine.escalation import EscalationConfig
+from deskwatch.core.engine import markers as markers_mod
 from deskwatch.core.engine.markers import Amount
 from deskwatch.core.engine.signals.base import SignalContext, hours
 from deskwatch.core.engine.signals.sla import pressing_target
@@ -31,6 +32,8 @@ from deskwatch.core.model import RECOMMENDATIONS, TIERS, Management, Signal, Tic
 from deskwatch.core.model.timeutil import format_time
 
 _TIER_RANK = {t: i for i, t in enumerate(TIERS)}
+# Every word that can start a management marker (manager request, repetition, money, exception).
+_SPOKEN = markers_mod.MANAGEMENT_WORDS
 INCIDENT_SIGNAL = "incident"  # the cross-ticket incident signal (several customers, one failure)
 # Signals that say something is wrong with the product or the service, not only with the mood.
 _SUBSTANCE = frozenset({"failure", "data_loss", "security_incident", INCIDENT_SIGNAL, "impact", "loop", "repeat_contact"})
@@ -167,13 +170,15 @@ def management(
             reasons.append(f"SLA about to breach: {name} due {due} ({ctx.sla.policy})")
             evidence.append(f"{name} {t.elapsed_pct:.0f}% of the target used")
 
-    if m.manager:
+    # One look at the word set tells whether any of the customer's words can call for a manager.
+    spoken = not ctx.text.searchable_words.isdisjoint(_SPOKEN)
+    if spoken and m.manager:
         reasons.append("the customer asks for a manager")
         evidence += [f'"{x}"' for x in m.manager[:2]]
     tone = named.get("sentiment")
     repeat = named.get("repeat_contact")
     loop = named.get("loop")
-    if m.repeated:
+    if spoken and m.repeated:
         reasons.append(f"repeated dissatisfaction ({_q(m.repeated)})")
         evidence += [f'"{x}"' for x in m.repeated[:2]]
     elif repeat is not None and len(repeat.evidence) >= 2 and (tone is not None or loop is not None):
@@ -193,12 +198,12 @@ def management(
     if renewal is not None:
         reasons.append(renewal)
 
-    over = [a for a in m.money if a.value > ms.refund_limit]
+    over = [a for a in m.money if a.value > ms.refund_limit] if spoken else []
     if over:
         a = max(over, key=lambda a: a.value)
         reasons.append(f"{a.text} {a.kind} exceeds the agent limit of {_money(a, ms.refund_limit)}")
         evidence.append(f'"{a.text}"')
-    elif m.exception and not m.money:
+    elif spoken and m.exception and not m.money:
         reasons.append(f"asks for a policy exception ({_q(m.exception, 1)})")
         evidence += [f'"{x}"' for x in m.exception[:1]]
 
@@ -214,13 +219,12 @@ def _key_account_near_renewal(
     org = ticket.organization
     if org is None or org.renewal_date is None:
         return None
-    s = ctx.config.account
-    importance = max(
-        (org.annual_value or 0.0) / s.high_value,
-        s.tier_value(org.tier) or 0.0,
-    )
     days = (org.renewal_date - ctx.now.date()).days
-    if importance < 0.8 or not 0 <= days <= ctx.config.management.renewal_days:
+    if not 0 <= days <= ctx.config.management.renewal_days:
+        return None
+    s = ctx.config.account
+    importance = max((org.annual_value or 0.0) / s.high_value, s.tier_value(org.tier) or 0.0)
+    if importance < 0.8:
         return None
     low_health = org.health is not None and org.health < s.low_health
     trouble = low_health or any(n in named for n in ("sentiment", "loop", "repeat_contact", *(_SUBSTANCE - {"impact"})))
@@ -249,8 +253,11 @@ def page_reason(signals: Sequence[Signal], named: Mapping[str, Signal] | None = 
     return None
 
 
+_REC_RANK = {r: i for i, r in enumerate(RECOMMENDATIONS)}
+
+
 def _at_least(a: str, b: str) -> str:
-    return a if RECOMMENDATIONS.index(a) >= RECOMMENDATIONS.index(b) else b
+    return a if _REC_RANK[a] >= _REC_RANK[b] else b
 
 
 def urgency(score: float, signals: Sequence[Signal], esc: EscalationConfig, needs_management: bool, paged: bool) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from deskwatch.core.engine.lazy import lazy
-from deskwatch.core.engine.text import is_negated
+from deskwatch.core.engine.text import is_negated, word_set
 
 # -- vocabularies (regex fragments) ------------------------------------------------------------
 
@@ -344,8 +344,7 @@ def amounts(text: str) -> list[Amount]:
 # -- the markers -------------------------------------------------------------------------------
 
 # Anchor words: every match of a pattern contains one of its anchors, so a pattern runs only on
-# the sentences around the anchors present in the ticket's word set (found with str.find), never
-# over the whole text. Most tickets have no anchor of most patterns and cost a set intersection.
+# the sentences that hold an anchor present in the ticket's word set, never over the whole text. Most tickets have no anchor of most patterns and cost a set intersection.
 _A_OUTAGE = frozenset(
     "outage down unavailable unreachable offline loading responding timing crashing can't cannot unable couldn't "
     "500 502 503 504 gateway internal nobody none".split()
@@ -438,30 +437,6 @@ _COMPANIONS: dict[str, dict[str, frozenset[str]]] = {
 }
 
 
-def _spans(low: str, anchors: Iterable[str]) -> list[tuple[int, int]]:
-    """The sentences of ``low`` (the lower-cased text) around each occurrence of an anchor, merged."""
-    spans: list[tuple[int, int]] = []
-    n = len(low)
-    for a in anchors:
-        i = low.find(a)
-        while i >= 0:
-            start = max(low.rfind(".", 0, i), low.rfind("!", 0, i), low.rfind("?", 0, i), low.rfind("\n", 0, i)) + 1
-            ends = [e for e in (low.find(". ", i), low.find("!", i), low.find("?", i), low.find("\n", i)) if e >= 0]
-            end = min(ends) + 1 if ends else n
-            spans.append((start, end))
-            i = low.find(a, end)
-    if len(spans) < 2:
-        return spans
-    spans.sort()
-    merged = [spans[0]]
-    for a, b in spans[1:]:
-        if a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
-        else:
-            merged.append((a, b))
-    return merged
-
-
 # Support text repeats (macros quoted back, "Any update on this?", form submissions, the same
 # complaint sent to three helpdesks), and a pattern's hits in a sentence depend on that sentence
 # alone: negation and hypotheticals never reach across a sentence end. So hits are kept by
@@ -493,28 +468,37 @@ _NONE: dict[str, frozenset[str]] = {}
 
 
 class Markers:
-    """Evidence (the words as written) for each kind of marker in a ticket's text, each kind
-    computed on first use. ``text`` is the subject plus what the customer newly wrote."""
+    """Evidence (the words as written) for each kind of marker in one sentence, each kind
+    computed on first use (``TicketMarkers`` holds a ticket's, sentence by sentence)."""
 
     def __init__(self, text: str, words: frozenset[str]):
         self.text = text
         self.words = words
 
     @lazy
-    def low(self) -> str:
-        return self.text.lower()
+    def sentences(self) -> tuple[tuple[str, str], ...]:
+        """(sentence, lower-cased) pairs: patterns never reach across a sentence end."""
+        return tuple((x, x.lower()) for x in _SENTENCE.findall(self.text))
 
     def _find(self, pattern: re.Pattern[str], anchors: frozenset[str], *, limit: int = 3,
               hypothetical_ok: bool = False, kind: str = "") -> tuple[str, ...]:
         words = self.words
-        companions = _COMPANIONS.get(kind, _NONE)
-        present = [a for a in words & anchors if (c := companions.get(a)) is None or not words.isdisjoint(c)]
+        present = words & anchors
         if not present:
             return ()
-        text = self.text
+        companions = _COMPANIONS.get(kind)
+        if companions is not None:
+            present = [a for a in present if (c := companions.get(a)) is None or not words.isdisjoint(c)]
+            if not present:
+                return ()
         found: list[str] = []
-        for a, b in _spans(self.low, present):
-            for hit in _sentence_hits(pattern, text[a:b], hypothetical_ok):
+        for sentence, low in self.sentences:
+            for a in present:
+                if a in low:
+                    break
+            else:
+                continue
+            for hit in _sentence_hits(pattern, sentence, hypothetical_ok):
                 if hit.lower() not in (f.lower() for f in found):
                     found.append(hit)
                     if len(found) >= limit:
@@ -544,7 +528,7 @@ class Markers:
         """Many people affected ("all our shoppers", "40 people", "nobody can")."""
         anchors = set(self.words & _A_BROAD_WORDS)
         if "no" in self.words and "one" in self.words:
-            anchors.add("no one")
+            anchors.add("no")
         if not anchors and not _DIGIT.search(self.text):
             return ()
         anchors.update(w for w in self.words if w[:1].isdigit() and len(w) > 1)
@@ -556,10 +540,7 @@ class Markers:
         a data problem, not an incident). Not what the customer deleted by mistake."""
         if self.words.isdisjoint(_LOSS_WORDS):
             return ()
-        found = self._find(_DATA_LOSS, _LOSS_WORDS)
-        if found and _SELF_INFLICTED.search(self.text):
-            return ()
-        return tuple(f for f in found if _many(f))
+        return tuple(f for f in self._find(_DATA_LOSS, _LOSS_WORDS) if _many(f))
 
     @lazy
     def exposure(self) -> tuple[str, ...]:
@@ -667,9 +648,73 @@ def _exposure(text: str) -> tuple[str, ...]:
     return tuple(found[:2])
 
 
-def find_markers(text: str, words: frozenset[str]) -> Markers:
+_KIND_NAMES = ("outage", "failure", "payments", "broad", "data_loss", "exposure", "takeover", "regression", "repro",
+          "data_problem", "howto", "manager", "repeated", "exception", "money")
+# Markers by sentence text: support text repeats (macros quoted back, "Any update on this?", form
+# submissions, the same complaint sent to three helpdesks) and no pattern reaches across a sentence
+# end, so a sentence read once is read for every ticket that contains it. Bounded, like routing's
+# remembered answers.
+_BY_SENTENCE: dict[str, Markers] = {}
+_MAX_SENTENCES = 8192
+
+
+def _sentence_markers(sentence: str) -> Markers:
+    m = _BY_SENTENCE.get(sentence)
+    if m is None:
+        if len(_BY_SENTENCE) >= _MAX_SENTENCES:
+            _BY_SENTENCE.clear()
+        m = _BY_SENTENCE[sentence] = Markers(sentence, word_set(sentence))
+    return m
+
+
+class TicketMarkers:
+    """A ticket's markers: each kind is the union of its sentences' (``Markers``), on first use.
+    ``text`` is the subject plus what the customer newly wrote, ``words`` its word set."""
+
+    def __init__(self, text: str, words: frozenset[str]):
+        self.text = text
+        self.words = words
+
+    @lazy
+    def parts(self) -> tuple[Markers, ...]:
+        return tuple(_sentence_markers(x) for x in _SENTENCE.findall(self.text))
+
+    def _union(self, kind: str, limit: int = 3) -> tuple:
+        found: list = []
+        for part in self.parts:
+            for hit in getattr(part, kind):
+                if hit not in found:
+                    found.append(hit)
+        return tuple(found[:limit]) if kind != "money" else tuple(found)
+
+    @property
+    def incident(self) -> bool:
+        """An incident by the customer's own words: data loss, a security incident in
+        progress, or an outage or payment failure that reaches many people."""
+        return bool(self.data_loss or self.exposure or self.takeover or ((self.outage or self.payments) and self.broad))
+
+
+def _kind_property(kind: str) -> lazy:
+    def get(self: TicketMarkers) -> tuple:
+        found = self._union(kind)
+        if kind == "data_loss" and found and _SELF_INFLICTED.search(self.text):
+            return ()  # "we accidentally deleted a project": a restore request, not an incident
+        return found
+
+    get.__name__ = kind
+    get.__doc__ = getattr(Markers, kind).__doc__
+    prop = lazy(get)
+    prop.__set_name__(TicketMarkers, kind)
+    return prop
+
+
+for _k in _KIND_NAMES:
+    setattr(TicketMarkers, _k, _kind_property(_k))
+
+
+def find_markers(text: str, words: frozenset[str]) -> TicketMarkers:
     """The markers of ``text`` (subject plus what the customer newly wrote), ``words`` its word set."""
-    return Markers(text, words)
+    return TicketMarkers(text, words)
 
 
 _MONEY_WORDS = frozenset(
@@ -686,3 +731,7 @@ def flatten(groups: Iterable[tuple[str, ...]]) -> list[str]:
             if e not in out:
                 out.append(e)
     return out
+
+
+# The anchors of the markers management reads (core/engine/levels.py checks them all at once).
+MANAGEMENT_WORDS = _MANAGER_WORDS | _A_REPEATED | _MONEY_WORDS | _EXCEPTION_WORDS

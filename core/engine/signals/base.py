@@ -17,7 +17,7 @@ from deskwatch.core.engine.history import HistoryView, NoHistory
 from deskwatch.core.engine.lazy import lazy
 from deskwatch.core.model import SlaStatus, Signal, Ticket
 from deskwatch.core.engine.nlp import Analyzer, Reading, SupportLayer, read_messages
-from deskwatch.core.engine.markers import Markers, find_markers
+from deskwatch.core.engine.markers import TicketMarkers, find_markers
 from deskwatch.core.engine.text import keywords, new_text, word_set
 
 
@@ -118,7 +118,7 @@ class TicketText:
         return out
 
     @lazy
-    def markers(self) -> Markers:
+    def markers(self) -> TicketMarkers:
         """What the ticket is about (core/engine/markers.py): incidents, defects, how-tos, money."""
         return find_markers(self.searchable, self.searchable_words)
 
