@@ -159,7 +159,8 @@ def management(
     reasons: list[str] = []
     evidence: list[str] = []
 
-    t = pressing_target(ctx.sla)
+    # The sla signal fires exactly when a target is breached or warning: no signal, nothing to read.
+    t = pressing_target(ctx.sla) if "sla" in named else None
     if t is not None and ctx.sla is not None:
         name = t.name.replace("_", " ")
         due = format_time(t.due_at) if t.due_at else "unknown"

@@ -476,6 +476,16 @@ class Markers:
         self.words = words
 
     @lazy
+    def found(self) -> dict[str, tuple]:
+        """Every kind with something found in this sentence (read once per distinct sentence)."""
+        return {k: v for k in _KIND_NAMES if (v := getattr(self, k))}
+
+    @lazy
+    def relevant(self) -> bool:
+        """Whether any marker can be found here at all: one of their anchor words, or a digit."""
+        return not self.words.isdisjoint(_ALL_ANCHORS) or _DIGIT.search(self.text) is not None
+
+    @lazy
     def sentences(self) -> tuple[tuple[str, str], ...]:
         """(sentence, lower-cased) pairs: patterns never reach across a sentence end."""
         return tuple((x, x.lower()) for x in _SENTENCE.findall(self.text))
@@ -655,6 +665,7 @@ _KIND_NAMES = ("outage", "failure", "payments", "broad", "data_loss", "exposure"
 # end, so a sentence read once is read for every ticket that contains it. Bounded, like routing's
 # remembered answers.
 _BY_SENTENCE: dict[str, Markers] = {}
+_BY_PIECE: dict[str, tuple[Markers, ...]] = {}
 _MAX_SENTENCES = 8192
 
 
@@ -667,25 +678,37 @@ def _sentence_markers(sentence: str) -> Markers:
     return m
 
 
-class TicketMarkers:
-    """A ticket's markers: each kind is the union of its sentences' (``Markers``), on first use.
-    ``text`` is the subject plus what the customer newly wrote, ``words`` its word set."""
+def _piece_markers(piece: str) -> tuple[Markers, ...]:
+    """The sentences of one piece (a subject, a message) that hold a word some marker starts from."""
+    parts = _BY_PIECE.get(piece)
+    if parts is None:
+        if len(_BY_PIECE) >= _MAX_SENTENCES:
+            _BY_PIECE.clear()
+        parts = _BY_PIECE[piece] = tuple(m for m in map(_sentence_markers, _SENTENCE.findall(piece)) if m.relevant)
+    return parts
 
-    def __init__(self, text: str, words: frozenset[str]):
-        self.text = text
-        self.words = words
+
+class TicketMarkers:
+    """A ticket's markers: each kind is the union of its sentences' (``Markers``). ``pieces`` are
+    the subject and what the customer newly wrote in each message."""
+
+    def __init__(self, pieces: tuple[str, ...]):
+        self.pieces = pieces
 
     @lazy
-    def parts(self) -> tuple[Markers, ...]:
-        return tuple(_sentence_markers(x) for x in _SENTENCE.findall(self.text))
+    def text(self) -> str:
+        return "\n".join(self.pieces)
 
-    def _union(self, kind: str, limit: int = 3) -> tuple:
-        found: list = []
-        for part in self.parts:
-            for hit in getattr(part, kind):
-                if hit not in found:
-                    found.append(hit)
-        return tuple(found[:limit]) if kind != "money" else tuple(found)
+    @lazy
+    def found(self) -> dict[str, tuple]:
+        """Kind -> what was found, in order, without repeats (three at most, all amounts)."""
+        merged: dict[str, list] = {}
+        for piece in self.pieces:
+            for part in _piece_markers(piece):
+                for kind, hits in part.found.items():
+                    have = merged.setdefault(kind, [])
+                    have.extend(h for h in hits if h not in have)
+        return {k: tuple(v) if k == "money" else tuple(v[:3]) for k, v in merged.items()}
 
     @property
     def incident(self) -> bool:
@@ -696,7 +719,7 @@ class TicketMarkers:
 
 def _kind_property(kind: str) -> lazy:
     def get(self: TicketMarkers) -> tuple:
-        found = self._union(kind)
+        found = self.found.get(kind, ())
         if kind == "data_loss" and found and _SELF_INFLICTED.search(self.text):
             return ()  # "we accidentally deleted a project": a restore request, not an incident
         return found
@@ -712,9 +735,9 @@ for _k in _KIND_NAMES:
     setattr(TicketMarkers, _k, _kind_property(_k))
 
 
-def find_markers(text: str, words: frozenset[str]) -> TicketMarkers:
-    """The markers of ``text`` (subject plus what the customer newly wrote), ``words`` its word set."""
-    return TicketMarkers(text, words)
+def find_markers(pieces: tuple[str, ...]) -> TicketMarkers:
+    """The markers of a ticket's ``pieces``: its subject and what the customer newly wrote."""
+    return TicketMarkers(pieces)
 
 
 _MONEY_WORDS = frozenset(
@@ -735,3 +758,7 @@ def flatten(groups: Iterable[tuple[str, ...]]) -> list[str]:
 
 # The anchors of the markers management reads (core/engine/levels.py checks them all at once).
 MANAGEMENT_WORDS = _MANAGER_WORDS | _A_REPEATED | _MONEY_WORDS | _EXCEPTION_WORDS
+_ALL_ANCHORS = (
+    MANAGEMENT_WORDS | _A_OUTAGE | _FAIL_STRONG | _A_PAYMENT | _A_BROAD_WORDS | _LOSS_WORDS | _OTHER_WORDS | _A_TAKEOVER
+    | _REGRESSION_WORDS | _REPRO_WORDS | _DATA_WORDS | _A_HOWTO | frozenset(["one", "can't", "cannot", "unable", "couldn't"])
+)

@@ -120,7 +120,7 @@ class TicketText:
     @lazy
     def markers(self) -> TicketMarkers:
         """What the ticket is about (core/engine/markers.py): incidents, defects, how-tos, money."""
-        return find_markers(self.searchable, self.searchable_words)
+        return find_markers((self.ticket.subject, *self.customer))
 
     @lazy
     def keywords(self) -> frozenset[str]:
