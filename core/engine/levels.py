@@ -32,6 +32,7 @@ from deskwatch.core.model import RECOMMENDATIONS, TIERS, Management, Signal, Tic
 from deskwatch.core.model.timeutil import format_time
 
 _TIER_RANK = {t: i for i, t in enumerate(TIERS)}
+_THREATS = (("trigger:legal", "legal threat"), ("trigger:churn", "churn threat"))
 # Every word that can start a management marker (manager request, repetition, money, exception).
 _SPOKEN = markers_mod.MANAGEMENT_WORDS
 INCIDENT_SIGNAL = "incident"  # the cross-ticket incident signal (several customers, one failure)
@@ -98,7 +99,9 @@ def functional(ticket: Ticket, signals: Sequence[Signal], ctx: SignalContext,
     elif m.failure and m.repro:
         at("tier2", lambda: f"a defect to confirm ({_q([*m.repro, *m.failure], 2)})")
     for s in signals:
-        cat = esc.category(s.category or "") if s.category else None
+        if not s.category:
+            continue
+        cat = esc.category(s.category)
         if cat is not None and cat.tier and s.name.startswith("trigger:"):
             at(cat.tier, lambda cat=cat, s=s: f"{_CATEGORY_WORDS.get(cat.name, cat.name.replace('_', ' '))} ({'; '.join(s.evidence[:2])})")
     # Read only when nothing stronger is known yet: it cannot change a tier2 or tier3 answer.
@@ -189,8 +192,8 @@ def management(
         reasons.append("severe dissatisfaction after earlier contacts")
         evidence += list(tone.evidence[:2])
 
-    for cat, words in (("legal", "legal threat"), ("churn", "churn threat")):
-        s = named.get(f"trigger:{cat}")
+    for key, words in _THREATS:
+        s = named.get(key)
         if s is not None:
             reasons.append(f"{words} ({'; '.join(s.evidence[:2])})")
             evidence += list(s.evidence[:2])
