@@ -172,3 +172,30 @@ def test_decision_json_round_trips_and_old_decisions_load():
     legacy = decision_from_dict(old)
     assert legacy.tier == "tier3" and legacy.management is not None and legacy.page is False
     assert legacy.route.tier == "tier3"
+
+
+@pytest.mark.parametrize("body, tier, team, page", [
+    ("I logged in this morning and I'm looking at someone else's account with their orders and address.", "tier3", "Security", True),
+    ("Our users are seeing customer records that belong to a different organization in their dashboard.", "tier3", "Security", True),
+    ("The Salesforce sync deleted all our contacts overnight, 12,000 contacts are gone.", "tier3", "Engineering", True),
+    ("Hi, sorry to bother you, but it looks like nobody at our company can log in since about an hour. Thanks!",
+     "tier3", "Engineering", True),
+    ("After yesterday's release the Outlook integration no longer syncs events.", "tier3", "Engineering", False),
+    ("The REST API returns 500 when we send a batch larger than 100 items, every time. Steps to reproduce attached.",
+     "tier3", "Engineering", False),
+    ("One invoice is missing from the invoices list, could you check?", "tier1", "Support", False),
+    ("I can see another user's comment on our shared board, is that expected?", "tier1", "Support", False),
+])
+def test_varied_wording_same_kind(body, tier, team, page):
+    d = run(tk("Help", body), NIGHT)
+    assert (d.tier, d.team, d.page) == (tier, team, page), d.reasons
+
+
+def test_credit_above_the_limit_goes_to_billing_and_management():
+    d = run(tk("Credit", "Given the outage we expect a service credit of 15k for this quarter."))
+    assert d.team == "Billing" and any("15k credit exceeds the agent limit" in r for r in d.management.reasons)
+
+
+def test_who_is_your_manager():
+    d = run(tk("Escalation", "I've emailed four times now and nobody has replied. Who is your manager?"))
+    assert "the customer asks for a manager" in d.management.reasons and not d.page

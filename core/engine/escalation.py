@@ -101,6 +101,7 @@ DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
         "phrases": [
             "refund", "refunded", "money back", "chargeback", "charged twice", "double charged", "double charge",
             "duplicate charge", "charged double", "billed twice", "double billed", "overcharged", "overcharge", "credit note",
+            "service credit", "account credit", "sla credit", "goodwill credit", "a credit of", "credit us", "credit our account",
             "dispute the charge", "billing error", "policy exception", "make an exception", "compensation", "reimburse",
         ],
     },

@@ -89,7 +89,10 @@ def functional(ticket: Ticket, signals: Sequence[Signal], ctx: SignalContext,
         if fail.hard:
             at("tier3", lambda: fail.detail[0].lower() + fail.detail[1:])
         elif m.regression:
-            at("tier3", lambda: f"regression after {_after(m.regression[0])} ({_q([*m.payments, *m.outage, *m.failure], 1)})")
+            at("tier3", lambda: f"regression after {_after(m.regression[0])}"
+               + (f" ({_q([*m.payments, *m.outage, *m.failure], 1)})" if (m.payments or m.outage or m.failure) else ""))
+        elif fail.detail == "A reproducible defect":
+            at("tier3", lambda: f"reproducible defect ({_q([r for r in m.repro if r.lower() != 'bug'], 1)})")
         elif m.payments or m.outage:
             at("tier2", lambda: f"{'payments' if m.payments else 'the service'} failing for this customer ({_q([*m.payments, *m.outage], 1)})")
         else:

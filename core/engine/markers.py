@@ -88,7 +88,7 @@ _OUTAGE = re.compile(
     r"|(?:can't|cannot|can\s+not|unable\s+to|couldn't|could\s+not)\s+(?:reach|access|load|open|log\s*in(?:to)?|"
     r"sign\s*in(?:to)?|connect\s+to|get\s+into)\s*(?:the\s+|your\s+|our\s+)?(?:app|application|site|website|platform|"
     r"service|system|dashboard|portal|workspace|api|server|product|tool)?"
-    r"|(?:nobody|no\s+one|none\s+of\s+(?:us|our\s+\w+|the\s+\w+))\s+(?:can|could|is\s+able\s+to)\s+(?:log\s*in|sign\s*in|"
+    r"|(?:nobody|no\s+one|none\s+of\s+(?:us|our\s+\w+|the\s+\w+))(?:\s+[\w']+){0,4}?\s+(?:can|could|is\s+able\s+to)\s+(?:log\s*in|sign\s*in|"
     r"access|reach|load|open|connect|get\s+in)"
     r"|5\d\d\s+(?:internal\s+server\s+|server\s+)?errors?|internal\s+server\s+errors?|bad\s+gateway|"
     r"service\s+unavailable|gateway\s+time-?out|(?:http|error|status)\s+5\d\d|5\d\d\s+(?:bad|service|gateway)"
@@ -138,17 +138,19 @@ _SELF_INFLICTED = re.compile(r"\b(?:i|we)\s+(?:accidentally|mistakenly|by\s+mist
 
 _OTHER_PARTY = re.compile(
     r"(?<![\w'])(?:(?:another|other|a\s+different|different|the\s+wrong|a\s+wrong|wrong|unknown|random|foreign)\s+"
-    r"(?:company|companies|customer|customers|client|clients|organi[sz]ations?|tenants?|accounts?|users?|people|"
-    r"business(?:es)?|firms?|shops?|stores?|practices?|schools?|merchants?|workspaces?|person)(?:'s|s'|')?"
-    r"|(?:someone|somebody|anyone|anybody)\s+else(?:'s)?|strangers?(?:'s|s')?)(?![\w'])",
+    r"(?:(?:company|companies|customer|customers|client|clients|organi[sz]ations?|tenants?|accounts?|"
+    r"business(?:es)?|firms?|shops?|stores?|practices?|schools?|merchants?|workspaces?)(?:'s|s'|')?"
+    # a colleague is "another user": only another user's or other people's things are someone else's
+    r"|(?:users?|people|person)(?:'s|s'|'))"
+    r"|(?:someone|somebody|anyone|anybody)\s+else's|strangers?(?:'s|s'))(?![\w'])",
     re.IGNORECASE,
 )
-_OTHER_WORDS = frozenset("another other different wrong else stranger strangers unknown random foreign".split())
+_OTHER_WORDS = frozenset("another other different wrong else else's stranger strangers stranger's unknown random foreign".split())
 _SEE = re.compile(
     r"(?<![\w'])(?:see|sees|seeing|saw|seen|view|viewing|viewed|visible|shows?|showing|shown|display(?:s|ed|ing)?|"
     r"access(?:es|ed|ing)?|receiv(?:e|es|ed|ing)|got|getting|download(?:s|ed|ing)?|exposed|leak(?:s|ed|ing)?|"
     r"appear(?:s|ed|ing)?|pops?\s+up|open(?:s|ed)?|log(?:s|ged)?\s+in(?:to)?|sign(?:s|ed)?\s+in(?:to)?|"
-    r"changed|using|used)(?![\w'])",
+    r"look(?:s|ing)?\s+at|into|inside|contains?|containing|lists?|listed|belongs?|belonging)(?![\w'])",
     re.IGNORECASE,
 )
 _TAKEOVER = re.compile(
@@ -172,7 +174,7 @@ _REGRESSION = re.compile(
     r"migrations?|versions?|patch(?:es)?|rollouts?|roll-outs?|changes|hotfix(?:es)?|maintenance|redesign|rebuild|go-live)"
     r"|(?:since|after)\s+(?:you|they)\s+(?:updated|upgraded|released|deployed|migrated|patched|changed|moved)"
     r"|(?:since|after)\s+(?:the\s+)?(?:update|upgrade|migration|release|deploy)\s+(?:to|of)"
-    r"|used\s+to\s+work|worked\s+(?:fine|perfectly|great|well|yesterday|before|until|last\s+week|this\s+morning)|"
+    r"|no\s+longer\s+\w+|used\s+to\s+work|worked\s+(?:fine|perfectly|great|well|yesterday|before|until|last\s+week|this\s+morning)|"
     r"(?:was|were)\s+working\s+(?:fine|perfectly|before|yesterday|until|last\s+week)|no\s+longer\s+works?|"
     r"stopped\s+working\s+(?:after|since|when)|(?:broke|broken)\s+(?:after|since|with|by)|regression|"
     r"(?:new|latest|last|recent)\s+(?:version|release|update|upgrade|deploy(?:ment)?)\s+(?:broke|breaks|has\s+broken|broken))(?![\w'])",
@@ -224,6 +226,7 @@ _MANAGER = re.compile(
     r"request|ask(?:ing)?\s+for|insist\s+on|like|let\s+me)\b[^.!?\n]{0,40}?(?:a\s+|your\s+|the\s+|my\s+)?"
     r"(?:manager|supervisor|management|someone\s+(?:senior|in\s+charge|more\s+senior|higher\s+up|with\s+authority)|"
     r"boss|team\s+lead(?:er)?|head\s+of\s+(?:support|customer\s+\w+|service)|ceo|director|superior|higher\s+up)"
+    r"|(?:who\s+is|who's|who\s+are)\s+(?:your|the)\s+(?:manager|supervisor|boss|superior|management)"
     r"|formal\s+complaint|file\s+a\s+complaint|lodge\s+a\s+complaint)(?![\w'])",
     re.IGNORECASE,
 )
@@ -390,13 +393,13 @@ _UPDATE = frozenset(
 _REPEAT_NOUNS = frozenset("time email message call ticket request attempt follow-up followup reminder".split())
 _COUNTS = frozenset("three four five six several many multiple countless numerous".split()) | frozenset(map(str, range(2, 21)))
 _ASKING = frozenset("speak talk escalate escalating put connect demand insist request want need like let ask asking get "
-                    "complaint".split())
+                    "complaint who who's".split())
 _COMPANIONS: dict[str, dict[str, frozenset[str]]] = {
     "regression": {
         **{w: _UPDATE for w in ("since", "after", "following", "with")},
         **{w: frozenset("fine perfectly great well yesterday before until last morning".split()) for w in ("worked", "working")},
         "used": frozenset(["work"]),
-        "longer": frozenset(["work", "works"]),
+        "longer": frozenset(["no"]),
         "stopped": frozenset(["after", "since", "when"]),
         **{w: frozenset("after since with by".split()) for w in ("broke", "broken")},
         "version": frozenset("broke breaks broken".split()),
@@ -645,11 +648,22 @@ def _real(text: str, start: int) -> bool:
     return _HYPOTHETICAL.search(text, begin, start) is None
 
 
+# What exposed data is: another user's *comment* on a shared board is collaboration, another
+# company's *invoices* are a breach.
+_EXPOSED = re.compile(
+    r"(?<![\w'])(?:data|records?|invoices?|orders?|files?|documents?|details|information|info|payslips?|salar(?:y|ies)|"
+    r"emails?|messages?|tickets?|contacts?|customers?|accounts?|address(?:es)?|reports?|dashboards?|transactions?|"
+    r"payments?|statements?|receipts?|patients?|profiles?|names|numbers|bookings?|appointments?|photos?|attachments?|"
+    r"credit\s+cards?|cards?|bills?|billing|projects?|workspaces?|leads?|deals?|inbox|chats?|conversations?)(?![\w'])",
+    re.IGNORECASE,
+)
+
+
 def _exposure(text: str) -> tuple[str, ...]:
     found: list[str] = []
     for sentence in _sentences(text):
         m = _OTHER_PARTY.search(sentence)
-        if m is None or not _SEE.search(sentence) or not _real(sentence, m.start()):
+        if m is None or not _SEE.search(sentence) or not _EXPOSED.search(sentence) or not _real(sentence, m.start()):
             continue
         # The words around the other party, cut at word boundaries: "I see another company's invoices".
         a = sentence.rfind(" ", 0, max(0, m.start() - 30)) + 1

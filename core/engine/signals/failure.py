@@ -39,6 +39,19 @@ def data_loss(ticket: Ticket, ctx: SignalContext) -> Signal | None:
                        f"Data loss{after}: customer data is gone", hard=True)
 
 
+_BREAKING = ("no longer", "stopped", "broke", "used to work", "worked", "was working", "were working", "regression")
+
+
+def _strong(repro: tuple[str, ...]) -> list[str]:
+    """Reproduction evidence beyond the word "bug" (which alone is a defect to confirm)."""
+    return [r for r in repro if r.lower() != "bug"]
+
+
+def _breaks(regression: tuple[str, ...]) -> bool:
+    """Whether the regression phrase says itself that something broke ("no longer syncs")."""
+    return any(w in r.lower() for r in regression for w in _BREAKING)
+
+
 def failure(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     m = ctx.text.markers
     broken = m.outage or m.payments
@@ -49,18 +62,21 @@ def failure(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     if broken and many:
         value, hard = 1.0, True
         detail = f"Incident: {what} for many users"
-    elif (m.failure or broken) and m.regression:
+    elif (m.failure or broken or _breaks(m.regression)) and m.regression:
         value, hard = 0.7, False
         detail = "A regression: it broke after a release, update or migration"
     elif m.payments:
         value, hard = 0.7, False
         detail = "Checkout or payments failing"
+    elif (m.failure or m.outage) and _strong(m.repro):
+        value, hard = 0.6, False
+        detail = "A reproducible defect"
     elif m.outage:
         value, hard = 0.6, False
         detail = "The service is down or failing for the customer"
     elif m.failure and m.repro:
         value, hard = 0.5, False
-        detail = "A reproducible defect"
+        detail = "A defect to confirm"
     else:
         return None
     if hard and m.regression:
