@@ -63,7 +63,7 @@ def main() -> None:
             stage(f"signal: {fn.__name__}", lambda fn=fn: [fn(t, c) for t, c in zip(tickets, ctxs)])
         signals = stage("signals step (all, sorted)", lambda: [engine.signals_step(t, c) for t, c in zip(tickets, ctxs)])
         scores = stage("score", lambda: [engine.score_step(s, esc) for s in signals])
-        verdicts = stage("verdict", lambda: [engine.verdict_step(sc, s, esc) for sc, s in zip(scores, signals)])
+        verdicts = stage("verdict", lambda: [engine.verdict_step(t, sc, s, c) for t, sc, s, c in zip(tickets, scores, signals, ctxs)])
         stage("confidence", lambda: [engine.confidence_step(sc, s, v, c) for sc, s, v, c in zip(scores, signals, verdicts, ctxs)])
         stage("reasons", lambda: [engine.reasons(s, esc.top_reasons) for s in signals])
         load = routing.LoadSnapshot()

@@ -46,8 +46,11 @@ def test_hard_triggers_escalate_free_accounts(examples):
     assert gdpr.recommendation == security.recommendation == "immediate"
     assert gdpr.score < CFG.escalation.thresholds.immediate  # the score alone would not
     assert (gdpr.team, security.team) == ("Compliance", "Security")
-    assert gdpr.tier == security.tier == "tier3"
-    assert gdpr.reasons[0].startswith("Mentions compliance (escalates regardless of score)")
+    # GDPR needs subject-matter experts (tier2), no page; unauthorized access is an incident (tier3).
+    assert (gdpr.tier, gdpr.page) == ("tier2", False)
+    assert (security.tier, security.page) == ("tier3", True)
+    assert gdpr.reasons[0].startswith("Functional escalation to tier2 Compliance: a data-protection or compliance request")
+    assert any(r.startswith("Mentions compliance (escalates regardless of score)") for r in gdpr.reasons)
 
 
 def test_third_contact_refund_churn_loop_renewal(examples):
@@ -164,3 +167,20 @@ def test_extra_signals_from_plugins_are_scored():
 
     with pytest.raises(TypeError, match="'broken' returned str"):
         decide(t, CFG, NOW, DecisionContext(extra_signals=(broken,)))
+
+
+def test_issue_12_examples(examples):
+    """The cases issue 12 lists, as shipped in examples/tickets.jsonl."""
+    for tid in ("freshdesk:7060", "zendesk:5070", "zendesk:5090"):  # data loss, checkout regression, exposure
+        d = examples[tid]
+        assert (d.recommendation, d.tier, d.page) == ("immediate", "tier3", True), tid
+        assert d.route.on_call and d.page_reason
+    assert examples["zendesk:5090"].team == "Security"
+    assert examples["freshdesk:7060"].team == examples["zendesk:5070"].team == "Engineering"
+    refund = examples["salesforce:500Qy0002"]
+    assert refund.recommendation in ("priority", "immediate") and refund.team == "Billing" and not refund.page
+    assert refund.management.reasons == ("$24,000 refund exceeds the agent limit of $500",)
+    how_to = examples["zendesk:5080"]
+    assert how_to.recommendation != "immediate" and how_to.tier in ("tier0", "tier1") and how_to.team == "Support"
+    assert not how_to.page and not how_to.route.on_call
+    assert how_to.management.reasons[0].startswith("SLA breached: first response")

@@ -53,6 +53,8 @@ def req(
     tags: tuple[str, ...] = (),
     priority: str | None = "normal",
     business: bool = True,
+    page: bool = False,
+    management: bool = False,
 ) -> RouteRequest:
     return RouteRequest(
         ticket=ticket(tags, priority),
@@ -61,6 +63,9 @@ def req(
         tier=tier,
         categories=frozenset(categories),
         in_business_hours=business,
+        page=page,
+        page_reason="incident: test" if page else None,
+        management=management,
     )
 
 
@@ -147,7 +152,9 @@ def test_cross_reference_errors():
     assert 'routing.fallback_rotation: unknown rotation "x"' in _error(fallback_rotation="x")
     agents = DEFAULTS["agents"] + [{"name": "Ana"}]
     assert 'routing.agents[12].name: another agent is already called "Ana"' in _error(agents=agents)
-    assert 'routing.on_call_priorities: unknown priority "p1"' in _error(on_call_priorities=["p1"])
+    assert 'routing.on_call_priorities: was removed' in _error(on_call_priorities=["urgent"])
+    assert 'routing.on_call_recommendations: was removed: paging no longer follows urgency' in _error(
+        on_call_recommendations=["immediate"])
 
 
 # -- rules -------------------------------------------------------------------------------------
@@ -162,8 +169,9 @@ def test_cross_reference_errors():
         ([], ("invoice",), "tier1", "Billing"),  # tag (skill) rule
         (["technical"], (), "tier1", "Technical"),
         ([], ("API",), "tier1", "Technical"),  # tags compare case-insensitively
-        (["outage"], (), "tier1", "Technical"),  # outage at low severity: tier2 technical
-        (["outage"], (), "tier3", "Engineering"),  # category AND severity: engineering
+        (["outage"], (), "tier1", "Technical"),  # an outage report the engine kept below tier3: technical
+        (["outage"], (), "tier3", "Engineering"),  # an incident (tier3): engineering
+        (["technical"], (), "tier3", "Engineering"),  # a regression or defect (tier3): engineering
         (["security", "refund"], (), "tier1", "Security"),  # first matching rule wins
     ],
 )
@@ -176,13 +184,27 @@ def test_functional_rules(cfg, categories, tags, tier, team):
 
 @pytest.mark.parametrize(
     "tier, team, route_tier",
-    [("tier0", "Support", "tier1"), ("tier1", "Support", "tier1"), ("tier2", "Technical", "tier2"),
-     ("tier3", "Engineering", "tier3"), ("management", "Management", "management")],
+    [("tier0", "Support", "tier0"), ("tier1", "Support", "tier1"), ("tier2", "Technical", "tier2"),
+     ("tier3", "Engineering", "tier3")],
 )
-def test_severity_routes_up_the_hierarchy(cfg, tier, team, route_tier):
+def test_functional_level_routes_up_the_hierarchy(cfg, tier, team, route_tier):
     r = route(req(tier=tier), cfg, EMPTY, NOW)
     assert (r.team, r.tier) == (team, route_tier)
-    assert f"severity {tier} -> {team} (rule 'severity')" in r.reason
+    rule = "engineering" if tier == "tier3" else "level"
+    assert f"level {tier} -> {team} (rule '{rule}')" in r.reason
+    assert r.management is None and not r.page
+
+
+def test_management_is_not_a_tier_and_goes_beside_the_team(cfg):
+    with pytest.raises(ValueError):
+        route(req(tier="management"), cfg, EMPTY, NOW)
+    r = route(req(["refund"], management=True), cfg, EMPTY, NOW)
+    assert (r.team, r.management) == ("Billing", "Management")
+    assert r.reason.endswith("management attention: Management")
+    assert "management is not a tier" in _error(rules=[{"tiers": ["management"], "team": "Support"}])
+    assert 'set routing.management = "Management"' in _error(hierarchy=["Support", "Technical", "Management"])
+    assert 'routing.management: unknown team or agent "Boss"' in _error(management="Boss")
+    assert with_data(management="Lee").management == "Lee"  # a person works too
 
 
 def test_route_tier_is_the_higher_of_severity_and_team(cfg):
@@ -233,57 +255,61 @@ def test_from_decision_uses_fired_trigger_categories(cfg):
 # -- after hours -------------------------------------------------------------------------------
 
 
-def test_after_hours_urgent_goes_to_on_call(cfg):
+def test_an_incident_pages_the_on_call_person_at_night(cfg):
     # Week of 2026-11-16 09:00 Berlin (shift 45): Security rotation [Hana, Gus] -> 45 % 2 = 1 -> Gus.
-    r = route(req(["security"], recommendation="immediate", business=False), cfg, EMPTY, NIGHT)
-    assert (r.team, r.agent, r.on_call) == ("Security", "Gus", True)
-    assert "after hours and urgent: Gus is on call for Security" in r.reason
+    r = route(req(["security"], recommendation="immediate", business=False, page=True), cfg, EMPTY, NIGHT)
+    assert (r.team, r.agent, r.on_call, r.page) == ("Security", "Gus", True, True)
+    assert "pages now: Gus is on call for Security" in r.reason
 
 
-def test_urgent_priority_also_counts_and_load_does_not_block_on_call(cfg):
+def test_an_incident_pages_by_day_too_and_load_does_not_block_it(cfg):
     full = LoadSnapshot(by_agent={"Gus": 99, "Hana": 99})
-    r = route(req(["security"], recommendation="monitor", priority="urgent", business=False), cfg, full, NIGHT)
-    assert (r.agent, r.on_call) == ("Gus", True)
+    r = route(req(["security"], recommendation="immediate", business=True, page=True), cfg, full, NIGHT)
+    assert (r.agent, r.on_call, r.page) == ("Gus", True, True)
 
 
-def test_after_hours_not_urgent_is_queued_normally(cfg):
-    r = route(req(["security"], recommendation="priority", business=False), cfg, EMPTY, NIGHT)
-    assert r.on_call is False and r.agent in ("Hana", "Gus")
-    assert "outside business hours and not urgent, no page; " in r.reason
+@pytest.mark.parametrize("business", [True, False])
+def test_urgency_alone_never_pages(cfg, business):
+    # Immediate, helpdesk priority urgent, at night: still no incident, so nobody is woken.
+    r = route(req(["refund"], recommendation="immediate", priority="urgent", business=business), cfg, EMPTY, NIGHT)
+    assert r.on_call is False and r.page is False and r.agent in ("Ivan", "Jo")
+    assert ("outside business hours, not an incident: no page; " in r.reason) is (not business)
 
 
-def test_business_hours_urgent_is_not_paged(cfg):
-    r = route(req(["security"], recommendation="immediate", business=True), cfg, EMPTY, NOW)
-    assert r.on_call is False
+def test_a_rule_can_mark_tickets_pageable():
+    rules = [{"name": "vip outage", "tags": ["vip"], "team": "Engineering", "page": True}, {"name": "level", "by_tier": True}]
+    rc = with_data(rules=rules)
+    r = route(req(tags=("vip",), recommendation="monitor", business=False), rc, EMPTY, NIGHT)
+    assert (r.team, r.on_call, r.page) == ("Engineering", True, True)
+    assert "rule 'vip outage' marks it pageable" in r.reason
+    assert route(req(business=False), rc, EMPTY, NIGHT).page is False
 
 
 def test_team_without_rotation_uses_the_fallback_rotation(cfg):
     # Billing has no rotation: the Engineering rotation (shift 45 -> 45 % 4 = 1 -> Gus) takes it.
-    r = route(req(["refund"], recommendation="immediate", business=False), cfg, EMPTY, NIGHT)
+    r = route(req(["refund"], recommendation="immediate", business=False, page=True), cfg, EMPTY, NIGHT)
     assert (r.team, r.agent, r.on_call, r.tier) == ("Engineering", "Gus", True, "tier3")
     assert "Billing has no rotation" in r.reason and "fallback rotation 'Engineering on call'" in r.reason
 
 
-def test_fallback_rotation_does_not_take_work_from_a_higher_team(cfg):
-    # The chain moved the ticket to Management (above Engineering): nobody pages down, Lee keeps it.
+def test_chain_management_step_brings_management_in_without_moving_the_ticket(cfg):
     st = EscalationState(started_at=NIGHT - timedelta(minutes=50))
     r = route(req(recommendation="immediate", business=False), cfg, EMPTY, NIGHT, st)
-    assert (r.team, r.agent, r.on_call, r.chain_step) == ("Management", "Lee", False, 2)
-    assert "Management has no on-call rotation" in r.reason
+    assert (r.team, r.on_call, r.chain_step, r.management) == ("Technical", False, 2, "Management")
+    assert r.tier == "tier2"  # the tier2 step moved it; the management step does not
 
 
 def test_no_rotation_and_no_fallback_says_so():
     rc = with_data(fallback_rotation="")
-    r = route(req(["refund"], recommendation="immediate", business=False), rc, EMPTY, NIGHT)
+    r = route(req(["refund"], recommendation="immediate", business=False, page=True), rc, EMPTY, NIGHT)
     assert r.on_call is False and r.team == "Billing" and r.agent in ("Ivan", "Jo")
-    assert "after hours and urgent but Billing has no on-call rotation" in r.reason
-    assert "not urgent" not in r.reason
+    assert "should page but Billing has no on-call rotation" in r.reason
 
 
 def test_on_call_override_applies_to_routing():
     rots = [dict(r) for r in DEFAULTS["rotations"]]
     rots[1] = dict(rots[1], overrides=[{"agent": "Hana", "from": "2026-11-23", "to": "2026-11-23"}])
-    r = route(req(["security"], recommendation="immediate", business=False), with_data(rotations=rots), EMPTY, NIGHT)
+    r = route(req(["security"], recommendation="immediate", business=False, page=True), with_data(rotations=rots), EMPTY, NIGHT)
     assert (r.agent, r.on_call) == ("Hana", True)
 
 
@@ -367,7 +393,8 @@ def test_chain_step_moves_the_route_up_without_acknowledgment(cfg):
     assert (r.chain_step, r.team, r.tier) == (1, "Technical", "tier2")
     assert "chain 'default' step 2/3 (assign tier2, waiting for acknowledgment) -> Technical" in r.reason
     r = route(req(tier="tier1"), cfg, EMPTY, NOW, EscalationState(started_at=NOW - timedelta(minutes=50)))
-    assert (r.chain_step, r.team, r.agent, r.tier) == (2, "Management", "Lee", "management")
+    # The management step brings management in; the ticket stays with Technical.
+    assert (r.chain_step, r.team, r.tier, r.management) == (2, "Technical", "tier2", "Management")
 
 
 def test_chain_first_step_notifies_without_moving(cfg):
@@ -381,8 +408,8 @@ def test_chain_never_lowers_a_route(cfg):
     assert route(req(["security"]), cfg, EMPTY, NOW, st).team == "Security"
     st = EscalationState(started_at=NOW - timedelta(minutes=50))
     r = route(req(["security"]), cfg, EMPTY, NOW, st)
-    # The Security rule's skill requirement stays with Security: Lee (no skills) takes it up there.
-    assert (r.team, r.agent) == ("Management", "Lee")
+    # Management is brought in beside Security; the ticket stays where the expertise is.
+    assert (r.team, r.management) == ("Security", "Management")
 
 
 def test_a_rule_picks_its_chain_and_steps_can_target_teams_and_agents():
@@ -405,7 +432,7 @@ def test_a_rule_picks_its_chain_and_steps_can_target_teams_and_agents():
     assert (at(5).chain_step, at(5).team) == (0, "Security")
     assert (at(15).chain_step, at(15).team, at(15).tier) == (1, "Engineering", "tier3")
     r = at(35)
-    assert (r.chain_step, r.team, r.agent, r.tier) == (2, "Management", "Lee", "management")
+    assert (r.chain_step, r.team, r.agent, r.tier) == (2, "Management", "Lee", "tier2")
     assert "chain 'security' step 3/3 (assign agent Lee, waiting for acknowledgment)" in r.reason
     assert "assigned to Lee by the chain" in r.reason
     # Tickets of other rules keep the default chain.
@@ -473,10 +500,11 @@ def test_documented_example_config_loads_and_routes(tmp_path):
     assert route(req(tags=("webhook",)), rc, LoadSnapshot(by_agent={"Hana": 3}), NOW).agent == "Dev"
     # Dev is scheduled on 2026-12-24 (shift 50, even), the override hands it to Hana.
     night = datetime(2026, 12, 24, 2, 0, tzinfo=timezone.utc)
-    r = route(req(tags=("api",), recommendation="immediate", business=False), rc, EMPTY, night)
+    r = route(req(tags=("api",), recommendation="immediate", business=False, page=True), rc, EMPTY, night)
     assert (r.agent, r.on_call) == ("Hana", True)
-    r = route(req(recommendation="immediate", business=False), rc, EMPTY, night)
+    r = route(req(recommendation="immediate", business=False, page=True), rc, EMPTY, night)
     assert (r.team, r.agent, r.on_call) == ("Experts", "Hana", True)  # Desk falls back to Experts nights
+    assert route(req(management=True), rc, EMPTY, NOW).management == "Leads"
 
 
 # -- speed-ups that must not show ------------------------------------------------------------
@@ -531,11 +559,13 @@ def test_remembered_answers_match_a_fresh_config_for_any_request(data):
     for n in range(300):
         r = req(
             tuple(rnd.sample(cats, rnd.randrange(0, 3))),
-            rnd.choice(["tier0", "tier1", "tier2", "tier3", "management"]),
+            rnd.choice(["tier0", "tier1", "tier2", "tier3"]),
             rnd.choice(["none", "monitor", "priority", "immediate"]),
             tuple(rnd.sample(tags, rnd.randrange(0, 3))),
             rnd.choice(["low", "normal", "high", "urgent", None]),
             rnd.random() < 0.6,
+            rnd.random() < 0.2,
+            rnd.random() < 0.3,
         )
         when = rnd.choice([NOW, NIGHT])
         state = EscalationState(when - timedelta(minutes=rnd.randrange(0, 200))) if rnd.random() < 0.3 else None

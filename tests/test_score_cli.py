@@ -11,7 +11,7 @@ from .conftest import ROOT
 
 EXAMPLES = ROOT / "examples" / "tickets.jsonl"
 NOW = "2026-11-23T10:00:00Z"
-KEYS = ["ticket_id", "score", "recommendation", "tier", "team", "confidence", "needs_review", "signals", "reasons",
+KEYS = ["ticket_id", "score", "recommendation", "tier", "team", "management", "page", "page_reason", "confidence", "needs_review", "signals", "reasons",
         "sla", "route", "tones", "decided_at"]
 
 

@@ -2,7 +2,7 @@
 
 ``decide`` is a short pipeline of named steps::
 
-    sla -> signals -> score -> recommendation / tier / team -> confidence -> route
+    sla -> signals -> score -> verdict (urgency, functional tier, management, page) -> route -> confidence
 
 Pure: no I/O, no clock (``now`` is an argument), identical input gives identical output.
 ``decide_many`` scores a batch, sharing analyzed text and using the batch as history.
@@ -28,7 +28,8 @@ from deskwatch.core.engine import learned
 from deskwatch.core.engine.escalation import EscalationConfig
 from deskwatch.core.engine.learned import LearnedModels
 from deskwatch.core.engine.history import HistoryView, MemoryHistory, NoHistory
-from deskwatch.core.model import RECOMMENDATIONS, TIERS, Decision, LearnedReading, Signal, SlaStatus, Ticket
+from deskwatch.core.engine import levels
+from deskwatch.core.model import Decision, LearnedReading, Management, Route, Signal, SlaStatus, Ticket
 from deskwatch.core.engine.nlp import Analyzer, NlpConfig, SupportLayer, analyzer_for
 from deskwatch.core.engine.signals import SIGNALS, IncidentIndex, SignalContext, SignalFunction, TextCache
 from deskwatch.core.engine.signals.impact import OUTAGE, customer_key
@@ -62,9 +63,15 @@ class DecisionContext:
 
 @dataclass(frozen=True)
 class Verdict:
+    """The decision before routing: how fast, which functional level, what management and
+    paging need (core/engine/levels.py)."""
+
     recommendation: str
     tier: str
     team: str | None
+    why: tuple[str, ...] = ()  # why this functional level
+    management: Management | None = None
+    page_reason: str | None = None  # an incident: someone is interrupted now
 
 
 def _sections(config: Any) -> tuple[EscalationConfig, NlpConfig]:
@@ -102,15 +109,17 @@ def _decide(
     if context.models:
         signals, reading = _learned_signals(ticket, ctx, context, signals)
     score = score_step(signals, esc)
-    verdict = verdict_step(score, signals, esc)
+    verdict = verdict_step(ticket, score, signals, ctx)
+    # Routing reads the verdict, so the Decision is built once, with its route, rather than
+    # built and then copied (dataclasses.replace costs as much as a signal).
+    shown = round(score, 2)
+    route = _route(ticket, config, now, load, context.chain_state, shown, verdict.recommendation, verdict.tier, signals,
+                   page_reason=verdict.page_reason, management=verdict.management is not None, learned_reading=reading)
+    verdict = after_route(verdict, route)
     confidence, doubts = confidence_step(score, signals, verdict, ctx)
     if reading is not None and reading.escalation is not None:
         confidence, doubt = learned.adjust_confidence(confidence, verdict.recommendation in ESCALATING, reading.escalation)
         doubts = doubts + ((doubt,) if doubt else ())
-    # Routing reads the verdict, so the Decision is built once, with its route, rather than
-    # built and then copied (dataclasses.replace costs as much as a signal).
-    shown = round(score, 2)
-    route = _route(ticket, config, now, load, context.chain_state, shown, verdict.recommendation, verdict.tier, signals)
     return Decision(
         ticket_id=ticket.id,
         score=shown,
@@ -120,11 +129,14 @@ def _decide(
         confidence=round(confidence, 3),
         needs_review=confidence < esc.review_below,
         signals=signals,
-        reasons=reasons(signals, esc.top_reasons, doubts),
+        reasons=moves(verdict, route) + reasons(signals, esc.top_reasons, doubts),
         decided_at=now,
         sla=sla,
         route=route,
         tones=tuple(round(r.score, 2) for r in ctx.text.readings),
+        management=verdict.management,
+        page=verdict.page_reason is not None,
+        page_reason=verdict.page_reason,
         learned=reading,
     )
 
@@ -230,31 +242,58 @@ def score_step(signals: Iterable[Signal], esc: EscalationConfig) -> float:
     return score_of(sum(s.contribution for s in signals), esc.saturation)
 
 
-def _at_least(a: str, b: str, order: Sequence[str]) -> str:
-    return a if order.index(a) >= order.index(b) else b
-
-
-def verdict_step(score: float, signals: Sequence[Signal], esc: EscalationConfig) -> Verdict:
-    """Recommendation from thresholds (hard triggers force at least ``hard_recommendation``),
-    tier from the score bands raised to the floor of a relevant trigger category, team from the
-    strongest trigger category that names one."""
-    rec = esc.thresholds.recommendation(score)
-    hard = [s for s in signals if s.hard]
-    if hard:
-        rec = _at_least(rec, esc.hard_recommendation, RECOMMENDATIONS)
-    tier = esc.tier_for(score)
+def verdict_step(ticket: Ticket, score: float, signals: Sequence[Signal], ctx: SignalContext) -> Verdict:
+    """Urgency, functional level, management and paging (core/engine/levels.py); the team is
+    the strongest trigger category that names one (routing may choose another)."""
+    esc = ctx.config
+    named = levels.by_name(signals)
+    functional = levels.functional(ticket, signals, ctx, named)
+    management = levels.management(ticket, signals, ctx, esc.thresholds.recommendation(score), named)
+    page = levels.page_reason(signals, named)
+    rec = levels.urgency(score, signals, esc, management is not None, page is not None)
     team = None
-    escalating = RECOMMENDATIONS.index(rec) >= RECOMMENDATIONS.index("monitor")
     # hard categories first, then by contribution (signals are already sorted that way)
     for s in sorted((s for s in signals if s.category), key=lambda s: (not s.hard, -s.contribution, s.name)):
         cat = esc.category(s.category or "")
-        if cat is None:
-            continue
-        if team is None and cat.team:
+        if cat is not None and cat.team:
             team = cat.team
-        if cat.tier and (s.hard or escalating):
-            tier = _at_least(tier, cat.tier, TIERS)
-    return Verdict(rec, tier, team or esc.default_team)
+            break
+    return Verdict(rec, functional.tier, team or esc.default_team, functional.why, management, page)
+
+
+def after_route(verdict: Verdict, route: Route | None) -> Verdict:
+    """The verdict completed by the route: a rule that pages, a chain that reached management."""
+    if route is None:
+        return verdict
+    page, management = verdict.page_reason, verdict.management
+    if route.page and page is None:
+        page = next((p for p in route.reason.split("; ") if "pageable" in p), "a routing rule marks it pageable")
+    if route.management and management is None:
+        management = Management(("the escalation chain reached management without an acknowledgment",))
+    if page is verdict.page_reason and management is verdict.management:
+        return verdict
+    rec = "immediate" if page is not None else verdict.recommendation
+    return replace(verdict, recommendation=rec, page_reason=page, management=management)
+
+
+def moves(verdict: Verdict, route: Route | None) -> tuple[str, ...]:
+    """The moves made, in a support lead's words: functional level, management, page."""
+    team = route.team if route is not None else verdict.team
+    tier = route.tier if route is not None else verdict.tier
+    why = ", ".join(verdict.why)
+    if tier in ("tier2", "tier3"):
+        lines = [f"Functional escalation to {tier} {team}: {why}"]
+    elif tier == "tier0":
+        lines = [f"Self-service (tier0), {team} answers: {why}"]
+    else:
+        lines = [f"Stays with tier1 {team}: {why}"]
+    if verdict.management is not None:
+        to = f" ({route.management})" if route is not None and route.management else ""
+        lines.append(f"Management attention{to}: {'; '.join(verdict.management.reasons)}")
+    if verdict.page_reason is not None:
+        who = f"{route.agent}, on call for {route.team}" if route is not None and route.on_call else (team or "the team")
+        lines.append(f"Page now ({who}): {verdict.page_reason}")
+    return tuple(lines)
 
 
 def confidence_step(
@@ -302,13 +341,18 @@ def reasons(signals: Sequence[Signal], top: int, doubts: Sequence[str] = ()) -> 
 
 
 def route_step(decision: Decision, ticket: Ticket, config: Any, now: datetime, context: DecisionContext) -> Decision:
-    """Where the ticket goes (core/routing.py): functional rules, the tier hierarchy, on-call
-    after hours, the progressive chain. The route's tier and team become the decision's."""
+    """Where the ticket goes (core/routing.py): functional rules, the tier hierarchy, the on-call
+    person when it pages, management beside it, the progressive chain. The route's tier and team
+    become the decision's."""
     route = _route(ticket, config, now, context.load, context.chain_state, decision.score,
-                   decision.recommendation, decision.tier, decision.signals)
+                   decision.recommendation, decision.tier, decision.signals,
+                   page_reason=decision.page_reason, management=decision.management is not None)
     if route is None:
         return decision
-    return replace(decision, route=route, tier=route.tier, team=route.team)
+    verdict = Verdict(decision.recommendation, decision.tier, decision.team, (), decision.management, decision.page_reason)
+    done = after_route(verdict, route)
+    return replace(decision, route=route, tier=route.tier, team=route.team, recommendation=done.recommendation,
+                   management=done.management, page=done.page_reason is not None, page_reason=done.page_reason)
 
 
 def _route(
@@ -321,6 +365,10 @@ def _route(
     recommendation: str,
     tier: str,
     signals: Sequence[Signal],
+    *,
+    page_reason: str | None = None,
+    management: bool = False,
+    learned_reading: LearnedReading | None = None,
 ) -> routing.Route | None:
     rules = getattr(config, "routing", None)
     if not isinstance(rules, routing.RoutingConfig) or not rules.teams:
@@ -328,7 +376,10 @@ def _route(
     policies = getattr(config, "sla", None)
     # The calendar remembers its last answer, so asking for every ticket of a batch is cheap.
     in_hours = sla_mod.in_business_hours(policies, now) if isinstance(policies, sla_mod.SlaConfig) else True
-    request = routing.RouteRequest(ticket, score, recommendation, tier, routing.fired_categories(signals), in_hours)
+    suggested = learned.learned_team(learned_reading, rules.team_names) if learned_reading is not None else None
+    request = routing.RouteRequest(ticket, score, recommendation, tier, routing.fired_categories(signals), in_hours,
+                                   page=page_reason is not None, page_reason=page_reason, management=management,
+                                   suggested_team=suggested)
     if not isinstance(load, routing.LoadSnapshot):
         load = routing.LoadSnapshot()
     return routing.route(request, rules, load, now, chain_state)

@@ -16,14 +16,17 @@ from deskwatch.core.model import RECOMMENDATIONS, TIERS
 from deskwatch.core.model.settings import Section
 from deskwatch.core.engine.text import PhraseMatcher
 
-SIGNAL_WEIGHTS = ("sentiment", "trajectory", "repeat_contact", "loop", "account", "impact", "age", "sla")
+SIGNAL_WEIGHTS = (
+    "sentiment", "trajectory", "repeat_contact", "loop", "account", "impact", "age", "sla",
+    "failure", "data_loss", "security_incident",
+)
 
 DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
     "security": {
         "weight": 40.0,
         "hard": True,
         "team": "Security",
-        "tier": "tier3",
+        "tier": "tier2",
         "phrases": [
             "security issue", "security problem", "security incident", "security vulnerability", "vulnerability",
             "data breach", "security breach", "hacked", "compromised", "unauthorized access", "unauthorised access",
@@ -37,7 +40,7 @@ DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
         "weight": 35.0,
         "hard": True,
         "team": "Compliance",
-        "tier": "tier3",
+        "tier": "tier2",
         "phrases": [
             "gdpr", "right to be forgotten", "right to erasure", "data subject access request", "subject access request",
             "dsar", "data protection officer", "dpo", "delete all my data", "delete my personal data",
@@ -49,10 +52,11 @@ DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
     "legal": {
         "weight": 35.0,
         "hard": False,
-        "team": "Compliance",
-        "tier": "management",
+        "team": "",
+        "tier": "",
         "phrases": [
-            "lawyer", "attorney", "legal action", "lawsuit", "sue you", "sue your company", "take you to court", "litigation", "solicitor",
+            "lawyer", "lawyers", "attorney", "attorneys", "legal counsel", "our counsel", "legal proceedings", "legal steps",
+            "suing", "we will sue", "i will sue", "going to sue", "court", "tribunal", "ombudsman", "legal action", "lawsuit", "sue you", "sue your company", "take you to court", "litigation", "solicitor",
             "legal department", "legal team", "breach of contract", "cease and desist", "subpoena", "legal issue",
             "small claims", "consumer protection",
         ],
@@ -60,9 +64,16 @@ DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
     "churn": {
         "weight": 30.0,
         "hard": False,
-        "team": "Management",
-        "tier": "tier2",
+        "team": "",
+        "tier": "",
         "phrases": [
+            "cancelling our subscription", "canceling our subscription", "cancelling our contract", "canceling our contract",
+            "cancelling our account", "canceling our account", "not renewing", "won't be renewing", "will not be renewing",
+            "not going to renew", "do not intend to renew", "don't intend to renew", "reconsidering our renewal",
+            "reconsider our renewal", "terminate our subscription", "end our contract", "ending our contract",
+            "switch providers", "switching providers", "switch vendors", "switching vendors", "find another vendor",
+            "find another provider", "looking elsewhere", "look elsewhere", "moving to a competitor", "move to a competitor",
+            "your competitor", "leave your platform", "leaving your platform", "take our business",
             "cancel our subscription", "cancel my subscription", "cancel our contract", "cancel the contract",
             "cancel our account", "cancel my account", "cancellation", "terminate our contract", "terminate the contract",
             "switch to a competitor", "switching to another", "moving to another provider", "looking at alternatives",
@@ -88,7 +99,9 @@ DEFAULT_TRIGGERS: dict[str, dict[str, Any]] = {
         "team": "Billing",
         "tier": "tier2",
         "phrases": [
-            "refund", "money back", "chargeback", "charged twice", "double charged", "overcharged", "credit note",
+            "refund", "refunded", "money back", "chargeback", "charged twice", "double charged", "double charge",
+            "duplicate charge", "charged double", "billed twice", "double billed", "overcharged", "overcharge", "credit note",
+            "service credit", "account credit", "sla credit", "goodwill credit", "a credit of", "credit us", "credit our account",
             "dispute the charge", "billing error", "policy exception", "make an exception", "compensation", "reimburse",
         ],
     },
@@ -140,9 +153,11 @@ DEFAULTS: dict[str, Any] = {
         "impact": 35.0,
         "age": 15.0,
         "sla": 35.0,
+        "failure": 35.0,
+        "data_loss": 40.0,
+        "security_incident": 40.0,
     },
     "thresholds": {"monitor": 25.0, "priority": 45.0, "immediate": 70.0},
-    "tiers": {"tier0": 0.0, "tier1": 8.0, "tier2": 45.0, "tier3": 70.0, "management": 92.0},
     "sentiment": {"neutral": 0.05, "trajectory_min_drop": 0.3},
     "repeat": {"window_days": 14, "min_overlap": 0.4},
     "loop": {"min_exchanges": 3, "failure_phrases": list(DEFAULT_FAILURE_PHRASES)},
@@ -159,6 +174,14 @@ DEFAULTS: dict[str, Any] = {
         "phrase_value": 0.7,
         "outage_window_hours": 6.0,
         "outage_orgs_for_max": 3,
+        "users_for_incident": 20,
+    },
+    "levels": {"unresolved_hours": 24.0},
+    "management": {
+        "refund_limit": 500.0,
+        "sla_about_to_breach": 90.0,
+        "recommendation": "priority",
+        "renewal_days": 60,
     },
     "age": {"hours_for_max": 72.0, "waiting_hours_for_max": 24.0},
     "triggers": {k: {**v, "phrases": list(v["phrases"])} for k, v in DEFAULT_TRIGGERS.items()},
@@ -221,6 +244,9 @@ class Weights:
     impact: float
     age: float
     sla: float
+    failure: float
+    data_loss: float
+    security_incident: float
 
 
 @dataclass(frozen=True)
@@ -278,7 +304,21 @@ class ImpactSettings:
     phrase_value: float
     outage_window_hours: float
     outage_orgs_for_max: int
+    users_for_incident: int
     matcher: PhraseMatcher = field(compare=False, repr=False, hash=False, default=None)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class LevelSettings:
+    unresolved_hours: float  # troubleshooting this long without a fix moves a ticket up a level
+
+
+@dataclass(frozen=True)
+class ManagementSettings:
+    refund_limit: float  # refunds, credits, discounts above this need a manager (any currency)
+    sla_about_to_breach: float  # % of an SLA target used from which management hears about it
+    recommendation: str  # the least urgency of a ticket that needs management
+    renewal_days: int  # a key account renewing within this many days is "near renewal"
 
 
 @dataclass(frozen=True)
@@ -296,13 +336,14 @@ class EscalationConfig:
     top_reasons: int
     weights: Weights
     thresholds: Thresholds
-    tiers: tuple[tuple[str, float], ...]  # (tier, lowest score), ascending
     sentiment: SentimentSettings
     repeat: RepeatSettings
     loop: LoopSettings
     account: AccountSettings
     impact: ImpactSettings
     age: AgeSettings
+    levels: LevelSettings
+    management: ManagementSettings
     triggers: tuple[TriggerCategory, ...]
     trigger_matcher: PhraseMatcher = field(compare=False, repr=False, hash=False, default=None)  # type: ignore[assignment]
     incident: IncidentSettings = field(default_factory=IncidentSettings)
@@ -319,12 +360,6 @@ class EscalationConfig:
     def category(self, name: str) -> TriggerCategory | None:
         return self._categories.get(name)
 
-    def tier_for(self, score: float) -> str:
-        tier = self.tiers[0][0]
-        for name, lowest in self.tiers:
-            if score >= lowest:
-                tier = name
-        return tier
 
 
 def _sub(section: Section, name: str) -> tuple[Section, Mapping[str, Any]]:
@@ -345,15 +380,13 @@ def parse(section: Section) -> EscalationConfig:
     if not thresholds.monitor <= thresholds.priority <= thresholds.immediate:
         raise ts.error("", "thresholds must rise: monitor <= priority <= immediate")
 
-    tiers_s, tiers_d = _sub(section, "tiers")
-    tiers = []
-    for k in TIERS:
-        if tiers_s.has(k) or k in tiers_d:
-            tiers.append((k, tiers_s.number(k, tiers_d.get(k), min=0, max=100)))
-    tiers_s.check_unknown(TIERS)
-    tiers.sort(key=lambda t: (t[1], TIERS.index(t[0])))
-    if not tiers:
-        raise tiers_s.error("", "give at least one tier with its lowest score, e.g. tier1 = 0")
+    if section.has("tiers"):
+        # Score bands made urgency pick the destination (a late how-to went to tier3); the tier
+        # now follows what the ticket is about. Loud, so nobody believes the bands still apply.
+        raise section.error(
+            "tiers", "score bands were removed: the tier now follows what the ticket is about, not its score; "
+            "delete [escalation.tiers] (docs/engine.md#tiers-and-management explains the new model)"
+        )
 
     ss, sd = _sub(section, "sentiment")
     sentiment = SentimentSettings(
@@ -396,6 +429,7 @@ def parse(section: Section) -> EscalationConfig:
         phrase_value=ims.number("phrase_value", imd["phrase_value"], min=0, max=1),
         outage_window_hours=ims.number("outage_window_hours", imd["outage_window_hours"], min=0),
         outage_orgs_for_max=ims.integer("outage_orgs_for_max", imd["outage_orgs_for_max"], min=1),
+        users_for_incident=ims.integer("users_for_incident", imd["users_for_incident"], min=2),
         matcher=PhraseMatcher({"impact": impact_phrases}, negation=True, plural=False),
     )
     ims.check_unknown(imd)
@@ -407,6 +441,19 @@ def parse(section: Section) -> EscalationConfig:
     )
     ags.check_unknown(agd)
 
+    lvs, lvd = _sub(section, "levels")
+    levels = LevelSettings(unresolved_hours=lvs.number("unresolved_hours", lvd["unresolved_hours"], min=0.1))
+    lvs.check_unknown(lvd)
+
+    mgs, mgd = _sub(section, "management")
+    management = ManagementSettings(
+        refund_limit=mgs.number("refund_limit", mgd["refund_limit"], min=0),
+        sla_about_to_breach=mgs.number("sla_about_to_breach", mgd["sla_about_to_breach"], min=0, max=100),
+        recommendation=mgs.string("recommendation", mgd["recommendation"], choices=RECOMMENDATIONS),
+        renewal_days=mgs.integer("renewal_days", mgd["renewal_days"], min=0),
+    )
+    mgs.check_unknown(mgd)
+
     triggers = _parse_triggers(section.section("triggers", d["triggers"]))
 
     cfg = EscalationConfig(
@@ -417,13 +464,14 @@ def parse(section: Section) -> EscalationConfig:
         top_reasons=section.integer("top_reasons", d["top_reasons"], min=1),
         weights=weights,
         thresholds=thresholds,
-        tiers=tuple(tiers),
         sentiment=sentiment,
         repeat=repeat,
         loop=loop,
         account=account,
         impact=impact,
         age=age,
+        levels=levels,
+        management=management,
         triggers=triggers,
         trigger_matcher=PhraseMatcher({c.name: c.phrases for c in triggers}),
         incident=parse_incident(section),

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any, Mapping
 
 from deskwatch.core.model.timeutil import format_time, parse_date, parse_time
-from deskwatch.core.model.types import LearnedReading, CHANNELS, STATUSES, PRIORITIES, AUTHORS, TicketError, Person, Organization, Message, StatusChange, Ticket, Signal, SlaTarget, SlaStatus, Route, Decision, TicketUpdate
+from deskwatch.core.model.types import LearnedReading, CHANNELS, STATUSES, PRIORITIES, AUTHORS, TicketError, Person, Organization, Message, StatusChange, Ticket, Signal, SlaTarget, SlaStatus, Route, Management, Decision, TicketUpdate, MANAGEMENT
 
 # Times outside these years are typos or hostile input; the calendar and SLA arithmetic add days
 # and years to them, so they must stay far from datetime's limits (years 1 and 9999).
@@ -373,19 +373,30 @@ def route_to_dict(r: Route) -> dict[str, Any]:
         "on_call": r.on_call,
         "chain_step": r.chain_step,
         "chain": r.chain,
+        "management": r.management,
+        "page": r.page,
         "reason": r.reason,
     }
 
 
+def _legacy_tier(tier: str) -> tuple[str, bool]:
+    """(functional tier, whether management was meant): decisions stored before management
+    became its own field carry tier "management" for what is now tier3 plus management."""
+    return ("tier3", True) if tier == MANAGEMENT else (tier, False)
+
+
 def route_from_dict(d: Mapping[str, Any]) -> Route:
+    tier, legacy = _legacy_tier(d["tier"])
     return Route(
-        tier=d["tier"],
+        tier=tier,
         team=d.get("team"),
         agent=d.get("agent"),
         on_call=bool(d.get("on_call", False)),
         chain_step=d.get("chain_step"),
         reason=d.get("reason", ""),
         chain=d.get("chain"),
+        management=d.get("management") or (d.get("team") if legacy else None),
+        page=bool(d.get("page", False)),
     )
 
 
@@ -411,6 +422,16 @@ def learned_from_dict(d: Mapping[str, Any]) -> LearnedReading:
     )
 
 
+def management_to_dict(m: Management | None) -> dict[str, Any] | None:
+    return None if m is None else {"reasons": list(m.reasons), "evidence": list(m.evidence)}
+
+
+def management_from_dict(d: Any) -> Management | None:
+    if not d:
+        return None
+    return Management(reasons=tuple(d.get("reasons", ())), evidence=tuple(d.get("evidence", ())))
+
+
 def decision_to_dict(dec: Decision) -> dict[str, Any]:
     out = {
         "ticket_id": dec.ticket_id,
@@ -418,6 +439,9 @@ def decision_to_dict(dec: Decision) -> dict[str, Any]:
         "recommendation": dec.recommendation,
         "tier": dec.tier,
         "team": dec.team,
+        "management": management_to_dict(dec.management),
+        "page": dec.page,
+        "page_reason": dec.page_reason,
         "confidence": round(dec.confidence, 3),
         "needs_review": dec.needs_review,
         "signals": [signal_to_dict(s) for s in dec.signals],
@@ -433,11 +457,17 @@ def decision_to_dict(dec: Decision) -> dict[str, Any]:
 
 
 def decision_from_dict(d: Mapping[str, Any]) -> Decision:
+    """A stored decision. Decisions stored before issue 12 have no management or page fields
+    (read as none and false) and may carry tier "management" (read as tier3 plus management)."""
+    tier, legacy = _legacy_tier(d["tier"])
+    management = management_from_dict(d.get("management"))
+    if management is None and legacy:
+        management = Management(("management tier (stored before management became its own field)",))
     return Decision(
         ticket_id=d["ticket_id"],
         score=float(d["score"]),
         recommendation=d["recommendation"],
-        tier=d["tier"],
+        tier=tier,
         team=d.get("team"),
         confidence=float(d["confidence"]),
         needs_review=bool(d["needs_review"]),
@@ -447,6 +477,9 @@ def decision_from_dict(d: Mapping[str, Any]) -> Decision:
         sla=sla_from_dict(d["sla"]) if d.get("sla") else None,
         route=route_from_dict(d["route"]) if d.get("route") else None,
         tones=tuple(float(v) for v in d.get("tones", ())),  # absent in decisions stored before 0.1
+        management=management,
+        page=bool(d.get("page", False)),
+        page_reason=d.get("page_reason"),
         learned=learned_from_dict(d["learned"]) if d.get("learned") else None,
     )
 

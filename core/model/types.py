@@ -16,7 +16,13 @@ CLOSED_STATUSES = ("solved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
 AUTHORS = ("customer", "agent", "system")
 RECOMMENDATIONS = ("none", "monitor", "priority", "immediate")
-TIERS = ("tier0", "tier1", "tier2", "tier3", "management")
+# Functional levels: how much expertise a ticket needs (tier0 self-service .. tier3 engineering).
+TIERS = ("tier0", "tier1", "tier2", "tier3")
+# Management is not a functional level: hierarchical escalation brings managers in beside the
+# team working the ticket (Decision.management, Route.management). A team or a chain step may
+# still sit at this level.
+MANAGEMENT = "management"
+LEVELS = TIERS + (MANAGEMENT,)
 SLA_STATES = ("ok", "warning", "breached", "paused", "met")
 
 
@@ -141,6 +147,16 @@ class Route:
     chain_step: int | None
     reason: str
     chain: str | None = None  # the escalation chain whose step this is (its timer says when it moves)
+    management: str | None = None  # the person or team management attention goes to (routing.management)
+    page: bool = False  # someone is interrupted now (an incident or a rule with page = true)
+
+
+@dataclass(frozen=True)
+class Management:
+    """Why a ticket needs management attention (hierarchical escalation), with the evidence."""
+
+    reasons: tuple[str, ...]
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,7 +174,7 @@ class Decision:
     ticket_id: str
     score: float  # 0..100
     recommendation: str  # one of RECOMMENDATIONS
-    tier: str  # one of TIERS
+    tier: str  # one of TIERS: the functional level (expertise), never the urgency
     team: str | None
     confidence: float  # 0..1
     needs_review: bool
@@ -170,6 +186,9 @@ class Decision:
     # The tone of each customer message, oldest first (-1..1, cues included): what the sentiment
     # and trajectory signals read, kept so a console can draw it without an analyzer of its own.
     tones: tuple[float, ...] = ()
+    management: Management | None = None  # hierarchical escalation: None, or why managers need to know
+    page: bool = False  # interrupt someone now: incidents only (or a rule's page = true)
+    page_reason: str | None = None
     learned: LearnedReading | None = None  # when learned models are active
 
 

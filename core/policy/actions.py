@@ -62,6 +62,12 @@ def handoff_note(ticket: Ticket, decision: Decision) -> str:
     ]
     if decision.route is not None and decision.route.reason:
         lines.append(f"Route: {decision.route.reason}")
+    if decision.page:
+        # Paging follows decision.page (incidents), never the urgency or route.on_call alone.
+        lines.append(f"Paged: {decision.page_reason}")
+    if decision.management is not None:
+        to = decision.route.management if decision.route is not None and decision.route.management else "management"
+        lines.append(f"Management ({to}): {'; '.join(decision.management.reasons)}")
     if decision.sla is not None and decision.sla.next_due is not None:
         lines.append(f"SLA: {decision.sla.state}, next due {decision.sla.next_due.strftime('%Y-%m-%d %H:%M UTC')}")
     reasons = list(decision.reasons) or [s.detail or s.name for s in sorted(decision.signals, key=lambda s: -s.contribution)[:5]]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from deskwatch.core.model import TIERS
+from deskwatch.core.model import LEVELS
 from deskwatch.core.model.settings import Section
 
 ACTIONS = ("notify", "assign")
@@ -28,7 +28,9 @@ ACTIONS = ("notify", "assign")
 class EscalationStep:
     action: str  # notify: tell the target; assign: move the ticket to the target
     wait_minutes: int  # how long to wait for an acknowledgment before the next step
-    level: str | None = None  # a tier; resolved to a team through routing.hierarchy
+    # A tier, resolved to a team through routing.hierarchy; or "management": the step brings
+    # management in (routing.management) beside the team, it does not move the ticket.
+    level: str | None = None
     team: str | None = None
     agent: str | None = None
 
@@ -123,8 +125,8 @@ def parse_step(s: Section) -> EscalationStep:
     if len(given) != 1:
         problem = "has none" if not given else f"has {' and '.join(given)}"
         raise s.error("", f"a step targets exactly one of level, team or agent but {problem}; keep one")
-    if level is not None and level not in TIERS:
-        raise s.error("level", f'expected one of {", ".join(TIERS)}, got "{level}"')
+    if level is not None and level not in LEVELS:
+        raise s.error("level", f'expected one of {", ".join(LEVELS)}, got "{level}"')
     wait = s.integer("wait_minutes", min=1, max=7 * 24 * 60)
     s.check_unknown(("action", "level", "team", "agent", "wait_minutes"))
     return EscalationStep(action=action, wait_minutes=wait, level=level, team=team, agent=agent)

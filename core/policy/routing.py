@@ -6,13 +6,16 @@ ticket, its score and trigger categories, whether it is business hours, the open
 ``load.assign(route.team, route.agent)`` (or uses ``route_and_assign``) once the route is final.
 
 Order of work in ``route``:
-1. the first matching rule picks the destination team (functional rules by trigger category,
-   tag or priority; hierarchical rules by the severity tier through ``routing.hierarchy``);
+1. the first matching rule picks the destination team (by trigger category, tag, priority or
+   the functional tier the engine chose; ``by_tier`` rules through ``routing.hierarchy``);
    no match -> ``routing.default_team``;
-2. with an escalation state, the chain's current step may move the ticket up (never down);
-3. outside business hours, urgent work goes to whoever is on call for the destination team;
+2. with an escalation state, the chain's current step may move the ticket up a functional level
+   (never down); a step at level ``management`` brings management in instead of moving it;
+3. a ticket that pages (an incident, or a rule with ``page = true``) goes to whoever is on call
+   for the destination team, by day and at night; nothing else pages, however urgent;
 4. otherwise the least-loaded available member with the needed skills and room under
-   ``max_open`` and the team's ``capacity``; ties go round robin from the team's cursor.
+   ``max_open`` and the team's ``capacity``; ties go round robin from the team's cursor;
+5. when management attention is needed, ``route.management`` names ``routing.management``.
 
 On-call rotations live in ``deskwatch.core.policy.oncall``, escalation chains in
 ``deskwatch.core.policy.chains``; both are re-exported here.
@@ -32,7 +35,7 @@ from deskwatch.core.policy.chains import (
     EscalationStep,
     chain_step,
 )
-from deskwatch.core.model import TIERS, AuditRecord, Decision, Route, Signal, Ticket, route_to_dict
+from deskwatch.core.model import MANAGEMENT, TIERS, AuditRecord, Decision, Route, Signal, Ticket, route_to_dict
 from deskwatch.core.policy.oncall import Override, Rotation, on_call_for
 from deskwatch.core.policy.routing_config import DEFAULTS, Agent, RoutingConfig, Rule, Team, parse
 
@@ -113,15 +116,25 @@ class RouteRequest:
     ticket: Ticket
     score: float
     recommendation: str  # one of model.RECOMMENDATIONS
-    tier: str  # severity tier from the score band
+    tier: str  # the functional tier the engine chose (tier0..tier3)
     categories: frozenset[str] = frozenset()  # fired trigger categories, e.g. {"security"}
     in_business_hours: bool = True
+    page: bool = False  # an incident: the on-call person is interrupted now
+    page_reason: str | None = None
+    management: bool = False  # management attention is needed (hierarchical escalation)
+    # (team, why) from a learned router that is sure of itself: used where the rules only give
+    # the default team, or send frontline work down the tier ladder
+    suggested_team: tuple[str, str] | None = None
 
     @classmethod
     def from_decision(cls, ticket: Ticket, decision: Decision, in_business_hours: bool) -> "RouteRequest":
         """Build a request from the engine's decision: categories of the trigger signals that fired."""
         cats = fired_categories(decision.signals)
-        return cls(ticket, decision.score, decision.recommendation, decision.tier, cats, in_business_hours)
+        return cls(ticket, decision.score, decision.recommendation, decision.tier, cats, in_business_hours,
+                   page=decision.page, page_reason=decision.page_reason, management=decision.management is not None)
+
+
+FRONTLINE = ("tier0", "tier1")
 
 
 def fired_categories(signals: Sequence[Signal]) -> frozenset[str]:
@@ -135,7 +148,7 @@ def _destination(req: RouteRequest, cfg: RoutingConfig) -> tuple[Team, Rule | No
     It depends on the request's categories, tags, priority and tier only, and tickets repeat
     a few combinations, so the answers are kept on the (frozen) config.
     """
-    key = ("destination", req.categories, req.ticket.tags, req.ticket.priority, req.tier)
+    key = ("destination", req.categories, req.ticket.tags, req.ticket.priority, req.tier, req.suggested_team)
     return cfg._remember(key, lambda: _first_rule(req, cfg))
 
 
@@ -160,10 +173,15 @@ def _first_rule(req: RouteRequest, cfg: RoutingConfig) -> tuple[Team, Rule | Non
             continue
         if rule.tiers and tier not in rule.tiers:
             continue
+        if rule.by_tier and tier in FRONTLINE and req.suggested_team:
+            break  # the tier ladder says only "frontline": the learned team says which one
         why = _why(rule, req, cats, tags)
         team = cfg.team_for_tier(tier) if rule.by_tier else cfg.team(rule.team or "")
         assert team is not None  # parse() checked every rule's team
         return team, rule, f"{why} -> {team.name} (rule '{rule.name}')"
+    if req.suggested_team and cfg.team(req.suggested_team[0]) is not None:
+        name, why = req.suggested_team
+        return cfg.team(name), None, f"{why} -> {name} (learned)"  # type: ignore[return-value]
     team = cfg.team(cfg.default_team)
     assert team is not None
     return team, None, f"no rule matched -> {team.name} (default team)"
@@ -180,9 +198,9 @@ def _why(rule: Rule, req: RouteRequest, cats: set[str] | None, tags: set[str] | 
     if rule.priorities:
         why.append(f"priority {req.ticket.priority}")
     if rule.tiers:
-        why.append(f"severity {req.tier}")
+        why.append(f"level {req.tier}")
     if rule.by_tier and not rule.tiers:
-        why.append(f"severity {req.tier}")
+        why.append(f"level {req.tier}")
     return ", ".join(why)
 
 
@@ -190,18 +208,34 @@ _RANK = {t: i for i, t in enumerate(TIERS)}
 
 
 def _higher(a: str, b: str) -> str:
+    """The higher functional tier; a management team's level is not a tier and never raises one."""
+    if b == MANAGEMENT:
+        return a
     try:
         return b if _RANK[b] > _RANK[a] else a
     except KeyError:
         return max(a, b, key=TIERS.index)  # raises ValueError naming the unknown tier
 
 
+def _management_target(step: ChainStep, cfg: RoutingConfig) -> str | None:
+    """Whom a step brings in as management: a step at level management, or aimed at a management team."""
+    s = step.step
+    if s.level == MANAGEMENT:
+        return cfg.management or next((t.name for t in cfg.teams if t.tier == MANAGEMENT), None)
+    if s.team:
+        t = cfg.team(s.team)
+        if t is not None and t.tier == MANAGEMENT:
+            return t.name
+    return None
+
+
 def _apply_chain(
     team: Team, agent: str | None, tier: str, step: ChainStep, cfg: RoutingConfig
 ) -> tuple[Team, str | None, str]:
-    """Move the destination up for an ``assign`` step; chains only escalate, never lower a route."""
+    """Move the destination up for an ``assign`` step; chains only escalate, never lower a route.
+    Management steps do not move the ticket (``_management_target``)."""
     s = step.step
-    if s.action != "assign":
+    if s.action != "assign" or _management_target(step, cfg) is not None:
         return team, agent, tier
     if s.agent:
         holder = next((t for t in cfg.teams if s.agent in t.members), team)
@@ -265,10 +299,6 @@ def _eligible(members: tuple[str, ...], skills: frozenset[str], cfg: RoutingConf
     return cfg._remember(("eligible", members, skills), compute)
 
 
-def _is_urgent(req: RouteRequest, cfg: RoutingConfig) -> bool:
-    return req.recommendation in cfg.on_call_recommendations or (req.ticket.priority in cfg.on_call_priorities)
-
-
 def route(
     request: RouteRequest,
     config: RoutingConfig,
@@ -276,17 +306,20 @@ def route(
     now: datetime,
     chain_state: EscalationState | None = None,
 ) -> Route:
-    """Where ``request`` goes at ``now``: tier, team, agent (or None), on_call, chain step, reason.
-
-    Pure and deterministic; apply ``load.assign(route.team, route.agent)`` afterwards to count it.
-    """
+    """Where ``request`` goes at ``now``: tier, team, agent (or None), on_call, chain step,
+    management, page, reason. Pure and deterministic; apply ``load.assign(route.team,
+    route.agent)`` afterwards to count it."""
     team, rule, why = _destination(request, config)
-    tier = _higher(request.tier, team.tier)
+    # Self-service stays tier0 on the frontline team (it sends the help-center answer); other
+    # tickets take at least their team's level.
+    self_service = request.tier == "tier0" and team.tier == "tier1" and (rule is None or rule.by_tier)
+    tier = request.tier if self_service else _higher(request.tier, team.tier)
     # The rule's skills describe work for the rule's team; once a chain moves the ticket they no longer apply.
     skills = rule.skills if rule else frozenset()
     agent: str | None = None
     step_index: int | None = None
     running: str | None = None
+    management = config.management if request.management else None
     parts = [why]
 
     chain_name = (rule.chain if rule and rule.chain else None) or config.default_chain
@@ -294,40 +327,53 @@ def route(
     if chain_state is not None and chain is not None:
         st = chain_step(chain, chain_state, now)
         step_index, running = st.index, chain.name
-        moved, agent, tier = _apply_chain(team, None, tier, st, config)
+        brought = _management_target(st, config)
+        applied = st
+        if brought is not None:
+            # A management step adds management; the ticket keeps the level earlier steps gave it.
+            earlier = [x for x in chain.steps[: st.index] if x.action == "assign"]
+            if earlier:
+                applied = replace(st, step=earlier[-1])
+        moved, agent, tier = _apply_chain(team, None, tier, applied, config)
         parts.append(_describe_step(chain, st) + (f" -> {moved.name}" if moved is not team else ""))
         if moved is not team:
             team, skills = moved, frozenset()
         if agent is not None:
             parts.append(f"assigned to {agent} by the chain")
+        if brought is not None and management is None:
+            management = brought
 
+    page = request.page or (rule is not None and rule.page)
+    if page and rule is not None and rule.page and not request.page:
+        parts.append(f"rule '{rule.name}' marks it pageable")
     on_call = False
-    urgent_after_hours = not request.in_business_hours and _is_urgent(request, config)
-    if agent is None and urgent_after_hours:
+    if agent is None and page:
         rotation = config.rotation_for(team.name)
         if rotation is not None:
             agent, on_call = on_call_for(rotation, now), True
             if rotation.team == team.name:
-                parts.append(f"after hours and urgent: {agent} is on call for {team.name}")
+                parts.append(f"pages now: {agent} is on call for {team.name}")
             else:
                 # The page goes to the fallback rotation's team so the assignee belongs to the group.
                 fallback = config.team(rotation.team)
                 assert fallback is not None
                 parts.append(
-                    f"after hours and urgent, {team.name} has no rotation: {agent} is on call "
+                    f"pages now, {team.name} has no rotation: {agent} is on call "
                     f"for {fallback.name} (fallback rotation '{rotation.name}')"
                 )
                 team, tier = fallback, _higher(tier, fallback.tier)
         else:
-            parts.append(f"after hours and urgent but {team.name} has no on-call rotation")
+            parts.append(f"should page but {team.name} has no on-call rotation; the team queue gets it")
     if agent is None:
         agent, who = pick_agent(team, skills, config, load)
-        if not request.in_business_hours and not urgent_after_hours:
-            who = f"outside business hours and not urgent, no page; {who}"
+        if not request.in_business_hours and not page:
+            who = f"outside business hours, not an incident: no page; {who}"
         parts.append(who)
+    if management is not None:
+        parts.append(f"management attention: {management}")
     reason = "; ".join(parts)
     return Route(tier=tier, team=team.name, agent=agent, on_call=on_call, chain_step=step_index, reason=reason,
-                 chain=running)
+                 chain=running, management=management, page=page)
 
 
 def route_and_assign(
@@ -356,7 +402,8 @@ def check_route(new: Route, config: RoutingConfig) -> None:
     """Raise RouteOverrideError (the message names the fix) for an unknown tier, team or agent,
     or an agent who is not a member of the chosen team."""
     if new.tier not in TIERS:
-        raise RouteOverrideError(f"unknown tier '{new.tier}'; use one of {', '.join(TIERS)}")
+        fix = " (management is not a tier: it is brought in beside the team)" if new.tier == MANAGEMENT else ""
+        raise RouteOverrideError(f"unknown tier '{new.tier}'; use one of {', '.join(TIERS)}{fix}")
     team = None
     if new.team is not None:
         team = config.team(new.team)
@@ -392,7 +439,7 @@ def override_route(
         raise RouteOverrideError("an override needs a reason: say in a few words why the ticket goes there")
     check_route(new, config)
     text = " ".join(reason.split())
-    final = replace(new, on_call=False, reason=f"override by {actor.strip()}: {text}")
+    final = replace(new, on_call=False, page=False, reason=f"override by {actor.strip()}: {text}")
     record = AuditRecord(
         ticket_id=ticket_id,
         kind="override",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable
 
-from deskwatch.core.model import PRIORITIES, RECOMMENDATIONS, TIERS
+from deskwatch.core.model import LEVELS, MANAGEMENT, TIERS
 from deskwatch.core.model.settings import Section
 from deskwatch.core.policy.chains import EscalationChain, parse_chain
 from deskwatch.core.policy.oncall import Rotation, parse_rotation
@@ -24,7 +24,7 @@ class Agent:
 @dataclass(frozen=True)
 class Team:
     name: str
-    tier: str  # one of model.TIERS
+    tier: str  # one of model.LEVELS: a functional tier, or "management" for a management team
     skills: frozenset[str] = frozenset()
     members: tuple[str, ...] = ()  # in round-robin order
     capacity: int = 0  # open tickets the team can hold in all; 0 = no team-wide limit
@@ -38,11 +38,12 @@ class Rule:
     categories: frozenset[str] = frozenset()  # fired trigger categories
     tags: frozenset[str] = frozenset()  # ticket tags (how helpdesks mark skills: api, billing…)
     priorities: frozenset[str] = frozenset()
-    tiers: frozenset[str] = frozenset()  # the severity tier from the score band
+    tiers: frozenset[str] = frozenset()  # the functional tier the engine chose (tier0..tier3)
     team: str | None = None  # target team, or
-    by_tier: bool = False  # target: the hierarchy team for the severity tier
+    by_tier: bool = False  # target: the hierarchy team for the functional tier
     skills: frozenset[str] = frozenset()  # skills the chosen agent needs
     chain: str | None = None  # escalation chain for tickets this rule routes
+    page: bool = False  # tickets this rule routes page the team's on-call person, like incidents
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,11 @@ class RoutingConfig:
     rules: tuple[Rule, ...]
     rotations: tuple[Rotation, ...]
     chains: tuple[EscalationChain, ...]
-    hierarchy: tuple[str, ...]  # team names from the lowest tier to the highest
+    hierarchy: tuple[str, ...]  # team names from the lowest functional tier to the highest
     default_team: str
     default_chain: str | None
     fallback_rotation: str | None  # on call for teams without a rotation of their own
-    on_call_recommendations: frozenset[str]
-    on_call_priorities: frozenset[str]
+    management: str | None = None  # the team or person management attention goes to
 
     # Lookups by name. The config is frozen, so the indexes are built once, on first use
     # (cached_property stores them in the instance's __dict__; they are not fields, so equality,
@@ -80,6 +80,10 @@ class RoutingConfig:
         """Memo for rotation_for, team_for_tier and _destination: answers that depend on the
         config and a few plain values only."""
         return {}
+
+    @cached_property
+    def team_names(self) -> frozenset[str]:
+        return frozenset(t.name for t in self.teams)
 
     def team(self, name: str) -> Team | None:
         return self._teams.get(name)
@@ -104,7 +108,7 @@ class RoutingConfig:
             return own
         fallback = next((r for r in self.rotations if r.name == self.fallback_rotation), None)
         mine, theirs = self.team(team), self.team(fallback.team) if fallback else None
-        if fallback is None or mine is None or theirs is None or TIERS.index(theirs.tier) < TIERS.index(mine.tier):
+        if fallback is None or mine is None or theirs is None or LEVELS.index(theirs.tier) < LEVELS.index(mine.tier):
             return None
         return fallback
 
@@ -113,10 +117,10 @@ class RoutingConfig:
         return self._remember(("tier", tier), lambda: self._team_for_tier(tier))
 
     def _team_for_tier(self, tier: str) -> Team:
-        rank = TIERS.index(tier)
+        rank = LEVELS.index(tier)
         ladder = [self.team(n) for n in self.hierarchy]
         for t in ladder:
-            if t is not None and TIERS.index(t.tier) >= rank:
+            if t is not None and LEVELS.index(t.tier) >= rank:
                 return t
         return ladder[-1]  # type: ignore[return-value]
 
@@ -152,11 +156,10 @@ def _first_by_name(items: tuple[Any, ...]) -> dict[str, Any]:
 
 DEFAULTS: dict[str, Any] = {
     "default_team": "Support",
-    "hierarchy": ["Support", "Technical", "Engineering", "Management"],
+    "hierarchy": ["Support", "Technical", "Engineering"],
+    "management": "Management",
     "default_chain": "default",
     "fallback_rotation": "Engineering on call",
-    "on_call_recommendations": ["immediate"],
-    "on_call_priorities": ["urgent"],
     "teams": [
         {"name": "Support", "tier": "tier1", "skills": [], "members": ["Ana", "Ben", "Chloe"], "capacity": 0},
         {
@@ -216,7 +219,8 @@ DEFAULTS: dict[str, Any] = {
     ],
     "rules": [
         {"name": "security", "categories": ["security"], "team": "Security", "skills": ["security"]},
-        {"name": "compliance", "categories": ["compliance", "gdpr", "legal"], "team": "Compliance"},
+        {"name": "compliance", "categories": ["compliance", "gdpr"], "team": "Compliance"},
+        {"name": "engineering", "tiers": ["tier3"], "team": "Engineering", "skills": ["technical"]},
         {
             "name": "billing",
             "categories": ["refund", "billing"],
@@ -224,7 +228,6 @@ DEFAULTS: dict[str, Any] = {
             "skills": ["billing"],
         },
         {"name": "billing tags", "tags": ["billing", "refund", "invoice"], "team": "Billing", "skills": ["billing"]},
-        {"name": "outage", "categories": ["outage"], "tiers": ["tier3", "management"], "team": "Engineering"},
         {
             "name": "technical",
             "categories": ["technical", "outage"],
@@ -232,7 +235,7 @@ DEFAULTS: dict[str, Any] = {
             "skills": ["technical"],
         },
         {"name": "api tags", "tags": ["api", "integration"], "team": "Technical", "skills": ["api"]},
-        {"name": "severity", "by_tier": True},
+        {"name": "level", "by_tier": True},
     ],
     "chains": [
         {
@@ -248,6 +251,13 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _TOP_KEYS = tuple(DEFAULTS)
+# Keys that no longer exist, and what to do instead.
+_REMOVED = {
+    "on_call_recommendations": "was removed: paging no longer follows urgency; incidents page (decision.page), "
+    "and a rule with page = true pages for the tickets it routes; delete this key",
+    "on_call_priorities": "was removed: a helpdesk priority no longer pages; add a rule with "
+    'priorities = ["urgent"] and page = true if you want that; delete this key',
+}
 
 
 def _lower_set(s: Section, name: str) -> frozenset[str]:
@@ -257,7 +267,7 @@ def _lower_set(s: Section, name: str) -> frozenset[str]:
 def _parse_team(s: Section) -> Team:
     team = Team(
         name=s.string("name"),
-        tier=s.string("tier", choices=TIERS),
+        tier=s.string("tier", choices=LEVELS),
         skills=_lower_set(s, "skills"),
         members=s.strings("members", ()),
         capacity=s.integer("capacity", 0, min=0),
@@ -282,7 +292,8 @@ def _parse_agent(s: Section) -> Agent:
 def _parse_rule(s: Section, i: int) -> Rule:
     tiers = _lower_set(s, "tiers")
     for t in sorted(tiers - set(TIERS)):
-        raise s.error("tiers", f'unknown tier "{t}"; use {", ".join(TIERS)}')
+        fix = " (management is not a tier: route.management names whom management attention goes to)" if t == MANAGEMENT else ""
+        raise s.error("tiers", f'unknown tier "{t}"; use {", ".join(TIERS)}{fix}')
     rule = Rule(
         name=s.string("name", f"rule {i + 1}"),
         categories=_lower_set(s, "categories"),
@@ -293,8 +304,9 @@ def _parse_rule(s: Section, i: int) -> Rule:
         by_tier=s.boolean("by_tier", False),
         skills=_lower_set(s, "skills"),
         chain=s.string("chain", None) or None,
+        page=s.boolean("page", False),
     )
-    s.check_unknown(("name", "categories", "tags", "priorities", "tiers", "team", "by_tier", "skills", "chain"))
+    s.check_unknown(("name", "categories", "tags", "priorities", "tiers", "team", "by_tier", "skills", "chain", "page"))
     if rule.by_tier == (rule.team is not None):
         raise s.error("", "a rule needs exactly one target: team = \"<name>\" or by_tier = true")
     if not (rule.categories or rule.tags or rule.priorities or rule.tiers or rule.by_tier):
@@ -359,15 +371,25 @@ def parse(section: Section) -> RoutingConfig:
             if st.agent:
                 _known(ss, "agent", st.agent, "agent", agent_names)
 
+    for key in _REMOVED:
+        if section.has(key):
+            raise section.error(key, _REMOVED[key])
     hierarchy = section.strings("hierarchy", d["hierarchy"])
     if not hierarchy:
-        raise section.error("hierarchy", "is empty; list team names from tier1 up to management")
+        raise section.error("hierarchy", "is empty; list team names from tier1 up to tier3")
     for name in hierarchy:
         _known(section, "hierarchy", name, "team", team_names)
-    ranks = [TIERS.index(next(t for t in teams if t.name == n).tier) for n in hierarchy]
+    levels = [next(t for t in teams if t.name == n).tier for n in hierarchy]
+    for name, level in zip(hierarchy, levels):
+        if level == MANAGEMENT:
+            raise section.error(
+                "hierarchy", f'"{name}" is a management team; management is not a functional tier: remove it from '
+                f'the hierarchy and set routing.management = "{name}"'
+            )
+    ranks = [TIERS.index(level) for level in levels]
     if ranks != sorted(ranks):
         raise section.error(
-            "hierarchy", "must go from the lowest tier to the highest (e.g. Support, Technical, Engineering, Management)"
+            "hierarchy", "must go from the lowest tier to the highest (e.g. Support, Technical, Engineering)"
         )
     default_team = section.string("default_team", d["default_team"])
     _known(section, "default_team", default_team, "team", team_names)
@@ -377,14 +399,11 @@ def parse(section: Section) -> RoutingConfig:
     fallback = section.string("fallback_rotation", d["fallback_rotation"]) or None
     if fallback is not None:
         _known(section, "fallback_rotation", fallback, "rotation", [r.name for r in rotations])
-    recs = frozenset(section.strings("on_call_recommendations", d["on_call_recommendations"]))
-    for r in sorted(recs - set(RECOMMENDATIONS)):
-        raise section.error(
-            "on_call_recommendations", f'unknown recommendation "{r}"; use {", ".join(RECOMMENDATIONS)}'
-        )
-    prios = frozenset(section.strings("on_call_priorities", d["on_call_priorities"]))
-    for p in sorted(prios - set(PRIORITIES)):
-        raise section.error("on_call_priorities", f'unknown priority "{p}"; use {", ".join(PRIORITIES)}')
+    management = section.string("management", d["management"]) or None
+    if management is not None and (management != d["management"] or management in team_names + agent_names):
+        _known(section, "management", management, "team or agent", team_names + agent_names)
+    elif management is not None:
+        management = None  # the default "Management" team was replaced away: nobody to name
     section.check_unknown(_TOP_KEYS)
     return RoutingConfig(
         teams=teams,
@@ -396,6 +415,5 @@ def parse(section: Section) -> RoutingConfig:
         default_team=default_team,
         default_chain=default_chain,
         fallback_rotation=fallback,
-        on_call_recommendations=recs,
-        on_call_priorities=prios,
+        management=management,
     )

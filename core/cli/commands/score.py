@@ -275,6 +275,11 @@ def write_table(decisions: Iterable[Decision], out: IO[str]) -> None:
             who = d.route.agent or "nobody free"
             on_call = " (on call)" if d.route.on_call else ""
             out.write(f"  route  {d.route.team} / {who}{on_call}: {d.route.reason}\n")
+        if d.management is not None:
+            out.write(f"  mgmt   {d.route.management if d.route and d.route.management else 'management'}: "
+                      f"{'; '.join(d.management.reasons)}\n")
+        if d.page:
+            out.write(f"  PAGE   {d.page_reason}\n")
         for r in d.reasons:
             if r.startswith("low confidence:"):
                 out.write(f"  ! {r}\n")

@@ -7,7 +7,7 @@ attributes named after the families are the modules (``signals.sla``), not the f
 
 from __future__ import annotations
 
-from deskwatch.core.engine.signals import account, age, impact, incident, loop, repeat, sentiment, sla, triggers
+from deskwatch.core.engine.signals import account, age, failure, impact, incident, loop, repeat, sentiment, sla, triggers
 from deskwatch.core.engine.signals.base import SignalContext, SignalFunction, TextCache, TicketText, build_context, make_signal
 from deskwatch.core.engine.signals.impact import IncidentIndex
 
@@ -16,6 +16,9 @@ SIGNALS: tuple[SignalFunction, ...] = (
     sentiment.sentiment,
     sentiment.trajectory,
     triggers.triggers,
+    failure.security_incident,
+    failure.data_loss,
+    failure.failure,
     repeat.repeat_contact,
     loop.loop,
     account.account,

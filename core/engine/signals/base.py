@@ -18,6 +18,7 @@ from deskwatch.core.engine.lazy import lazy
 from deskwatch.core.model import SlaStatus, Signal, Ticket
 from deskwatch.core.engine.nlp import Analyzer, Reading, SupportLayer, read_messages
 from deskwatch.core.engine.symptoms import Report, report as symptom_report
+from deskwatch.core.engine.markers import TicketMarkers, find_markers
 from deskwatch.core.engine.text import keywords, new_text, word_set
 
 
@@ -116,6 +117,11 @@ class TicketText:
             if h.text.lower() not in (s.lower() for s in seen):
                 seen.append(h.text)
         return out
+
+    @lazy
+    def markers(self) -> TicketMarkers:
+        """What the ticket is about (core/engine/markers.py): incidents, defects, how-tos, money."""
+        return find_markers((self.ticket.subject, *self.customer))
 
     @lazy
     def keywords(self) -> frozenset[str]:
