@@ -14,7 +14,7 @@ from deskwatch.core.model import (
     Decision, Message, Organization, Person, Route, Signal, SlaStatus, SlaTarget, StatusChange, Ticket,
 )
 from deskwatch.core.policy.brief import build_brief, brief_to_dict, render_html, render_text, the_ask, what_was_tried
-from deskwatch.core.policy.htmltext import html_to_text, looks_like_html, readable, sentences
+from deskwatch.core.policy.htmltext import readable, sentences
 from deskwatch.core.store import Store
 
 from .conftest import NOW
@@ -256,22 +256,13 @@ def test_json_form_has_all_sections():
     json.dumps(d)
 
 
-# -- HTML to text ----------------------------------------------------------------------------------
+# -- Readable text ----------------------------------------------------------------------------------
 
 
-def test_html_to_text_reads_helpdesk_bodies():
-    assert html_to_text("<div>It&#x27;s <b>still</b>&nbsp;down</div><div><br></div><p>Order 42</p>") == "It's still down\nOrder 42"
-    assert html_to_text("<ul><li>one</li><li>two</li></ul><script>x()</script><style>p{}</style>") == "- one\n- two"
-    quote = "<p>New text</p><div class='gmail_quote'>On Mon <blockquote>old text</blockquote></div>"
-    assert html_to_text(quote) == "New text"
-    assert "old text" in html_to_text(quote, keep_quotes=True)
-    assert html_to_text("<p>unclosed <b>bold <i>italic</p><p>next</p>") == "unclosed bold italic\nnext"
-
-
-def test_plain_text_is_left_alone():
-    assert not looks_like_html("if a < b and c > d, it fails")
+def test_plain_text_is_left_alone_and_quoted_mails_are_left_out():
     assert readable("if a < b and c > d, it fails") == "if a < b and c > d, it fails"
-    assert looks_like_html("Tom &amp; Jerry") and readable("Tom &amp; Jerry") == "Tom & Jerry"
+    assert readable("Tom &amp; Jerry") == "Tom & Jerry"
+    assert readable("<p>New text</p><div class='gmail_quote'>On Mon <blockquote>old text</blockquote></div>") == "New text"
 
 
 def test_sentences_keep_brackets_and_split_lines():

@@ -1,30 +1,16 @@
-"""HTML helpdesk bodies to text, and notes to HTML."""
+"""HTML helpdesk bodies to text, and notes to HTML (the converter itself: tests/test_htmltext.py)."""
 
 from __future__ import annotations
 
-import pytest
-
+from deskwatch.core.connect import kit
 from deskwatch.core.connect.kit import html_to_text, text_to_html
+from deskwatch.core.model import htmltext
 
 
-@pytest.mark.parametrize(
-    ("body", "text"),
-    [
-        ("<div>Hello&nbsp;there<br>second &amp; last</div>", "Hello\xa0there\nsecond & last"),
-        ("<p>The error says <b>EXPORT_FAILED</b>.</p><p>This is urgent &amp; costly.</p>", "The error says EXPORT_FAILED.\nThis is urgent & costly."),
-        ("line one<br/>line two<BR >line three", "line one\nline two\nline three"),
-        ("<ul><li>first</li><li>second</li></ul><h2>Title</h2>tail", "first\nsecond\nTitle\ntail"),
-        ("<style>p { color: red }</style><script>alert('x')</script>visible", "visible"),
-        ("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", "ab\nc"),
-        ("&lt;not a tag&gt; &#8364;5 &eacute;t&eacute;", "<not a tag> €5 été"),
-        ("  lots   of \t spaces  <p></p><p>  </p>", "lots of spaces"),
-        ("unclosed <b>bold and <i>italic", "unclosed bold and italic"),
-        ("plain text\nwith a newline", "plain text\nwith a newline"),
-        ("", ""),
-    ],
-)
-def test_html_to_text(body, text):
-    assert html_to_text(body) == text
+def test_the_kit_offers_the_model_converter():
+    assert kit.html_to_text is htmltext.html_to_text
+    assert "html_to_text" in kit.__all__ and "text_to_html" in kit.__all__
+    assert html_to_text("<div>Hello&nbsp;there<br>second &amp; last</div>") == "Hello there\nsecond & last"
 
 
 def test_text_to_html_escapes_and_appends_marker_lines():

@@ -1,7 +1,7 @@
 """The connector kit: what every connector otherwise writes again (public API for plugins).
 
 - ``ties``: updated-since paging with same-timestamp ties (``Watermark``, ``until_signpost``)
-- ``htmltext``: HTML bodies to text (``html_to_text``) and notes to HTML (``text_to_html``)
+- ``htmltext``: HTML bodies to text (``html_to_text``, the model's converter) and notes to HTML (``text_to_html``)
 - ``fields``: lenient organization value/health/renewal readers (``organization``, ``OrgFieldReader``)
 - ``markers``: marker-tag and note-marker idempotency, tag merging
 - ``names``: deskwatch team/agent names <-> helpdesk ids (``NameTable``)
