@@ -9,7 +9,7 @@ import pytest
 
 from deskwatch.core import config
 from deskwatch.core.engine import DecisionContext, decide
-from deskwatch.core.engine.markers import amounts, parse_number
+from deskwatch.core.engine.money import amounts, parse_number
 from deskwatch.core.model import SlaStatus, SlaTarget, decision_from_dict, decision_to_dict, ticket_from_dict
 
 CFG = config.load(None)

@@ -25,7 +25,7 @@ from typing import Callable, Mapping, Sequence
 
 from deskwatch.core.engine.escalation import EscalationConfig
 from deskwatch.core.engine import markers as markers_mod
-from deskwatch.core.engine.markers import Amount
+from deskwatch.core.engine.money import Amount
 from deskwatch.core.engine.signals.base import SignalContext, hours
 from deskwatch.core.engine.signals.sla import pressing_target
 from deskwatch.core.model import RECOMMENDATIONS, TIERS, Management, Signal, Ticket

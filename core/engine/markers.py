@@ -18,331 +18,42 @@ Pure: text in, ``Markers`` out. ``TicketText.markers`` computes them once per ti
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterable
 
 from deskwatch.core.engine.lazy import lazy
 from deskwatch.core.engine.text import is_negated, word_set
-
-# -- vocabularies (regex fragments) ------------------------------------------------------------
-
-_FAIL = (
-    r"(?:fail(?:s|ed|ing|ure|ures)?|broken|breaks?|breaking|broke|crash(?:es|ed|ing)?|down|outage|"
-    r"unavailable|unreachable|offline|"
-    r"not\s+(?:working|loading|responding|going\s+through|available|reachable|saving|syncing|opening)|"
-    r"(?:doesn't|does\s+not|don't|do\s+not|won't|will\s+not|can't|cannot|can\s+not|didn't|did\s+not|isn't|aren't)\s+"
-    r"(?:work|load|open|respond|go\s+through|connect|sync|save|submit|process|complete|working|loading)|"
-    r"stopped\s+working|no\s+longer\s+works?|errors?|5\d\d|timed?\s*out|times\s+out|declin(?:ed|es|ing)|"
-    r"rejected|stuck|hangs?|hanging|freez(?:es|ing)|froze)"
+from deskwatch.core.engine.marker_words import (  # noqa: F401
+    _BROAD,
+    _PAYMENTS_FAIL,
+    _OUTAGE,
+    _DATA_LOSS,
+    _LOSS_WORDS,
+    _SELF_INFLICTED,
+    _OTHER_PARTY,
+    _OTHER_WORDS,
+    _SEE,
+    _TAKEOVER,
+    _REGRESSION,
+    _REGRESSION_WORDS,
+    _REPRO,
+    _REPRO_WORDS,
+    _DATA_PROBLEM,
+    _DATA_WORDS,
+    _HOWTO,
+    _MANAGER,
+    _MANAGER_WORDS,
+    _REPEATED,
+    _HYPOTHETICAL,
 )
-_FAIL_WORDS = frozenset(
-    "fail fails failed failing failure failures broken break breaks breaking broke crash crashes crashed crashing "
-    "down outage unavailable unreachable offline not doesn't don't won't can't cannot didn't isn't aren't stopped "
-    "longer error errors timeout timed times declined declines declining rejected stuck hang hangs hanging "
-    "freezes freezing froze 500 502 503 504".split()
+from deskwatch.core.engine.money import (  # noqa: F401  (amounts: part of the markers' API)
+    _DIGIT,
+    _SENTENCE,
+    _sentences,
+    _EXCEPTION,
+    _EXCEPTION_WORDS,
+    Amount,
+    amounts,
 )
-
-_FAILURE = re.compile(rf"(?<![\w']){_FAIL}(?![\w'])", re.IGNORECASE)
-
-_BROAD = re.compile(
-    r"(?<![\w'])(?:"
-    r"(?:all|every|each|none|most|half)\s+(?:of\s+)?(?:our|the|my|their|your|its)?\s*(?:[\w-]+\s+)?"
-    r"(?:users|customers|shoppers|clients|employees|staff|agents|members|people|buyers|visitors|stores|shops|"
-    r"locations|sites|branches|offices|teams|accounts|patients|students|drivers|colleagues|workspaces|tenants|"
-    r"orders|transactions|payments|checkouts|merchants|subscribers|guests|riders|dispatchers|reps|sellers)"
-    r"|(?:nobody|no\s+one|no-one)\s+(?:\w+\s+)?(?:can|could|is|was|has|gets|manages|at|in|on)"
-    r"|(?:everyone|everybody)\s+(?:in|at|on|here|is|was|gets|got|sees|has|can't|cannot|else|who)"
-    r"|for\s+(?:everyone|everybody|all\s+(?:of\s+)?us)"
-    r"|(?:whole|entire)\s+(?:team|company|organi[sz]ation|office|department|staff|site|platform|workspace|account|shop|store)"
-    r"|company-wide|site-wide|across\s+the\s+board|in\s+production|production\s+(?:is|was)"
-    r"|\d{2,}(?:,\d{3})*\+?\s+(?:of\s+(?:our|my)\s+)?(?:people|users|employees|agents|staff|customers|members|"
-    r"colleagues|shoppers|stores|locations|clients|seats|orders|transactions|payments|merchants)"
-    r")(?![\w'])",
-    re.IGNORECASE,
-)
-_BROAD_WORDS = frozenset(
-    "all every each none most half nobody no no-one everyone everybody whole entire company-wide site-wide "
-    "board production".split()
-)
-
-_PAYMENT = (
-    r"(?:checkouts?|check-?outs?|payments?|card\s+payments?|transactions?|purchases?|orders?|billing\s+run|"
-    r"pay(?:ing)?|card\s+processing|payment\s+processing|cart)"
-)
-_PAYMENT_WORDS = frozenset(
-    "checkout checkouts check payment payments transaction transactions purchase purchases order orders "
-    "billing pay paying card cart".split()
-)
-_PAYMENTS_FAIL = re.compile(
-    rf"(?<![\w'])(?:{_PAYMENT}(?:[^.!?\n]{{0,50}}?){_FAIL}|{_FAIL}(?:[^.!?\n]{{0,30}}?)(?:at|on|during|in|to)\s+"
-    rf"(?:the\s+)?{_PAYMENT}|(?:can't|cannot|can\s+not|unable\s+to|couldn't)\s+(?:\w+\s+)?(?:pay|check\s*out|"
-    rf"complete\s+(?:a\s+|their\s+|the\s+)?(?:purchase|order|payment|checkout)))(?![\w'])",
-    re.IGNORECASE,
-)
-
-_OUTAGE = re.compile(
-    r"(?<![\w'])(?:outage|(?:is|are|was|went|goes|has\s+gone|have\s+gone)\s+down|down\s+for\s+(?:us|everyone|all|hours)"
-    r"|(?:site|app|application|service|platform|system|website|portal|api|server|servers|production|workspace|"
-    r"dashboard|instance|login|sign-?in)\s+(?:is\s+|are\s+|was\s+|seems\s+|keeps\s+)?(?:down|unavailable|unreachable|"
-    r"offline|not\s+loading|not\s+responding|timing\s+out|crashing)"
-    r"|(?:can't|cannot|can\s+not|unable\s+to|couldn't|could\s+not)\s+(?:reach|access|load|open|log\s*in(?:to)?|"
-    r"sign\s*in(?:to)?|connect\s+to|get\s+into)\s*(?:the\s+|your\s+|our\s+)?(?:app|application|site|website|platform|"
-    r"service|system|dashboard|portal|workspace|api|server|product|tool)?"
-    r"|(?:nobody|no\s+one|none\s+of\s+(?:us|our\s+\w+|the\s+\w+))(?:\s+[\w']+){0,4}?\s+(?:can|could|is\s+able\s+to)\s+(?:log\s*in|sign\s*in|"
-    r"access|reach|load|open|connect|get\s+in)"
-    r"|5\d\d\s+(?:internal\s+server\s+|server\s+)?errors?|internal\s+server\s+errors?|bad\s+gateway|"
-    r"service\s+unavailable|gateway\s+time-?out|(?:http|error|status)\s+5\d\d|5\d\d\s+(?:bad|service|gateway)"
-    r"|(?:returns?|returning|throws?|throwing|gives?|giving|getting|get|got)\s+(?:an?\s+|the\s+)?5\d\d)(?![\w'])",
-    re.IGNORECASE,
-)
-_OUTAGE_WORDS = frozenset(
-    "outage down unavailable unreachable offline loading responding can't cannot unable couldn't could "
-    "500 502 503 504 gateway internal timing crashing".split()
-)
-
-_DATA_NOUN = (
-    r"(?:data|records?|entries|entry|files?|documents?|docs|tickets?|orders?|contacts?|projects?|work|history|notes?|"
-    r"invoices?|reports?|rows?|items?|messages?|emails?|photos?|attachments?|uploads?|everything|changes|content|"
-    r"customers?|leads?|deals?|tasks?|posts?|pages?|database|spreadsheets?|timesheets?|transactions?|bookings?|"
-    r"appointments?|events?|products?|listings?|submissions?|responses?|accounts?|folders?|boards?|cards?|"
-    r"dashboards?|settings|configuration|inventory|stock)"
-)
-# What can be "lost" as data: "lost a day's work", "lost all our notes" (not "losing orders": sales).
-_WORK_NOUN = (
-    r"(?:data|records?|entries|files?|documents?|docs|work|history|notes?|projects?|contacts?|emails?|messages?|"
-    r"photos?|attachments?|uploads?|changes|content|database|spreadsheets?|timesheets?|settings|configuration|edits|"
-    r"progress|drafts?)"
-)
-_LOSS = (
-    r"(?:gone|lost|deleted|wiped(?:\s+out)?|erased|disappeared|vanished|overwritten|purged|corrupted|"
-    r"missing(?!\s+(?:a|an|the|some|one|two|its|their|our|in\s+the|from\s+the\s+\w+\s+list)\b))"
-)
-_QUANT = r"(?:(?:all|every|each|any|none|most|\d+)\s+(?:of\s+)?(?:the\s+|our\s+|my\s+|their\s+|your\s+)?)?"
-_DATA_LOSS = re.compile(
-    rf"(?<![\w'])(?:"
-    rf"{_QUANT}{_DATA_NOUN}(?![\w'])[^.!?\n]{{0,80}}?(?:is|are|was|were|has\s+been|have\s+been|got|gets|get|seems?\s+to\s+(?:be|have)|"
-    rf"appears?\s+to\s+(?:be|have)|just|all|completely|simply|now|been)\s+(?:all\s+|completely\s+|just\s+|been\s+|simply\s+)?{_LOSS}"
-    rf"|{_QUANT}{_DATA_NOUN}(?![\w'])[^.!?\n]{{0,40}}?(?:disappeared|vanished|got\s+wiped|got\s+deleted|got\s+erased)"
-    rf"|(?:lost|losing|lose)\s+(?:all\s+(?:of\s+)?|everything|an?\s+(?:whole\s+|full\s+|entire\s+)?(?:day|week|month|morning)'?s?\s+"
-    rf"(?:worth\s+)?(?:of\s+)?|(?:\w+\s+){{0,2}}(?:days?|hours?|weeks?|months?)\s+(?:worth\s+)?(?:of\s+)?|some\s+)?"
-    rf"(?:our\s+|their\s+|my\s+|the\s+|his\s+|her\s+)?(?:{_WORK_NOUN}|everything)"
-    rf"|data\s+loss|data\s+(?:is|was|has\s+been|got)\s+(?:lost|wiped|erased|destroyed)"
-    rf"|wiped\s+(?:out\s+)?(?:all|our|every|the\s+whole|the\s+entire)"
-    rf")(?![\w'])",
-    re.IGNORECASE,
-)
-_LOSS_WORDS = frozenset(
-    "gone lost losing lose deleted wiped erased disappeared vanished overwritten purged corrupted missing loss".split()
-)
-_SELF_INFLICTED = re.compile(r"\b(?:i|we)\s+(?:accidentally|mistakenly|by\s+mistake|inadvertently)\b|\bby\s+mistake\b", re.I)
-
-_OTHER_PARTY = re.compile(
-    r"(?<![\w'])(?:(?:another|other|a\s+different|different|the\s+wrong|a\s+wrong|wrong|unknown|random|foreign)\s+"
-    r"(?:(?:company|companies|customer|customers|client|clients|organi[sz]ations?|tenants?|accounts?|"
-    r"business(?:es)?|firms?|shops?|stores?|practices?|schools?|merchants?|workspaces?)(?:'s|s'|')?"
-    # a colleague is "another user": only another user's or other people's things are someone else's
-    r"|(?:users?|people|person)(?:'s|s'|'))"
-    r"|(?:someone|somebody|anyone|anybody)\s+else's|strangers?(?:'s|s'))(?![\w'])",
-    re.IGNORECASE,
-)
-_OTHER_WORDS = frozenset("another other different wrong else else's stranger strangers stranger's unknown random foreign".split())
-_SEE = re.compile(
-    r"(?<![\w'])(?:see|sees|seeing|saw|seen|view|viewing|viewed|visible|shows?|showing|shown|display(?:s|ed|ing)?|"
-    r"access(?:es|ed|ing)?|receiv(?:e|es|ed|ing)|got|getting|download(?:s|ed|ing)?|exposed|leak(?:s|ed|ing)?|"
-    r"appear(?:s|ed|ing)?|pops?\s+up|open(?:s|ed)?|log(?:s|ged)?\s+in(?:to)?|sign(?:s|ed)?\s+in(?:to)?|"
-    r"look(?:s|ing)?\s+at|into|inside|contains?|containing|lists?|listed|belongs?|belonging)(?![\w'])",
-    re.IGNORECASE,
-)
-_TAKEOVER = re.compile(
-    r"(?<![\w'])(?:account\s+takeover|taken\s+over|hijack(?:ed|ing)?|hacked|compromised|breached|data\s+breach|"
-    r"security\s+breach|ransomware|credentials?\s+(?:were\s+|was\s+|have\s+been\s+)?(?:exposed|leaked|stolen)|"
-    r"unauthori[sz]ed\s+(?:access|logins?|sign-?ins?|users?|changes|transfers?)|"
-    r"(?:someone|somebody|a\s+stranger)\s+(?:has\s+)?(?:logged|signed|got|gotten|broke|broken)\s+in(?:to)?|"
-    r"(?:password|e-?mail|2fa|mfa)\s+(?:was\s+|has\s+been\s+|got\s+)?changed\s+without|locked\s+(?:me\s+|us\s+)?out\s+of\s+"
-    r"(?:my|our)\s+(?:own\s+)?account\s+and|leaked)(?![\w'])",
-    re.IGNORECASE,
-)
-_TAKEOVER_WORDS = frozenset(
-    "takeover taken hijack hijacked hijacking hacked compromised breached breach ransomware credentials credential "
-    "unauthorized unauthorised someone somebody stranger password email e-mail 2fa mfa locked leaked".split()
-)
-
-_REGRESSION = re.compile(
-    r"(?<![\w'])(?:(?:since|after|following|with)\s+(?:your|the|last\s+night's|yesterday's|today's|this\s+morning's|"
-    r"last\s+week's|this|that|an?|my|our)\s+(?:latest\s+|recent\s+|new\s+|last\s+|most\s+recent\s+|big\s+|weekend\s+|"
-    r"overnight\s+|scheduled\s+|system\s+|platform\s+|app\s+|database\s+|data\s+)?(?:updates?|upgrades?|releases?|deploy(?:ment)?s?|"
-    r"migrations?|versions?|patch(?:es)?|rollouts?|roll-outs?|changes|hotfix(?:es)?|maintenance|redesign|rebuild|go-live)"
-    r"|(?:since|after)\s+(?:you|they)\s+(?:updated|upgraded|released|deployed|migrated|patched|changed|moved)"
-    r"|(?:since|after)\s+(?:the\s+)?(?:update|upgrade|migration|release|deploy)\s+(?:to|of)"
-    r"|no\s+longer\s+\w+|used\s+to\s+work|worked\s+(?:fine|perfectly|great|well|yesterday|before|until|last\s+week|this\s+morning)|"
-    r"(?:was|were)\s+working\s+(?:fine|perfectly|before|yesterday|until|last\s+week)|no\s+longer\s+works?|"
-    r"stopped\s+working\s+(?:after|since|when)|(?:broke|broken)\s+(?:after|since|with|by)|regression|"
-    r"(?:new|latest|last|recent)\s+(?:version|release|update|upgrade|deploy(?:ment)?)\s+(?:broke|breaks|has\s+broken|broken))(?![\w'])",
-    re.IGNORECASE,
-)
-_REGRESSION_WORDS = frozenset(
-    "since after following used worked working longer stopped broke broken regression version".split()
-)
-_REPRO = re.compile(
-    r"(?<![\w'])(?:steps\s+to\s+reproduce|reproducible|reproduc(?:e|ed|es|ing)\s+(?:it|this|the|on|in|with|reliably|"
-    r"every)|can\s+reproduce|every\s+(?:single\s+)?time|each\s+time|consistently|100\s?%\s+of\s+the\s+time|"
-    r"always\s+(?:fails|crashes|returns|throws|errors|breaks|shows)|happens\s+(?:every|each|always)|"
-    r"stack\s*trace|traceback|null\s*pointer|exception\s+(?:thrown|in|at)|throws?\s+an?\s+(?:error|exception)|"
-    r"bug)(?![\w'])",
-    re.IGNORECASE,
-)
-_REPRO_WORDS = frozenset(
-    "steps reproducible reproduce reproduced reproduces reproducing every each consistently 100 always happens "
-    "stack stacktrace traceback null nullpointer exception throws throw bug".split()
-)
-_DATA_PROBLEM = re.compile(
-    rf"(?<![\w'])(?:(?:exports?|exporting|imports?|importing|sync(?:s|ing|ed)?|synchroni[sz]ation|csv|reports?|"
-    rf"data|totals?|numbers|figures|integrations?|webhooks?|api|sso|saml|scim|oauth)(?![\w'])"
-    rf"[^.!?\n]{{0,50}}?{_FAIL}"
-    rf"|(?:wrong|incorrect|duplicated?|mismatch\w*|inconsistent|corrupt\w*|stale|outdated)\s+(?:data|numbers|totals|"
-    rf"records|values|figures|amounts|entries|results))(?![\w'])",
-    re.IGNORECASE,
-)
-_DATA_WORDS = frozenset(
-    "export exports exporting import imports importing sync syncs syncing synced synchronization synchronisation "
-    "csv report reports dashboard dashboards data total totals numbers figures integration integrations webhook "
-    "webhooks api sso saml scim oauth wrong incorrect duplicate duplicated mismatch inconsistent corrupt corrupted "
-    "stale outdated".split()
-)
-_HOWTO = re.compile(
-    r"(?<![\w'])(?:how\s+(?:do|can|should|would|could)\s+(?:i|we|you|one|my|our)|how\s+to|where\s+(?:do|can|would)\s+"
-    r"(?:i|we)|where\s+(?:is|are)\s+the|is\s+(?:there|it)\s+(?:a\s+way|possible|an?\s+option)|are\s+there\s+any|"
-    r"can\s+(?:i|we|you)\s+(?:change|set|add|export|download|get|use|invite|create|update|configure|rename|"
-    r"remove|enable|disable|turn|switch|find|see|share|print|schedule|customi[sz]e|import)|"
-    r"what'?s?\s+(?:is\s+)?the\s+(?:best|easiest|right)\s+way|reset\s+(?:my|our|a|the)\s+password|"
-    r"forgot\s+(?:my|our)\s+password|(?:any|some)\s+(?:docs|documentation|guide|tutorial|article)|"
-    r"point\s+me\s+to|quick\s+question|wondering\s+(?:if|whether|how))(?![\w'])",
-    re.IGNORECASE,
-)
-_HOWTO_WORDS = frozenset("how where is are can what what's whats reset forgot any some point quick wondering".split())
-
-_MANAGER = re.compile(
-    r"(?<![\w'])(?:(?:speak|talk|escalate|escalating|put\s+me\s+through|connect\s+me|get\s+me|want|need|demand|"
-    r"request|ask(?:ing)?\s+for|insist\s+on|like|let\s+me)\b[^.!?\n]{0,40}?(?:a\s+|your\s+|the\s+|my\s+)?"
-    r"(?:manager|supervisor|management|someone\s+(?:senior|in\s+charge|more\s+senior|higher\s+up|with\s+authority)|"
-    r"boss|team\s+lead(?:er)?|head\s+of\s+(?:support|customer\s+\w+|service)|ceo|director|superior|higher\s+up)"
-    r"|(?:who\s+is|who's|who\s+are)\s+(?:your|the)\s+(?:manager|supervisor|boss|superior|management)"
-    r"|formal\s+complaint|file\s+a\s+complaint|lodge\s+a\s+complaint)(?![\w'])",
-    re.IGNORECASE,
-)
-_MANAGER_WORDS = frozenset(
-    "manager supervisor management senior charge boss lead leader head ceo director superior higher escalate "
-    "complaint".split()
-)
-_REPEATED = re.compile(
-    r"(?<![\w'])(?:(?:third|3rd|fourth|4th|fifth|5th|sixth|6th|seventh|tenth|umpteenth|nth|\d+th)\s+(?:time|email|message|"
-    r"call|ticket|request|attempt|follow-?up|reminder)|(?:three|four|five|six|several|many|multiple|countless|numerous|"
-    r"\d+)\s+(?:times|emails|messages|calls|tickets|requests|follow-?ups|reminders)\s+(?:now|already|so\s+far|about|"
-    r"regarding|and|but|with|without)|again\s+and\s+again|over\s+and\s+over|yet\s+again|time\s+and\s+(?:time\s+)?again|"
-    r"how\s+many\s+(?:more\s+)?times|keep\s+(?:having\s+to|asking|telling|writing|chasing|getting\s+the\s+same)|"
-    r"still\s+(?:not\s+(?:been\s+)?(?:resolved|fixed|solved|sorted|answered)|unresolved|no\s+(?:answer|reply|response|fix|solution))|"
-    r"(?:no\s+one|nobody)\s+(?:has\s+)?(?:ever\s+)?(?:replied|responded|answered|gotten\s+back|got\s+back|called\s+back)|"
-    r"being\s+ignored|keep\s+being\s+ignored|ignored\s+(?:again|for))(?![\w'])",
-    re.IGNORECASE,
-)
-_REPEATED_WORDS = frozenset(
-    "third 3rd fourth 4th fifth 5th sixth 6th seventh tenth umpteenth nth three four five six several many multiple "
-    "countless numerous again over how keep still nobody ignored".split()
-)
-
-_HYPOTHETICAL = re.compile(
-    r"(?<![\w'])(?:if|whether|would|could|might|will|what\s+happens|in\s+case|worried|afraid|concerned|hypothetically|"
-    r"make\s+sure|prevent|avoid|risk)(?![\w'])",
-    re.IGNORECASE,
-)
-
-# -- money -------------------------------------------------------------------------------------
-
-_CUR_PRE = r"(?:us\$|[$€£¥₹]|(?:usd|eur|gbp|chf|cad|aud|sek|nok|dkk|jpy|inr|nzd)\s?)"
-_CUR_POST = r"(?:\s?(?:[$€£]|usd|eur|euros?|gbp|pounds?|dollars?|bucks|chf|francs?|sek|nok|dkk|kr|cad|aud))"
-_NUM = r"(?:\d{1,3}(?:[ ,.'\u00a0]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
-_MULT = r"(?:\s?(?:k|m|mn|thousand|million|grand)(?![\w']))?"
-_AMOUNT = re.compile(
-    rf"(?<![\w.,])(?:(?P<pre>{_CUR_PRE})\s?(?P<n1>{_NUM})(?P<m1>{_MULT})|(?P<n2>{_NUM})(?P<m2>{_MULT})(?P<post>{_CUR_POST})(?![\w'])"
-    rf"|(?P<n3>\d+(?:[.,]\d+)?)\s?(?P<m3>k)(?![\w']))",
-    re.IGNORECASE,
-)
-_MONEY_CONTEXT = re.compile(
-    r"(?<![\w'])(?:refund\w*|credit(?:s|ed)?|discount\w*|reimburs\w*|compensat\w*|charg(?:e|es|ed|ing)|chargeback|"
-    r"money\s+back|waive\w*|write\s+off|overcharg\w*|overbill\w*|billed|paid|payment|invoice\w*|fee|fees|"
-    r"goodwill|rebate|price\s+(?:reduction|cut|match))(?![\w'])",
-    re.IGNORECASE,
-)
-_EXCEPTION = re.compile(
-    r"(?<![\w'])(?:policy\s+exception|(?:make|making|grant|granting)\s+an?\s+exception|exception\s+to\s+(?:the|your)\s+"
-    r"(?:policy|rules?|terms)|outside\s+(?:of\s+)?(?:the|your)\s+(?:policy|refund\s+window|terms)|beyond\s+(?:the|your)\s+"
-    r"(?:policy|refund\s+window)|waive\s+(?:the|our|this)\s+(?:fee|fees|charge|penalty|cancellation)|"
-    r"(?:past|after|outside)\s+the\s+(?:\d+-day\s+)?refund\s+(?:window|period))(?![\w'])",
-    re.IGNORECASE,
-)
-_EXCEPTION_WORDS = frozenset("exception outside beyond waive past after".split())
-_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "grand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6}
-
-
-def parse_number(text: str) -> float:
-    """A written number with thousands and decimal separators in any common style.
-
-    >>> parse_number("24,000"), parse_number("1.200,50"), parse_number("1,5"), parse_number("3 000")
-    (24000.0, 1200.5, 1.5, 3000.0)
-    """
-    s = re.sub(r"[ '\u00a0]", "", text)
-    if "," in s and "." in s:
-        dec = "," if s.rfind(",") > s.rfind(".") else "."
-        s = s.replace("." if dec == "," else ",", "").replace(dec, ".")
-    elif "," in s or "." in s:
-        sep = "," if "," in s else "."
-        parts = s.split(sep)
-        s = "".join(parts) if len(parts) > 2 or len(parts[-1]) == 3 else ".".join(parts)
-    return float(s)
-
-
-@dataclass(frozen=True)
-class Amount:
-    value: float
-    text: str  # as written, e.g. "$24,000"
-    currency: str  # symbol or code as written ("$", "EUR"), "" when none was given
-    kind: str  # what the money is for: refund, credit, discount, compensation, charge
-
-
-_KINDS = re.compile(
-    r"(?P<discount>discount\w*|rebate|price\s+(?:reduction|cut|match))|(?P<credit>credit\w*|goodwill)|"
-    r"(?P<compensation>compensat\w*)|(?P<waiver>waive\w*|write\s+off)|(?P<refund>refund\w*|money\s+back|chargeback|reimburs\w*)",
-    re.IGNORECASE,
-)
-
-
-def _kind(sentence: str, at: int) -> str:
-    """What the amount at ``at`` is for: the nearest refund/credit/discount word (refund if none)."""
-    best, kind = None, "refund"
-    for m in _KINDS.finditer(sentence):
-        d = abs(m.start() - at)
-        if best is None or d < best:
-            best, kind = d, m.lastgroup or "refund"
-    return kind
-
-
-def amounts(text: str) -> list[Amount]:
-    """Money amounts written in ``text`` in sentences about refunds, credits, discounts or charges."""
-    out: list[Amount] = []
-    for sentence in _sentences(text):
-        if not _DIGIT.search(sentence) or not _MONEY_CONTEXT.search(sentence):
-            continue
-        for m in _AMOUNT.finditer(sentence):
-            num = m.group("n1") or m.group("n2") or m.group("n3")
-            mult = (m.group("m1") or m.group("m2") or m.group("m3") or "").strip().lower()
-            try:
-                value = parse_number(num) * _MULTIPLIERS.get(mult, 1.0)
-            except ValueError:
-                continue
-            currency = (m.group("pre") or m.group("post") or "").strip()
-            out.append(Amount(value, m.group(0).strip(), currency, _kind(sentence, m.start())))
-    return out
-
 
 # -- the markers -------------------------------------------------------------------------------
 
@@ -462,9 +173,6 @@ def _sentence_hits(pattern: re.Pattern[str], sentence: str, hypothetical_ok: boo
             _HITS.clear()
         _HITS[key] = hits
     return hits
-
-
-_DIGIT = re.compile(r"\d")
 
 
 _NONE: dict[str, frozenset[str]] = {}
@@ -633,13 +341,6 @@ def _many(found: str) -> bool:
 
 
 # A sentence ends at . ! ? or a line break, but not at the point of "1.200,50" or "v2.3".
-_SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\w))+[.!?]*")
-
-
-def _sentences(text: str) -> list[str]:
-    return _SENTENCE.findall(text)
-
-
 def _real(text: str, start: int) -> bool:
     """Not negated, and not inside a hypothetical or a question about what could happen."""
     if is_negated(text, start):

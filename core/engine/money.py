@@ -1,0 +1,102 @@
+"""Money in the customer's words: "$24,000", "24k", "EUR 1.200,50", "3 000 €", "$1.2M", with what
+kind of request it is (refund, credit, discount, charge): read for policy exceptions beyond an
+agent's authority."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+_CUR_PRE = r"(?:us\$|[$€£¥₹]|(?:usd|eur|gbp|chf|cad|aud|sek|nok|dkk|jpy|inr|nzd)\s?)"
+_CUR_POST = r"(?:\s?(?:[$€£]|usd|eur|euros?|gbp|pounds?|dollars?|bucks|chf|francs?|sek|nok|dkk|kr|cad|aud))"
+_NUM = r"(?:\d{1,3}(?:[ ,.'\u00a0]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+_MULT = r"(?:\s?(?:k|m|mn|thousand|million|grand)(?![\w']))?"
+_AMOUNT = re.compile(
+    rf"(?<![\w.,])(?:(?P<pre>{_CUR_PRE})\s?(?P<n1>{_NUM})(?P<m1>{_MULT})|(?P<n2>{_NUM})(?P<m2>{_MULT})(?P<post>{_CUR_POST})(?![\w'])"
+    rf"|(?P<n3>\d+(?:[.,]\d+)?)\s?(?P<m3>k)(?![\w']))",
+    re.IGNORECASE,
+)
+_MONEY_CONTEXT = re.compile(
+    r"(?<![\w'])(?:refund\w*|credit(?:s|ed)?|discount\w*|reimburs\w*|compensat\w*|charg(?:e|es|ed|ing)|chargeback|"
+    r"money\s+back|waive\w*|write\s+off|overcharg\w*|overbill\w*|billed|paid|payment|invoice\w*|fee|fees|"
+    r"goodwill|rebate|price\s+(?:reduction|cut|match))(?![\w'])",
+    re.IGNORECASE,
+)
+_EXCEPTION = re.compile(
+    r"(?<![\w'])(?:policy\s+exception|(?:make|making|grant|granting)\s+an?\s+exception|exception\s+to\s+(?:the|your)\s+"
+    r"(?:policy|rules?|terms)|outside\s+(?:of\s+)?(?:the|your)\s+(?:policy|refund\s+window|terms)|beyond\s+(?:the|your)\s+"
+    r"(?:policy|refund\s+window)|waive\s+(?:the|our|this)\s+(?:fee|fees|charge|penalty|cancellation)|"
+    r"(?:past|after|outside)\s+the\s+(?:\d+-day\s+)?refund\s+(?:window|period))(?![\w'])",
+    re.IGNORECASE,
+)
+_EXCEPTION_WORDS = frozenset("exception outside beyond waive past after".split())
+_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "grand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6}
+
+
+def parse_number(text: str) -> float:
+    """A written number with thousands and decimal separators in any common style.
+
+    >>> parse_number("24,000"), parse_number("1.200,50"), parse_number("1,5"), parse_number("3 000")
+    (24000.0, 1200.5, 1.5, 3000.0)
+    """
+    s = re.sub(r"[ '\u00a0]", "", text)
+    if "," in s and "." in s:
+        dec = "," if s.rfind(",") > s.rfind(".") else "."
+        s = s.replace("." if dec == "," else ",", "").replace(dec, ".")
+    elif "," in s or "." in s:
+        sep = "," if "," in s else "."
+        parts = s.split(sep)
+        s = "".join(parts) if len(parts) > 2 or len(parts[-1]) == 3 else ".".join(parts)
+    return float(s)
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: float
+    text: str  # as written, e.g. "$24,000"
+    currency: str  # symbol or code as written ("$", "EUR"), "" when none was given
+    kind: str  # what the money is for: refund, credit, discount, compensation, charge
+
+
+_KINDS = re.compile(
+    r"(?P<discount>discount\w*|rebate|price\s+(?:reduction|cut|match))|(?P<credit>credit\w*|goodwill)|"
+    r"(?P<compensation>compensat\w*)|(?P<waiver>waive\w*|write\s+off)|(?P<refund>refund\w*|money\s+back|chargeback|reimburs\w*)",
+    re.IGNORECASE,
+)
+
+
+def _kind(sentence: str, at: int) -> str:
+    """What the amount at ``at`` is for: the nearest refund/credit/discount word (refund if none)."""
+    best, kind = None, "refund"
+    for m in _KINDS.finditer(sentence):
+        d = abs(m.start() - at)
+        if best is None or d < best:
+            best, kind = d, m.lastgroup or "refund"
+    return kind
+
+
+def amounts(text: str) -> list[Amount]:
+    """Money amounts written in ``text`` in sentences about refunds, credits, discounts or charges."""
+    out: list[Amount] = []
+    for sentence in _sentences(text):
+        if not _DIGIT.search(sentence) or not _MONEY_CONTEXT.search(sentence):
+            continue
+        for m in _AMOUNT.finditer(sentence):
+            num = m.group("n1") or m.group("n2") or m.group("n3")
+            mult = (m.group("m1") or m.group("m2") or m.group("m3") or "").strip().lower()
+            try:
+                value = parse_number(num) * _MULTIPLIERS.get(mult, 1.0)
+            except ValueError:
+                continue
+            currency = (m.group("pre") or m.group("post") or "").strip()
+            out.append(Amount(value, m.group(0).strip(), currency, _kind(sentence, m.start())))
+    return out
+
+
+_DIGIT = re.compile(r"\d")
+_SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\w))+[.!?]*")
+
+
+def _sentences(text: str) -> list[str]:
+    return _SENTENCE.findall(text)
