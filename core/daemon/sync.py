@@ -28,6 +28,7 @@ from typing import Awaitable, Callable, Mapping
 from deskwatch.core.config import Config
 from deskwatch.core.config.runtime import SourceConfig
 from deskwatch.core.connect.contract import AuthError, Connector, ConnectorError, RateLimited
+from deskwatch.core.daemon.metrics import DaemonMetrics
 from deskwatch.core.daemon.pipeline import Decider
 from deskwatch.core.store import Store
 from deskwatch.core.model.timeutil import utcnow
@@ -90,6 +91,7 @@ class Daemon:
         self.stopping = asyncio.Event()
         self._sleep = sleep
         self._rng = random.Random()
+        self.metrics = DaemonMetrics(store, clock)
 
     # -- lifecycle --------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -122,6 +124,7 @@ class Daemon:
         log.info("daemon starting", extra={"state": f"{len(self.sources)} source(s)"})
         tasks = [asyncio.create_task(self._source_loop(s, once), name=f"sync-{s.name}") for s in self.sources.values()]
         beat = asyncio.create_task(self._heartbeat_loop(), name="heartbeat")
+        self.metrics.start(self.config)
         try:
             if once:
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -136,6 +139,7 @@ class Daemon:
             beat.cancel()
             await asyncio.gather(beat, return_exceptions=True)
             self.store.heartbeat_stopped(self.clock())
+            self.metrics.close()
             for s in self.sources.values():
                 try:
                     await s.connector.close()
@@ -218,6 +222,7 @@ class Daemon:
 
     def _failed(self, src: SourceRuntime, error: str, *, open_breaker: bool = True, cooldown: float | None = None) -> None:
         src.failures += 1
+        self.metrics.sync_error(src.name)
         self.store.record_sync_error(src.name, error, self.clock())
         if cooldown is not None or (open_breaker and src.failures >= BREAKER_THRESHOLD):
             wait = cooldown if cooldown is not None else min(BACKOFF_MAX, BACKOFF_BASE * 2 ** src.failures)
@@ -238,8 +243,9 @@ class Daemon:
             todo = list(result.to_decide)
             for i in range(0, len(todo), 100):
                 # In slices, so other sources' I/O runs between them during a large backfill.
-                src.decided += len(self.decider.decide_many(todo[i:i + 100], now, write_back=src.cfg.write_back,
-                                                            continue_page=i > 0))
+                decided = self.decider.decide_many(todo[i:i + 100], now, write_back=src.cfg.write_back, continue_page=i > 0)
+                src.decided += len(decided)
+                self.metrics.decided(decided)
                 await asyncio.sleep(0)
             snap = src.connector.rate_budget()
             if snap is not None:
