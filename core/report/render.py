@@ -69,7 +69,7 @@ def table(rep: Report) -> str:
     if not rep.sla:
         out.write("  (no SLA targets tracked)\n")
     for p in rep.sla:
-        out.write(f"  {p.label:<32} {bar(p.value)} {_fmt(p.value, '%'):>7}   n={p.n}\n")
+        out.write(f"  {p.label:<38} {bar(p.value)} {_fmt(p.value, '%'):>7}   n={p.n}\n")
     out.write("\nAlarm load: pages outside business hours, per on-call person\n")
     if not rep.pages:
         out.write("  (no pages)\n")
@@ -80,7 +80,8 @@ def table(rep: Report) -> str:
         dim = next(iter(rep.groups[0]))
         out.write(f"\nBy {dim}\n")
         cols = ["tickets", "escalation_rate", "false_escalation_rate", "misses", "routing_accuracy", "sla_attainment"]
-        out.write(f"  {dim:<20} " + " ".join(f"{c.replace('_', ' ')[:14]:>14}" for c in cols) + "\n")
+        heads = ("tickets", "escalated", "false esc.", "misses", "routing ok", "SLA met")
+        out.write(f"  {dim:<20} " + " ".join(f"{h:>14}" for h in heads) + "\n")
         for row in rep.groups:
             cells = [str(row["tickets"])] + [_fmt(row[c], "%") for c in cols[1:]]
             out.write(f"  {str(row[dim]):<20} " + " ".join(f"{c:>14}" for c in cells) + "\n")
