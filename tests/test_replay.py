@@ -117,3 +117,18 @@ def test_bad_periods_and_an_empty_store_exit_2(history, tmp_path, capsys):  # no
     empty = _write(tmp_path, "empty.toml", f'[store]\npath = "{tmp_path / "empty.db"}"\n')
     assert main(["replay", "--active", empty]) == 2
     assert "holds no tickets" in capsys.readouterr().err
+
+
+def test_configs_sharing_read_text_decide_as_they_would_alone():
+    from dataclasses import replace
+
+    active = config.load(None)
+    esc = active.escalation
+    candidate = config.Config(active.file, {**active.sections, "escalation": replace(
+        esc, thresholds=replace(esc.thresholds, priority=20.0), weights=replace(esc.weights, trajectory=0.0))}, active.raw)
+    batch = [turning_sour(), ticket("zendesk:10", body=CALM, email="z@else.example", org="Else")]
+    together = replay(batch, {"active": active, "candidate": candidate})
+    alone = replay(batch, {"candidate": candidate})
+    assert [[s.decision for s in tl.steps["candidate"]] for tl in together] == \
+        [[s.decision for s in tl.steps["candidate"]] for tl in alone]
+    assert together[0].steps["active"][-1].decision != together[0].steps["candidate"][-1].decision

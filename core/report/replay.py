@@ -99,13 +99,16 @@ def events(tickets: Sequence[Ticket]) -> Iterator[tuple[datetime, int]]:
 class _Runner:
     """Decides steps under one config, keeping that config's text cache and outage reports."""
 
-    def __init__(self, label: str, config: Any, analyzers: dict[str, _Memo], history: MemoryHistory):
+    def __init__(self, label: str, config: Any, caches: dict[str, TextCache], history: MemoryHistory):
         self.label, self.config, self.history = label, config, history
         esc, nlp = config.escalation, config.nlp
-        key = repr(nlp)
-        if key not in analyzers:
-            analyzers[key] = _Memo(analyzer_for(nlp))
-        self.texts = TextCache(esc, analyzers[key], SupportLayer(nlp))
+        # Read text depends on the analyzer settings and the trigger phrases only: a candidate
+        # that changes weights, thresholds or rules shares the active config's reading of
+        # every message, so the second config costs the signals and scoring alone.
+        key = repr((nlp, esc.triggers))
+        if key not in caches:
+            caches[key] = TextCache(esc, _Memo(analyzer_for(nlp)), SupportLayer(nlp))
+        self.texts = caches[key]
         self.window = timedelta(hours=esc.impact.outage_window_hours)
         self.reports: list[tuple[datetime, str, str]] = []  # outage reports seen so far, sorted
         self.reported: set[str] = set()
@@ -126,8 +129,8 @@ def replay(
 ) -> list[Timeline]:
     """Every ticket's timeline decided under each of ``configs`` (label -> loaded Config)."""
     history = MemoryHistory(tickets)
-    analyzers: dict[str, _Memo] = {}
-    runners = [_Runner(label, cfg, analyzers, history) for label, cfg in configs.items()]
+    caches: dict[str, TextCache] = {}
+    runners = [_Runner(label, cfg, caches, history) for label, cfg in configs.items()]
     out = [Timeline(t, {r.label: [] for r in runners}) for t in tickets]
     todo = list(events(tickets))
     with gc_paused():
@@ -139,6 +142,6 @@ def replay(
                 progress(n, len(todo))
             # Text of a step is never read again (the next step of the ticket is a new version),
             # except through history, which reads the final ticket: drop it to bound memory.
-            for r in runners:
-                r.texts._items.pop((t.id, t.updated_at), None)
+            for cache in caches.values():
+                cache._items.pop((t.id, t.updated_at), None)
     return out
