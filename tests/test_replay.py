@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
 
 from deskwatch.core import config
 from deskwatch.core.cli import main
