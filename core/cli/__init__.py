@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "deskwatch.core.cli.commands.daemon",
     "deskwatch.core.cli.commands.status",
     "deskwatch.core.cli.commands.queue_cmd",
+    "deskwatch.core.cli.commands.report",
+    "deskwatch.core.cli.commands.replay",
     "deskwatch.core.cli.commands.demo",
     "deskwatch.core.cli.commands.tui_cmd",
     "deskwatch.core.cli.commands.serve_ssh",

@@ -20,6 +20,9 @@ DAEMON_DEFAULTS = {
     "shutdown_timeout": 10.0,
     "heartbeat_interval": 5.0,
     "page_size": 100,
+    # Prometheus metrics (core/daemon/metrics.py): 0 is off; loopback unless told otherwise.
+    "metrics_port": 0,
+    "metrics_host": "127.0.0.1",
 }
 PLUGINS_DEFAULTS = {"strict": False, "block": []}
 TUI_DEFAULTS = {"refresh_interval": 1.0, "max_rows": 2000, "actor": "", "max_snooze": "7d", "keys": {}}
@@ -53,6 +56,8 @@ class DaemonConfig:
     shutdown_timeout: float
     heartbeat_interval: float
     page_size: int
+    metrics_port: int = 0  # 0: no metrics server
+    metrics_host: str = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,11 @@ def parse_daemon(s: Section) -> DaemonConfig:
         shutdown_timeout=s.number("shutdown_timeout", d["shutdown_timeout"], min=0),
         heartbeat_interval=s.number("heartbeat_interval", d["heartbeat_interval"], min=0.1),
         page_size=s.integer("page_size", d["page_size"], min=1, max=1000),
+        metrics_port=s.integer("metrics_port", d["metrics_port"], min=0, max=65535),
+        metrics_host=s.string("metrics_host", d["metrics_host"]),
     )
+    if not cfg.metrics_host.strip():
+        raise s.error("metrics_host", "must not be empty; give an address to listen on, e.g. 127.0.0.1")
     s.check_unknown(d)
     return cfg
 

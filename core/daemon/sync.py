@@ -31,6 +31,7 @@ from deskwatch.core.connect.contract import AuthError, Connector, ConnectorError
 from deskwatch.core.connect.http import waiting_on
 from deskwatch.core.daemon.learner import learn_command, relearn_loop
 from deskwatch.core.daemon import notify_send
+from deskwatch.core.daemon.metrics import DaemonMetrics
 from deskwatch.core.daemon.pipeline import Decider
 from deskwatch.core.store import Store
 from deskwatch.core.model.timeutil import utcnow
@@ -94,6 +95,7 @@ class Daemon:
         self.stopping = asyncio.Event()
         self._sleep = sleep
         self._rng = random.Random()
+        self.metrics = DaemonMetrics(store, clock)
 
     # -- lifecycle --------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -133,6 +135,7 @@ class Daemon:
             background.append(asyncio.create_task(
                 relearn_loop(learn_cfg.interval, learn_command(self.config.file), self.wait), name="learn"))
         notify = asyncio.create_task(notify_send.run(self), name="notify")  # notifications to people
+        self.metrics.start(self.config)
         try:
             if once:
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -153,6 +156,7 @@ class Daemon:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             self.store.heartbeat_stopped(self.clock())
+            self.metrics.close()
             for s in self.sources.values():
                 try:
                     await s.connector.close()
@@ -252,6 +256,7 @@ class Daemon:
 
     def _failed(self, src: SourceRuntime, error: str, *, open_breaker: bool = True, cooldown: float | None = None) -> None:
         src.failures += 1
+        self.metrics.sync_error(src.name)
         self.store.record_sync_error(src.name, error, self.clock())
         if cooldown is not None or (open_breaker and src.failures >= BREAKER_THRESHOLD):
             wait = cooldown if cooldown is not None else min(BACKOFF_MAX, BACKOFF_BASE * 2 ** src.failures)
@@ -272,8 +277,9 @@ class Daemon:
             todo = list(result.to_decide)
             for i in range(0, len(todo), 100):
                 # In slices, so other sources' I/O runs between them during a large backfill.
-                src.decided += len(self.decider.decide_many(todo[i:i + 100], now, write_back=src.cfg.write_back,
-                                                            continue_page=i > 0))
+                decided = self.decider.decide_many(todo[i:i + 100], now, write_back=src.cfg.write_back, continue_page=i > 0)
+                src.decided += len(decided)
+                self.metrics.decided(decided)
                 await asyncio.sleep(0)
             snap = src.connector.rate_budget()
             if snap is not None:

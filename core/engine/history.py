@@ -12,11 +12,17 @@ window (``recent``), bounded in number so a busy hour costs a fixed amount per d
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
+import operator
 from datetime import datetime
 from typing import Iterable, Protocol, Sequence
 
 from deskwatch.core.model import Ticket
+
+_ORDER = operator.attrgetter("created_at", "id")
+
+# As the store's view (``TicketsMixin.history``): a big account's history is read as its most
+# recent tickets only, so a decision costs the same in a batch of 5,000 or of 500,000.
+DEFAULT_LIMIT = 50
 
 
 class HistoryView(Protocol):
@@ -59,29 +65,76 @@ def organization_key(t: Ticket) -> str | None:
     return f"id:{t.source}:{o.id}" if o.id else None
 
 
-class MemoryHistory:
-    """History over an in-memory batch of tickets."""
+class _KeyIndex:
+    """One customer key's tickets ordered by (created_at, id), sorted lazily after adds."""
 
-    def __init__(self, tickets: Iterable[Ticket] = ()):
-        self._by_key: dict[str, list[Ticket]] = defaultdict(list)
+    __slots__ = ("tickets", "times", "dirty")
+
+    def __init__(self) -> None:
+        self.tickets: list[Ticket] = []
+        self.times: list[datetime] = []
+        self.dirty = False
+
+    def add(self, t: Ticket) -> None:
+        if self.tickets and not self.dirty:
+            last = self.tickets[-1]
+            self.dirty = (t.created_at, t.id) < (last.created_at, last.id)
+        self.tickets.append(t)
+
+    def newest(self, lo: datetime | None, hi: datetime | None, skip_id: str, limit: int) -> list[Ticket]:
+        """Up to ``limit`` of the most recent tickets created in [lo, hi] (either end open when
+        None), other than ``skip_id``; newest first. Only those are read, not the whole window."""
+        if self.dirty or len(self.times) != len(self.tickets):
+            self.tickets.sort(key=_ORDER)
+            self.times = [t.created_at for t in self.tickets]
+            self.dirty = False
+        start = 0 if lo is None else bisect.bisect_left(self.times, lo)
+        i = len(self.times) if hi is None else bisect.bisect_right(self.times, hi)
+        out: list[Ticket] = []
+        tickets = self.tickets
+        while i > start and len(out) < limit:
+            i -= 1
+            t = tickets[i]
+            if t.id != skip_id:
+                out.append(t)
+        return out
+
+
+class MemoryHistory:
+    """History over an in-memory batch of tickets.
+
+    Indexed by customer key and creation time: a lookup bisects to the window and reads at
+    most ``limit`` of the most recent related tickets, so deciding a batch grows linearly
+    with its size however large an organization's share of it is."""
+
+    def __init__(self, tickets: Iterable[Ticket] = (), limit: int = DEFAULT_LIMIT):
+        self._by_key: dict[str, _KeyIndex] = {}
+        self._limit = limit
         self._all: list[Ticket] = []
-        self._times: dict[str, tuple[list[datetime], list[Ticket]]] | None = None  # sorted on first use
+        self._times: dict[str, tuple[list[datetime], list[Ticket]]] | None = None  # sorted on first use (recent)
         for t in tickets:
             self.add(t)
 
     def add(self, t: Ticket) -> None:
         for k in {requester_key(t), organization_key(t)} - {None}:
-            self._by_key[k].append(t)  # type: ignore[index]
+            index = self._by_key.get(k)  # type: ignore[arg-type]
+            if index is None:
+                index = self._by_key[k] = _KeyIndex()  # type: ignore[index]
+            index.add(t)
         self._all.append(t)
         self._times = None
 
     def related(self, ticket: Ticket, since: datetime | None = None) -> Sequence[Ticket]:
-        seen: dict[str, Ticket] = {}
-        for k in {requester_key(ticket), organization_key(ticket)} - {None}:
-            for t in self._by_key.get(k, ()):  # type: ignore[arg-type]
-                if t.id != ticket.id and (since is None or since <= t.created_at <= ticket.created_at):
-                    seen[t.id] = t
-        return sorted(seen.values(), key=lambda t: t.created_at)
+        hi = ticket.created_at if since is not None else None
+        found: dict[str, Ticket] = {}
+        for k in (requester_key(ticket), organization_key(ticket)):
+            index = self._by_key.get(k) if k else None
+            if index is not None:
+                for t in index.newest(since, hi, ticket.id, self._limit):
+                    found[t.id] = t
+        if not found:
+            return []
+        return sorted(found.values(), key=_ORDER)[-self._limit :]
 
     def recent(self, since: datetime, until: datetime, limit: int) -> Sequence[Ticket]:
         if self._times is None:
