@@ -273,7 +273,7 @@ def test_a_year_of_business_minutes_round_trips():
 
 # -- the timeline against the day walk it replaces -------------------------------------------
 #
-# core/calendar.py answers with bisects over a cached timeline. The day walk below is the
+# core/policy/calendar.py answers with bisects over a cached timeline. The day walk below is the
 # original implementation and the definition of the answers; the timeline must agree with it to
 # the last bit, including where the walk gives up with CalendarError.
 

@@ -1,5 +1,5 @@
 """A person's override or escalation by hand holds over later engine decisions until something
-new comes up (core/holds.py), so the daemon does not re-page or re-route what a person settled."""
+new comes up (core/policy/holds.py), so the daemon does not re-page or re-route what a person settled."""
 
 from __future__ import annotations
 

@@ -330,3 +330,15 @@ async def test_scheduled_learning_runs_in_a_child_process_and_reports(tmp_path):
 
     await relearn_loop(5.0, cmd, wait)
     assert calls == [5.0, 5.0, 5.0]
+
+
+def test_a_confident_learned_team_routes_frontline_work_the_rules_only_send_down_the_ladder():
+    cfg = config.load(None)
+    base = {"source": "zendesk", "status": "open", "created_at": "2026-11-23T09:00:00Z", "updated_at": "2026-11-23T09:30:00Z"}
+    t = ticket_from_dict({**base, "id": "zendesk:9", "subject": "question about my invoice", "messages": [
+        {"author": "customer", "body": "why was my card billed again this month for the invoice", "at": "2026-11-23T09:30:00Z"}]})
+    plain = decide_many([t], cfg, NOW)[0]
+    learned = decide_many([t], cfg, NOW, models=_models())[0]
+    assert plain.tier in ("tier0", "tier1") and plain.team != "Billing"
+    assert learned.team == "Billing" and "(learned)" in learned.route.reason
+    assert "went to Billing" in learned.route.reason

@@ -1,4 +1,4 @@
-"""The stanza backend (core/nlp_stanza.py) with a stand-in pipeline: stanza and torch are an
+"""The stanza backend (core/engine/nlp_stanza.py) with a stand-in pipeline: stanza and torch are an
 extra, so these tests check everything deskwatch does around stanza without installing it:
 config checks, label scores, batching, tokenizing, and the engine reading through it."""
 

@@ -85,7 +85,7 @@ def escalate(
     actor: str, reason: str, now: datetime, write_back: bool = False, routing_config: Any = None,
 ) -> list[TicketUpdate]:
     """Escalate by hand to a tier, team and/or agent. Recorded as a decision by ``actor`` (so
-    the queue shows it; it holds over later engine decisions, core/holds.py), starts the
+    the queue shows it; it holds over later engine decisions, core/policy/holds.py), starts the
     escalation chain, and sends group/assignee/tags/flag and a private note to the helpdesk.
     With ``routing_config`` (a RoutingConfig with teams), a team or agent typed by hand must be
     one it knows, and the agent a member of the team."""
@@ -154,7 +154,7 @@ def snooze(store: Any, ticket_id: str, until: datetime, actor: str, now: datetim
 
 def override(store: Any, ticket_id: str, recommendation: str, reason: str, actor: str, now: datetime, *, write_back: bool = False) -> list[TicketUpdate]:
     """Replace the engine's recommendation. Recorded as a decision by ``actor``; it holds over
-    later engine decisions until something new comes up (core/holds.py). Overriding down to
+    later engine decisions until something new comes up (core/policy/holds.py). Overriding down to
     monitor or none also stops the escalation chain."""
     ticket = _ticket(store, ticket_id, actor)
     if recommendation not in RECOMMENDATIONS:

@@ -44,8 +44,8 @@ class DecisionContext:
     """What the engine knows besides the ticket. Callers fill in what they have."""
 
     history: HistoryView = field(default_factory=NoHistory)
-    sla: SlaStatus | None = None  # computed by the SLA module (core/sla.py) before deciding
-    # Routing state, consumed by the route step once routing is wired in (core/pipeline.py fills
+    sla: SlaStatus | None = None  # computed by the SLA module (core/policy/sla.py) before deciding
+    # Routing state, consumed by the route step once routing is wired in (core/daemon/pipeline.py fills
     # these from the store): a routing.LoadSnapshot and the ticket's chains.EscalationState.
     load: Any = None
     chain_state: Any = None
@@ -208,7 +208,7 @@ def gc_paused() -> Iterator[None]:
 
 
 def sla_step(ticket: Ticket, config: Any, now: datetime, context: DecisionContext) -> SlaStatus | None:
-    """The SLA status: the one given in the context, else computed from ``[sla]`` (core/sla.py)."""
+    """The SLA status: the one given in the context, else computed from ``[sla]`` (core/policy/sla.py)."""
     if context.sla is not None:
         return context.sla
     policies = getattr(config, "sla", None)
@@ -341,7 +341,7 @@ def reasons(signals: Sequence[Signal], top: int, doubts: Sequence[str] = ()) -> 
 
 
 def route_step(decision: Decision, ticket: Ticket, config: Any, now: datetime, context: DecisionContext) -> Decision:
-    """Where the ticket goes (core/routing.py): functional rules, the tier hierarchy, the on-call
+    """Where the ticket goes (core/policy/routing.py): functional rules, the tier hierarchy, the on-call
     person when it pages, management beside it, the progressive chain. The route's tier and team
     become the decision's."""
     route = _route(ticket, config, now, context.load, context.chain_state, decision.score,

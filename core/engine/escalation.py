@@ -1,6 +1,6 @@
 """The ``escalation`` config section: weights, thresholds, trigger categories, tier/team mapping.
 
-Owned by the engine (core/engine.py, core/signals/). ``DEFAULTS`` is the TOML shape ``deskwatch
+Owned by the engine (core/engine/decide.py, core/engine/signals/). ``DEFAULTS`` is the TOML shape ``deskwatch
 init`` writes; ``parse`` turns a merged section into ``EscalationConfig`` with the phrase
 matchers compiled once, so scoring a ticket never parses or compiles anything. The defaults
 suit a B2B support team; docs/engine.md explains every key.

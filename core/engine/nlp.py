@@ -5,7 +5,7 @@
 Lexicons miss how complaints are phrased ("still waiting on my refund" reads neutral), so
 ``SupportLayer`` adds complaint cues on top: phrases, ALL-CAPS words, repeated "!!"; every hit
 is kept as evidence. ``analyzer = "stanza"`` uses a stanza classifier instead (the stanza
-extra, core/nlp_stanza.py). Other backends register a factory under a name with
+extra, core/engine/nlp_stanza.py). Other backends register a factory under a name with
 ``register_analyzer``; config picks one with ``[nlp] analyzer = "..."``.
 
 Config section ``nlp`` (owned here)::

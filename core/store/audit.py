@@ -44,7 +44,7 @@ class AuditMixin(StoreBase):
 
     def latest_of(self, ticket_id: str, kinds: tuple[str, ...]) -> AuditRecord | None:
         """The ticket's newest record of one of ``kinds`` (say, the override or escalation by
-        hand that holds, or the record that ended it: core/holds.py)."""
+        hand that holds, or the record that ended it: core/policy/holds.py)."""
         marks = ", ".join("?" * len(kinds))
         rows = self._q(
             f"SELECT * FROM audit WHERE ticket_id = ? AND kind IN ({marks}) ORDER BY id DESC LIMIT 1", (ticket_id, *kinds)
