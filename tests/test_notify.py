@@ -90,7 +90,7 @@ def ticket(**kw) -> Ticket:
 def decision(on_call=True, chain_step=None, chain=None, team="Engineering", agent="Hana", sla=None) -> Decision:
     route = Route("tier2", team, agent, on_call, chain_step, "outage rule", chain)
     return Decision("zendesk:42", 82.0, "immediate", "tier2", team, 0.9, False, (), ("outage reported",), NOW,
-                    sla=sla, route=route)
+                    sla=sla, route=route, page=on_call, page_reason="checkout failing for every customer" if on_call else None)
 
 
 def deliver(store, cfg, at: datetime) -> int:

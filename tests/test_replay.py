@@ -62,15 +62,17 @@ def _write(tmp_path, name, text):
 def test_candidate_from_an_export_names_the_signal_that_changed(tmp_path, capsys):
     export = _write(tmp_path, "x.jsonl", json.dumps(ticket_to_dict(turning_sour())) + "\n"
                     + json.dumps(ticket_to_dict(ticket("zendesk:10", body=CALM, email="z@else.example", org="Else"))) + "\n")
-    calm = _write(tmp_path, "calm.toml", "[escalation.weights]\ntrajectory = 0.0\nsentiment = 0.0\n")
+    # "Still broken after three days" reads as a failure; a candidate that ignores failures
+    # (and the tone) no longer makes this ticket immediate.
+    calm = _write(tmp_path, "calm.toml", "[escalation.weights]\ntrajectory = 0.0\nsentiment = 0.0\nloop = 0.0\nfailure = 0.0\n")
     assert main(["replay", "--from", export, "--config", calm, "--format", "json"]) == 0
     out = capsys.readouterr()
     assert out.err == ""  # no progress when stderr is not a terminal
     data = json.loads(out.out)
     assert data["tickets"] == 2 and data["steps"] == 3
-    assert data["confusion"]["immediate"]["priority"] == 1  # 10 trajectory + 9 sentiment points fewer
+    assert data["confusion"]["immediate"]["priority"] == 1
     [change] = data["changes"]
-    assert (change["ticket_id"], change["active"], change["candidate"], change["signal"]) == ("zendesk:9", "immediate", "priority", "trajectory")
+    assert (change["ticket_id"], change["active"], change["candidate"], change["signal"]) == ("zendesk:9", "immediate", "priority", "failure")
     assert [s["false_escalations"] for s in data["summaries"]] == [None, None]  # no people's actions in an export
 
 

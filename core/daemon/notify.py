@@ -65,17 +65,15 @@ def events_for(decision: Decision, config: Any, ack: Any, now: datetime) -> list
     acked = ack is not None and ack.acknowledged(now)
     position = _chain_position(decision, config, ack, now)
     out: list[Event] = []
-    page = getattr(decision, "page", None)
-    if page is None:
-        page = bool(route is not None and route.on_call)
+    page = decision.page  # incidents only (core/engine/levels.py); the route names who is on call
     if page and not acked:
-        reason = getattr(decision, "page_reason", None)
+        reason = decision.page_reason
         out.append(Event("page", str(reason or "urgent and routed to the on-call rotation"), position))
     if _notify_step(decision, config) and not acked:
         out.append(Event("notify_step", f"step {route.chain_step + 1} of escalation chain {route.chain}", position))  # type: ignore[union-attr]
-    management = getattr(decision, "management", None)
+    management = decision.management
     if management:
-        why = "; ".join(str(r) for r in management.get("reasons", ())[:2]) if isinstance(management, dict) else ""
+        why = "; ".join(str(r) for r in management.reasons[:2])
         out.append(Event("management", why or "needs management attention", position.split("/")[0]))
     sla = decision.sla
     if sla is not None and sla.state in ("warning", "breached"):

@@ -176,6 +176,10 @@ def what_is_new(decision: Decision, previous: Decision) -> str | None:
             return f"the escalation chain moved it to {decision.tier} / {decision.team}"
         if now.on_call and not (before is not None and before.on_call):
             return f"the escalation chain reached on-call ({now.agent})"
+    if decision.management is not None and previous.management is None:
+        return "management attention: " + "; ".join(decision.management.reasons[:2])
+    if decision.page and not previous.page:
+        return f"an incident: {decision.page_reason}"
     return None
 
 
@@ -187,7 +191,9 @@ def _kept_route(route: Route | None, previous: Route | None) -> Route | None:
     reason = route.reason
     if route.agent != previous.agent and previous.agent is not None:
         reason = f"{reason.rsplit('; ', 1)[0]}; stays with {previous.agent}, to whom it was escalated"
-    return replace(previous, chain=route.chain, chain_step=route.chain_step, reason=reason)
+    # who is paged and whom management attention goes to follow the new decision
+    return replace(previous, chain=route.chain, chain_step=route.chain_step, reason=reason,
+                   on_call=route.on_call and route.agent == previous.agent, management=route.management, page=route.page)
 
 
 @dataclass(frozen=True)
