@@ -28,7 +28,7 @@ MAX_NUMBER = 1e15
 MAX_INTEGER = 2**53
 
 
-_ESCAPES = {c: repr(chr(c))[1:-1] for c in (*range(32), 127)}
+_ESCAPES = {c: repr(chr(c))[1:-1] for c in (*range(32), *range(127, 160), 0x2028, 0x2029)}  # all that splits a line
 
 
 class ConfigError(Exception):
