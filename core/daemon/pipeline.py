@@ -230,7 +230,7 @@ class Decider:
         except Exception:  # the brief is a courtesy: the escalation itself must still be written
             log.exception("%s: the handoff brief failed; writing the short note", facts.id, extra={"ticket": facts.id})
             return None
-        return actions.handoff_headline(decision) + "\n\n" + briefs.render_text(brief)
+        return briefs.render_note(brief, actions.handoff_headline(decision))
 
     def _note_format(self, source: str) -> str:
         """How ``source``'s helpdesk stores notes (core/connect/contract.py ``note_format``)."""
