@@ -203,3 +203,24 @@ def test_a_failing_brief_falls_back_to_the_short_note(tmp_path, monkeypatch):
     d = Decider(CFG, store).decide(t.id, NOW, write_back=True)
     assert notes(store, t.id) == [actions.handoff_note(t, d)]
     assert briefs(store, t.id) == []
+
+
+async def test_the_freshdesk_connector_posts_the_brief_as_escaped_html_once(tmp_path, httpx_mock):
+    """End to end at the helpdesk edge: the planned note, through the Freshdesk connector, lands
+    as the escaped HTML the audit records; sending it again changes nothing."""
+    from .plugins.test_freshdesk_connector import FakeFreshdesk, Sleeps, make, synthetic
+
+    store, _, t, _ = escalate(tmp_path, "freshdesk:14")
+    [item] = [i for i in store.outbox_for(t.id) if i.update.private_note]
+    [record] = briefs(store, t.id)
+    fake = FakeFreshdesk()
+    httpx_mock.add_callback(fake, is_reusable=True, is_optional=True)
+    fake.add(synthetic(1, 10))
+    update = replace(item.update, ticket_id="helpdesk:1", source="helpdesk")
+    async with make(Sleeps()) as c:
+        first = await c.update(update)
+        again = await c.update(update)
+    assert (first.outcome, again.outcome) == ("applied", "already_applied")
+    [posted] = fake.conversations[1]
+    assert posted["body"].startswith(record.data["html"].removesuffix("</div>"))
+    assert "&lt;script&gt;" in posted["body"] and "<script>" not in posted["body"]
