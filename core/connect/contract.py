@@ -42,6 +42,17 @@ Bookmark = Any
 
 UPDATE_OUTCOMES = ("applied", "already_applied", "conflict", "failed")
 
+# How a helpdesk stores private notes: "text" (shown as written) or "html" (an HTML body).
+# ``TicketUpdate.private_note`` is always plain text; a connector whose helpdesk takes HTML
+# turns it into escaped HTML at the edge (``deskwatch.core.connect.kit.text_to_html``), so no
+# text deskwatch quotes (a customer's subject with ``<script>`` in it, say) becomes markup.
+NOTE_FORMATS = ("text", "html")
+# The bundled connectors' note formats, keyed by connector type name, until their plugins
+# declare ``ConnectorType(note_format=...)`` themselves: Freshdesk notes are HTML bodies (its
+# connector posts ``text_to_html(note)``); Zendesk comments take ``body`` as text (``html_body``
+# would be the HTML form); a Salesforce CaseComment is plain text.
+KNOWN_NOTE_FORMATS = {"freshdesk": "html", "zendesk": "text", "salesforce": "text"}
+
 
 # ---------------------------------------------------------------------------------------------
 # Values
@@ -190,9 +201,25 @@ class ConnectorType:
         connector's settings dataclass; raises ConfigError naming ``sources.<name>.<key>``.
     :param create: ``create(source_name, settings, client_factory) -> Connector``.
     :param description: one line shown by ``deskwatch plugins``.
+    :param note_format: ``"text"`` (default) or ``"html"``: how the helpdesk stores the private
+        notes ``update()`` writes (see ``NOTE_FORMATS``).
     """
 
     name: str
     parse_settings: Callable[["Section"], Any]
     create: Callable[[str, Any, ClientFactory], Connector]
     description: str = ""
+    note_format: str = "text"
+
+    def __post_init__(self) -> None:
+        if self.note_format not in NOTE_FORMATS:
+            raise ValueError(f"ConnectorType {self.name!r}: note_format must be one of {', '.join(NOTE_FORMATS)}, "
+                             f"got {self.note_format!r}")
+
+
+def note_format(type_name: str, registered: "ConnectorType | None" = None) -> str:
+    """How a helpdesk of connector type ``type_name`` stores private notes: ``"html"`` or
+    ``"text"``. A registered type that declares HTML wins; else ``KNOWN_NOTE_FORMATS``; else text."""
+    if registered is not None and registered.note_format != "text":
+        return registered.note_format
+    return KNOWN_NOTE_FORMATS.get(type_name, "text")

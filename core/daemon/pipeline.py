@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from deskwatch.core.policy import actions, holds
+from deskwatch.core.policy import actions, brief as briefs, holds
 from deskwatch.core.daemon import notify, writeback
 
 from deskwatch.core import engine
@@ -22,7 +22,11 @@ from deskwatch.core.learn.load import ActiveModels
 from deskwatch.core.policy.chains import EscalationState, chain_step
 from deskwatch.core.config import Config
 from deskwatch.core.model import CLOSED_STATUSES, AuditRecord, Decision, Ticket, update_to_dict
+from deskwatch.core.connect.contract import note_format
+from deskwatch.core.connect.kit import text_to_html
 from deskwatch.core.engine.nlp import SupportLayer, analyzer_for
+from deskwatch.core.engine.text import new_text
+from deskwatch.core.engine.history import HistoryView
 from deskwatch.core.engine.signals import IncidentIndex, TextCache
 from deskwatch.core.engine.signals.impact import OUTAGE, customer_key
 from deskwatch.core.policy.routing import LoadSnapshot
@@ -60,6 +64,7 @@ class Decider:
         self._page: engine.DecisionContext | None = None  # the context of the page being decided
         # ticket -> (chain, step) of its last decision: the chain its route runs, if it named one
         self._chain_seen: dict[str, tuple[str | None, int | None]] = {}
+        self._note_formats: dict[str, str] = {}  # source name -> "text" or "html"
         learn_cfg = getattr(config, "learn", None)
         self._models = ActiveModels(store, enabled=bool(getattr(learn_cfg, "use_models", True)))
         try:
@@ -173,15 +178,75 @@ class Decider:
                 self._notify(decision, ticket)
             except Exception:  # a notification plugin must not stop the sync
                 log.exception("a decision_made plugin failed", extra={"ticket": ticket_id})
-        before = writeback.basis_of(ticket)
-        for u in actions.plan_updates(ticket, decision, previous, write_back):
-            self.store.enqueue(u, now, basis=before)
-        if not write_back and actions.newly_escalates(decision, previous):
-            # Shadow mode: record what deskwatch would have written, so it can be reviewed.
-            would = actions.plan_updates(ticket, decision, previous, True)
-            self.store.append_audit(AuditRecord(ticket_id, "shadow", ENGINE_ACTOR, now,
-                                                {"would_apply": [update_to_dict(u) for u in would]}))
+        if actions.newly_escalates(decision, previous):
+            # Only a ticket that gets a handoff note pays for the brief (a similar-ticket search).
+            self._write_back(ticket, facts, decision, previous, now, context.history, write_back)
         return decision
+
+    def _write_back(self, ticket: Ticket, facts: Ticket, decision: Decision, previous: Decision | None,
+                    now: datetime, history: HistoryView, write_back: bool) -> None:
+        """Queue the updates a newly escalating ``decision`` calls for, its private note being
+        the handoff brief, and record that brief in the audit log (kind ``brief``), the same
+        text. In shadow mode the updates are recorded (kind ``shadow``) instead of queued."""
+        note = self._handoff_brief(facts, decision, now, history)
+        updates = actions.plan_updates(ticket, decision, previous, True, note=note)
+        new_note = None
+        if write_back:
+            before = writeback.basis_of(ticket)
+            for u in updates:
+                if self.store.enqueue(u, now, basis=before) and u.private_note:
+                    new_note = u
+        else:
+            # Shadow mode: record what deskwatch would have written, so it can be reviewed.
+            self.store.append_audit(AuditRecord(ticket.id, "shadow", ENGINE_ACTOR, now,
+                                                {"would_apply": [update_to_dict(u) for u in updates]}))
+            new_note = next((u for u in updates if u.private_note), None)
+        if new_note is not None and note is not None:
+            # A note already queued under the same key (the same intent decided again) is not
+            # sent again, so it gets no second record either.
+            self.store.append_audit(AuditRecord(ticket.id, "brief", ENGINE_ACTOR, now,
+                                                self._brief_record(ticket, new_note, write_back)))
+
+    def _brief_record(self, ticket: Ticket, u, write_back: bool) -> dict:
+        fmt = self._note_format(ticket.source)
+        data = {"text": u.private_note, "format": fmt, "note_key": u.idempotency_key, "written_back": write_back}
+        if fmt == "html":
+            # What the helpdesk stores: the connector turns the text into escaped HTML at the edge.
+            data["html"] = text_to_html(u.private_note)
+        return data
+
+    def _handoff_brief(self, facts: Ticket, decision: Decision, now: datetime, history: HistoryView) -> str | None:
+        """The handoff note's text: the headline, then the brief (core/policy/brief.py) with the
+        customer's tickets of the last N days and the three most similar solved tickets.
+        ``facts`` is the ticket without deskwatch's own notes, so an earlier brief is not read
+        as an agent's troubleshooting. None (the short handoff note) if the brief fails."""
+        days = int(getattr(getattr(self.config, "brief", None), "related_days", briefs.RELATED_DAYS))
+        try:
+            since = now - timedelta(days=days)
+            related = [t for t in history.related(facts) if t.created_at >= since]
+            similar = self.store.similar(facts, now=now, limit=briefs.MAX_SIMILAR, decision=decision)
+            brief = briefs.build_brief(facts, decision, now=now, related=related, similar=similar,
+                                       related_days=days, clean=new_text)
+        except Exception:  # the brief is a courtesy: the escalation itself must still be written
+            log.exception("%s: the handoff brief failed; writing the short note", facts.id, extra={"ticket": facts.id})
+            return None
+        return briefs.render_note(brief, actions.handoff_headline(decision))
+
+    def _note_format(self, source: str) -> str:
+        """How ``source``'s helpdesk stores notes (core/connect/contract.py ``note_format``)."""
+        fmt = self._note_formats.get(source)
+        if fmt is None:
+            cfg = self.config.sources.get(source)
+            type_name = cfg.type if cfg is not None else source
+            registered = None
+            try:
+                from deskwatch.core.connect import plugins
+
+                registered = plugins.connector_types().get(type_name)
+            except Exception:  # no plugins installed: the known formats still apply
+                pass
+            fmt = self._note_formats[source] = note_format(type_name, registered)
+        return fmt
 
     def _hold(self, ticket: Ticket, decision: Decision, now: datetime) -> holds.Hold | None:
         """The person's override or escalation that still holds over ``decision``; ends it

@@ -52,14 +52,21 @@ def newly_escalates(decision: Decision, previous: Decision | None) -> bool:
     )
 
 
-def handoff_note(ticket: Ticket, decision: Decision) -> str:
-    """A private note for the agent who picks the ticket up: what deskwatch decided and why."""
+def handoff_headline(decision: Decision) -> str:
+    """The first line of every handoff note: what deskwatch decided and where it routed.
+
+    It starts with ``HANDOFF_PREFIX`` (core/daemon/writeback.py), which counts handoff notes
+    and recognizes their echo in the helpdesk, so a brief written after it keeps both working."""
     team, agent = _target(decision)
     where = decision.tier + (f" / {team}" if team else "") + (f" -> {agent}" if agent else "")
-    lines = [
-        f"deskwatch escalated this ticket: {decision.recommendation} (score {decision.score:.0f}/100, "
-        f"confidence {decision.confidence:.0%}), routed to {where}.",
-    ]
+    return (f"deskwatch escalated this ticket: {decision.recommendation} (score {decision.score:.0f}/100, "
+            f"confidence {decision.confidence:.0%}), routed to {where}.")
+
+
+def handoff_note(ticket: Ticket, decision: Decision) -> str:
+    """A private note for the agent who picks the ticket up: what deskwatch decided and why
+    (the short form; the daemon writes the handoff brief after the headline instead)."""
+    lines = [handoff_headline(decision)]
     if decision.route is not None and decision.route.reason:
         lines.append(f"Route: {decision.route.reason}")
     if decision.page:
@@ -77,7 +84,8 @@ def handoff_note(ticket: Ticket, decision: Decision) -> str:
     return "\n".join(lines)
 
 
-def plan_updates(ticket: Ticket, decision: Decision, previous: Decision | None, write_back: bool) -> list[TicketUpdate]:
+def plan_updates(ticket: Ticket, decision: Decision, previous: Decision | None, write_back: bool,
+                 note: str | None = None) -> list[TicketUpdate]:
     """The helpdesk updates ``decision`` calls for, given the ``previous`` decision.
 
     Nothing unless the decision newly escalates (``newly_escalates``) and ``write_back`` is on
@@ -86,6 +94,11 @@ def plan_updates(ticket: Ticket, decision: Decision, previous: Decision | None, 
     assignee from the route, tags ``deskwatch-escalated`` and ``deskwatch-<tier>``, the
     escalation flag) and one private handoff note, each with a stable idempotency key.
     Fields the ticket already has are not sent.
+
+    ``note`` replaces ``handoff_note`` as the private note (the daemon passes the handoff
+    brief). The note's key is computed from the intent only, never from its text: a brief that
+    reads differently on the next decision (a new similar case, the SLA nearer) plans the same
+    key, so the outbox keeps the first note and the helpdesk gets one.
     """
     if not write_back or not newly_escalates(decision, previous):
         return []
@@ -110,7 +123,7 @@ def plan_updates(ticket: Ticket, decision: Decision, previous: Decision | None, 
         ),
         TicketUpdate(
             ticket_id=ticket.id, source=ticket.source, idempotency_key=idempotency_key(ticket.id, "handoff-note", intent),
-            private_note=handoff_note(ticket, decision),
+            private_note=note if note and note.strip() else handoff_note(ticket, decision),
         ),
     ]
     return updates

@@ -330,7 +330,7 @@ def why_and_where(decision: Decision | None, cap: int = MAX_SIGNALS) -> list[str
         f"confidence {decision.confidence:.0%}) -> {where}"
     ]
     if route is not None and route.reason:
-        lines.append(f"route: {route.reason}" + (f" (chain {route.chain}, step {route.chain_step})" if route.chain else ""))
+        lines.append(f"route: {_clip(route.reason, 200)}" + (f" (chain {route.chain}, step {route.chain_step})" if route.chain else ""))
     if isinstance(mgmt, dict):
         reasons = [str(r) for r in (mgmt.get("reasons") or ())][:2]
         evidence = [str(e) for e in (mgmt.get("evidence") or ())][:2]
@@ -345,7 +345,8 @@ def why_and_where(decision: Decision | None, cap: int = MAX_SIGNALS) -> list[str
         lines.append(f"on call: {agent or team or 'the rotation'}")
     top = sorted((s for s in decision.signals if s.contribution > 0), key=lambda s: -s.contribution)[:cap]
     for s in top:
-        evidence = ", ".join(_quote(e, 50) for e in s.evidence[:2])
+        # Evidence often arrives quoted already ('"cannot sign in"'): quote it once.
+        evidence = ", ".join(_quote(e.strip('"\u201c\u201d '), 50) for e in s.evidence[:2])
         lines.append(f"- {s.name} (+{s.contribution:.0f}): {s.detail or s.name}" + (f"; evidence {evidence}" if evidence else ""))
     return lines
 
@@ -362,6 +363,16 @@ def similar_lines(similar: Iterable[SimilarLike], cap: int = MAX_SIMILAR) -> lis
 # -- the brief -------------------------------------------------------------------------------------
 
 
+def _unrepeated(lines: list[str], ask: Sequence[str]) -> list[str]:
+    """The sentiment line without its closing quote when the ask already quotes that sentence
+    (one sentence read three times makes the brief longer, not clearer)."""
+    out = []
+    for line in lines:
+        head, sep, quote = line.rpartition("; latest: ")
+        out.append(head if sep and any(quote in a for a in ask) else line)
+    return out
+
+
 def build_brief(
     ticket: Ticket, decision: Decision | None, *, now: datetime, related: Sequence[Ticket] = (),
     similar: Sequence[SimilarLike] = (), related_days: int = RELATED_DAYS, clean: Cleaner = strip_quoted,
@@ -375,11 +386,12 @@ def build_brief(
         head += f" - {decision.recommendation}, score {decision.score:.0f}/100"
     if ticket.url:
         head += f" - {ticket.url}"
+    ask = the_ask(ticket, clean=clean)
     sections = (
-        Section("The ask (customer's words)", tuple(the_ask(ticket, clean=clean)) or ("(no customer message)",)),
+        Section("The ask (customer's words)", tuple(ask) or ("(no customer message)",)),
         Section("What has been tried", tuple(what_was_tried(ticket, clean=clean)) or ("nothing recorded in the thread",)),
         Section("Customer and account", tuple(customer_and_account(ticket, related, now=now, days=related_days, clean=clean))),
-        Section("Sentiment", tuple(sentiment_trajectory(ticket, decision, clean))),
+        Section("Sentiment", tuple(_unrepeated(sentiment_trajectory(ticket, decision, clean), ask))),
         Section("SLA", tuple(sla_lines(decision, now=now))),
         Section("Why and where", tuple(why_and_where(decision))),
         Section("Similar solved tickets", tuple(similar_lines(similar))),
@@ -395,6 +407,16 @@ def render_text(brief: Brief) -> str:
         out.append(s.title.upper())
         out += [f"  {line}" for line in s.lines]
     return "\n".join(out)
+
+
+def render_note(brief: Brief, first_line: str) -> str:
+    """The brief as a helpdesk note: ``first_line`` (what deskwatch decided, which marks the
+    note as deskwatch's and keeps it the first line for ``HANDOFF_PREFIX``), the headline, then
+    the sections."""
+    lines = [first_line, brief.headline]
+    for s in brief.sections:
+        lines += ["", s.title.upper(), *(f"  {line}" for line in s.lines)]
+    return "\n".join(lines)
 
 
 def render_html(brief: Brief) -> str:

@@ -12,7 +12,7 @@ from deskwatch.core.model.timeutil import format_time
 
 AUDIT_KINDS = (
     "decision", "action", "escalate", "priority", "override", "hold_ended", "acknowledge", "snooze", "note", "feedback",
-    "outbox", "shadow",
+    "outbox", "shadow", "brief",
 )
 
 
