@@ -6,12 +6,10 @@ comments and e-mails as child sub-queries, ``nextRecordsUrl`` paging, recycled r
 (Id, SystemModstamp) versions already delivered in its second, so the boundary second is
 re-read without duplicates, and it never passes ``until``.
 
-Update: look for the idempotency marker in the case's CaseComments; if it is not there, send the
-Case PATCH and the private CaseComment carrying the marker in one Composite request with
-``allOrNone: true``. Both land or neither does, so the marker is the commit record: a retry
-that finds it sends nothing again. An answer lost or cut short after sending is settled by
-reading the comments again (found: applied; not found: nothing landed, retried later); when
-even that read fails the outcome is unknown (``OutcomeUnknown``), never a refusal.
+Update: unless the case's CaseComments carry the idempotency marker, send the Case PATCH and the
+marker CaseComment in one ``allOrNone`` Composite request: both land or neither, so a retry that
+finds the marker sends nothing again. A lost or cut answer is settled by reading the comments
+again; if that read fails too the outcome is unknown (``OutcomeUnknown``), never a refusal.
 """
 
 from __future__ import annotations
@@ -429,13 +427,10 @@ class SalesforceConnector(Connector):
             return await self._send_composite(update, body, lines)
         except writeback.UpdateNotPossible as e:
             return UpdateResult("failed", f"{tid}: {e}", tid)
-        except (AuthError, RateLimited, TransientError, BadResponse) as e:
-            # A read cut short is no refusal: the outbox tries again later.
-            raise _translate(e, self.source) from None
         except ConnectorError as e:
             e = _translate(e, self.source)
-            if isinstance(e, RateLimited):
-                raise e from None
+            if isinstance(e, (AuthError, RateLimited, TransientError, BadResponse)):
+                raise e from None  # a read cut short is no refusal: the outbox tries again later
             return UpdateResult("failed", str(e), tid)
 
     async def _comment_bodies_many(self, cids: list[str]) -> dict[str, list[str]]:
@@ -466,18 +461,12 @@ class SalesforceConnector(Connector):
             # Never retried blindly (POST): an ambiguous failure is settled by the marker below.
             answer = await self.client.json("POST", self._path("composite"), json=request, idempotent=False)
             errors = writeback.composite_errors(answer, len(request["compositeRequest"]))
-        except (AuthError, RateLimited) as e:
-            raise _translate(e, self.source) from None
-        except (TransientError, BadResponse) as e:
-            # Sent, but the answer is lost or cut short: did it land? The marker tells.
-            e = _translate(e, self.source)
-            if isinstance(e, RateLimited):
-                raise e from None
-            return await self._settle(update, lines, e)
         except ConnectorError as e:
             e = _translate(e, self.source)
-            if isinstance(e, RateLimited):
+            if isinstance(e, (AuthError, RateLimited)):
                 raise e from None
+            if isinstance(e, (TransientError, BadResponse)):  # sent, answer lost or cut: the marker tells
+                return await self._settle(update, lines, e)
             return UpdateResult("failed", f"{tid}: {e.message}", tid)  # the whole request was refused
         if errors:
             if any("REQUEST_LIMIT_EXCEEDED" in x for x in errors):
@@ -486,8 +475,7 @@ class SalesforceConnector(Connector):
         return UpdateResult("applied", "; ".join(lines) or "note added", tid)
 
     async def _settle(self, update: TicketUpdate, lines: list[str], cause: ConnectorError) -> UpdateResult:
-        """After an ambiguous send: applied if the marker is on the case; otherwise nothing
-        landed (all or none) and the error goes up so the outbox retries later."""
+        """After an ambiguous send: applied if the marker is on the case, else nothing landed."""
         try:
             found = writeback.has_marker(await self._comment_bodies(update.native_id), update.idempotency_key)
         except ConnectorError as e:
