@@ -22,6 +22,8 @@ from deskwatch.core.store.base import StoreBase, dumps, from_ts, ts
 
 OUTBOX_STATES = ("pending", "sending", "applied", "failed")
 DEFAULT_LEASE = 300.0
+# How deskwatch.core.connect.http words a body cut off on the way (decode_json).
+AMBIGUOUS_ERROR = "is cut short or corrupted"
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,13 @@ class OutboxMixin(StoreBase):
         with self._tx() as conn:
             sql = "UPDATE outbox SET state = 'pending', attempts = MAX(attempts - 1, 0) WHERE state = 'sending'"
             cur = conn.execute(sql + (" AND source = ?" if source else ""), (source,) if source else ())
+            # Given up on after an answer cut short (counted as a refusal before deskwatch told
+            # the two apart): the update may well have landed, so its marker is read once more.
+            conn.execute(
+                "UPDATE outbox SET state = 'pending', attempts = 0, retry_at = NULL WHERE state = 'failed' "
+                "AND retry_at IS NULL AND error LIKE ?" + (" AND source = ?" if source else ""),
+                (f"%{AMBIGUOUS_ERROR}%", source) if source else (f"%{AMBIGUOUS_ERROR}%",),
+            )
             return cur.rowcount
 
     def release(self, keys: list[str]) -> int:

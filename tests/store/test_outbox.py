@@ -76,6 +76,20 @@ def test_restarts_do_not_use_up_attempts(tmp_path, now):
         assert [i.attempts for i in s.claim("zendesk", 1, now + timedelta(seconds=1))] == [2]  # answers count
 
 
+def test_an_update_given_up_after_an_answer_cut_short_is_checked_again_at_start(store, now):
+    a, b = _planned(store)
+    for u in (a, b):
+        store.enqueue(u, now)
+    store.claim("zendesk", 10, now)
+    store.mark_failed(a.idempotency_key, "zd:1: the JSON body of PUT /api/v2/tickets/1 -> 200 is cut short or corrupted: {\"ti")
+    store.mark_failed(b.idempotency_key, "zd:1: group 'x' is not a Zendesk group")
+    assert store.outbox_failed() == 2
+    store.requeue_sending()
+    assert store.outbox_item(a.idempotency_key).state == "pending"  # the marker read settles it
+    assert store.outbox_item(b.idempotency_key).state == "failed"  # a refusal stays given up
+    assert store.outbox_failed() == 1
+
+
 def test_release_puts_unsettled_items_back_and_leaves_settled_ones(store, now):
     ups = _planned(store)
     for u in ups:
