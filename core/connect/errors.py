@@ -55,3 +55,9 @@ class Redirected(ConnectorError):
 class ResponseTooLarge(BadResponse):
     """A response body over the source's ``max_response_bytes``; refused before it is held in
     memory whole."""
+
+
+class OutcomeUnknown(TransientError):
+    """A write was sent but its answer was lost or cut short, and reading the ticket could not
+    tell whether it landed. Never a refusal: the outbox keeps the update and settles it on a
+    later attempt by looking for its idempotency marker, however many attempts that takes."""

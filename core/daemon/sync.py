@@ -34,6 +34,7 @@ from deskwatch.core.daemon import notify_send
 from deskwatch.core.daemon.metrics import DaemonMetrics
 from deskwatch.core.daemon.pipeline import Decider
 from deskwatch.core.store import Store
+from deskwatch.core.store.outbox import OutboxItem
 from deskwatch.core.model.timeutil import utcnow
 
 log = logging.getLogger("deskwatch.daemon")
@@ -291,7 +292,13 @@ class Daemon:
         return fetched
 
     async def drain_outbox(self, src: SourceRuntime) -> int:
-        """Send pending updates for this source; each is marked applied or failed with why."""
+        """Send pending updates for this source; each is marked applied or failed with why.
+
+        On a stop request no new item is claimed or started; the one in flight finishes (or is
+        cancelled at ``shutdown_timeout``), and every claimed item not settled goes back to
+        ``pending`` explicitly, as do the rest of a batch when the source must back off. A send
+        whose answer was lost is never a refusal: it is retried, and the connector's marker
+        check settles it, however many attempts that takes."""
         if not src.cfg.write_back:
             return 0
         sent = 0
@@ -299,32 +306,53 @@ class Daemon:
             items = self.store.claim(src.name, OUTBOX_BATCH, self.clock())
             if not items:
                 return sent
-            for item in items:
-                key = item.update.idempotency_key
-                try:
-                    result = await src.connector.update(item.update)
-                except RateLimited as e:
-                    wait = e.retry_after if e.retry_after is not None else 30.0
-                    self.store.mark_failed(key, f"rate limited: {e.message}", self.clock() + timedelta(seconds=wait))
-                    raise
-                except AuthError as e:
-                    self.store.mark_failed(key, str(e), self.clock() + timedelta(seconds=AUTH_COOLDOWN))
-                    raise
-                except ConnectorError as e:
-                    delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(item.attempts, 8))
-                    self.store.mark_failed(key, str(e), self.clock() + timedelta(seconds=delay))
-                    continue
-                if result.ok:
-                    self.store.mark_applied(key, result.outcome, self.clock())
-                    src.applied += 1
-                    sent += 1
-                elif result.outcome == "conflict":
-                    # The ticket changed under us: retry soon against the fresh state.
-                    self.store.mark_failed(key, f"conflict: {result.message}", self.clock() + timedelta(seconds=5))
-                else:
-                    # The helpdesk refused it (a value it lacks, a missing mapping): retry a few
-                    # times in case the config is fixed and the daemon restarted, then give up.
-                    retry = None if item.attempts >= MAX_REFUSED_ATTEMPTS else self.clock() + timedelta(
-                        seconds=min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(item.attempts, 8)))
-                    self.store.mark_failed(key, result.message or "failed", retry)
+            unsettled = [i.update.idempotency_key for i in items]
+            try:
+                for item in items:
+                    if self.stopping.is_set():
+                        break
+                    applied = await self._send_item(src, item)
+                    unsettled.remove(item.update.idempotency_key)
+                    sent += applied
+            finally:
+                # Also on the cancellation at shutdown_timeout (the store call is synchronous):
+                # a stop never leaves items 'sending' for the next start or the lease.
+                if unsettled:
+                    n = self.store.release(unsettled)
+                    if n:
+                        log.info("outbox items put back", extra={"source": src.name, "state": f"{n} pending"})
         return sent
+
+    async def _send_item(self, src: SourceRuntime, item: OutboxItem) -> bool:
+        """One claimed outbox item through the connector, recorded as applied or failed;
+        True when the helpdesk has it."""
+        key = item.update.idempotency_key
+        try:
+            result = await src.connector.update(item.update)
+        except RateLimited as e:
+            wait = e.retry_after if e.retry_after is not None else 30.0
+            self.store.mark_failed(key, f"rate limited: {e.message}", self.clock() + timedelta(seconds=wait))
+            raise
+        except AuthError as e:
+            self.store.mark_failed(key, str(e), self.clock() + timedelta(seconds=AUTH_COOLDOWN))
+            raise
+        except ConnectorError as e:
+            # Transient, or sent with its answer lost (OutcomeUnknown): never given up on.
+            delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(item.attempts, 8))
+            self.store.mark_failed(key, str(e), self.clock() + timedelta(seconds=delay))
+            return False
+        if result.ok:
+            self.store.mark_applied(key, result.outcome, self.clock())
+            src.applied += 1
+            return True
+        if result.outcome == "conflict":
+            # The ticket changed under us: retry soon against the fresh state.
+            self.store.mark_failed(key, f"conflict: {result.message}", self.clock() + timedelta(seconds=5))
+            return False
+        # The helpdesk refused it (a value it lacks, a missing mapping): retry a few times in
+        # case the config is fixed and the daemon restarted, then give up. The connector read
+        # the marker in this same call, so a refusal here is never an update that landed.
+        retry = None if item.attempts >= MAX_REFUSED_ATTEMPTS else self.clock() + timedelta(
+            seconds=min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(item.attempts, 8)))
+        self.store.mark_failed(key, result.message or "failed", retry)
+        return False

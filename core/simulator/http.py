@@ -70,6 +70,9 @@ class Faults:
     slow_seconds: float = 0.5
     malformed_rate: float = 0.0  # a 200 whose body is cut short
     drop_rate: float = 0.0  # close the connection without answering
+    # A write (any method but GET/HEAD) is applied, then the connection closes without an
+    # answer: the client cannot tell whether it landed and must settle it by reading.
+    lost_rate: float = 0.0
     seed: int = 0
 
 
@@ -89,6 +92,7 @@ class Recorder:
         self._lock = threading.Lock()
         self.updates: list[UpdateRecord] = []
         self.requests: dict[str, int] = {}
+        self.lost: dict[str, int] = {}  # writes applied whose answer was dropped (lost_rate)
 
     def record(self, rec: UpdateRecord) -> None:
         with self._lock:
@@ -97,6 +101,10 @@ class Recorder:
     def count_request(self, helpdesk: str) -> None:
         with self._lock:
             self.requests[helpdesk] = self.requests.get(helpdesk, 0) + 1
+
+    def count_lost(self, helpdesk: str) -> None:
+        with self._lock:
+            self.lost[helpdesk] = self.lost.get(helpdesk, 0) + 1
 
     def for_helpdesk(self, helpdesk: str) -> list[UpdateRecord]:
         with self._lock:
@@ -188,6 +196,7 @@ class HelpdeskApp:
             if f.error_rate and roll() < f.error_rate:
                 return self.server_error()
             malformed = bool(f.malformed_rate and roll() < f.malformed_rate)
+            lost = req.method not in ("GET", "HEAD") and bool(f.lost_rate and roll() < f.lost_rate)
         wait = 0.0 if req.path in self.unmetered else self.window.take()
         if wait:
             return self.rate_limited(wait)
@@ -202,6 +211,9 @@ class HelpdeskApp:
                 break
         else:
             resp = self.not_found(req)
+        if lost and resp.status < 300:
+            self.recorder.count_lost(self.name)
+            raise Drop()  # the write is applied; only its answer goes missing
         resp.headers.update(self.extra_headers())
         if malformed and resp.status == 200 and resp.body:
             resp.body = resp.body[: max(1, len(resp.body) // 2)]

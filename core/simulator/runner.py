@@ -29,7 +29,7 @@ CREDENTIALS = {
     "freshdesk": {"api_key": "sim-freshdesk-key"},
     "salesforce": {"client_id": "sim-client-id", "client_secret": "sim-client-secret"},
 }
-FAULT_KEYS = ("error_rate", "burst_429_rate", "burst_length", "slow_rate", "slow_seconds", "malformed_rate", "drop_rate")
+FAULT_KEYS = ("error_rate", "burst_429_rate", "burst_length", "slow_rate", "slow_seconds", "malformed_rate", "drop_rate", "lost_rate")
 
 DEFAULTS = {
     "seed": 7,
@@ -82,6 +82,7 @@ def parse(s: Section) -> SimulatorConfig:
             slow_seconds=h.number("slow_seconds", 0.5, min=0, max=30),
             malformed_rate=h.number("malformed_rate", 0.0, min=0, max=1),
             drop_rate=h.number("drop_rate", 0.0, min=0, max=1),
+            lost_rate=h.number("lost_rate", 0.0, min=0, max=1),
             seed=seed + len(name),
         )
         helpdesks[name] = HelpdeskSim(

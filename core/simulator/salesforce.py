@@ -1,12 +1,14 @@
 """A Salesforce REST API subset for Service Cloud Cases: OAuth2 token (client credentials and
 JWT bearer), SOQL ``query``/``queryAll`` with ``nextRecordsUrl`` batches (a small SOQL evaluator:
 fields, relationship fields, child sub-queries, WHERE with AND/OR, ORDER BY, LIMIT), getUpdated
-and getDeleted, PATCH on Case, CaseComment creation, sObject collections, ``Sforce-Limit-Info``
+and getDeleted, PATCH on Case, CaseComment creation, sObject collections, the Composite
+resource (PATCH Case and POST CaseComment subrequests, ``allOrNone`` rolls back every write), ``Sforce-Limit-Info``
 and the 403 REQUEST_LIMIT_EXCEEDED limit error. Shapes follow ``shared/api-samples/salesforce``."""
 
 from __future__ import annotations
 
 import base64
+import copy
 import itertools
 import json
 import re
@@ -71,6 +73,7 @@ class SalesforceApp(HelpdeskApp):
             ("PATCH", v + r"/sobjects/Case/(\w+)", self.patch_case),
             ("POST", v + r"/sobjects/CaseComment", self.create_comment),
             ("PATCH", v + r"/composite/sobjects", self.collections),
+            ("POST", v + r"/composite", self.composite),
             ("GET", v + r"/limits", self.limits),
         ]:
             self.add(method, pattern, fn)
@@ -325,8 +328,10 @@ class SalesforceApp(HelpdeskApp):
             {"name": "Origin", "type": "picklist", "picklistValues": pick(["Phone", "Email", "Web", "Chat", "Social"])},
         ] + [{"name": f, "type": "string"} for f in sorted(CASE_FIELDS - {"Priority", "Status", "Origin"})]})
 
-    def _patch(self, cid: str, data: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-        """Apply a Case PATCH; returns Salesforce error objects (empty on success)."""
+    def _patch(self, cid: str, data: dict[str, Any], kind: str,
+               staged: list[UpdateRecord] | None = None) -> list[dict[str, Any]]:
+        """Apply a Case PATCH; returns Salesforce error objects (empty on success). With
+        ``staged`` the write's record is appended there instead of being recorded."""
         if cid not in self.by_id:
             return [{"message": "entity is deleted or does not exist", "errorCode": "ENTITY_IS_DELETED", "fields": []}]
         bad = [k for k in data if k not in WRITABLE and k != "attributes"]
@@ -337,7 +342,11 @@ class SalesforceApp(HelpdeskApp):
         ov = self.overlay[cid]
         ov.update({k: v for k, v in data.items() if k != "attributes"})
         ov["modified"] = max(self.clock(), self.modified(cid))
-        self.recorder.record(UpdateRecord(self.name, cid, kind, {k: v for k, v in data.items() if k != "attributes"}, self.clock()))
+        rec = UpdateRecord(self.name, cid, kind, {k: v for k, v in data.items() if k != "attributes"}, self.clock())
+        if staged is None:
+            self.recorder.record(rec)
+        else:
+            staged.append(rec)
         return []
 
     def patch_case(self, req: SimRequest, cid: str) -> SimResponse:
@@ -354,13 +363,17 @@ class SalesforceApp(HelpdeskApp):
 
     def create_comment(self, req: SimRequest) -> SimResponse:
         self.sync_world()
-        data = req.json()
-        cid = data.get("ParentId")
+        status, body = self._comment(req.json())
+        return SimResponse.json(status, body)
+
+    def _comment(self, data: Any, staged: list[UpdateRecord] | None = None) -> tuple[int, Any]:
+        """Create a CaseComment: (status, body) as the sObject resource answers."""
+        cid = data.get("ParentId") if isinstance(data, dict) else None
         if cid not in self.by_id:
-            return sf_error(400, "FIELD_INTEGRITY_EXCEPTION", "Parent ID: id value of incorrect type")
+            return 400, [{"message": "Parent ID: id value of incorrect type", "errorCode": "FIELD_INTEGRITY_EXCEPTION"}]
         body = data.get("CommentBody") or ""
         if not body or len(body.encode()) > 4000:
-            return sf_error(400, "STRING_TOO_LONG" if body else "REQUIRED_FIELD_MISSING", "CommentBody: 1 to 4000 bytes")
+            return 400, [{"message": "CommentBody: 1 to 4000 bytes", "errorCode": "STRING_TOO_LONG" if body else "REQUIRED_FIELD_MISSING"}]
         new_id = f"00a5g{next(self._seq):013d}"
         now = sf_time(self.clock())
         self.overlay[cid]["comments"].append({"attributes": {"type": "CaseComment"}, "Id": new_id, "ParentId": cid,
@@ -368,8 +381,60 @@ class SalesforceApp(HelpdeskApp):
                                               "CreatedBy": {"attributes": {"type": "User"}, "UserType": "Standard"},
                                               "CreatedById": "0055g0000000001", "CreatedDate": now, "SystemModstamp": now})
         self.overlay[cid]["modified"] = max(self.clock(), self.modified(cid))
-        self.recorder.record(UpdateRecord(self.name, cid, "note", data, self.clock()))
-        return SimResponse.json(201, {"id": new_id, "success": True, "errors": []})
+        rec = UpdateRecord(self.name, cid, "note", data, self.clock())
+        if staged is None:
+            self.recorder.record(rec)
+        else:
+            staged.append(rec)
+        return 201, {"id": new_id, "success": True, "errors": []}
+
+    def composite(self, req: SimRequest) -> SimResponse:
+        """``POST /composite``: subrequests in order; with ``allOrNone`` a failing one rolls back
+        every write of the request (the others answer 400 PROCESSING_HALTED), as Salesforce does."""
+        self.sync_world()
+        try:
+            data = req.json()
+        except ValueError:
+            return sf_error(400, "JSON_PARSER_ERROR", "Unexpected character in request body")
+        subs = data.get("compositeRequest") if isinstance(data, dict) else None
+        if not isinstance(subs, list) or not subs or len(subs) > 25:
+            return sf_error(400, "INVALID_INPUT", "compositeRequest: 1 to 25 subrequests")
+        all_or_none = bool(data.get("allOrNone", False))
+        saved = copy.deepcopy(self.overlay) if all_or_none else None
+        staged: list[UpdateRecord] = []
+        out: list[dict[str, Any]] = []
+        failed = False
+        for sub in subs:
+            ref = sub.get("referenceId") if isinstance(sub, dict) else None
+            if not isinstance(ref, str) or not ref:
+                if saved is not None:
+                    self.overlay = saved
+                return sf_error(400, "INVALID_INPUT", "each subrequest needs a referenceId")
+            status, body = self._subrequest(sub, staged)
+            failed = failed or status >= 400
+            out.append({"body": body, "httpHeaders": {}, "httpStatusCode": status, "referenceId": ref})
+        if failed and saved is not None:
+            self.overlay = saved
+            halted = [{"errorCode": "PROCESSING_HALTED",
+                       "message": "The transaction was rolled back since another operation in the same transaction failed."}]
+            out = [o if o["httpStatusCode"] >= 400 else {**o, "body": halted, "httpStatusCode": 400} for o in out]
+        else:
+            for rec in staged:
+                self.recorder.record(rec)
+        return SimResponse.json(200, {"compositeResponse": out})
+
+    def _subrequest(self, sub: dict[str, Any], staged: list[UpdateRecord]) -> tuple[int, Any]:
+        method, url, body = str(sub.get("method", "")).upper(), str(sub.get("url", "")), sub.get("body") or {}
+        m = re.fullmatch(r"/services/data/v[\d.]+/sobjects/Case/(\w+)", url)
+        if method == "PATCH" and m:
+            errors = self._patch(m.group(1), body, "update", staged)
+            if errors:
+                code = 404 if errors[0]["errorCode"] == "ENTITY_IS_DELETED" else 400
+                return code, [{"message": e["message"], "errorCode": e["errorCode"]} for e in errors]
+            return 204, None
+        if method == "POST" and re.fullmatch(r"/services/data/v[\d.]+/sobjects/CaseComment", url):
+            return self._comment(body, staged)
+        return 400, [{"errorCode": "INVALID_INPUT", "message": f"the simulator does not support {method} {url} in composite"}]
 
     def collections(self, req: SimRequest) -> SimResponse:
         self.sync_world()

@@ -4,7 +4,9 @@ States: ``pending`` -> ``sending`` (claimed) -> ``applied`` | ``failed``. A fail
 ``retry_at`` is claimed again once that time has passed; without one it is final. An item left in
 ``sending`` by a crash is claimed again after ``lease`` seconds (or at once after
 ``requeue_sending()`` at daemon start); this is safe because the connector looks for the
-idempotency key on the ticket before applying.
+idempotency key on the ticket before applying. An item put back (``release``, or
+``requeue_sending`` after a crash) gets its attempt back: only answers from the helpdesk count
+toward giving up, never stops and restarts.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from deskwatch.core.store.base import StoreBase, dumps, from_ts, ts
 
 OUTBOX_STATES = ("pending", "sending", "applied", "failed")
 DEFAULT_LEASE = 300.0
+# How deskwatch.core.connect.http words a body cut off on the way (decode_json).
+AMBIGUOUS_ERROR = "is cut short or corrupted"
 
 
 @dataclass(frozen=True)
@@ -106,10 +110,33 @@ class OutboxMixin(StoreBase):
         return [_item({**dict(r), "state": "sending", "attempts": r["attempts"] + 1}) for r in rows]
 
     def requeue_sending(self, source: str | None = None) -> int:
-        """At daemon start: items a previous run left in ``sending`` go back to ``pending``."""
+        """At daemon start: items a previous run left in ``sending`` go back to ``pending``,
+        their interrupted attempt not counted. The connector reads the marker before sending
+        again, which settles whether the interrupted send landed."""
         with self._tx() as conn:
-            sql = "UPDATE outbox SET state = 'pending' WHERE state = 'sending'"
+            sql = "UPDATE outbox SET state = 'pending', attempts = MAX(attempts - 1, 0) WHERE state = 'sending'"
             cur = conn.execute(sql + (" AND source = ?" if source else ""), (source,) if source else ())
+            # Given up on after an answer cut short (counted as a refusal before deskwatch told
+            # the two apart): the update may well have landed, so its marker is read once more.
+            conn.execute(
+                "UPDATE outbox SET state = 'pending', attempts = 0, retry_at = NULL WHERE state = 'failed' "
+                "AND retry_at IS NULL AND error LIKE ?" + (" AND source = ?" if source else ""),
+                (f"%{AMBIGUOUS_ERROR}%", source) if source else (f"%{AMBIGUOUS_ERROR}%",),
+            )
+            return cur.rowcount
+
+    def release(self, keys: list[str]) -> int:
+        """Put claimed items that were not settled back to ``pending`` (the daemon is stopping,
+        or the source was told to back off): claimable at once by the next drain, their
+        attempt not counted. Items no longer ``sending`` are left alone."""
+        if not keys:
+            return 0
+        with self._tx() as conn:
+            cur = conn.executemany(
+                "UPDATE outbox SET state = 'pending', attempts = MAX(attempts - 1, 0), retry_at = NULL "
+                "WHERE key = ? AND state = 'sending'",
+                [(k,) for k in keys],
+            )
             return cur.rowcount
 
     def mark_applied(self, key: str, result: Any, now: datetime) -> None:

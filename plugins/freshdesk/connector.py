@@ -46,6 +46,7 @@ from deskwatch.core.connect.contract import (
     TransientError,
     UpdateResult,
 )
+from deskwatch.core.connect.errors import OutcomeUnknown
 from deskwatch.core.connect.http import (
     Action,
     ApiClient,
@@ -402,19 +403,42 @@ class FreshdeskConnector(Connector):
                 if await self._note_posted(native, marker):
                     done.append("private note (already posted)")
                 else:
-                    await self._post_note(native, update.private_note, f"deskwatch update {marker}")
+                    try:
+                        await self._post_note(native, update.private_note, f"deskwatch update {marker}")
+                    except BadResponse as e:
+                        # Posted, answer cut short: the next attempt finds the note's marker line.
+                        raise OutcomeUnknown(f"{tid}: the note was sent but its answer was cut short ({e.message}); "
+                                             "the next attempt looks for it", source=self.source) from None
                     done.append("private note")
                     # The note bumped the ticket; re-read so the tag list sent below is current.
                     current = await self._get_ticket(native)
                     changes = self._changes(update, current, marker, directory)
-            response = await self.client.json("PUT", f"/api/v2/tickets/{native}", json=changes)
-            mapping.ticket_version(response, f"PUT /api/v2/tickets/{native} response")
+            try:
+                # Not retried blindly: a lost or cut answer is settled by the marker tag.
+                response = await self.client.json("PUT", f"/api/v2/tickets/{native}", json=changes, idempotent=False)
+            except (TransientError, BadResponse) as e:
+                await self._settle(update, native, e)
+            else:
+                mapping.ticket_version(response, f"PUT /api/v2/tickets/{native} response")
         except (AuthError, RateLimited, TransientError):
             raise  # worth retrying later: the outbox keeps the update
         except ConnectorError as e:
             return UpdateResult("failed", f"{tid}: {e.message}", tid)
         fields = [k for k in changes if k != "tags"] + done
         return UpdateResult("applied", f"{tid}: updated {', '.join(fields) or 'tags'}", tid)
+
+    async def _settle(self, update: TicketUpdate, native: str, cause: ConnectorError) -> None:
+        """After a PUT whose answer was lost or cut short: return if the marker tag is on the
+        ticket (it landed); raise TransientError if it is not (nothing landed, retry later), or
+        OutcomeUnknown if the ticket cannot be read to tell."""
+        try:
+            tags = mapping.ticket_tags(await self._get_ticket(native), f"ticket {native}")
+        except ConnectorError as e:
+            raise OutcomeUnknown(f"{update.ticket_id}: sent, but the answer was lost ({cause.message}) and the ticket "
+                                 f"could not be read to check ({e.message}); will check again", source=self.source) from None
+        if not has_marker_tag(tags, update.idempotency_key):
+            raise TransientError(f"{update.ticket_id}: not applied ({cause.message}); will retry", source=self.source,
+                                 status=cause.status) from None
 
     async def _get_ticket(self, native: str) -> Mapping[str, Any]:
         body = await self.client.get_json(f"/api/v2/tickets/{native}")

@@ -6,9 +6,10 @@ comments and e-mails as child sub-queries, ``nextRecordsUrl`` paging, recycled r
 (Id, SystemModstamp) versions already delivered in its second, so the boundary second is
 re-read without duplicates, and it never passes ``until``.
 
-Update: look for the idempotency marker in the case's CaseComments, PATCH the Case (idempotent:
-it sets values), then write the private CaseComment carrying the marker. The comment is the
-commit record: a crash before it means a retry re-applies the (same) PATCH and writes it then.
+Update: unless the case's CaseComments carry the idempotency marker, send the Case PATCH and the
+marker CaseComment in one ``allOrNone`` Composite request: both land or neither, so a retry that
+finds the marker sends nothing again. A lost or cut answer is settled by reading the comments
+again; if that read fails too the outcome is unknown (``OutcomeUnknown``), never a refusal.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from deskwatch.core.connect.contract import (
     TransientError,
     UpdateResult,
 )
+from deskwatch.core.connect.errors import OutcomeUnknown
 from deskwatch.core.connect.http import Action, NextUrlPaginator, RateBudget, Resolution, describe, paginate, redact
 from deskwatch.core.model import TicketUpdate
 from deskwatch.core.connect.kit import NameTable, Watermark, failed_check
@@ -422,17 +424,13 @@ class SalesforceConnector(Connector):
             user_id = await self._user_id(update.assignee) if update.assignee is not None else None
             body, lines = writeback.build_patch(update, self.settings, current_tags=current_tags, queue_id=queue_id,
                                               picklists=picklists, user_id=user_id)
-            if body:
-                await self.client.request("PATCH", self._path(f"sobjects/Case/{cid}"), json=body)
-            return await self._add_note(update, lines)
+            return await self._send_composite(update, body, lines)
         except writeback.UpdateNotPossible as e:
             return UpdateResult("failed", f"{tid}: {e}", tid)
-        except (AuthError, RateLimited, TransientError) as e:
-            raise _translate(e, self.source) from None
         except ConnectorError as e:
             e = _translate(e, self.source)
-            if isinstance(e, RateLimited):
-                raise e from None
+            if isinstance(e, (AuthError, RateLimited, TransientError, BadResponse)):
+                raise e from None  # a read cut short is no refusal: the outbox tries again later
             return UpdateResult("failed", str(e), tid)
 
     async def _comment_bodies_many(self, cids: list[str]) -> dict[str, list[str]]:
@@ -453,6 +451,40 @@ class SalesforceConnector(Connector):
                 if isinstance(r.get("Id"), str):
                     out[r["Id"]] = mapping.split_tags(r.get(field))
         return out
+
+    async def _send_composite(self, update: TicketUpdate, patch: Mapping[str, Any], lines: list[str]) -> UpdateResult:
+        """The PATCH and the marker comment as one all-or-none Composite request."""
+        tid, cid = update.ticket_id, update.native_id
+        note = {"ParentId": cid, "CommentBody": writeback.note_body(update, lines), "IsPublished": False}
+        request = writeback.composite_request(self.settings.data_path, cid, patch, note)
+        try:
+            # Never retried blindly (POST): an ambiguous failure is settled by the marker below.
+            answer = await self.client.json("POST", self._path("composite"), json=request, idempotent=False)
+            errors = writeback.composite_errors(answer, len(request["compositeRequest"]))
+        except ConnectorError as e:
+            e = _translate(e, self.source)
+            if isinstance(e, (AuthError, RateLimited)):
+                raise e from None
+            if isinstance(e, (TransientError, BadResponse)):  # sent, answer lost or cut: the marker tells
+                return await self._settle(update, lines, e)
+            return UpdateResult("failed", f"{tid}: {e.message}", tid)  # the whole request was refused
+        if errors:
+            if any("REQUEST_LIMIT_EXCEEDED" in x for x in errors):
+                raise RateLimited("; ".join(errors), retry_after=CONCURRENT_LIMIT_WAIT, source=self.source)
+            return UpdateResult("failed", f"{tid}: nothing changed (all or none): " + "; ".join(errors), tid)
+        return UpdateResult("applied", "; ".join(lines) or "note added", tid)
+
+    async def _settle(self, update: TicketUpdate, lines: list[str], cause: ConnectorError) -> UpdateResult:
+        """After an ambiguous send: applied if the marker is on the case, else nothing landed."""
+        try:
+            found = writeback.has_marker(await self._comment_bodies(update.native_id), update.idempotency_key)
+        except ConnectorError as e:
+            raise OutcomeUnknown(f"{update.ticket_id}: sent, but the answer was lost ({cause.message}) and the case "
+                                 f"could not be read to check ({e.message}); will check again", source=self.source) from None
+        if found:
+            return UpdateResult("applied", "; ".join(lines) or "note added", update.ticket_id)
+        raise TransientError(f"{update.ticket_id}: not applied ({cause.message}); will retry", source=self.source,
+                             status=cause.status) from None
 
     async def _add_note(self, update: TicketUpdate, lines: list[str]) -> UpdateResult:
         tid, cid = update.ticket_id, update.native_id

@@ -1,5 +1,6 @@
 """deskwatch updates -> Salesforce bodies: the Case PATCH, the CaseComment that records the
-update (with its idempotency marker), and the org's picklist values. Pure functions only."""
+update (with its idempotency marker), the Composite request that sends both as one all-or-none
+transaction, and the org's picklist values. Pure functions only."""
 
 from __future__ import annotations
 
@@ -120,6 +121,49 @@ def note_body(update: TicketUpdate, lines: Sequence[str]) -> str:
     if len(enc) > room:
         note = enc[: max(room, 0)].decode("utf-8", "ignore") + " […]"
     return note_with_marker(f"{note}{changes}", head, first=True).strip()
+
+
+CASE_REF, NOTE_REF = "deskwatchCase", "deskwatchNote"
+HALTED = "PROCESSING_HALTED"  # a subrequest rolled back because another one failed
+
+
+def composite_request(data_path: str, case_id: str, patch: Mapping[str, Any], note: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``POST /composite`` body: the Case PATCH (when there is one) and the marker
+    CaseComment in one transaction (``allOrNone``), so the fields never change without the
+    marker that says they did: a retry finds the marker and sends nothing again."""
+    base = f"{data_path.rstrip('/')}/sobjects"
+    subs: list[dict[str, Any]] = []
+    if patch:
+        subs.append({"method": "PATCH", "url": f"{base}/Case/{case_id}", "referenceId": CASE_REF, "body": dict(patch)})
+    subs.append({"method": "POST", "url": f"{base}/CaseComment", "referenceId": NOTE_REF, "body": dict(note)})
+    return {"allOrNone": True, "compositeRequest": subs}
+
+
+def composite_errors(body: Any, expected: int, where: str = "composite") -> list[str]:
+    """The refusals in a Composite answer (empty: every subrequest succeeded). Subrequests
+    rolled back only because another one failed are left out: they name no cause."""
+    d = _obj(body, where)
+    rows = d.get("compositeResponse")
+    if not isinstance(rows, list) or len(rows) != expected:
+        raise BadResponse(f"{where}.compositeResponse: expected {expected} subrequest results, got {_kind(rows)}")
+    errors: list[str] = []
+    for i, row in enumerate(rows):
+        row = _obj(row, f"{where}.compositeResponse[{i}]")
+        status = row.get("httpStatusCode")
+        if not isinstance(status, int):
+            raise BadResponse(f"{where}.compositeResponse[{i}].httpStatusCode: expected a number, got {_kind(status)}")
+        if status < 300:
+            continue
+        items = row.get("body") if isinstance(row.get("body"), list) else [row.get("body")]
+        for e in items:
+            code = e.get("errorCode") if isinstance(e, Mapping) else None
+            if code == HALTED:
+                continue
+            msg = e.get("message") if isinstance(e, Mapping) else None
+            errors.append(f"{row.get('referenceId', i)}: {code or status}: {msg or 'refused'}")
+    if not errors and any(isinstance(r, Mapping) and r.get("httpStatusCode", 0) >= 300 for r in rows):
+        errors.append(f"{where}: rolled back ({HALTED}) without a cause")
+    return errors
 
 
 def parse_picklists(body: Any, names: Iterable[str], where: str = "Case/describe") -> dict[str, tuple[str, ...]]:

@@ -106,7 +106,17 @@ class FakeSalesforce:
             self.comments[body["ParentId"]].append({"Id": f"00a{next(self.seq)}", "CommentBody": body["CommentBody"], "IsPublished": body["IsPublished"], "CreatedDate": sf(self.clock)})
             self.touch(self.cases[body["ParentId"]])
             return httpx.Response(201, json={"id": "00aNEW", "success": True, "errors": []}, headers=headers)
+        if path == f"{DATA}/composite" and request.method == "POST":
+            return self.composite(request, headers)
         return httpx.Response(404, json=[{"message": f"no route {request.method} {path}", "errorCode": "NOT_FOUND"}])
+
+    def composite(self, request: httpx.Request, headers: dict) -> httpx.Response:
+        """Subrequests through ``handle`` (all of them succeed here; the simulator covers rollback)."""
+        out = []
+        for sub in json.loads(request.content)["compositeRequest"]:
+            r = self.handle(httpx.Request(sub["method"], BASE + sub["url"], json=sub["body"], headers={"authorization": request.headers["authorization"]}))
+            out.append({"body": r.json() if r.content else None, "httpHeaders": {}, "httpStatusCode": r.status_code, "referenceId": sub["referenceId"]})
+        return httpx.Response(200, json={"compositeResponse": out}, headers=headers)
 
     def touch(self, case: dict) -> None:
         self.clock += timedelta(minutes=1)

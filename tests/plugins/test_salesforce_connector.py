@@ -14,6 +14,7 @@ import pytest
 
 from deskwatch.core.connect import hookspecs
 from deskwatch.core.connect.contract import AuthError, BadResponse, RateLimited, TransientError
+from deskwatch.core.connect.errors import OutcomeUnknown
 from deskwatch.core.connect.http import PaginationLoop, client_factory
 from deskwatch.core.model import TicketUpdate
 from deskwatch.core.model.settings import Section
@@ -377,23 +378,40 @@ def upd(**kw):
     return TicketUpdate(ticket_id=f"acme:{CASE}", source="acme", idempotency_key="9b1c2d3e4f5a6b7c", **kw)
 
 
-async def test_update_patches_the_case_and_records_the_marker(httpx_mock, token, connector, api_samples):
+COMPOSITE = f"{API}/composite"
+
+
+def composite_ok(patched: bool = True) -> dict:
+    rows = [{"body": None, "httpHeaders": {}, "httpStatusCode": 204, "referenceId": "deskwatchCase"}] if patched else []
+    rows.append({"body": {"id": "00a5e000001NEWAAA", "success": True, "errors": []}, "httpHeaders": {}, "httpStatusCode": 201,
+                 "referenceId": "deskwatchNote"})
+    return {"compositeResponse": rows}
+
+
+def composite_requests(httpx_mock) -> list[dict]:
+    return [json.loads(r.content) for r in httpx_mock.get_requests() if r.method == "POST" and r.url.path.endswith("/composite")]
+
+
+async def test_update_sends_the_patch_and_the_marker_as_one_all_or_none_request(httpx_mock, token, connector):
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([{"attributes": {"type": "CaseComment"}, "Id": "00a1", "CommentBody": "Customer called back"}]))
     httpx_mock.add_response(url=f"{API}/sobjects/Case/{CASE}?fields=Id%2CTags__c", json={"attributes": {"type": "Case"}, "Id": CASE, "Tags__c": "billing;export"})
     httpx_mock.add_response(url=re.compile(r".*/query\?q=SELECT\+Id%2C\+Name\+FROM\+Group.*"), json=query_body([{"Id": "00G5e000001QueUEAA", "Name": "Tier 2"}]))
     httpx_mock.add_response(url=f"{API}/sobjects/Case/describe", json=DESCRIBE)
-    httpx_mock.add_response(method="PATCH", url=f"{API}/sobjects/Case/{CASE}", status_code=204)
-    httpx_mock.add_response(method="POST", url=f"{API}/sobjects/CaseComment", status_code=201, json=sample(api_samples, "create_success_response.json"))
+    httpx_mock.add_response(method="POST", url=COMPOSITE, json=composite_ok())
 
     u = upd(priority="high", status="open", escalated=True, group="Tier 2", tags_add=("vip",), tags_remove=("export",), private_note="Renewal at risk; Tier 2 to call today.")
     async with connector() as conn:
         result = await conn.update(u)
     assert result.outcome == "applied" and result.ticket_id == f"acme:{CASE}"
-    patch = next(r for r in httpx_mock.get_requests() if r.method == "PATCH")
-    assert json.loads(patch.content) == {"Priority": "High", "Status": "Working", "IsEscalated": True, "OwnerId": "00G5e000001QueUEAA", "Tags__c": "billing;vip"}
-    post = json.loads(next(r for r in httpx_mock.get_requests() if r.method == "POST" and "CaseComment" in r.url.path).content)
-    assert post["ParentId"] == CASE and post["IsPublished"] is False
-    assert post["CommentBody"].startswith("[deskwatch dw-9b1c2d3e4f5a]\nRenewal at risk")
+    assert not [r for r in httpx_mock.get_requests() if r.method == "PATCH" or r.url.path.endswith("/sobjects/CaseComment")]
+    [sent] = composite_requests(httpx_mock)
+    assert sent["allOrNone"] is True
+    patch, note = sent["compositeRequest"]
+    assert (patch["method"], patch["url"]) == ("PATCH", f"/services/data/v61.0/sobjects/Case/{CASE}")
+    assert patch["body"] == {"Priority": "High", "Status": "Working", "IsEscalated": True, "OwnerId": "00G5e000001QueUEAA", "Tags__c": "billing;vip"}
+    assert (note["method"], note["url"]) == ("POST", "/services/data/v61.0/sobjects/CaseComment")
+    assert note["body"]["ParentId"] == CASE and note["body"]["IsPublished"] is False
+    assert note["body"]["CommentBody"].startswith("[deskwatch dw-9b1c2d3e4f5a]\nRenewal at risk")
 
 
 async def test_update_seen_before_is_already_applied_and_changes_nothing(httpx_mock, token, connector):
@@ -405,40 +423,63 @@ async def test_update_seen_before_is_already_applied_and_changes_nothing(httpx_m
     assert [r.method for r in httpx_mock.get_requests() if r.method != "POST" or "token" not in r.url.path] == ["GET"]
 
 
-async def test_ambiguous_note_failure_looks_before_anyone_retries(httpx_mock, token, connector):
+async def test_lost_answer_is_settled_by_the_marker_and_never_resent(httpx_mock, token, connector):
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]))
-    httpx_mock.add_response(method="PATCH", url=f"{API}/sobjects/Case/{CASE}", status_code=204)
-    httpx_mock.add_exception(httpx.ReadTimeout("read timed out"), method="POST", url=f"{API}/sobjects/CaseComment")
+    httpx_mock.add_exception(httpx.ReadTimeout("read timed out"), method="POST", url=COMPOSITE)
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([{"Id": "00a9", "CommentBody": writeback.marker("9b1c2d3e4f5a6b7c") + "\n- escalated -> yes"}]))
     async with connector() as conn:
         result = await conn.update(upd(escalated=True))
     assert result.outcome == "applied"
-    assert sum(1 for r in httpx_mock.get_requests() if r.method == "POST" and "CaseComment" in r.url.path) == 1  # never re-posted
+    assert len(composite_requests(httpx_mock)) == 1  # never re-sent
 
 
-async def test_ambiguous_note_failure_without_the_marker_is_raised(httpx_mock, token, connector):
-    httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]), is_reusable=True)
-    httpx_mock.add_response(method="PATCH", url=f"{API}/sobjects/Case/{CASE}", status_code=204)
-    httpx_mock.add_exception(httpx.ReadTimeout("read timed out"), method="POST", url=f"{API}/sobjects/CaseComment")
+async def test_answer_cut_short_is_settled_by_the_marker_not_counted_as_refused(httpx_mock, token, connector):
+    httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]))
+    httpx_mock.add_response(method="POST", url=COMPOSITE, content=b'{"compositeResponse": [{"body": nu', headers={"content-type": "application/json"})
+    httpx_mock.add_response(url=COMMENTS_Q, json=query_body([{"Id": "00a9", "CommentBody": writeback.marker("9b1c2d3e4f5a6b7c")}]))
     async with connector() as conn:
-        with pytest.raises(TransientError, match="timed out"):
+        result = await conn.update(upd(escalated=True))
+    assert result.outcome == "applied"
+    assert len(composite_requests(httpx_mock)) == 1
+
+
+async def test_lost_answer_without_the_marker_is_raised_for_a_later_retry(httpx_mock, token, connector):
+    httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]), is_reusable=True)
+    httpx_mock.add_exception(httpx.ReadTimeout("read timed out"), method="POST", url=COMPOSITE)
+    async with connector() as conn:
+        with pytest.raises(TransientError, match="not applied.*timed out") as raised:
+            await conn.update(upd(escalated=True))
+    assert not isinstance(raised.value, OutcomeUnknown)  # the read settled it: nothing landed
+
+
+async def test_lost_answer_that_cannot_be_checked_is_unknown_not_failed(httpx_mock, token, connector):
+    httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]))
+    httpx_mock.add_exception(httpx.ReadTimeout("read timed out"), method="POST", url=COMPOSITE)
+    httpx_mock.add_response(url=COMMENTS_Q, status_code=503, json=[{"message": "down", "errorCode": "SERVER_UNAVAILABLE"}], is_reusable=True)
+    async with connector() as conn:
+        with pytest.raises(OutcomeUnknown, match="answer was lost.*could not be read"):
             await conn.update(upd(escalated=True))
 
 
-async def test_rejected_patch_is_a_failed_update(httpx_mock, token, connector, api_samples):
+async def test_refused_subrequest_rolls_back_and_is_a_failed_update(httpx_mock, token, connector):
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]))
-    httpx_mock.add_response(method="PATCH", url=f"{API}/sobjects/Case/{CASE}", status_code=400, json=sample(api_samples, "error_400_write_invalid_field.json"))
+    halted = [{"errorCode": "PROCESSING_HALTED", "message": "The transaction was rolled back since another operation in the same transaction failed."}]
+    httpx_mock.add_response(method="POST", url=COMPOSITE, json={"compositeResponse": [
+        {"body": [{"errorCode": "INVALID_FIELD", "message": "No such column 'foo' on sobject of type Case"}], "httpHeaders": {}, "httpStatusCode": 400, "referenceId": "deskwatchCase"},
+        {"body": halted, "httpHeaders": {}, "httpStatusCode": 400, "referenceId": "deskwatchNote"}]})
     async with connector() as conn:
         result = await conn.update(upd(escalated=False))
-    assert result.outcome == "failed" and "No such column 'foo'" in result.message
+    assert result.outcome == "failed" and "No such column 'foo'" in result.message and "PROCESSING_HALTED" not in result.message
+    assert "nothing changed" in result.message
 
 
-async def test_missing_case_is_a_failed_update(httpx_mock, token, connector, api_samples):
+async def test_limit_on_the_composite_request_is_rate_limited(httpx_mock, token, connector):
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]))
-    httpx_mock.add_response(method="PATCH", url=f"{API}/sobjects/Case/{CASE}", status_code=404, json=sample(api_samples, "error_404_not_found.json"))
+    httpx_mock.add_response(method="POST", url=COMPOSITE, status_code=403,
+                            json=[{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
     async with connector() as conn:
-        result = await conn.update(upd(escalated=True))
-    assert result.outcome == "failed" and "NOT_FOUND" in result.message and "does not exist" in result.message
+        with pytest.raises(RateLimited):
+            await conn.update(upd(escalated=True))
 
 
 async def test_value_the_org_lacks_fails_before_any_write(httpx_mock, token, connector):

@@ -64,3 +64,34 @@ async def test_bulk_update_against_the_simulator(sim):
     assert [r.outcome for r in second] == ["already_applied"] * 3, second
     kinds = [w.kind for w in sim.recorder.for_helpdesk("salesforce")]
     assert kinds.count("bulk_update") == 3 and kinds.count("note") == 3
+
+
+def test_composite_all_or_none_rolls_back_every_write(sim):
+    import json as _json
+
+    from deskwatch.core.simulator.http import SimRequest
+
+    app = sim.apps["salesforce"]
+    app.sync_world()
+    cid = next(iter(app.by_id))
+    before = _json.dumps(app.overlay[cid], sort_keys=True, default=str)
+    v = "/services/data/v60.0"
+
+    def composite(fields: dict) -> dict:
+        body = {"allOrNone": True, "compositeRequest": [
+            {"method": "PATCH", "url": f"{v}/sobjects/Case/{cid}", "referenceId": "c", "body": fields},
+            {"method": "POST", "url": f"{v}/sobjects/CaseComment", "referenceId": "n",
+             "body": {"ParentId": cid, "CommentBody": "[deskwatch dw-000000000001]", "IsPublished": False}}]}
+        req = SimRequest("POST", f"{v}/composite", {}, {}, _json.dumps(body).encode())
+        return _json.loads(app.composite(req).body)
+
+    refused = composite({"Priority": "High", "NoSuchField__c": 1})["compositeResponse"]
+    assert refused[0]["httpStatusCode"] == 400 and refused[0]["body"][0]["errorCode"] == "INVALID_FIELD"
+    assert refused[1]["httpStatusCode"] == 400 and refused[1]["body"][0]["errorCode"] == "PROCESSING_HALTED"
+    assert _json.dumps(app.overlay[cid], sort_keys=True, default=str) == before  # nothing stayed
+    assert sim.recorder.for_helpdesk("salesforce") == []
+
+    done = composite({"Priority": "High"})["compositeResponse"]
+    assert [r["httpStatusCode"] for r in done] == [204, 201]
+    assert app.overlay[cid]["Priority"] == "High" and app.overlay[cid]["comments"][-1]["CommentBody"].startswith("[deskwatch")
+    assert [w.kind for w in sim.recorder.for_helpdesk("salesforce")] == ["update", "note"]

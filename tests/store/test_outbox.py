@@ -62,6 +62,48 @@ def test_item_left_sending_by_a_crash_is_claimed_again(tmp_path, now):
         assert len(s.claim("zendesk", 10, now)) == 2
 
 
+def test_restarts_do_not_use_up_attempts(tmp_path, now):
+    path = tmp_path / "s.db"
+    with Store(path) as s:
+        [u] = _planned(s)[:1]
+        s.enqueue(u, now)
+    for _ in range(20):  # twenty kills mid-send
+        with Store(path) as s:
+            s.requeue_sending()
+            assert [i.attempts for i in s.claim("zendesk", 1, now)] == [1]
+    with Store(path) as s:
+        s.mark_failed(u.idempotency_key, "refused", now)
+        assert [i.attempts for i in s.claim("zendesk", 1, now + timedelta(seconds=1))] == [2]  # answers count
+
+
+def test_an_update_given_up_after_an_answer_cut_short_is_checked_again_at_start(store, now):
+    a, b = _planned(store)
+    for u in (a, b):
+        store.enqueue(u, now)
+    store.claim("zendesk", 10, now)
+    store.mark_failed(a.idempotency_key, "zd:1: the JSON body of PUT /api/v2/tickets/1 -> 200 is cut short or corrupted: {\"ti")
+    store.mark_failed(b.idempotency_key, "zd:1: group 'x' is not a Zendesk group")
+    assert store.outbox_failed() == 2
+    store.requeue_sending()
+    assert store.outbox_item(a.idempotency_key).state == "pending"  # the marker read settles it
+    assert store.outbox_item(b.idempotency_key).state == "failed"  # a refusal stays given up
+    assert store.outbox_failed() == 1
+
+
+def test_release_puts_unsettled_items_back_and_leaves_settled_ones(store, now):
+    ups = _planned(store)
+    for u in ups:
+        store.enqueue(u, now)
+    a, b = store.claim("zendesk", 10, now)
+    store.mark_applied(a.key, {"outcome": "applied"}, now)
+    assert store.release([a.key, b.key]) == 1  # only the one still 'sending'
+    assert store.outbox_item(a.key).state == "applied"
+    back = store.outbox_item(b.key)
+    assert back.state == "pending" and back.attempts == 0
+    assert [i.key for i in store.claim("zendesk", 10, now)] == [b.key]  # claimable at once, no lease wait
+    assert store.release([]) == 0
+
+
 def test_failures_retry_later_or_give_up_with_the_reason(store, now):
     ups = _planned(store)
     for u in ups:
