@@ -55,29 +55,72 @@ def _manual_decision(store: Any, ticket: Ticket, actor: str, now: datetime, note
     return replace(latest, needs_review=False, confidence=1.0, reasons=(note, *latest.reasons), decided_at=now, **changes)
 
 
-def acknowledge(store: Any, ticket_id: str, actor: str, now: datetime, *, write_back: bool = False, expires_at: datetime | None = None) -> list[TicketUpdate]:
+def acknowledge(store: Any, ticket_id: str, actor: str, now: datetime, *, write_back: bool = False,
+                expires_at: datetime | None = None, assign: bool = False) -> list[TicketUpdate]:
     """``actor`` takes the ticket: stops its progressive escalation chain (until ``expires_at``).
-    The helpdesk gets one acknowledgment note: acknowledging a ticket whose acknowledgment
-    has not lapsed (a second key press, another console) is recorded here and writes nothing
-    more."""
+    With ``assign`` (``[tui] acknowledge_assigns``) the ticket is also assigned to ``actor``,
+    here and, with write-back, on the helpdesk. The helpdesk gets one acknowledgment note:
+    acknowledging a ticket whose acknowledgment has not lapsed (a second key press, another
+    console) is recorded here and writes nothing more."""
     ticket = _ticket(store, ticket_id, actor)
     if expires_at is not None and expires_at <= now:
         raise OperationError(f"acknowledgment expiry {format_time(expires_at)} is not after now ({format_time(now)}); give a later time")
     ack = store.ack_state(ticket.id)
     already = ack is not None and ack.acknowledged(now)
     started = format_time(ack.started_at) if ack is not None and ack.started_at is not None else None
+    take = assign and ticket.assignee != actor
     with store.transaction():
         store.set_acknowledged(ticket.id, actor, now, expires_at)
-        store.append_audit(AuditRecord(ticket.id, "acknowledge", actor, now, {"expires_at": expires_at, **({"again": True} if already else {})}))
+        if take:
+            store.set_assignee(ticket.id, actor)
+        store.append_audit(AuditRecord(ticket.id, "acknowledge", actor, now, {
+            "expires_at": expires_at, **({"again": True} if already else {}),
+            **({"assignee_from": ticket.assignee, "assignee": actor} if take else {}),
+        }))
         if hasattr(store, "cancel_notifications"):  # no more pages or chain-step notices for it
             store.cancel_notifications(ticket.id, ("page", "notify_step"), f"acknowledged by {actor}")
+        assignment = [TicketUpdate(ticket.id, ticket.source, _key(ticket.id, "assign", actor, now, assignee=actor), assignee=actor)] if take else []
         if already:
-            return []
+            return _queue(store, assignment, write_back, now)
         # Keyed by the escalation it acknowledges, not by the time: the same person
         # acknowledging the same escalation again plans the same note, which the outbox keeps once.
         key = actions.idempotency_key(ticket.id, "acknowledge", {"actor": actor, "escalation": started or format_time(now)})
         note = TicketUpdate(ticket.id, ticket.source, key, private_note=f"Acknowledged in deskwatch by {actor}.")
-        return _queue(store, [note], write_back, now)
+        return _queue(store, [*assignment, note], write_back, now)
+
+
+def assign(
+    store: Any, ticket_id: str, *, agent: str | None = None, team: str | None = None, actor: str, now: datetime,
+    reason: str = "", write_back: bool = False, routing_config: Any = None,
+) -> list[TicketUpdate]:
+    """Assign the ticket to a person and/or a team (the helpdesk group), here and, with
+    write-back, on the helpdesk. The recommendation and the escalation chain are left as they
+    are. With ``routing_config`` (a RoutingConfig with teams), the team and agent must be ones
+    it knows, and the agent a member of the team."""
+    ticket = _ticket(store, ticket_id, actor)
+    agent = (agent or "").strip() or None
+    team = (team or "").strip() or None
+    if agent is None and team is None:
+        raise OperationError("assign needs a person or a team to assign the ticket to")
+    if isinstance(routing_config, routing.RoutingConfig) and routing_config.teams:
+        try:
+            routing.check_route(Route("tier1", team, agent, False, None, ""), routing_config)
+        except routing.RouteOverrideError as e:
+            raise OperationError(str(e)) from None
+    if agent == ticket.assignee and (team is None or team == ticket.group):
+        raise OperationError(f"{ticket.id} is already assigned to {agent or ticket.assignee}"
+                             + (f" in {ticket.group}" if ticket.group else "") + "; pick someone else")
+    update = TicketUpdate(
+        ticket.id, ticket.source, _key(ticket.id, "assign", actor, now, assignee=agent, group=team),
+        assignee=agent if agent and agent != ticket.assignee else None,
+        group=team if team and team != ticket.group else None,
+    )
+    with store.transaction():
+        store.set_assignee(ticket.id, agent if agent is not None else ticket.assignee, team)
+        store.append_audit(AuditRecord(ticket.id, "action", actor, now, {
+            "action": "assign", "assignee": agent, "team": team, "from": ticket.assignee, "from_team": ticket.group, "reason": reason,
+        }))
+        return _queue(store, [update], write_back, now)
 
 
 def escalate(

@@ -154,6 +154,17 @@ class QueueMixin(StoreBase):
         rows = self._q(_SELECT + where + _ORDER + " LIMIT ? OFFSET ?", [*params, limit, offset])
         return self._with_holds([_row(r, now) for r in rows])
 
+    def set_assignee(self, ticket_id: str, assignee: str | None, group: str | None = None) -> None:
+        """Record a person's assignment (and group) locally, so the queue and its "mine" filter
+        show it before the helpdesk echoes it back."""
+        with self._tx() as conn:
+            if group is None:
+                conn.execute("UPDATE tickets SET assignee = ?, data = json_set(data, '$.assignee', ?), version = ? WHERE id = ?",
+                             (assignee, assignee, self._next_version(conn), ticket_id))
+            else:
+                conn.execute("UPDATE tickets SET assignee = ?, grp = ?, data = json_set(data, '$.assignee', ?, '$.group', ?), "
+                             "version = ? WHERE id = ?", (assignee, group, assignee, group, self._next_version(conn), ticket_id))
+
     def queue_teams(self) -> list[str]:
         """The teams of open tickets (the decision's team, else the helpdesk group), A to Z."""
         rows = self._q("SELECT DISTINCT COALESCE(team, grp) FROM tickets WHERE deleted = 0 AND is_open = 1 AND COALESCE(team, grp) IS NOT NULL")

@@ -45,7 +45,8 @@ async def test_acknowledge_records_actor_and_queues_note(app, store):
         await pilot.pause()
         assert ("acknowledge", "ana") in kinds(store, "zendesk:2")
         assert store.ack_state("zendesk:2").acknowledged_by == "ana"
-        [item] = store.outbox_for("zendesk:2")  # zendesk has write-back on
+        assign, item = store.outbox_for("zendesk:2")  # zendesk has write-back on
+        assert assign.update.assignee == "ana"  # acknowledging takes the ticket ([tui] acknowledge_assigns)
         assert "Acknowledged in deskwatch by ana" in item.update.private_note and item.state == "pending"
         # the row shows it is taken (lower-case, dimmed) without a reload
         line = next(l for l in screen_text(app).splitlines() if "zd:2 " in l)
