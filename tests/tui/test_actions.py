@@ -20,7 +20,8 @@ async def on_ticket(pilot, app, tid: str) -> None:
     await pilot.pause()
 
 
-async def fill_form(pilot, app, **values) -> None:
+async def fill_form(pilot, app, confirm: bool = True, **values) -> None:
+    """Fill and submit the form; with ``confirm``, a list of changes shown first is accepted (a second Ctrl+S)."""
     assert isinstance(app.screen, FormScreen)
     for name, value in values.items():
         field = app.screen.query_one(f"#f-{name}")
@@ -31,6 +32,9 @@ async def fill_form(pilot, app, **values) -> None:
     await pilot.pause()
     await pilot.press("ctrl+s")
     await pilot.pause()
+    if confirm and isinstance(app.screen, FormScreen) and "will change:" in str(app.screen.query_one("#form-error").render()):
+        await pilot.press("ctrl+s")
+        await pilot.pause()
 
 
 def kinds(store, tid):

@@ -241,7 +241,7 @@ async def test_audit_rows_are_sentences(app, store, clock):
         await pilot.pause()
         await open_ticket(pilot, app, "zendesk:2")
         text = " ".join(static_text(app.screen, "#t-audit").split())
-        assert "ana escalated to tier3 / platform: customer says the whole API is down for every region since this morning" in text
+        assert "ana escalated to tier3 / platform -> ana: customer says the whole API is down for every region since this morning" in text
         assert "bo snoozed the escalation until 2026-11-23 12:00Z: waiting for the vendor" in text
         assert 'ana added a private note: Called "Bo" back' in text
         assert "deskwatch decided immediate, score 95" in text

@@ -52,8 +52,8 @@ class TicketActions:
         self.app.post_message(ActionDone(tid, kind, len(queued)))  # type: ignore[attr-defined]
         self.app.poll_store()  # type: ignore[attr-defined]
 
-    def _form(self, title: str, fields: list[Field], run) -> None:
-        self.app.push_screen(FormScreen(title, fields, run))  # type: ignore[attr-defined]
+    def _form(self, title: str, fields: list[Field], run, preview=None) -> None:
+        self.app.push_screen(FormScreen(title, fields, run, preview))  # type: ignore[attr-defined]
 
     def action_escalate(self) -> None:
         tid = self._target()
@@ -74,7 +74,8 @@ class TicketActions:
             Field("tier", "Tier", TIERS), Field("team", "Team", c.teams(), placeholder="e.g. billing"),
             Field("agent", "Agent", c.agents(), placeholder="e.g. ana@example.com"),
             Field("reason", "Reason", placeholder="why, for the audit log and the handoff note", required=True),
-        ], run)
+        ], run, preview=lambda v: operations.escalation_changes(
+            c.store, tid, tier=v["tier"] or None, team=v["team"] or None, agent=v["agent"] or None, actor=c.actor))
 
     def action_priority(self) -> None:
         tid = self._target()
