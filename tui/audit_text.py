@@ -47,12 +47,19 @@ def _decision(r: AuditRecord, d: Mapping[str, Any]) -> str:
 
 
 def _acknowledge(r: AuditRecord, d: Mapping[str, Any]) -> str:
-    text = f"{r.actor} acknowledged"
+    text = f"{r.actor} acknowledged" + (" and took the ticket" if d.get("assignee") else "")
     if d.get("via"):
         text += f" by a {d['via']}"
     if d.get("expires_at"):
         text += f", until {_when(d['expires_at'])}"
     return text
+
+
+def _action(r: AuditRecord, d: Mapping[str, Any]) -> str:
+    if d.get("action") == "assign":
+        to = " in ".join(x for x in (d.get("assignee"), d.get("team")) if x)
+        return f"{r.actor} assigned the ticket to {to} (was {d.get('from') or 'unassigned'}){_because(d)}"
+    return _generic(r, d)
 
 
 def _escalate(r: AuditRecord, d: Mapping[str, Any]) -> str:
@@ -94,7 +101,7 @@ def _hold_ended(r: AuditRecord, d: Mapping[str, Any]) -> str:
 
 
 SENTENCES: dict[str, Callable[[AuditRecord, Mapping[str, Any]], str]] = {
-    "decision": _decision, "acknowledge": _acknowledge, "escalate": _escalate, "override": _override,
+    "decision": _decision, "action": _action, "acknowledge": _acknowledge, "escalate": _escalate, "override": _override,
     "priority": _priority, "snooze": _snooze, "note": _note, "feedback": _feedback, "shadow": _shadow,
     "hold_ended": _hold_ended,
 }

@@ -40,12 +40,22 @@ class Console:
     routing: Any = None  # the RoutingConfig: the teams and agents the escalate form offers and checks
     keymap: dict[str, str] = field(default_factory=dict)  # [tui.keys]: action id -> keys
     max_snooze: timedelta = timedelta(days=7)  # [tui] max_snooze: a longer snooze is refused
+    acknowledge_assigns: bool = True  # [tui] acknowledge_assigns: acknowledging takes the ticket
 
     def teams(self) -> tuple[str, ...]:
         return tuple(t.name for t in getattr(self.routing, "teams", ()))
 
     def agents(self) -> tuple[str, ...]:
         return tuple(a.name for a in getattr(self.routing, "agents", ()))
+
+    def agents_for(self, team: str | None) -> tuple[str, ...]:
+        """Every agent, the members of ``team`` first (in the team's order), then the others A to Z."""
+        members: tuple[str, ...] = ()
+        for t in getattr(self.routing, "teams", ()):
+            if team and t.name.casefold() == team.casefold():
+                members = tuple(t.members)
+        known = self.agents()
+        return (*[m for m in members if m in known or not known], *sorted(a for a in known if a not in members))
 
     @classmethod
     def from_config(cls, cfg: Any, store: Store, actor: str | None = None, clock: Callable[[], datetime] = utcnow) -> "Console":
@@ -57,6 +67,7 @@ class Console:
             routing=getattr(cfg, "routing", None),
             keymap=dict(cfg.tui.keys),  # checked against the screens by tui.app.check_keys
             max_snooze=getattr(cfg.tui, "max_snooze", timedelta(days=7)),
+            acknowledge_assigns=getattr(cfg.tui, "acknowledge_assigns", True),
         )
 
     def writes_back(self, source: str) -> bool:

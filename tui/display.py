@@ -68,6 +68,16 @@ def urgency_cell(row: QueueRow, now: datetime | None = None) -> Text:
 
 
 HOLD_MARK = {"override": ("o", "bold magenta"), "escalate": ("h", "bold magenta")}
+ATTENTION_MARK = {"page": ("PAGED ", "bold white on red"), "management": ("MGMT ", "bold yellow")}
+
+
+def subject_cell(row: QueueRow) -> Text:
+    """The subject, led by PAGED (someone was interrupted) or MGMT (managers need to know)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if getattr(row, "attention", None) in ATTENTION_MARK:
+        text.append(*ATTENTION_MARK[row.attention])
+    text.append(one_line(row.subject))
+    return text
 
 
 def hold_cell(row: QueueRow, now: datetime) -> Text:

@@ -25,7 +25,7 @@ DAEMON_DEFAULTS = {
     "metrics_host": "127.0.0.1",
 }
 PLUGINS_DEFAULTS = {"strict": False, "block": []}
-TUI_DEFAULTS = {"refresh_interval": 1.0, "max_rows": 2000, "actor": "", "max_snooze": "7d", "keys": {}}
+TUI_DEFAULTS = {"refresh_interval": 1.0, "max_rows": 2000, "actor": "", "max_snooze": "7d", "acknowledge_assigns": True, "keys": {}}
 _SPAN = re.compile(r"^\s*(\d{1,6})\s*([mhd])\s*$")  # six digits: a digit string cannot overflow
 
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -73,6 +73,7 @@ class TuiConfig:
     actor: str
     keys: tuple[tuple[str, str], ...] = ()  # action id -> keys; the console checks the ids (tui/keymap.py)
     max_snooze: timedelta = timedelta(days=7)  # the console refuses a longer snooze
+    acknowledge_assigns: bool = True  # acknowledging also assigns the ticket to the acting person
 
 
 def parse_sources(s: Section) -> dict[str, SourceConfig]:
@@ -167,6 +168,7 @@ def parse_tui(s: Section) -> TuiConfig:
         actor=s.string("actor", d["actor"]),
         keys=_keys(s.section("keys", d["keys"])),
         max_snooze=_span(s, "max_snooze", d["max_snooze"]),
+        acknowledge_assigns=s.boolean("acknowledge_assigns", d["acknowledge_assigns"]),
     )
     s.check_unknown(d)
     return cfg

@@ -9,7 +9,7 @@ message that names the problem and the fix.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -55,29 +55,128 @@ def _manual_decision(store: Any, ticket: Ticket, actor: str, now: datetime, note
     return replace(latest, needs_review=False, confidence=1.0, reasons=(note, *latest.reasons), decided_at=now, **changes)
 
 
-def acknowledge(store: Any, ticket_id: str, actor: str, now: datetime, *, write_back: bool = False, expires_at: datetime | None = None) -> list[TicketUpdate]:
+def acknowledge(store: Any, ticket_id: str, actor: str, now: datetime, *, write_back: bool = False,
+                expires_at: datetime | None = None, assign: bool = False) -> list[TicketUpdate]:
     """``actor`` takes the ticket: stops its progressive escalation chain (until ``expires_at``).
-    The helpdesk gets one acknowledgment note: acknowledging a ticket whose acknowledgment
-    has not lapsed (a second key press, another console) is recorded here and writes nothing
-    more."""
+    With ``assign`` (``[tui] acknowledge_assigns``) the ticket is also assigned to ``actor``,
+    here and, with write-back, on the helpdesk. The helpdesk gets one acknowledgment note:
+    acknowledging a ticket whose acknowledgment has not lapsed (a second key press, another
+    console) is recorded here and writes nothing more."""
     ticket = _ticket(store, ticket_id, actor)
     if expires_at is not None and expires_at <= now:
         raise OperationError(f"acknowledgment expiry {format_time(expires_at)} is not after now ({format_time(now)}); give a later time")
     ack = store.ack_state(ticket.id)
     already = ack is not None and ack.acknowledged(now)
     started = format_time(ack.started_at) if ack is not None and ack.started_at is not None else None
+    take = assign and ticket.assignee != actor
     with store.transaction():
         store.set_acknowledged(ticket.id, actor, now, expires_at)
-        store.append_audit(AuditRecord(ticket.id, "acknowledge", actor, now, {"expires_at": expires_at, **({"again": True} if already else {})}))
+        if take:
+            store.set_assignee(ticket.id, actor)
+        store.append_audit(AuditRecord(ticket.id, "acknowledge", actor, now, {
+            "expires_at": expires_at, **({"again": True} if already else {}),
+            **({"assignee_from": ticket.assignee, "assignee": actor} if take else {}),
+        }))
         if hasattr(store, "cancel_notifications"):  # no more pages or chain-step notices for it
             store.cancel_notifications(ticket.id, ("page", "notify_step"), f"acknowledged by {actor}")
+        assignment = [TicketUpdate(ticket.id, ticket.source, _key(ticket.id, "assign", actor, now, assignee=actor), assignee=actor)] if take else []
         if already:
-            return []
+            return _queue(store, assignment, write_back, now)
         # Keyed by the escalation it acknowledges, not by the time: the same person
         # acknowledging the same escalation again plans the same note, which the outbox keeps once.
         key = actions.idempotency_key(ticket.id, "acknowledge", {"actor": actor, "escalation": started or format_time(now)})
         note = TicketUpdate(ticket.id, ticket.source, key, private_note=f"Acknowledged in deskwatch by {actor}.")
-        return _queue(store, [note], write_back, now)
+        return _queue(store, [*assignment, note], write_back, now)
+
+
+def assign(
+    store: Any, ticket_id: str, *, agent: str | None = None, team: str | None = None, actor: str, now: datetime,
+    reason: str = "", write_back: bool = False, routing_config: Any = None,
+) -> list[TicketUpdate]:
+    """Assign the ticket to a person and/or a team (the helpdesk group), here and, with
+    write-back, on the helpdesk. The recommendation and the escalation chain are left as they
+    are. With ``routing_config`` (a RoutingConfig with teams), the team and agent must be ones
+    it knows, and the agent a member of the team."""
+    ticket = _ticket(store, ticket_id, actor)
+    agent = (agent or "").strip() or None
+    team = (team or "").strip() or None
+    if agent is None and team is None:
+        raise OperationError("assign needs a person or a team to assign the ticket to")
+    if isinstance(routing_config, routing.RoutingConfig) and routing_config.teams:
+        try:
+            routing.check_route(Route("tier1", team, agent, False, None, ""), routing_config)
+        except routing.RouteOverrideError as e:
+            raise OperationError(str(e)) from None
+    if agent == ticket.assignee and (team is None or team == ticket.group):
+        raise OperationError(f"{ticket.id} is already assigned to {agent or ticket.assignee}"
+                             + (f" in {ticket.group}" if ticket.group else "") + "; pick someone else")
+    update = TicketUpdate(
+        ticket.id, ticket.source, _key(ticket.id, "assign", actor, now, assignee=agent, group=team),
+        assignee=agent if agent and agent != ticket.assignee else None,
+        group=team if team and team != ticket.group else None,
+    )
+    with store.transaction():
+        store.set_assignee(ticket.id, agent if agent is not None else ticket.assignee, team)
+        store.append_audit(AuditRecord(ticket.id, "action", actor, now, {
+            "action": "assign", "assignee": agent, "team": team, "from": ticket.assignee, "from_team": ticket.group, "reason": reason,
+        }))
+        return _queue(store, [update], write_back, now)
+
+
+@dataclass(frozen=True)
+class EscalationPlan:
+    """Where an escalation by hand sends the ticket, and what it changes on the helpdesk."""
+
+    tier: str
+    team: str | None
+    agent: str | None
+    recommendation: str
+    priority: str | None  # the helpdesk priority it raises to, or None (unchanged)
+    group: str | None  # the helpdesk group it sets, or None (unchanged)
+    assignee: str | None  # the helpdesk assignee it sets, or None (unchanged)
+    changes: tuple[str, ...]  # each change as a person reads it, for a form to show before applying
+
+
+def plan_escalation(store: Any, ticket: Ticket, tier: str | None, team: str | None, agent: str | None) -> EscalationPlan:
+    """What escalating ``ticket`` to ``tier``/``team``/``agent`` does. What is not given stays as
+    the latest decision has it: the agent too, unless the team changes (then the new team's
+    routing picks one)."""
+    latest = store.latest_decision(ticket.id)
+    old_tier = latest.tier if latest else None
+    old_team = latest.team if latest else ticket.group
+    old_agent = latest.route.agent if latest and latest.route else None
+    new_tier = tier or old_tier or "tier1"
+    new_team = team or old_team
+    same_team = (new_team or "").casefold() == (old_team or "").casefold()
+    new_agent = agent or (old_agent if same_team else None)
+    rec = latest.recommendation if latest and latest.recommendation == "immediate" else "priority"
+    target = actions.TARGET_PRIORITY[rec]
+    current = PRIORITIES.index(ticket.priority) if ticket.priority in PRIORITIES else -1
+    priority = target if PRIORITIES.index(target) > current else None
+    group = new_team if new_team and new_team != ticket.group else None
+    assignee = agent if agent and agent != ticket.assignee else None
+    changes = []
+    if new_tier != old_tier:
+        changes.append(f"tier {old_tier or '-'} -> {new_tier}")
+    if not same_team:
+        changes.append(f"team {old_team or '-'} -> {new_team or '-'}")
+    if new_agent != old_agent:
+        changes.append(f"agent {old_agent or '-'} -> {new_agent or '(none: the team picks)'}")
+    if (latest.recommendation if latest else None) != rec:
+        changes.append(f"recommendation {latest.recommendation if latest else 'undecided'} -> {rec}")
+    if priority:
+        changes.append(f"helpdesk priority {ticket.priority or 'none'} -> {priority}")
+    if group:
+        changes.append(f"helpdesk group {ticket.group or '-'} -> {group}")
+    if assignee:
+        changes.append(f"helpdesk assignee {ticket.assignee or '-'} -> {assignee}")
+    return EscalationPlan(new_tier, new_team, new_agent, rec, priority, group, assignee, tuple(changes))
+
+
+def escalation_changes(store: Any, ticket_id: str, *, tier: str | None = None, team: str | None = None,
+                       agent: str | None = None, actor: str = "preview") -> tuple[str, ...]:
+    """What an escalation would change, for a form to show before it is applied."""
+    return plan_escalation(store, _ticket(store, ticket_id, actor), tier, team, agent).changes
 
 
 def escalate(
@@ -87,8 +186,9 @@ def escalate(
     """Escalate by hand to a tier, team and/or agent. Recorded as a decision by ``actor`` (so
     the queue shows it; it holds over later engine decisions, core/policy/holds.py), starts the
     escalation chain, and sends group/assignee/tags/flag and a private note to the helpdesk.
-    With ``routing_config`` (a RoutingConfig with teams), a team or agent typed by hand must be
-    one it knows, and the agent a member of the team."""
+    What is not given stays as it was (``plan_escalation``). With ``routing_config`` (a
+    RoutingConfig with teams), a team or agent typed by hand must be one it knows, and the
+    agent a member of the team."""
     ticket = _ticket(store, ticket_id, actor)
     reason = _required(reason, "the escalation reason")
     if tier is None and team is None and agent is None:
@@ -96,25 +196,22 @@ def escalate(
     if tier is not None and tier not in TIERS:
         raise OperationError(f"unknown tier {tier!r}; expected one of {', '.join(TIERS)}")
     latest = store.latest_decision(ticket.id)
-    new_tier = tier or (latest.tier if latest else "tier1")
-    new_team = team or (latest.team if latest else ticket.group)
+    plan = plan_escalation(store, ticket, tier, team, agent)
     if isinstance(routing_config, routing.RoutingConfig) and routing_config.teams:
         try:
-            routing.check_route(Route(new_tier, team, agent, False, None, ""), routing_config)
+            routing.check_route(Route(plan.tier, team, agent, False, None, ""), routing_config)
         except routing.RouteOverrideError as e:
             raise OperationError(str(e)) from None
-    rec = latest.recommendation if latest and latest.recommendation == "immediate" else "priority"
+    new_tier, new_team, rec = plan.tier, plan.team, plan.recommendation
     note = f"Escalated by {actor}: {reason}"
     decision = _manual_decision(
         store, ticket, actor, now, note, recommendation=rec, tier=new_tier, team=new_team,
-        route=Route(new_tier, new_team, agent, False, None, note),
+        route=Route(new_tier, new_team, plan.agent, False, None, note),
     )
-    intent = {"tier": new_tier, "team": new_team, "agent": agent}
+    intent = {"tier": new_tier, "team": new_team, "agent": plan.agent}
     fields = TicketUpdate(
         ticket.id, ticket.source, _key(ticket.id, "escalate", actor, now, **intent),
-        priority=actions.TARGET_PRIORITY[rec] if PRIORITIES.index(actions.TARGET_PRIORITY[rec]) > (PRIORITIES.index(ticket.priority) if ticket.priority in PRIORITIES else -1) else None,
-        group=new_team if new_team and new_team != ticket.group else None,
-        assignee=agent if agent and agent != ticket.assignee else None,
+        priority=plan.priority, group=plan.group, assignee=plan.assignee,
         tags_add=tuple(t for t in (actions.ESCALATED_TAG, actions.tier_tag(new_tier)) if t not in ticket.tags),
         escalated=True,
     )
@@ -178,7 +275,11 @@ def override(store: Any, ticket_id: str, recommendation: str, reason: str, actor
     with store.transaction():
         store.record_decision(decision, actor=actor)
         if recommendation not in actions.ESCALATING:
+            ack = store.ack_state(ticket.id)
             store.reset_escalation(ticket.id)  # nobody is paged about a ticket a person stood down
+            if ack is not None and ack.acknowledged(now):
+                # Standing a ticket down does not un-take it: whoever acknowledged it still has it.
+                store.set_acknowledged(ticket.id, ack.acknowledged_by, ack.acknowledged_at, ack.expires_at)
         store.append_audit(AuditRecord(ticket.id, "override", actor, now,
                                        {**holds.hold_data(latest), **route, "to": recommendation, "reason": reason}))
         return _queue(store, updates, write_back, now)

@@ -40,6 +40,7 @@ class QueueRow:
     priority: str | None = None
     open: bool = True  # False once solved, closed or deleted: a console drops the row
     hold: str | None = None  # "override" or "escalate": a person's decision that still holds (core/policy/holds.py)
+    attention: str | None = None  # "page" (someone was paged) or "management" (managers need to know), from the latest decision
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,9 @@ _HOLD_KINDS = ("override", "escalate", "hold_ended")  # core/policy/holds.py HOL
 class QueueMixin(StoreBase):
     def _with_holds(self, rows: list[QueueRow]) -> list[QueueRow]:
         """``rows`` with ``hold`` set from each ticket's newest override, escalation or hold-ended
-        record (one indexed query per 500 rows)."""
+        record, and ``attention`` from its latest decision (two indexed queries per 500 rows)."""
         holds: dict[str, str] = {}
+        attention: dict[str, str] = {}
         ids = [r.ticket_id for r in rows]
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
@@ -131,7 +133,18 @@ class QueueMixin(StoreBase):
             ):
                 if r[1] != "hold_ended":
                     holds[r[0]] = r[1]
-        return [replace(r, hold=holds[r.ticket_id]) if r.ticket_id in holds else r for r in rows]
+            # The latest decision's management and page fields, read in SQLite (no JSON decoding per row).
+            for r in self._q(
+                "SELECT d.ticket_id, json_extract(d.data, '$.page'), json_extract(d.data, '$.management') FROM decisions d "
+                f"JOIN (SELECT ticket_id, MAX(id) AS id FROM decisions WHERE ticket_id IN ({marks}) GROUP BY ticket_id) m "
+                "ON d.id = m.id", chunk,
+            ):
+                if r[1]:
+                    attention[r[0]] = "page"
+                elif r[2] is not None:
+                    attention[r[0]] = "management"
+        return [replace(r, hold=holds.get(r.ticket_id), attention=attention.get(r.ticket_id))
+                if r.ticket_id in holds or r.ticket_id in attention else r for r in rows]
 
     def queue(self, filters: QueueFilter | None = None, limit: int = 100, offset: int = 0, *, now: datetime | None = None) -> list[QueueRow]:
         """Open tickets, most urgent first: recommendation (immediate first), then score
@@ -140,6 +153,17 @@ class QueueMixin(StoreBase):
         where, params = _where(filters or QueueFilter())
         rows = self._q(_SELECT + where + _ORDER + " LIMIT ? OFFSET ?", [*params, limit, offset])
         return self._with_holds([_row(r, now) for r in rows])
+
+    def set_assignee(self, ticket_id: str, assignee: str | None, group: str | None = None) -> None:
+        """Record a person's assignment (and group) locally, so the queue and its "mine" filter
+        show it before the helpdesk echoes it back."""
+        with self._tx() as conn:
+            if group is None:
+                conn.execute("UPDATE tickets SET assignee = ?, data = json_set(data, '$.assignee', ?), version = ? WHERE id = ?",
+                             (assignee, assignee, self._next_version(conn), ticket_id))
+            else:
+                conn.execute("UPDATE tickets SET assignee = ?, grp = ?, data = json_set(data, '$.assignee', ?, '$.group', ?), "
+                             "version = ? WHERE id = ?", (assignee, group, assignee, group, self._next_version(conn), ticket_id))
 
     def queue_teams(self) -> list[str]:
         """The teams of open tickets (the decision's team, else the helpdesk group), A to Z."""

@@ -20,7 +20,8 @@ async def on_ticket(pilot, app, tid: str) -> None:
     await pilot.pause()
 
 
-async def fill_form(pilot, app, **values) -> None:
+async def fill_form(pilot, app, confirm: bool = True, **values) -> None:
+    """Fill and submit the form; with ``confirm``, a list of changes shown first is accepted (a second Ctrl+S)."""
     assert isinstance(app.screen, FormScreen)
     for name, value in values.items():
         field = app.screen.query_one(f"#f-{name}")
@@ -31,6 +32,9 @@ async def fill_form(pilot, app, **values) -> None:
     await pilot.pause()
     await pilot.press("ctrl+s")
     await pilot.pause()
+    if confirm and isinstance(app.screen, FormScreen) and "will change:" in str(app.screen.query_one("#form-error").render()):
+        await pilot.press("ctrl+s")
+        await pilot.pause()
 
 
 def kinds(store, tid):
@@ -45,7 +49,8 @@ async def test_acknowledge_records_actor_and_queues_note(app, store):
         await pilot.pause()
         assert ("acknowledge", "ana") in kinds(store, "zendesk:2")
         assert store.ack_state("zendesk:2").acknowledged_by == "ana"
-        [item] = store.outbox_for("zendesk:2")  # zendesk has write-back on
+        assign, item = store.outbox_for("zendesk:2")  # zendesk has write-back on
+        assert assign.update.assignee == "ana"  # acknowledging takes the ticket ([tui] acknowledge_assigns)
         assert "Acknowledged in deskwatch by ana" in item.update.private_note and item.state == "pending"
         # the row shows it is taken (lower-case, dimmed) without a reload
         line = next(l for l in screen_text(app).splitlines() if "zd:2 " in l)

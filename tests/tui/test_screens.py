@@ -72,10 +72,12 @@ async def test_ticket_screen_shows_outbox_state_per_action(app, store):
         assert "waiting to be sent" in static_text(s, "#t-outbox")
         assert "acknowledged by ana" in static_text(s, "#t-header")
         assert "acknowledge" in static_text(s, "#t-audit") and "ana" in static_text(s, "#t-audit")
-        [item] = store.outbox_for("zendesk:2")
-        # the daemon sends it; the screen follows on its next tick
+        items = store.outbox_for("zendesk:2")  # the assignment to ana and the acknowledgment note
+        assert [i.update.assignee for i in items] == ["ana", None]
+        # the daemon sends them; the screen follows on its next tick
         store.claim("zendesk", 10, NOW)
-        store.mark_applied(item.key, {"outcome": "applied"}, NOW + timedelta(seconds=3))
+        for item in items:
+            store.mark_applied(item.key, {"outcome": "applied"}, NOW + timedelta(seconds=3))
         app.poll_store()
         await pilot.pause()
         assert "reached the helpdesk" in static_text(s, "#t-outbox")
@@ -239,7 +241,7 @@ async def test_audit_rows_are_sentences(app, store, clock):
         await pilot.pause()
         await open_ticket(pilot, app, "zendesk:2")
         text = " ".join(static_text(app.screen, "#t-audit").split())
-        assert "ana escalated to tier3 / platform: customer says the whole API is down for every region since this morning" in text
+        assert "ana escalated to tier3 / platform -> ana: customer says the whole API is down for every region since this morning" in text
         assert "bo snoozed the escalation until 2026-11-23 12:00Z: waiting for the vendor" in text
         assert 'ana added a private note: Called "Bo" back' in text
         assert "deskwatch decided immediate, score 95" in text

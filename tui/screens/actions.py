@@ -18,7 +18,8 @@ from deskwatch.tui.screens.form import Field, FormScreen
 ACTION_BINDINGS = [
     Binding("e", "escalate", "Escalate", id="ticket.escalate", tooltip="Escalate to a tier, team or agent"),
     Binding("p", "priority", "Priority", id="ticket.priority", tooltip="Change the helpdesk priority", show=False),
-    Binding("a", "acknowledge", "Ack", id="ticket.acknowledge", tooltip="Take the ticket: stops the escalation chain"),
+    Binding("a", "acknowledge", "Ack", id="ticket.acknowledge", tooltip="Take the ticket: stops the escalation chain (and assigns it to you)"),
+    Binding("A", "assign", "Assign", id="ticket.assign", tooltip="Assign to a person or a team", show=False),
     Binding("z", "snooze", "Snooze", id="ticket.snooze", tooltip="Hold the escalation chain until a time", show=False),
     Binding("o", "override", "Override", id="ticket.override", tooltip="Override the recommendation, with a reason", show=False),
     Binding("n", "note", "Note", id="ticket.note", tooltip="Add a private note", show=False),
@@ -51,8 +52,8 @@ class TicketActions:
         self.app.post_message(ActionDone(tid, kind, len(queued)))  # type: ignore[attr-defined]
         self.app.poll_store()  # type: ignore[attr-defined]
 
-    def _form(self, title: str, fields: list[Field], run) -> None:
-        self.app.push_screen(FormScreen(title, fields, run))  # type: ignore[attr-defined]
+    def _form(self, title: str, fields: list[Field], run, preview=None) -> None:
+        self.app.push_screen(FormScreen(title, fields, run, preview))  # type: ignore[attr-defined]
 
     def action_escalate(self) -> None:
         tid = self._target()
@@ -73,7 +74,8 @@ class TicketActions:
             Field("tier", "Tier", TIERS), Field("team", "Team", c.teams(), placeholder="e.g. billing"),
             Field("agent", "Agent", c.agents(), placeholder="e.g. ana@example.com"),
             Field("reason", "Reason", placeholder="why, for the audit log and the handoff note", required=True),
-        ], run)
+        ], run, preview=lambda v: operations.escalation_changes(
+            c.store, tid, tier=v["tier"] or None, team=v["team"] or None, agent=v["agent"] or None, actor=c.actor))
 
     def action_priority(self) -> None:
         tid = self._target()
@@ -94,11 +96,35 @@ class TicketActions:
             return
         c = self.desk
         try:
-            queued = operations.acknowledge(c.store, tid, c.actor, c.clock(), write_back=c.writes_back(self._source(tid)))
+            queued = operations.acknowledge(c.store, tid, c.actor, c.clock(), write_back=c.writes_back(self._source(tid)),
+                                            assign=c.acknowledge_assigns)
         except operations.OperationError as e:
             self.app.notify(str(e), severity="error", timeout=8)  # type: ignore[attr-defined]
             return
-        self._done(tid, "acknowledged", queued)
+        self._done(tid, f"acknowledged{' and assigned to ' + c.actor if c.acknowledge_assigns else ''}", queued)
+
+    def action_assign(self) -> None:
+        tid = self._target()
+        if tid is None:
+            return
+        c = self.desk
+        latest = c.store.latest_decision(tid)
+        ticket = c.store.get_ticket(tid)
+        team = (latest.route.team if latest and latest.route and latest.route.team else None) or (latest.team if latest else None) \
+            or (ticket.group if ticket else None)
+
+        def run(v: dict[str, str]) -> None:
+            queued = operations.assign(c.store, tid, agent=v["agent"] or None, team=v["team"] or None, actor=c.actor,
+                                       now=c.clock(), reason=v["reason"], write_back=c.writes_back(self._source(tid)),
+                                       routing_config=c.routing)
+            self._done(tid, "assigned to " + " in ".join(x for x in (v["agent"], v["team"]) if x), queued)
+
+        # The ticket's team's members come first: the usual hand-over is within the team.
+        self._form(f"Assign {tid}", [
+            Field("agent", "Person", c.agents_for(team), placeholder="e.g. ana@example.com"),
+            Field("team", "Team", c.teams(), placeholder="e.g. billing (the helpdesk group)"),
+            Field("reason", "Reason"),
+        ], run)
 
     def action_snooze(self) -> None:
         tid = self._target()

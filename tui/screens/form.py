@@ -7,7 +7,7 @@ with the message shown, so a person sees what was wrong and how to fix it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -35,11 +35,16 @@ class FormScreen(ModalScreen[dict]):
         Binding("ctrl+s", "submit", "Submit", id="form.submit", tooltip="Submit the form"),
     ]
 
-    def __init__(self, title: str, fields: list[Field], submit: Callable[[dict[str, str]], object]) -> None:
+    def __init__(self, title: str, fields: list[Field], submit: Callable[[dict[str, str]], object],
+                 preview: Callable[[dict[str, str]], Sequence[str]] | None = None) -> None:
+        """``preview(values)``, when given, lists what submitting will change: a form that changes
+        several fields shows that list first, and applies on a second Ctrl+S with the same values."""
         super().__init__()
         self.title_text = title
         self.fields = fields
         self.submit_fn = submit
+        self.preview_fn = preview
+        self.previewed: dict[str, str] | None = None  # the values whose changes are on screen
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
@@ -83,6 +88,12 @@ class FormScreen(ModalScreen[dict]):
             error.update(f"missing: {', '.join(missing)}")
             return
         try:
+            if self.preview_fn is not None and values != self.previewed:
+                changes = list(self.preview_fn(values))
+                if changes:
+                    self.previewed = values
+                    error.update("will change: " + "; ".join(changes) + ".  Ctrl+S again to apply, Esc to cancel")
+                    return
             self.submit_fn(values)
         except ValueError as e:
             error.update(str(e))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.table import Table
 from rich.text import Text
@@ -106,14 +106,54 @@ def route(d: Decision, routing=None) -> Text:
 
 
 def conversation(t: Ticket, d: Decision | None) -> Text:
+    """The thread; the evidence is highlighted where the engine found it, in the customer's
+    words only (agents' replies and deskwatch's own notes quote it, and are not evidence)."""
     evidence = [e for s in (d.signals if d else ()) for e in s.evidence]
     text = Text()
     for m in t.messages:
         style = {"customer": "bold cyan", "agent": "bold green"}.get(m.author, "bold")
         text.append(f"{m.author} · {when(m.created_at)}" + ("" if m.public else " · private") + "\n", style=style)
-        text.append_text(display.highlight(display.to_text(m.body).strip(), evidence))
+        body = display.to_text(m.body).strip()
+        text.append_text(display.highlight(body, evidence) if m.author == "customer" else Text(body))
         text.append("\n\n")
     return text
+
+
+def attention(d: Decision | None) -> Text:
+    """Management attention (why, with the evidence, and to whom) and whether someone was paged."""
+    if d is None:
+        return Text("not decided yet", style="bright_black")
+    r = d.route
+    text = Text()
+    if d.page:
+        who = (r.agent if r and r.agent else None) or (r.team if r and r.team else None) or "on call"
+        text.append(" PAGED ", style="bold white on red")
+        text.append(f" {who}" + (f": {d.page_reason}" if d.page_reason else "") + "\n")
+    if d.management is not None:
+        to = (r.management if r and r.management else None) or "management (no one configured: routing.management)"
+        text.append(" MANAGEMENT ", style="bold black on yellow")
+        text.append(f" to {to}\n")
+        for reason in d.management.reasons:
+            text.append(f"- {reason}\n")
+        if d.management.evidence:
+            text.append("  evidence: " + " · ".join(d.management.evidence[:4]) + "\n", style="italic bright_black")
+    if not text:
+        return Text("no management attention, nobody paged", style="bright_black")
+    text.rstrip()
+    return text
+
+
+def handoff_brief(store, ticket: Ticket, d: Decision | None, now: datetime) -> Text:
+    """The handoff brief (core/policy/brief.py) with similar solved tickets; read-only."""
+    from deskwatch.core.engine.text import new_text
+    from deskwatch.core.policy.brief import build_brief, render_text
+
+    try:
+        related = [t for t in store.history(limit=20).related(ticket) if t.created_at >= now - timedelta(days=30)]
+        similar = store.similar(ticket, now=now, limit=3, decision=d)
+    except Exception as e:  # noqa: BLE001 - the brief is an aid: the rest of the screen still shows
+        return Text(f"brief unavailable: {e}", style="bright_black")
+    return Text(render_text(build_brief(ticket, d, now=now, related=related, similar=similar, clean=new_text)))
 
 
 def audit(detail: TicketDetail) -> Table:
@@ -172,6 +212,8 @@ class TicketScreen(TicketActions, Screen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="ticket"):
             yield Static(id="t-header")
+            yield Static("[b]Attention[/b]", classes="section", id="t-attention-label")
+            yield Static(id="t-attention")
             yield Static("[b]Signals[/b]", classes="section")
             yield Static(id="t-signals")
             yield Static("[b]Sentiment[/b] (customer messages, oldest to newest)", classes="section", id="t-sentiment-label")
@@ -182,6 +224,8 @@ class TicketScreen(TicketActions, Screen):
             yield Static(id="t-route")
             yield Static("[b]Helpdesk updates[/b]", classes="section")
             yield Static(id="t-outbox")
+            yield Static("[b]Handoff brief[/b] (as of opening this screen)", classes="section")
+            yield Static(id="t-brief")
             yield Static("[b]Conversation[/b]", classes="section")
             yield Static(id="t-conversation")
             yield Static("[b]Audit[/b]", classes="section")
@@ -193,6 +237,7 @@ class TicketScreen(TicketActions, Screen):
 
     def on_mount(self) -> None:
         self.load()
+        self.show_brief()
         self.query_one("#ticket").focus()
 
     def load(self) -> None:
@@ -208,6 +253,10 @@ class TicketScreen(TicketActions, Screen):
         now = c.clock()
         d = detail.latest
         self.query_one("#t-header", Static).update(header(detail.ticket, d, detail, now))
+        self.query_one("#t-attention", Static).update(attention(d))
+        # Only when there is some: at 80x24 every line counts.
+        shown = d is not None and (d.page or d.management is not None)
+        self.query_one("#t-attention-label").display = self.query_one("#t-attention").display = shown
         self.query_one("#t-signals", Static).update(signals(d) if d and d.signals else Text("no signals", style="bright_black"))
         self.query_one("#t-sla", Static).update(sla(d, now) if d else Text("-"))
         self.query_one("#t-route", Static).update(route(d, c.routing) if d else Text("-"))
@@ -219,6 +268,13 @@ class TicketScreen(TicketActions, Screen):
         self.query_one("#t-sentiment", Sparkline).data = self.sentiment or [0.0]
         label = "[b]Sentiment[/b] " + ("  ".join(f"{v:+.1f}" for v in self.sentiment[-8:]) if self.sentiment else "no readings yet")
         self.query_one("#t-sentiment-label", Static).update(label)
+
+    def show_brief(self) -> None:
+        """Computed once, when the screen opens: the similar-ticket search is too heavy for every refresh."""
+        if self.detail is None:
+            return
+        c = self.app.desk  # type: ignore[attr-defined]
+        self.query_one("#t-brief", Static).update(handoff_brief(c.store, self.detail.ticket, self.detail.latest, c.clock()))
 
     def on_store_changed(self, message: StoreChanged) -> None:
         if any(r.ticket_id == self.ticket_id for r in message.rows):

@@ -142,7 +142,7 @@ class QueueTable(DataTable):
             "id": lambda: display.clip(display.short_id(row.ticket_id), w["id"]),
             "ch": lambda: display.CHANNEL_ABBR.get(row.channel, row.channel[:4]),
             "customer": lambda: display.customer(row, w["customer"]),
-            "subject": lambda: Text(display.one_line(row.subject), no_wrap=True, overflow="ellipsis"),
+            "subject": lambda: display.subject_cell(row),
             "team": lambda: display.clip(row.team or "", w["team"]),
             "assignee": lambda: display.clip(row.assignee or "", w["assignee"]),
             "age": lambda: Text(display.age(row.created_at, now), justify="right"),

@@ -3,6 +3,10 @@
 Starts the helpdesk simulator (Zendesk, Freshdesk and Salesforce on 127.0.0.1), the daemon with
 write-back on against it, and the console, all on a temporary store that is deleted on exit.
 With --headless (or no terminal) it prints the live queue instead of opening the console.
+
+The demo takes everything but [sources] and [store] from $DESKWATCH_CONFIG when it is set (your
+routing, weights, console keys...). With --keep DIR the store and the config the demo used stay
+in DIR: `deskwatch tui --config DIR/config.toml` opens a second console on the running demo.
 """
 
 from __future__ import annotations
@@ -32,12 +36,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def demo_config(sim, folder: Path) -> config.Config:
-    data = config.default_data()
-    data["store"] = {"path": str(folder / "deskwatch.db")}
+CONFIG_NAME = "config.toml"
+OWN = ("sources", "store")  # the demo's own: the simulator's helpdesks and a store of its own
+
+
+def user_data() -> dict:
+    """The TOML data of $DESKWATCH_CONFIG without its [sources] and [store] ({} when unset)."""
+    import os
+
+    chosen = os.environ.get(config.ENV_CONFIG)
+    if not chosen:
+        return {}
+    return {k: v for k, v in config.read_toml(Path(chosen)).items() if k not in OWN}
+
+
+def demo_data(sim, folder: Path, user: dict | None = None) -> dict:
+    """The demo's config as TOML data: defaults, the user's settings, the simulator's sources."""
+    data = config.merge(config.default_data(), user or {})
+    data["store"] = {**data.get("store", {}), "path": str(folder / "deskwatch.db")}
     data["sources"] = sim.sources_config(write_back=True, poll_interval=2.0)
     data["daemon"]["heartbeat_interval"] = 1.0
-    return config.parse_data(data, str(folder / "demo.toml"))
+    return data
+
+
+def demo_config(sim, folder: Path, user: dict | None = None) -> config.Config:
+    return config.parse_data(demo_data(sim, folder, user), str(folder / CONFIG_NAME))
+
+
+def write_config(data: dict, folder: Path) -> Path:
+    """Write the demo's config into ``folder`` so another console (or `deskwatch queue`) can use it."""
+    import tomli_w
+
+    path = folder / CONFIG_NAME
+    path.write_text("# written by `deskwatch demo --keep`: the simulator's sources and the demo's store\n"
+                    + tomli_w.dumps(data), encoding="utf-8")
+    return path
 
 
 class DaemonThread(threading.Thread):
@@ -75,7 +108,8 @@ class DaemonThread(threading.Thread):
 def run(args: argparse.Namespace) -> int:
     from deskwatch.core.simulator.runner import Simulator
 
-    base = config.load(None)
+    base = config.load(None)  # $DESKWATCH_CONFIG's [simulator] and the rest, checked before anything starts
+    user = user_data()
     sim_cfg = base.simulator
     if args.seed is not None:
         from dataclasses import replace
@@ -88,7 +122,12 @@ def run(args: argparse.Namespace) -> int:
     # In the console the log would scribble over the screen; keep it in a file there.
     log_stream = sys.stderr if headless else open(folder / "daemon.log", "a", encoding="utf-8")
     logs.setup("text", "info", stream=log_stream)
-    cfg = demo_config(sim, folder)
+    data = demo_data(sim, folder, user)
+    cfg = config.parse_data(data, str(folder / CONFIG_NAME))
+    print(f"demo store: {cfg.store.path}" + ("" if args.keep else " (deleted on exit; --keep DIR keeps it)"), file=sys.stderr)
+    if args.keep:
+        path = write_config(data, folder)
+        print(f"demo config: {path}; a second console: deskwatch tui --config {path}", file=sys.stderr)
     worker = DaemonThread(cfg)
     worker.start()
     worker.ready.wait(30)
@@ -112,6 +151,8 @@ def run(args: argparse.Namespace) -> int:
             log_stream.close()
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(f"kept in {folder}: the store and {CONFIG_NAME} (`deskwatch queue --config {folder / CONFIG_NAME}`)", file=sys.stderr)
     return 0
 
 

@@ -20,7 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def row_dict(r) -> dict:
+def row_dict(r, now=None) -> dict:
+    """One queue row as JSON. ``snoozed`` (with ``snoozed_until``), ``overridden`` and ``held``
+    (escalated by hand) are what the console marks z, o and h; ``hold`` names which holds."""
+    snoozed = r.snoozed_until is not None and (now is None or r.snoozed_until > now)
     return {
         "ticket_id": r.ticket_id, "source": r.source, "channel": r.channel, "subject": r.subject,
         "customer": r.customer_name or r.customer_email, "organization": r.organization, "annual_value": r.annual_value,
@@ -28,6 +31,9 @@ def row_dict(r) -> dict:
         "assignee": r.assignee, "sla_state": r.sla_state, "sla_due_at": format_time(r.sla_due_at) if r.sla_due_at else None,
         "needs_review": r.needs_review, "confidence": r.confidence, "acknowledged": r.acknowledged,
         "created_at": format_time(r.created_at),
+        "snoozed": snoozed, "snoozed_until": format_time(r.snoozed_until) if snoozed else None,
+        "hold": r.hold, "overridden": r.hold == "override", "held": r.hold == "escalate",
+        "attention": getattr(r, "attention", None),
     }
 
 
@@ -54,11 +60,25 @@ def run(args: argparse.Namespace) -> int:
     try:
         rows = store.queue(QueueFilter(source=args.source, team=args.team, needs_review=True if args.needs_review else None),
                            limit=max(1, args.limit), now=now)
+        alive = store.status(now).daemon.alive if not rows else True
     finally:
         store.close()
     if args.json:
         for r in rows:
-            print(json.dumps(row_dict(r)))
+            print(json.dumps(row_dict(r, now)))
     else:
-        print(format_rows(rows, now) if rows else "the queue is empty (is the daemon running? see `deskwatch status`)")
+        print(format_rows(rows, now) if rows else empty_message(args, alive))
     return 0
+
+
+def empty_message(args: argparse.Namespace, daemon_alive: bool) -> str:
+    """Why nothing is shown: the filter matched nothing, or (no daemon heartbeat) nothing was synced."""
+    narrowed = [f"--{k} {v}" for k, v in (("source", args.source), ("team", args.team)) if v]
+    if args.needs_review:
+        narrowed.append("--needs-review")
+    if daemon_alive:
+        if narrowed:
+            return f"no ticket matches {' '.join(narrowed)} (the daemon is running); drop a filter to see the whole queue"
+        return "the queue is empty: the daemon is running and no open ticket is waiting"
+    what = f"no ticket matches {' '.join(narrowed)}" if narrowed else "the queue is empty"
+    return f"{what}; is the daemon running? no heartbeat from it: start it with `deskwatch daemon`, see `deskwatch status`"
