@@ -41,6 +41,7 @@ AUTH_COOLDOWN = 300.0  # refused credentials will not fix themselves quickly
 OUTBOX_BATCH = 50
 CHAIN_CHECK_INTERVAL = 30.0  # seconds between progressive-escalation checks
 MAX_REFUSED_ATTEMPTS = 8  # an update the helpdesk keeps refusing is marked failed for good
+MAX_ERROR_ATTEMPTS = 30  # any other error: about two hours of capped backoff, then failed for good
 WAIT_SHOWN_AFTER = 1.0  # seconds a request is outstanding before `status` shows it
 
 
@@ -294,8 +295,11 @@ class Daemon:
                     self.store.mark_failed(key, str(e), self.clock() + timedelta(seconds=AUTH_COOLDOWN))
                     raise
                 except ConnectorError as e:
+                    # One item's error (a 403/404/422, an unreadable answer): that item fails
+                    # for good after a bounded number of attempts; the source carries on.
                     delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(item.attempts, 8))
-                    self.store.mark_failed(key, str(e), self.clock() + timedelta(seconds=delay))
+                    retry = None if _gives_up(e, item.attempts) else self.clock() + timedelta(seconds=delay)
+                    self.store.mark_failed(key, str(e), retry)
                     continue
                 if result.ok:
                     self.store.mark_applied(key, result.outcome, self.clock())
@@ -311,3 +315,11 @@ class Daemon:
                         seconds=min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(item.attempts, 8)))
                     self.store.mark_failed(key, result.message or "failed", retry)
         return sent
+
+
+def _gives_up(error: ConnectorError, attempts: int) -> bool:
+    """Whether an update that raised ``error`` on its ``attempts``-th try is failed for good: a
+    refusal (4xx other than a timeout, conflict or rate limit) after MAX_REFUSED_ATTEMPTS; a
+    transient or unknown failure after MAX_ERROR_ATTEMPTS."""
+    refused = error.status is not None and 400 <= error.status < 500 and error.status not in (408, 409, 425, 429)
+    return attempts >= (MAX_REFUSED_ATTEMPTS if refused else MAX_ERROR_ATTEMPTS)

@@ -71,8 +71,9 @@ COMMENT_CONCURRENCY = 4
 def classify_zendesk(response: httpx.Response) -> Resolution | None:
     """Zendesk specifics on top of the generic rules (None = use those)."""
     if response.status_code == 403 and "/incremental/" in response.request.url.path:
+        # Account-level: no ticket can be read without it, so this pauses the source like a 401.
         return Resolution(
-            Action.FAIL,
+            Action.REAUTHENTICATE,
             f"permission denied ({describe(response)}): the incremental export is for admins only; "
             "use an admin's API token or OAuth token",
             403,
