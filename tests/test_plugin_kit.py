@@ -205,3 +205,11 @@ def test_the_structural_checks_catch_a_broken_plugin(manager):
     problems = structural_problems(broken, {})
     assert any("accepts an empty section" in p for p in problems)
     assert any("not a Connector" in p for p in problems)
+
+
+def test_the_conformance_suite_is_assert_rewritten():
+    """A conformance failure shows the compared values (pytest rewrote the module's asserts)."""
+    import deskwatch.testing.conformance as conformance
+    import deskwatch.testing.structure as structure
+
+    assert "@py_builtins" in vars(conformance) and "@py_builtins" in vars(structure)
