@@ -136,3 +136,11 @@ def test_failure_fix_by_kind(error, fix):
     from deskwatch.core.cli.commands.status import failure_fix
 
     assert fix in failure_fix(error)
+
+
+def test_only_a_refusal_is_given_up_on_a_transient_error_never_is():
+    many = sync.MAX_REFUSED_ATTEMPTS
+    assert sync._gives_up(_error(422), many) and sync._gives_up(_error(404), many)
+    assert not sync._gives_up(_error(403), many - 1)
+    assert not sync._gives_up(_error(503), 10 * many)  # it may have landed: the marker check settles it
+    assert not sync._gives_up(_error(429), 10 * many) and not sync._gives_up(_error(409), 10 * many)

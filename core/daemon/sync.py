@@ -41,7 +41,6 @@ AUTH_COOLDOWN = 300.0  # refused credentials will not fix themselves quickly
 OUTBOX_BATCH = 50
 CHAIN_CHECK_INTERVAL = 30.0  # seconds between progressive-escalation checks
 MAX_REFUSED_ATTEMPTS = 8  # an update the helpdesk keeps refusing is marked failed for good
-MAX_ERROR_ATTEMPTS = 30  # any other error: about two hours of capped backoff, then failed for good
 WAIT_SHOWN_AFTER = 1.0  # seconds a request is outstanding before `status` shows it
 
 
@@ -318,8 +317,9 @@ class Daemon:
 
 
 def _gives_up(error: ConnectorError, attempts: int) -> bool:
-    """Whether an update that raised ``error`` on its ``attempts``-th try is failed for good: a
-    refusal (4xx other than a timeout, conflict or rate limit) after MAX_REFUSED_ATTEMPTS; a
-    transient or unknown failure after MAX_ERROR_ATTEMPTS."""
+    """Whether an update that raised ``error`` on its ``attempts``-th try is failed for good:
+    only a refusal of that item (a 4xx other than a timeout, conflict or rate limit: 403, 404,
+    422…) after MAX_REFUSED_ATTEMPTS. A transient failure, or one whose outcome is unknown, is
+    never given up on (it may have landed; the marker check settles it)."""
     refused = error.status is not None and 400 <= error.status < 500 and error.status not in (408, 409, 425, 429)
-    return attempts >= (MAX_REFUSED_ATTEMPTS if refused else MAX_ERROR_ATTEMPTS)
+    return refused and attempts >= MAX_REFUSED_ATTEMPTS
