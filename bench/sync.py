@@ -4,13 +4,18 @@
     python bench/sync.py --part ingest --tickets 3000
     python bench/sync.py --part limits --seconds 150
     python bench/sync.py --part rss --rss-tickets 100000
+    python bench/sync.py --part cost --tickets 5000
 
 1. ingest: tickets/s from empty store to caught up, rate limits off (three helpdesks at once).
 2. limits: the simulator's documented limits on (Zendesk 700/min, Freshdesk 400/min); achieved
    request rate while limit-bound, as a fraction of the limit (after the first minute, whose
    window starts empty). Salesforce fetches up to 2,000 cases per request, so it is never
    limit-bound on reads and is reported separately.
-3. rss: peak resident memory of a `deskwatch daemon --once` process after syncing N tickets
+3. cost: requests (Freshdesk: credits) per ticket for a backfill of N tickets, SOLVED of them
+   solved and last changed over an hour ago, and for steady state (a sync of what changed
+   since), per helpdesk, with the connectors' default settings. Targets for a backfill:
+   Zendesk at most 0.15 requests per ticket, Freshdesk at most 0.2 credits per ticket.
+4. rss: peak resident memory of a `deskwatch daemon --once` process after syncing N tickets
    (the simulator runs in this process, so its memory is not counted).
 """
 
@@ -59,10 +64,13 @@ def cfg_data(sim: Simulator, folder: Path) -> dict:
     return data
 
 
-def run_once(cfg: config.Config) -> None:
+def run_once(cfg: config.Config) -> dict[str, int]:
+    """One sync of every source; the tickets each delivered."""
     store, connectors = build(cfg)
     try:
-        asyncio.run(Daemon(cfg, store, connectors).run(once=True))
+        daemon = Daemon(cfg, store, connectors)
+        asyncio.run(daemon.run(once=True))
+        return {name: src.tickets for name, src in daemon.sources.items()}
     finally:
         store.close()
 
@@ -170,6 +178,73 @@ def limits(seconds: float, backlog: int) -> None:
               f"{limit}/min = {frac:.2f} of the limit-bound maximum{note}")
 
 
+SOLVED = 0.9
+COST_TARGETS = {"zendesk": 0.15, "freshdesk": 0.2}
+
+
+def _settle(sim: Simulator, share: float, seed: int = 11) -> int:
+    """Mark ``share`` of the world's conversations solved, as in a long-lived account."""
+    import random
+
+    rng = random.Random(seed)
+    solved = 0
+    for c in sim.world.conversations:
+        if rng.random() < share:
+            c.status = "solved"
+            solved += 1
+    return solved
+
+
+def _spent(sim: Simulator) -> dict[str, tuple[int, int]]:
+    return {h: (sim.recorder.requests.get(h, 0), sim.recorder.credits.get(h, 0)) for h in sim.apps}
+
+
+def cost(tickets: int, steady_seconds: float = 5.0) -> dict[str, dict[str, float]]:
+    """Requests and credits per ticket for a backfill and then one steady-state sync."""
+    from deskwatch.core.store import open_store
+
+    data = {"seed": 5, "backlog": tickets, "backlog_hours": 24.0 * 14, "rate_per_minute": 60.0, "rate_limits": False}
+    sim = Simulator(parse(Section(data, "simulator"))).start()
+    solved = _settle(sim, SOLVED)
+    out: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as d:
+        cfg_dict = config.default_data()
+        cfg_dict["store"] = {"path": str(Path(d) / "bench.db")}
+        cfg_dict["daemon"]["log_level"] = "warning"
+        sources = sim.sources_config(write_back=False, poll_interval=0.1)
+        for s in sources.values():
+            s["start_time"] = "2000-01-01T00:00:00Z"  # page sizes etc.: the connectors' defaults
+        cfg_dict["sources"] = sources
+        cfg = config.parse_data(cfg_dict, "bench")
+        before = _spent(sim)
+        run_once(cfg)
+        after = _spent(sim)
+        store = open_store(cfg)
+        counts = dict(store._q("SELECT source, COUNT(*) FROM tickets GROUP BY source"))
+        total = store.ticket_count()
+        store.close()
+        time.sleep(steady_seconds)  # new conversations and replies arrive meanwhile
+        delivered = run_once(cfg)
+        steady = _spent(sim)
+    sim.stop()
+    print(f"cost: backfill of {total:,} tickets ({len(sim.apps)} helpdesks, {SOLVED:.0%} solved: {solved:,} of "
+          f"{len(sim.world.conversations):,} conversations), connector defaults")
+    for h in sim.apps:
+        n = max(1, counts.get(h, 0))
+        req = after[h][0] - before[h][0]
+        cred = after[h][1] - before[h][1]
+        s_req, s_cred = steady[h][0] - after[h][0], steady[h][1] - after[h][1]
+        unit, spent, steady_spent = ("credits", cred, s_cred) if h == "freshdesk" else ("requests", req, s_req)
+        target = COST_TARGETS.get(h)
+        verdict = f" (target <= {target}: {'met' if spent / n <= target else 'MISSED'})" if target else ""
+        moved = delivered.get(h, 0)
+        per = f" = {steady_spent / moved:.2f} {unit}/ticket" if moved else ""
+        print(f"  {h:<10} backfill {spent:,} {unit} for {n:,} tickets = {spent / n:.3f} {unit}/ticket{verdict}; "
+              f"steady state: {steady_spent} {unit} for {moved} changed tickets{per}")
+        out[h] = {"backfill_per_ticket": spent / n, "steady": steady_spent, "steady_tickets": moved}
+    return out
+
+
 def rss(n: int) -> None:
     sim = SimProcess(n, limits=False, helpdesks=("salesforce",))
     with tempfile.TemporaryDirectory() as d:
@@ -194,7 +269,7 @@ def rss(n: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", choices=("ingest", "limits", "rss", "all"), default="all")
+    ap.add_argument("--part", choices=("ingest", "limits", "cost", "rss", "all"), default="all")
     ap.add_argument("--tickets", type=int, default=3000, help="backlog for the ingest part")
     ap.add_argument("--seconds", type=float, default=150.0, help="length of the limits part")
     ap.add_argument("--rss-tickets", type=int, default=100_000)
@@ -205,6 +280,8 @@ def main() -> None:
         ingest(args.tickets)
     if args.part in ("limits", "all"):
         limits(args.seconds, backlog=6000)
+    if args.part in ("cost", "all"):
+        cost(args.tickets)
     if args.part in ("rss", "all"):
         rss(args.rss_tickets)
 

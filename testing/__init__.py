@@ -6,6 +6,15 @@ installed) adds the ``deskwatch_sleeps``, ``deskwatch_client_factory`` and
 ``deskwatch_plugin_manager`` fixtures.
 """
 
+try:
+    import pytest
+
+    # Before the import below: a failing conformance test then shows the values it compared,
+    # not a bare AssertionError.
+    pytest.register_assert_rewrite("deskwatch.testing.conformance", "deskwatch.testing.structure")
+except ImportError:  # pytest is the test extra; the kit imports without it
+    pass
+
 from deskwatch.testing.conformance import ConnectorConformance, FakeApi, SleepRecorder
 
 __all__ = ["ConnectorConformance", "FakeApi", "SleepRecorder"]

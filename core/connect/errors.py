@@ -20,6 +20,12 @@ class AuthError(ConnectorError):
     """Credentials were refused or lack a permission. The message says which setting to fix."""
 
 
+class Forbidden(ConnectorError):
+    """A 403 on one resource (a ticket the account may not change, a view it may not read). It
+    fails that item, not the source: only a 401, or a 403 on the account-level check, is an
+    auth failure (``AuthError``)."""
+
+
 class RateLimited(ConnectorError):
     """The helpdesk asked us to slow down; ``retry_after`` is seconds to wait (None: unknown)."""
 

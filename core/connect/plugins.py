@@ -21,11 +21,12 @@ The rest of deskwatch calls the typed facade (``connector_types()``, ``signal_fu
 from __future__ import annotations
 
 import functools
-
+import inspect
 import logging
 import os
 import sys
 import tomllib
+import traceback
 from dataclasses import dataclass
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -148,9 +149,20 @@ class PluginManager:
             self._dist.pop(name, None)
             self._record(PluginLoadError(name, version or "unknown", _error_text(e), "register"))
             return False
-        unknown = [hc.name for hc in (self.pm.get_hookcallers(plugin) or []) if hc.spec is None]
+        callers = list(self.pm.get_hookcallers(plugin) or [])
+        unknown = [hc.name for hc in callers if hc.spec is None]
         for hook_name in unknown:
             self._record(PluginLoadError(name, self._dist[name][1], f"implements unknown hook {hook_name} (misspelt? see docs/plugins.md)", "validate"))
+        problems = [p for hc in callers for impl in hc.get_hookimpls() if impl.plugin is plugin
+                    for p in _impl_problems(hc.name, impl.function)]
+        if problems:
+            # Such a hook would be called wrongly (a coroutine never awaited, an argument never
+            # passed), so the plugin is not loaded at all.
+            self.pm.unregister(name=name)
+            self._dist.pop(name, None)
+            for problem in problems:
+                self._record(PluginLoadError(name, version or _module_version(plugin), problem, "validate"))
+            return False
         self._cache.clear()
         return True
 
@@ -202,12 +214,28 @@ class PluginManager:
             try:
                 results.append((impl.plugin_name, impl.function(*args)))
             except Exception as e:  # noqa: BLE001
+                self._trace_failure(e)
                 self._record(PluginLoadError(impl.plugin_name, self._version(impl.plugin_name), _error_text(e), hook_name))
         return results
 
     def _trace(self, hook_name: str, plugin_name: str) -> None:
         if self.trace:
             print(f"deskwatch: hook {hook_name} -> {plugin_name}", file=sys.stderr)
+
+    def _trace_failure(self, exc: BaseException) -> None:
+        """With DESKWATCH_TRACE_PLUGINS=1, the whole traceback of a hook that raised (the
+        error list keeps one line), so a plugin author sees where it failed."""
+        if self.trace:
+            from deskwatch.core.connect.http import redact
+
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            print(redact(text), file=sys.stderr, end="")
+
+    def _bundled(self, name: str) -> bool:
+        """A plugin shipped with deskwatch itself (the bundled connectors)."""
+        plugin = self.pm.get_plugin(name)
+        module = getattr(plugin, "__name__", type(plugin).__module__)
+        return self._dist.get(name, ("", ""))[0] == "deskwatch" or module.startswith("deskwatch.plugins.")
 
     def _version(self, name: str) -> str:
         return self._dist.get(name, ("", "unknown"))[1] or "unknown"
@@ -217,22 +245,26 @@ class PluginManager:
             found: dict[str, Any] = {}
             owners: dict[str, str] = {}
             caller = getattr(self.pm.hook, hook_name)
-            # Registration order, so on a clash the plugin registered first keeps the name.
-            for impl in caller.get_hookimpls():
+            # Bundled plugins first, then registration order: on a clash the plugin registered
+            # first keeps the name, and a third party can never take over a bundled name.
+            impls = sorted(caller.get_hookimpls(), key=lambda i: not self._bundled(i.plugin_name))
+            for impl in impls:
                 plugin_name = impl.plugin_name
                 self._trace(hook_name, plugin_name)
                 local: dict[str, Any] = {}
                 try:
                     impl.function(*[{"register": make_register(plugin_name, local)}[a] for a in impl.argnames])
                 except Exception as e:  # noqa: BLE001
+                    self._trace_failure(e)
                     self._record(PluginLoadError(plugin_name, self._version(plugin_name), _error_text(e), hook_name))
                     continue
                 for key, value in local.items():
                     if key in found:
+                        fix = ("it is a bundled connector's name, which a plugin cannot take over; register yours under "
+                               "another name" if self._bundled(owners[key]) else "block one of them with plugins.block")
                         self._record(PluginLoadError(
                             plugin_name, self._version(plugin_name),
-                            f"{key!r} is already registered by plugin {owners[key]}; block one of them with plugins.block",
-                            hook_name))
+                            f"{key!r} is already registered by plugin {owners[key]}; {fix}", hook_name))
                         continue
                     found[key], owners[key] = value, plugin_name
             self._cache[hook_name] = found
@@ -349,6 +381,25 @@ class _IsolatedHooks:
             return [r for _, r in self._manager.call_each(name, **kwargs) if r is not None]
 
         return call
+
+
+def _impl_problems(hook_name: str, fn: Callable[..., Any]) -> list[str]:
+    """Why a hook implementation cannot work, each with the fix: deskwatch calls hooks
+    synchronously (an ``async def`` would return a coroutine nobody awaits), and pluggy never
+    passes an argument that has a default (it would silently keep the default)."""
+    problems = []
+    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+        problems.append(f"hook {hook_name} is an async def; hooks are called synchronously: make it a plain def "
+                        "(async work belongs in the Connector's methods, which the daemon awaits)")
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        params = ()
+    for p in params:
+        if p.default is not inspect.Parameter.empty and p.name != "self":
+            problems.append(f"hook {hook_name}: argument {p.name!r} has a default, so pluggy never passes it; "
+                            f"remove the default (def {hook_name}({p.name}): ...)")
+    return problems
 
 
 def _module_version(plugin: object) -> str:

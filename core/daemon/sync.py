@@ -337,9 +337,12 @@ class Daemon:
             self.store.mark_failed(key, str(e), self.clock() + timedelta(seconds=AUTH_COOLDOWN))
             raise
         except ConnectorError as e:
-            # Transient, or sent with its answer lost (OutcomeUnknown): never given up on.
+            # One item's error (a 403/404/422) fails that item for good after a bounded number
+            # of attempts and the source carries on; a transient error, or one sent with its
+            # answer lost (OutcomeUnknown), is never given up on.
             delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(item.attempts, 8))
-            self.store.mark_failed(key, str(e), self.clock() + timedelta(seconds=delay))
+            retry = None if _gives_up(e, item.attempts) else self.clock() + timedelta(seconds=delay)
+            self.store.mark_failed(key, str(e), retry)
             return False
         if result.ok:
             self.store.mark_applied(key, result.outcome, self.clock())
@@ -356,3 +359,12 @@ class Daemon:
             seconds=min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(item.attempts, 8)))
         self.store.mark_failed(key, result.message or "failed", retry)
         return False
+
+
+def _gives_up(error: ConnectorError, attempts: int) -> bool:
+    """Whether an update that raised ``error`` on its ``attempts``-th try is failed for good:
+    only a refusal of that item (a 4xx other than a timeout, conflict or rate limit: 403, 404,
+    422…) after MAX_REFUSED_ATTEMPTS. A transient failure, or one whose outcome is unknown, is
+    never given up on (it may have landed; the marker check settles it)."""
+    refused = error.status is not None and 400 <= error.status < 500 and error.status not in (408, 409, 425, 429)
+    return refused and attempts >= MAX_REFUSED_ATTEMPTS

@@ -17,6 +17,7 @@ from deskwatch.core.model.timeutil import parse_time
 
 PRIORITY_OUT = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 STATUS_OUT = {"new": 2, "open": 2, "pending": 3, "on_hold": 3, "solved": 4, "closed": 5}
+INCLUDE_CREDITS = 2  # extra credits per include on GET /api/v2/tickets (Freshdesk API docs)
 SOURCE_OUT = {"email": 1, "web": 2, "phone": 3, "chat": 7, "social": 5, "api": 2}
 
 
@@ -35,12 +36,14 @@ class FreshdeskApp(HelpdeskApp):
         self.user_ids: dict[str, int] = {}
         self.company_ids: dict[str, int] = {}
         self._note_ids = itertools.count(9000)
+        self.companies_at = clock()  # the world's organizations never change after this
         for method, pattern, fn in [
             ("GET", r"/api/v2/tickets", self.list_tickets),
             ("GET", r"/api/v2/tickets/(\d+)", self.show),
             ("GET", r"/api/v2/tickets/(\d+)/conversations", self.conversations),
             ("PUT", r"/api/v2/tickets/(\d+)", self.update),
             ("POST", r"/api/v2/tickets/(\d+)/notes", self.note),
+            ("GET", r"/api/v2/companies", self.list_companies),
             ("GET", r"/api/v2/companies/(\d+)", self.company),
             ("GET", r"/api/v2/groups", self.groups),
             ("GET", r"/api/v2/agents", self.agents),
@@ -73,6 +76,18 @@ class FreshdeskApp(HelpdeskApp):
     def extra_headers(self) -> dict[str, str]:
         return {"X-Ratelimit-Total": str(self.window.per_minute or 700), "X-Ratelimit-Remaining": str(self.window.remaining),
                 "X-Ratelimit-Used-CurrentRequest": "1", "X-Freshdesk-Api-Version": "latest=v2; requested=v2"}
+
+    def cost(self, req: SimRequest) -> int:
+        """Credits: 1 a call, plus INCLUDE_CREDITS for each ``include`` on a ticket listing
+        (1 on a single ticket), as Freshdesk charges them (X-Ratelimit-Used-CurrentRequest)."""
+        includes = [i for i in (req.arg("include", "") or "").split(",") if i]
+        if not includes or req.method != "GET":
+            return 1
+        per = INCLUDE_CREDITS if req.path.rstrip("/") == "/api/v2/tickets" else 1
+        return 1 + per * len(includes)
+
+    def charge_headers(self, cost: int) -> dict[str, str]:
+        return {"X-Ratelimit-Used-CurrentRequest": str(cost)}
 
     def sync_world(self) -> None:
         self.world.step(self.clock())
@@ -252,6 +267,33 @@ class FreshdeskApp(HelpdeskApp):
         self.recorder.record(UpdateRecord(self.name, str(t), "note", data, self.clock()))
         return SimResponse.json(201, note)
 
+    def _company_json(self, key: str, i: int) -> dict[str, Any]:
+        o = next(o for o in self.world.orgs if o.key == key)
+        # Freshdesk's own company fields, plus a custom field for the contract value.
+        return {"id": i, "name": o.name, "description": None, "domains": [],
+                "account_tier": o.tier, "health_score": o.health,
+                "renewal_date": o.renewal_date.isoformat() if o.renewal_date else None,
+                "custom_fields": {"annual_value": o.annual_value},
+                "created_at": iso(self.companies_at), "updated_at": iso(self.companies_at)}
+
+    def list_companies(self, req: SimRequest) -> SimResponse:
+        """Companies, 100 a page at most, ``updated_since`` honoured (the world's organizations
+        do not change, so they all count as updated at the world's start)."""
+        self.sync_world()
+        per_page = min(100, int(req.arg("per_page", "30") or 30))
+        page = int(req.arg("page", "1") or 1)
+        since = req.arg("updated_since")
+        keys = [o.key for o in self.world.orgs]
+        if since and parse_time(since) > self.companies_at:
+            keys = []
+        rows = [self._company_json(k, self._cid(k)) for k in keys][(page - 1) * per_page: page * per_page]
+        headers = {}
+        if page * per_page < len(keys):
+            q = {k: v[0] for k, v in req.query.items()}
+            q["page"] = str(page + 1)
+            headers["link"] = f"<http://{req.headers.get('host')}/api/v2/companies?{urlencode(q)}>; rel=\"next\""
+        return SimResponse.json(200, rows, headers)
+
     def company(self, req: SimRequest, cid: str) -> SimResponse:
         for key, i in self.company_ids.items():
             if i == int(cid):
@@ -261,7 +303,7 @@ class FreshdeskApp(HelpdeskApp):
                                               "account_tier": o.tier, "health_score": o.health,
                                               "renewal_date": o.renewal_date.isoformat() if o.renewal_date else None,
                                               "custom_fields": {"annual_value": o.annual_value},
-                                              "created_at": iso(self.world.now), "updated_at": iso(self.world.now)})
+                                              "created_at": iso(self.companies_at), "updated_at": iso(self.companies_at)})
         return SimResponse.json(404, {"code": "not_found", "message": "Company not found"})
 
     def groups(self, req: SimRequest) -> SimResponse:

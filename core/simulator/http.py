@@ -93,6 +93,7 @@ class Recorder:
         self.updates: list[UpdateRecord] = []
         self.requests: dict[str, int] = {}
         self.lost: dict[str, int] = {}  # writes applied whose answer was dropped (lost_rate)
+        self.credits: dict[str, int] = {}  # what the helpdesk charged: includes cost extra credits
 
     def record(self, rec: UpdateRecord) -> None:
         with self._lock:
@@ -105,6 +106,9 @@ class Recorder:
     def count_lost(self, helpdesk: str) -> None:
         with self._lock:
             self.lost[helpdesk] = self.lost.get(helpdesk, 0) + 1
+    def count_credits(self, helpdesk: str, credits: int) -> None:
+        with self._lock:
+            self.credits[helpdesk] = self.credits.get(helpdesk, 0) + credits
 
     def for_helpdesk(self, helpdesk: str) -> list[UpdateRecord]:
         with self._lock:
@@ -120,17 +124,19 @@ class RateWindow:
         self.hits: deque[float] = deque()
         self.lock = threading.Lock()
 
-    def take(self) -> float:
-        """Record a request; returns 0 when allowed, else the seconds until a slot frees."""
+    def take(self, cost: int = 1) -> float:
+        """Record a request costing ``cost`` slots (credits); returns 0 when allowed, else the
+        seconds until enough slots free."""
         if self.per_minute <= 0:
             return 0.0
+        cost = max(1, min(cost, self.per_minute))
         with self.lock:
             now = self.clock()
             while self.hits and now - self.hits[0] >= 60:
                 self.hits.popleft()
-            if len(self.hits) >= self.per_minute:
-                return max(0.01, 60 - (now - self.hits[0]))
-            self.hits.append(now)
+            if len(self.hits) + cost > self.per_minute:
+                return max(0.01, 60 - (now - self.hits[len(self.hits) + cost - self.per_minute - 1]))
+            self.hits.extend([now] * cost)
             return 0.0
 
     @property
@@ -179,6 +185,17 @@ class HelpdeskApp:
     def extra_headers(self) -> dict[str, str]:
         return {}
 
+    def cost(self, req: SimRequest) -> int:
+        """What a request costs against the quota; 1 unless the helpdesk charges more."""
+        return 1
+
+    def limited(self, req: SimRequest) -> float:
+        """Seconds to wait from a limit of the endpoint's own (0: none hit)."""
+        return 0.0
+
+    def charge_headers(self, cost: int) -> dict[str, str]:
+        return {}
+
     def handle(self, req: SimRequest) -> SimResponse:
         self.recorder.count_request(self.name)
         f = self.faults
@@ -197,7 +214,8 @@ class HelpdeskApp:
                 return self.server_error()
             malformed = bool(f.malformed_rate and roll() < f.malformed_rate)
             lost = req.method not in ("GET", "HEAD") and bool(f.lost_rate and roll() < f.lost_rate)
-        wait = 0.0 if req.path in self.unmetered else self.window.take()
+        cost = 0 if req.path in self.unmetered else self.cost(req)
+        wait = (self.limited(req) or self.window.take(cost)) if cost else 0.0
         if wait:
             return self.rate_limited(wait)
         denied = self.authenticate(req)
@@ -215,6 +233,9 @@ class HelpdeskApp:
             self.recorder.count_lost(self.name)
             raise Drop()  # the write is applied; only its answer goes missing
         resp.headers.update(self.extra_headers())
+        if cost:
+            self.recorder.count_credits(self.name, cost)
+            resp.headers.update(self.charge_headers(cost))
         if malformed and resp.status == 200 and resp.body:
             resp.body = resp.body[: max(1, len(resp.body) // 2)]
         return resp

@@ -38,6 +38,9 @@ def sf_error(status: int, code: str, message: str) -> SimResponse:
     return SimResponse.json(status, [{"message": message, "errorCode": code}])
 
 
+GET_DELETED_DAYS = timedelta(days=15)  # getDeleted's window (earliestDateAvailable)
+
+
 class SalesforceApp(HelpdeskApp):
     name = "salesforce"
 
@@ -273,10 +276,18 @@ class SalesforceApp(HelpdeskApp):
         return out
 
     def _page(self, records: list[dict], size: int, req: SimRequest) -> SimResponse:
-        body: dict[str, Any] = {"totalSize": len(records), "done": len(records) <= size, "records": records[:size]}
-        if len(records) > size:
+        # Child rows of sub-queries count toward the batch, as Salesforce counts them: a batch of
+        # 2,000 holds fewer Cases the more comments and e-mails they carry (at least one Case).
+        taken, rows = 0, 0
+        for rec in records:
+            weight = 1 + sum(len(v["records"]) for v in rec.values() if isinstance(v, dict) and "records" in v)
+            if taken and rows + weight > size:
+                break
+            taken, rows = taken + 1, rows + weight
+        body: dict[str, Any] = {"totalSize": len(records), "done": taken >= len(records), "records": records[:taken]}
+        if taken < len(records):
             loc = f"01g5g{next(self._seq):08d}"
-            self.locators[loc] = records[size:]
+            self.locators[loc] = records[taken:]
             body["nextRecordsUrl"] = f"/services/data/{self.version}/query/{loc}-{size}"
         return SimResponse.json(200, body)
 
@@ -314,10 +325,16 @@ class SalesforceApp(HelpdeskApp):
         if isinstance(w, SimResponse):
             return w
         start, end = w
+        earliest = self.clock() - GET_DELETED_DAYS
+        if start < earliest - timedelta(minutes=1):
+            # Deletions older than the window are purged: asking for them is an error, as it is
+            # in Salesforce, not an empty answer.
+            return sf_error(400, "INVALID_REPLICATION_DATE",
+                            f"startDate must be on or after the earliestDateAvailable {sf_time(earliest)}")
         gone = [{"id": cid, "deletedDate": sf_time(self.modified(cid))} for cid, c in self.by_id.items()
                 if c.deleted and start <= self.modified(cid) < end]
         return SimResponse.json(200, {"deletedRecords": gone,
-                                      "earliestDateAvailable": sf_time(self.clock() - timedelta(days=15)),
+                                      "earliestDateAvailable": sf_time(earliest),
                                       "latestDateCovered": sf_time(min(end, self.clock()))})
 
     def describe(self, req: SimRequest) -> SimResponse:

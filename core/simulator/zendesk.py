@@ -9,7 +9,7 @@ import itertools
 from datetime import datetime
 from typing import Any, Callable
 
-from deskwatch.core.simulator.http import Faults, HelpdeskApp, Recorder, SimRequest, SimResponse, UpdateRecord, iso
+from deskwatch.core.simulator.http import Faults, HelpdeskApp, RateWindow, Recorder, SimRequest, SimResponse, UpdateRecord, iso
 from deskwatch.core.simulator.world import Conversation, World
 
 CHANNEL_OUT = {"email": "email", "web": "web", "chat": "chat", "phone": "voice", "api": "api", "social": "twitter"}
@@ -26,6 +26,9 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
     return int(float(ts)), int(rest.strip("|") or 0)
 
 
+EXPORT_PER_MINUTE = 10  # Zendesk: incremental export requests per minute (30 with the add-on)
+
+
 class ZendeskApp(HelpdeskApp):
     name = "zendesk"
 
@@ -33,6 +36,8 @@ class ZendeskApp(HelpdeskApp):
                  recorder: Recorder, groups: list[str], agents: list[str], email: str | None, token: str | None,
                  freshness_seconds: int = 0):
         super().__init__(faults, rate_per_minute, recorder)
+        # The incremental exports have their own limit, on top of the account's (when limits are on).
+        self.export_window = RateWindow(EXPORT_PER_MINUTE if rate_per_minute else 0)
         self.world, self.clock = world, clock
         self.email, self.token = email, token
         self.freshness = freshness_seconds
@@ -345,3 +350,7 @@ class ZendeskApp(HelpdeskApp):
             if i == int(oid):
                 return SimResponse.json(200, {"organization": self.org_json(key, self.base(req))})
         return SimResponse.json(404, {"error": "RecordNotFound", "description": "Not found"})
+
+    def limited(self, req: SimRequest) -> float:
+        """The incremental export's own 10 requests/minute."""
+        return self.export_window.take() if "/incremental/" in req.path else 0.0

@@ -185,3 +185,16 @@ class OutboxMixin(StoreBase):
         """Items given up on (failed without a retry time)."""
         sql = "SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND retry_at IS NULL"
         return self._q(sql + (" AND source = ?" if source else ""), (source,) if source else ())[0][0]
+
+    def outbox_retrying(self, source: str | None = None) -> int:
+        """Items that failed and will be tried again (failed with a retry time)."""
+        sql = "SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND retry_at IS NOT NULL"
+        return self._q(sql + (" AND source = ?" if source else ""), (source,) if source else ())[0][0]
+
+    def outbox_failures(self, source: str | None = None, limit: int = 20) -> list[OutboxItem]:
+        """Failed items, given up on or waiting to retry, newest first (at most ``limit``), so
+        ``deskwatch status`` can show each one's reason."""
+        sql = "SELECT * FROM outbox WHERE state = 'failed'" + (" AND source = ?" if source else "")
+        args: tuple = (source,) if source else ()
+        rows = self._q(sql + " ORDER BY created_at DESC, rowid DESC LIMIT ?", (*args, limit))
+        return [_item(r) for r in rows]

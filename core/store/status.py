@@ -10,6 +10,9 @@ from typing import Any, Mapping
 from deskwatch.core.store.base import StoreBase, dumps, from_ts, ts
 
 
+FAILURES_SHOWN = 20  # failed outbox items `deskwatch status` lists
+
+
 @dataclass(frozen=True)
 class SourceStatus:
     name: str
@@ -52,6 +55,8 @@ class StoreStatus:
     outbox_depth: int
     outbox_failed: int
     daemon: DaemonStatus
+    outbox_retrying: int = 0  # part of outbox_depth: failed once, tried again later
+    failures: tuple[Any, ...] = ()  # OutboxItem: the newest failed items, with their errors
 
 
 class StatusMixin(StoreBase):
@@ -128,4 +133,6 @@ class StatusMixin(StoreBase):
             outbox_depth=self.outbox_depth(),  # type: ignore[attr-defined]
             outbox_failed=self.outbox_failed(),  # type: ignore[attr-defined]
             daemon=daemon,
+            outbox_retrying=self.outbox_retrying(),  # type: ignore[attr-defined]
+            failures=tuple(self.outbox_failures(limit=FAILURES_SHOWN)),  # type: ignore[attr-defined]
         )

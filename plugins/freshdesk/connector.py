@@ -82,7 +82,11 @@ log = logging.getLogger(__name__)
 
 TYPE_NAME = "freshdesk"
 PASSES = ("all", "deleted", "spam")
-INCLUDE = "requester,stats,description"
+# Each include costs extra credits per list call; ``stats`` is left out unless include_stats asks
+# for it (it only adds the time of the last status change).
+INCLUDE = "requester,description"
+SETTLED_STATUSES = frozenset({4, 5})  # Resolved, Closed
+COMPANIES_PAGE = 100
 # What Freshdesk returns when updated_since is not given; also the first sync's default reach.
 DEFAULT_LOOKBACK = timedelta(days=30)
 BOOKMARK_VERSION = 1
@@ -169,7 +173,8 @@ class FreshdeskConnector(Connector):
         # Freshdesk counts every call against a per-minute account quota that other tools share:
         # when X-Ratelimit-Remaining gets low, space calls out rather than run into 429s.
         self.budget = RateBudget(
-            settings.requests_per_minute, reserve=settings.low_quota, reserve_wait=5.0, sleep=budget_sleep
+            settings.requests_per_minute, reserve=settings.low_quota, reserve_wait=5.0, sleep=budget_sleep,
+            reserve_share=settings.quota_reserve,
         )
         self.client: ApiClient = client_factory(
             settings.base_url,
@@ -182,6 +187,10 @@ class FreshdeskConnector(Connector):
             source=source,
         )
         self._companies: dict[int, Any] = {}
+        self._companies_listed_at: datetime | None = None  # when the company list was last read
+        self._companies_fresh = False  # listed during this fetch
+        self._company_lock = asyncio.Lock()
+        self._company_listing = True  # False once the account refused GET /api/v2/companies
         self._directory: Directory | None = None
 
     def __repr__(self) -> str:
@@ -209,6 +218,7 @@ class FreshdeskConnector(Connector):
         Each page's bookmark holds all three watermarks; the last page has ``done=True``."""
         start = self.settings.start_time or ((until or utcnow()) - DEFAULT_LOOKBACK)
         marks = read_bookmark(bookmark, start)
+        self._companies_fresh = False  # list changed companies again, once, when a ticket needs one
         passes = PASSES if self.settings.sync_deleted else ("all",)
         for n, kind in enumerate(passes):
             last_pass = n == len(passes) - 1
@@ -230,7 +240,7 @@ class FreshdeskConnector(Connector):
                 "page": page_no,
             }
             if kind == "all":
-                params["include"] = INCLUDE
+                params["include"] = INCLUDE + (",stats" if s.include_stats else "")
             else:
                 params["filter"] = kind
             response = await self.client.request("GET", "/api/v2/tickets", params=params)
@@ -261,9 +271,11 @@ class FreshdeskConnector(Connector):
             # Conversations are one request per ticket: a few at a time, in page order.
             sem = asyncio.Semaphore(CONVERSATION_CONCURRENCY)
 
+            settled_before = utcnow() - s.caught_up_after
+
             async def one(raw: Mapping[str, Any]) -> Ticket:
                 async with sem:
-                    return await self._ticket(raw)
+                    return await self._ticket(raw, settled_before)
 
             tickets: list[Ticket] = list(await asyncio.gather(*(one(r) for r in live)))
 
@@ -299,8 +311,46 @@ class FreshdeskConnector(Connector):
         for _ in range(max(0, min(used, 20) - 1)):
             await self.budget.acquire()
 
-    async def _ticket(self, raw: Mapping[str, Any]) -> Ticket:
-        conversations = await self._conversations(raw["id"]) if self.settings.conversations else ()
+    def _wants_conversations(self, raw: Mapping[str, Any], settled_before: datetime) -> bool:
+        """Conversations cost a credit per ticket: read them for open tickets and tickets with
+        new activity, not for a resolved/closed one last changed before ``settled_before``
+        (backfill: its description stands in)."""
+        if not self.settings.conversations:
+            return False
+        if self.settings.backfill_closed_conversations or raw.get("status") not in SETTLED_STATUSES:
+            return True
+        try:
+            updated = datetime.fromisoformat(str(raw.get("updated_at")).replace("Z", "+00:00"))
+        except ValueError:
+            return True
+        return updated.tzinfo is None or updated >= settled_before
+
+    async def _refresh_companies(self) -> None:
+        """Companies changed since the last listing (all of them the first time), a page of 100
+        per request, instead of one request per company a ticket names."""
+        params: dict[str, Any] = {"per_page": COMPANIES_PAGE}
+        if self._companies_listed_at is not None:
+            params["updated_since"] = format_time(self._companies_listed_at - timedelta(minutes=1))
+        started = utcnow()
+        try:
+            paginator = PageNumberPaginator(per_page=COMPANIES_PAGE, use_link_header=True, max_pages=self.settings.page_cap)
+            async for page in paginate(self.client, "/api/v2/companies", paginator, params=params,
+                                       records=lambda body: _list(body, "GET /api/v2/companies")):
+                for rec in page.records:
+                    if isinstance(rec, Mapping) and isinstance(rec.get("id"), int):
+                        self._companies[rec["id"]] = rec
+        except (AuthError, RateLimited, TransientError):
+            raise
+        except ConnectorError as e:
+            # Listing refused (an older API, a key without the permission): one read per company.
+            log.warning("%s: cannot list companies (%s); reading them one at a time", self.source, e.message)
+            self._company_listing = False
+            return
+        self._companies_listed_at = started
+
+    async def _ticket(self, raw: Mapping[str, Any], settled_before: datetime | None = None) -> Ticket:
+        wanted = self.settings.conversations if settled_before is None else self._wants_conversations(raw, settled_before)
+        conversations = await self._conversations(raw["id"]) if wanted else ()
         company = None
         cid = mapping.company_id(raw)
         if cid is not None and self.settings.companies:
@@ -367,7 +417,13 @@ class FreshdeskConnector(Connector):
         return out
 
     async def _company(self, company_id: int) -> Any:
-        """The company record, fetched once per connector (account data changes rarely)."""
+        """The company record: from the company listing (changed companies, listed once per
+        fetch when a ticket names one), else read alone."""
+        if self._company_listing and not self._companies_fresh:
+            async with self._company_lock:
+                if not self._companies_fresh:
+                    await self._refresh_companies()
+                    self._companies_fresh = True
         if company_id not in self._companies:
             try:
                 self._companies[company_id] = await self.client.get_json(f"/api/v2/companies/{company_id}")

@@ -7,7 +7,7 @@ unknown keys are errors, so a misspelt key never silently falls back to a defaul
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Mapping
 from urllib.parse import urlsplit
 
@@ -29,6 +29,9 @@ KNOWN_KEYS = (
     "page_cap",
     "start_time",
     "conversations",
+    "backfill_closed_conversations",
+    "caught_up_minutes",
+    "include_stats",
     "companies",
     "sync_deleted",
     "account_value_field",
@@ -54,7 +57,13 @@ class FreshdeskSettings:
     page_cap: int = 300  # Freshdesk serves at most 300 pages per query
     start_time: datetime | None = None  # first sync reads from here; None = 30 days back
     conversations: bool = True  # fetch /tickets/{id}/conversations for the messages
-    companies: bool = True  # fetch /companies/{id} for account value, tier, renewal, health
+    companies: bool = True  # list /companies (updated_since) for account value, tier, renewal, health
+    # A resolved/closed ticket last changed over ``caught_up_after`` ago is backfill: no
+    # conversations read for it (its description stands in) unless this is on.
+    backfill_closed_conversations: bool = False
+    caught_up_after: timedelta = timedelta(hours=1)
+    include_stats: bool = False  # include=stats costs credits for the last status change time only
+    quota_reserve: float = 0.1  # share of the account's quota left to its other integrations
     sync_deleted: bool = True  # extra passes with filter=deleted and filter=spam
     account_value_field: str = "custom_fields.annual_value"
     tier_field: str = "account_tier"
@@ -135,6 +144,9 @@ def parse_settings(section: Section) -> FreshdeskSettings:
         start_time=read_start_time(s),
         conversations=s.boolean("conversations", True),
         companies=s.boolean("companies", True),
+        backfill_closed_conversations=s.boolean("backfill_closed_conversations", False),
+        caught_up_after=timedelta(minutes=s.number("caught_up_minutes", 60.0, min=0.0)),
+        include_stats=s.boolean("include_stats", False),
         sync_deleted=s.boolean("sync_deleted", True),
         account_value_field=_field_path(s, "account_value_field", "custom_fields.annual_value"),
         tier_field=_field_path(s, "tier_field", "account_tier"),
@@ -148,6 +160,7 @@ def parse_settings(section: Section) -> FreshdeskSettings:
         timeout=http.timeout,
         retry=http.retry,
         requests_per_minute=http.requests_per_minute,
+        quota_reserve=http.quota_reserve,
     )
     if not cfg.escalation_tag or " " in cfg.escalation_tag or "," in cfg.escalation_tag:
         raise s.error("escalation_tag", f'expected one tag without spaces or commas, got "{cfg.escalation_tag}"')

@@ -47,7 +47,9 @@ from .settings import TYPE_NAME, SalesforceSettings
 log = logging.getLogger("deskwatch.plugins.salesforce")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-GET_DELETED_WINDOW = timedelta(days=29, hours=23)  # getDeleted reaches 30 days back, no further
+# getDeleted serves 15 days back (its earliestDateAvailable says where it starts); a minute of
+# slack keeps a request made at the edge inside it.
+GET_DELETED_WINDOW = timedelta(days=15) - timedelta(minutes=1)
 CONCURRENT_LIMIT_WAIT = 5.0  # seconds; concurrency limits clear quickly, the daily one does not
 DAILY_LIMIT_WAIT = 3600.0
 MAX_LOCATOR_RESTARTS = 3
@@ -201,6 +203,9 @@ class SalesforceConnector(Connector):
         )
         self._picklists: dict[str, tuple[str, ...]] | None = None
         self._queues: dict[str, str] = dict(settings.queues)
+        # Set when deletions were last looked up before getDeleted's window: hard deletes in the
+        # gap need reconcile_ids (live Ids against the ids deskwatch holds).
+        self.reconcile_since: datetime | None = None
         self._users: dict[str, str] = dict(settings.users)
         self._closed = False
 
@@ -346,17 +351,40 @@ class SalesforceConnector(Connector):
         """Tombstones from getDeleted (hard deletes and emptied recycle bins never show up in
         queryAll). It only reaches 30 days back and works in whole minutes."""
         end = until or utcnow().replace(microsecond=0)
-        start = max(start or self.settings.start_time or EPOCH, end - GET_DELETED_WINDOW)
+        wanted = start or self.settings.start_time or EPOCH
+        start = max(wanted, end - GET_DELETED_WINDOW)
         if end - start < timedelta(minutes=1):
             return Page((), (), bookmark=state.dump(), done=True)
         body = await self._json(
             "GET", self._path("sobjects/Case/deleted/"), params={"start": format_time(start), "end": format_time(end)}
         )
         result = mapping.parse_deleted(body)
+        earliest = max(start, result.earliest_available or start)
+        # A first run has nothing to miss; a later one that last looked before the window did.
+        if state.deleted_since is not None and wanted < earliest:
+            self.reconcile_since = wanted
+            log.warning("%s: no deletion lookup since %s, past getDeleted's window (from %s); hard deletes in the "
+                        "gap are found by reconciling ids (reconcile_ids)", self.source, format_time(wanted), format_time(earliest))
         # Monotonic and never past ``until``: a stale latestDateCovered must not move it back.
         covered = min(max(result.latest_covered or start, state.deleted_since or EPOCH), end)
         state = dataclasses.replace(state, deleted_since=covered)
         return Page((), tuple(self.ticket_id(cid) for cid, _ in result.records), bookmark=state.dump(), done=True)
+
+    async def live_ids(self, created_since: datetime | None = None) -> set[str]:
+        """Ticket ids of every Case Salesforce still has (created since ``created_since``): 2,000
+        Ids a request, for reconciling ids when deletions fell outside getDeleted's window."""
+        since = created_since or self.settings.start_time
+        where = f" WHERE CreatedDate >= {format_time(since)}" if since else ""
+        rows = await self._query_all_records(f"SELECT Id FROM Case{where}", "Case")
+        return {self.ticket_id(r["Id"]) for r in rows if isinstance(r.get("Id"), str)}
+
+    async def reconcile_ids(self, known: Iterable[str]) -> list[str]:
+        """Of the ticket ids deskwatch holds (``known``), those Salesforce no longer has: hard
+        deletes getDeleted can no longer report (its window is 15 days). Clears
+        ``reconcile_since``."""
+        live = await self.live_ids()
+        self.reconcile_since = None
+        return sorted(t for t in known if t not in live)
 
     # -- updates ---------------------------------------------------------------------------
     async def _comment_bodies(self, cid: str) -> list[str]:

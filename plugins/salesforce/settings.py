@@ -100,7 +100,7 @@ class SalesforceSettings:
     ui_url: str | None = None  # where humans open cases; defaults to the API host
     audience: str = DEFAULT_LOGIN_URL
     api_version: str = "v61.0"
-    page_size: int = 200
+    page_size: int = 2000  # Sforce-Query-Options batchSize; child rows (comments, e-mails) count toward it
     start_time: datetime | None = None
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -234,7 +234,7 @@ def parse_settings(section: Section, name: str | None = None) -> SalesforceSetti
         ui_url=_url(s, "ui_url", None),
         audience=_url(s, "audience", login_url or DEFAULT_LOGIN_URL) or DEFAULT_LOGIN_URL,
         api_version=f"v{m.group(1)}.{m.group(2)}",
-        page_size=s.integer("page_size", 200, min=200, max=2000),
+        page_size=s.integer("page_size", 2000, min=200, max=2000),
         start_time=read_start_time(s),
         timeout=s.number("timeout", 30.0, min=1, max=600),
         retry=RetryPolicy.from_section(s),

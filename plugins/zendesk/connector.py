@@ -66,13 +66,16 @@ CONFLICT_ROUNDS = 3  # 409s in a row before giving the decision back to the call
 JOB_POLL_INTERVAL = 1.0
 JOB_MAX_POLLS = 120
 COMMENT_CONCURRENCY = 4
+RESERVE_WAIT = 6.0  # seconds between calls once only the reserved share of the quota is left
+SETTLED = frozenset({"solved", "closed"})
 
 
 def classify_zendesk(response: httpx.Response) -> Resolution | None:
     """Zendesk specifics on top of the generic rules (None = use those)."""
     if response.status_code == 403 and "/incremental/" in response.request.url.path:
+        # Account-level: no ticket can be read without it, so this pauses the source like a 401.
         return Resolution(
-            Action.FAIL,
+            Action.REAUTHENTICATE,
             f"permission denied ({describe(response)}): the incremental export is for admins only; "
             "use an admin's API token or OAuth token",
             403,
@@ -124,12 +127,15 @@ class ZendeskConnector(Connector):
             timeout=s.timeout,
             retry=s.retry,
             classifier=classify_zendesk,
-            budget=RateBudget(s.requests_per_minute) if s.requests_per_minute else None,
+            # Always a budget: it reads the quota headers and keeps quota_reserve of them free.
+            budget=RateBudget(s.requests_per_minute, reserve_share=s.quota_reserve, reserve_wait=RESERVE_WAIT),
             secrets=[x for x in (s.token, s.oauth_token) if x is not None],
             source=source,
         )
         self._clock = clock
         self._directory: SideLoads | None = None  # agents and groups by id, loaded once
+        # The export has its own limit (10 requests/minute) on top of the account's.
+        self.export_budget = RateBudget(s.export_requests_per_minute)
 
     def __repr__(self) -> str:
         return f"ZendeskConnector({self.source!r}, {self.settings.base_url!r})"
@@ -195,6 +201,7 @@ class ZendeskConnector(Connector):
             url, p = paginator.request(EXPORT_PATH, params)
             if paginator.token is not None:
                 p.pop("start_time", None)  # the cursor carries the position from here on
+            await self.export_budget.acquire()
             response = await self.client.request("GET", url, params=p)
             body = decode_json(response, source=self.source, secrets=self.client.secrets)
             try:
@@ -223,8 +230,11 @@ class ZendeskConnector(Connector):
         side = await self._with_directory(live, side)
         if self.settings.fetch_comments:
             sem = asyncio.Semaphore(COMMENT_CONCURRENCY)
+            settled_before = self._clock() - self.settings.caught_up_after
 
             async def one(raw: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]] | None, SideLoads]:
+                if not self._wants_comments(raw, settled_before):
+                    return None, SideLoads()  # the description stands in
                 async with sem:
                     return await self._comments(raw["id"])
 
@@ -238,6 +248,18 @@ class ZendeskConnector(Connector):
             except BadResponse as e:
                 raise self._bad(e, EXPORT_PATH) from None
         return tickets, deleted
+
+    def _wants_comments(self, raw: Mapping[str, Any], settled_before: datetime) -> bool:
+        """Comments cost one request per ticket: skip them for a solved/closed ticket last
+        changed before ``settled_before`` (backfill; nobody escalates it, its description
+        stands in) unless ``backfill_closed_comments`` asks for them."""
+        if self.settings.backfill_closed_comments or raw.get("status") not in SETTLED:
+            return True
+        try:
+            updated = datetime.fromisoformat(str(raw.get("updated_at")).replace("Z", "+00:00"))
+        except ValueError:
+            return True  # the mapping reports the bad field; do not guess here
+        return updated.tzinfo is None or updated >= settled_before
 
     async def _comments(self, ticket_id: int) -> tuple[list[Mapping[str, Any]] | None, SideLoads]:
         """All comments of a ticket (cursor pages), with their side-loaded authors.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Mapping
 
 from deskwatch.core.connect.kit import id_table, read_start_time
@@ -33,6 +33,9 @@ KNOWN_KEYS = (
     "page_size",
     "comments_page_size",
     "fetch_comments",
+    "backfill_closed_comments",
+    "caught_up_minutes",
+    "export_requests_per_minute",
     "start_time",
     "lookback_days",
     "account_value_field",
@@ -55,9 +58,15 @@ class ZendeskSettings:
     email: str | None = None  # with ``token``: HTTP Basic "{email}/token:{token}"
     token: Secret | None = None
     oauth_token: Secret | None = None  # alternative: "Authorization: Bearer …"
-    page_size: int = 100  # tickets per incremental export page
+    page_size: int = 1000  # tickets per incremental export page (Zendesk's maximum: one request per 1,000)
     comments_page_size: int = 100
     fetch_comments: bool = True  # one extra request per changed ticket; off = description only
+    # A solved/closed ticket whose last change is older than ``caught_up_after`` is backfill:
+    # its description stands in for its comments (one request per ticket saved) unless this is on.
+    backfill_closed_comments: bool = False
+    caught_up_after: timedelta = timedelta(hours=1)
+    export_requests_per_minute: float = 10.0  # Zendesk's own limit on the incremental export
+    quota_reserve: float = 0.1  # share of the account's quota left to its other integrations
     start_time: datetime | None = None  # where the first sync starts; None = lookback_days ago
     lookback_days: int = 30
     # organization_fields keys (Zendesk custom organization fields); "" = not used
@@ -139,9 +148,13 @@ def parse_settings(section: Section, name: str | None = None) -> ZendeskSettings
         email=email,
         token=token,
         oauth_token=oauth,
-        page_size=s.integer("page_size", 100, min=1, max=MAX_PAGE_SIZE),
+        page_size=s.integer("page_size", MAX_PAGE_SIZE, min=1, max=MAX_PAGE_SIZE),
         comments_page_size=s.integer("comments_page_size", 100, min=1, max=MAX_COMMENTS_PAGE_SIZE),
         fetch_comments=s.boolean("fetch_comments", True),
+        backfill_closed_comments=s.boolean("backfill_closed_comments", False),
+        caught_up_after=timedelta(minutes=s.number("caught_up_minutes", 60.0, min=0.0)),
+        export_requests_per_minute=s.number("export_requests_per_minute", 10.0, min=0.1),
+        quota_reserve=http.quota_reserve,
         start_time=read_start_time(s),
         lookback_days=s.integer("lookback_days", 30, min=0),
         account_value_field=_field_name(s, "account_value_field", "annual_value"),

@@ -254,7 +254,8 @@ async def test_recorded_page_with_conversations_and_company(fake, api_samples, s
     fake.add(recorded)
     fake.conversations[21] = load(api_samples, "conversations_list.json")
     fake.companies[67001265522] = {"id": 67001265522, "name": "Globex", "account_tier": "Premium", "custom_fields": {"annual_value": 250000}}
-    async with make(sleeps, start_time="2022-11-01T00:00:00Z") as c:
+    # A closed ticket's conversations and include=stats cost credits; both asked for here.
+    async with make(sleeps, start_time="2022-11-01T00:00:00Z", backfill_closed_conversations=True, include_stats=True) as c:
         pages = await collect(c)
     assert ids(pages) == ["helpdesk:21"]
     t = pages[0].tickets[0]
@@ -269,7 +270,7 @@ async def test_recorded_page_with_conversations_and_company(fake, api_samples, s
         "order_type": "asc",
         "per_page": "100",
         "page": "1",
-        "include": "requester,stats,description",
+        "include": "requester,description,stats",
     }
     assert [c.get("filter") for c in fake.list_calls()] == [None, "deleted", "spam"]
     # API key as the basic-auth user, "X" as the password

@@ -153,12 +153,12 @@ async def test_fetch_pages_tombstones_and_bookmarks(httpx_mock, token, connector
     assert "SystemModstamp >= 2026-11-01T00:00:00Z AND SystemModstamp < 2026-11-23T10:00:00Z" in soql
     assert "ORDER BY SystemModstamp ASC, Id ASC" in soql and "IsDeleted" in soql and "Account.AnnualRevenue" in soql
     assert requests[1].headers["Authorization"].startswith("Bearer 00Dx0000000BV7z!")
-    assert requests[1].headers["Sforce-Query-Options"] == "batchSize=200"
+    assert requests[1].headers["Sforce-Query-Options"] == "batchSize=2000"  # the most Salesforce allows
     token_form = parse_qs(requests[0].content.decode())
     assert token_form["grant_type"] == ["client_credentials"] and token_form["client_id"] == ["3MVG9-consumer-key"]
     deleted_params = parse_qs(urlsplit(str(requests[-1].url)).query)
     assert deleted_params["end"] == ["2026-11-23T10:00:00Z"]
-    assert deleted_params["start"] >= ["2026-10-24T10:00:00Z"]  # getDeleted reaches back 30 days only
+    assert deleted_params["start"] >= ["2026-11-08T10:00:00Z"]  # getDeleted reaches back 15 days only
 
 
 async def test_resume_skips_delivered_versions_at_the_boundary_but_not_newer_ones(httpx_mock, token, connector):

@@ -39,7 +39,7 @@ def test_defaults_and_source_name_from_the_section_path():
     assert s.token_url == "https://acme.my.salesforce.com/services/oauth2/token"
     assert s.auth == "client_credentials"
     assert s.api_version == "v61.0" and s.data_path == "/services/data/v61.0"
-    assert s.page_size == 200 and s.api_budget == 0.9
+    assert s.page_size == 2000 and s.api_budget == 0.9
     assert s.account_value_field == "AnnualRevenue" and s.account_tier_field is None
     assert s.channel_map["Email"] == "email" and s.status_map["On Hold"] == "on_hold"
     assert s.start_time is None

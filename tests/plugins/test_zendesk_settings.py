@@ -27,7 +27,7 @@ def test_minimal_api_token_source():
     assert s.api_url == "https://acme.zendesk.com/api/v2"
     assert s.ticket_url(42) == "https://acme.zendesk.com/agent/tickets/42"
     assert s.token.reveal() == "s3cr3t-token-value"
-    assert s.page_size == 100 and s.fetch_comments and s.start_time is None
+    assert s.page_size == 1000 and s.fetch_comments and s.start_time is None  # the export's maximum: fewest requests
     assert s.account_value_field == "annual_value" and s.tier_field == "tier"
 
 

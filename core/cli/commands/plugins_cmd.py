@@ -1,4 +1,5 @@
-"""`deskwatch plugins [--json]`: what is installed, what each plugin implements, what failed."""
+"""`deskwatch plugins [--json]`: what is installed, what each plugin implements, what failed.
+`deskwatch plugins new NAME [--dir DIR]`: write a connector package skeleton to start from."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from deskwatch.core.connect import plugins
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plugins", help="list plugins, their hooks and load errors", description=__doc__)
+    p.add_argument("action", nargs="?", choices=("list", "new"), default="list",
+                   help="list (default), or new: write a connector package skeleton")
+    p.add_argument("name", nargs="?", help="with new: the connector type's name, e.g. zammad")
+    p.add_argument("--dir", default=".", help="with new: the folder to write the package into")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--config", "-c", metavar="FILE", help="apply this config's [plugins] block and strict settings")
     plugins.add_strict_flag(p)
@@ -33,6 +38,8 @@ def report(manager: plugins.PluginManager) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "new":
+        return new(args)
     # The config is read only when named: a broken config must not hide the plugin listing.
     cfg = config.load(args.config) if args.config else None
     manager = plugins.get_plugin_manager(cfg, strict=args.strict_plugins)
@@ -62,3 +69,21 @@ def _print_table(data: dict) -> None:
         print(f"blocked: {', '.join(data['blocked'])}")
     for e in data["errors"]:
         print(f"error: {e['name']} {e['version']}: {e['stage']}: {e['error']}", file=sys.stderr)
+
+
+def new(args: argparse.Namespace) -> int:
+    """Write deskwatch-NAME/ with the package, its entry point and a structural test."""
+    from pathlib import Path
+
+    from deskwatch.core.cli.commands import plugin_skeleton
+
+    if not args.name:
+        print("deskwatch plugins new: give the connector's name, e.g. deskwatch plugins new zammad", file=sys.stderr)
+        return 2
+    try:
+        root = plugin_skeleton.write(args.name, Path(args.dir))
+    except (ValueError, FileExistsError) as e:
+        print(f"deskwatch plugins new: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {root}: pip install -e '{root}[test]' and run pytest there, then fill in the TODOs")
+    return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 from deskwatch.core import config
 from deskwatch.core.daemon.notify_status import notify_status, print_notify
@@ -29,7 +30,8 @@ def as_dict(st, cfg, now=None, notifications=None) -> dict:
     return {
         "daemon": {"alive": st.daemon.alive, "pid": st.daemon.pid,
                    "last_heartbeat": format_time(st.daemon.at) if st.daemon.at else None},
-        "outbox": {"depth": st.outbox_depth, "failed": st.outbox_failed},
+        "outbox": {"depth": st.outbox_depth, "failed": st.outbox_failed, "retrying": st.outbox_retrying,
+                   "failures": [_failure(i) for i in st.failures]},
         "sources": [
             {"name": s.name, "configured": s.name in cfg.sources,
              "write_back": bool(cfg.sources[s.name].write_back) if s.name in cfg.sources else None,
@@ -42,6 +44,38 @@ def as_dict(st, cfg, now=None, notifications=None) -> dict:
         ],
         "notifications": notifications,
     }
+
+
+_STATUS = re.compile(r"-> (\d{3})\b")
+
+
+def failure_fix(error: str) -> str:
+    """What to do about a failed update, from its error: the connector's own "add it to …"
+    advice when it gave one, else a hint for the kind of refusal."""
+    text = error or ""
+    own = re.search(r"((?:add|set|map|give|use|check) [^;]*\[sources\.[^;]*)", text)
+    if own:
+        return own.group(1).strip()
+    low = text.lower()
+    status = _STATUS.search(text)
+    code = int(status.group(1)) if status else None
+    if re.search(r"\b(group|team|agent|assignee|responder|owner)\b", low) and (
+            code in (400, 422) or "unknown" in low or "not a" in low or "invalid" in low or "not found" in low):
+        return ("map the deskwatch team/agent name to the helpdesk's id in [sources.<name>.groups] or "
+                "[sources.<name>.agents] (or fix the name in [routing]), then restart the daemon")
+    if code == 403 or "permission" in low or "not authorized" in low:
+        return "give the API user permission to update this ticket (or leave it out of routing); other tickets are unaffected"
+    if code == 404 or "not found" in low or "deleted" in low:
+        return "the ticket is gone from the helpdesk; nothing to do"
+    if code in (400, 422) or "rejected" in low or "invalid" in low:
+        return "the helpdesk refused a value in this update: check the field named in the error against the helpdesk's settings"
+    return "see the error; the daemon retries it" if "retry" in low else "see the error"
+
+
+def _failure(item) -> dict:
+    return {"ticket": item.ticket_id, "source": item.source, "key": item.key, "attempts": item.attempts,
+            "error": item.error, "retry_at": format_time(item.retry_at) if item.retry_at else None,
+            "final": item.retry_at is None, "fix": failure_fix(item.error or "")}
 
 
 def _waiting(s, now, alive: bool) -> dict | None:
@@ -85,7 +119,13 @@ def run(args: argparse.Namespace) -> int:
     d = data["daemon"]
     print(f"daemon: {'alive (pid ' + str(d['pid']) + ')' if d['alive'] else 'not running'}"
           f"{', last heartbeat ' + d['last_heartbeat'] if d['last_heartbeat'] else ''}")
-    print(f"outbox: {data['outbox']['depth']} pending, {data['outbox']['failed']} failed")
+    ob = data["outbox"]
+    retrying = f" ({ob['retrying']} retrying after an error)" if ob["retrying"] else ""
+    print(f"outbox: {ob['depth']} pending{retrying}, {ob['failed']} failed")
+    for f in ob["failures"]:
+        when = "gave up" if f["final"] else f"retry at {f['retry_at']}"
+        print(f"  {f['ticket']:<14} {when} after {f['attempts']} attempt(s): {f['error']}")
+        print(f"  {'':<14} fix: {f['fix']}")
     m = data["models"]
     if m["active"] or m["problems"]:
         print("models: " + (", ".join(f"{k} v{v}" for k, v in sorted(m["active"].items())) or "none active"))

@@ -7,7 +7,8 @@ A connector is meant to be mostly declarations on top of these:
   first, exponential backoff with jitter, capped by attempts and total wait) and a rate budget.
 * ``classify(response) -> Resolution``: ok / retry / rate_limited / reauthenticate / fail, with a
   redacted message. Connectors pass a ``classifier`` for their API's quirks (it is asked first).
-* ``CursorPaginator``, ``PageNumberPaginator``, ``NextUrlPaginator`` with ``paginate()``: they stop
+* ``CursorPaginator``, ``PageNumberPaginator``, ``NextUrlPaginator``, ``UpdatedSincePaginator``
+  ("search updated_at >= T") with ``paginate()``: they stop
   on an empty page and raise ``PaginationLoop`` when a token repeats.
 * Auth as ``httpx.Auth``: ``basic_auth``, ``zendesk_token_auth``, ``freshdesk_key_auth``,
   ``ApiKeyAuth``, ``BearerAuth``, ``OAuth2Auth`` (client credentials or JWT bearer, cached,
@@ -77,6 +78,7 @@ from deskwatch.core.connect.http.paginate import (  # noqa: F401
     NextUrlPaginator,
     PageData,
     PageNumberPaginator,
+    UpdatedSincePaginator,
     PaginationLoop,
     Paginator,
     dig,
@@ -115,6 +117,7 @@ __all__ = [
     "OAuthToken",
     "PageData",
     "PageNumberPaginator",
+    "UpdatedSincePaginator",
     "PaginationLoop",
     "Paginator",
     "RETRY_STATUSES",

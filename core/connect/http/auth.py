@@ -49,13 +49,21 @@ def freshdesk_key_auth(api_key: str | Secret) -> BasicAuth:
 
 
 class ApiKeyAuth(httpx.Auth):
-    """An API key in a header, e.g. ``ApiKeyAuth("X-Api-Key", key)``."""
+    """An API key in a header: ``ApiKeyAuth("X-Api-Key", key)``, ``prefix="Bearer"`` for
+    ``Bearer <key>``, or an exact ``template`` with a ``{key}`` placeholder for any other form,
+    e.g. Zammad's ``ApiKeyAuth("Authorization", key, template="Token token={key}")``."""
 
-    def __init__(self, header: str, key: str | Secret, *, prefix: str = ""):
+    def __init__(self, header: str, key: str | Secret, *, prefix: str = "", template: str | None = None):
+        if template is not None and (prefix or "{key}" not in template):
+            raise ValueError('ApiKeyAuth: template needs a {key} placeholder (e.g. "Token token={key}") and no prefix')
         self.header = header
-        self.value = f"{prefix} {reveal(key)}".strip() if prefix else reveal(key)
-        self.secrets = [reveal(key)]
+        if template is not None:
+            self.value = template.replace("{key}", reveal(key))
+        else:
+            self.value = f"{prefix} {reveal(key)}".strip() if prefix else reveal(key)
+        self.secrets = [reveal(key), self.value]
         register_secret(reveal(key))
+        register_secret(self.value)
 
     def auth_flow(self, request: httpx.Request):
         request.headers[self.header] = self.value

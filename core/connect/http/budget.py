@@ -48,6 +48,8 @@ class RateBudget:
 
     ``reserve`` keeps that many calls in hand: when the server says fewer remain, ``acquire``
     waits ``reserve_wait`` seconds before each call instead of running the quota to zero.
+    ``reserve_share`` does the same for a share of the quota the server reports (0.1: a tenth
+    of X-Rate-Limit / Sforce-Limit-Info's limit stays for the account's other integrations).
     """
 
     def __init__(
@@ -56,12 +58,16 @@ class RateBudget:
         *,
         reserve: int = 0,
         reserve_wait: float = 1.0,
+        reserve_share: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ):
         self.per_minute = per_minute
+        if not 0.0 <= reserve_share < 1.0:
+            raise ValueError(f"reserve_share: expected a share from 0 to below 1, got {reserve_share!r}")
         self.reserve = reserve
         self.reserve_wait = reserve_wait
+        self.reserve_share = reserve_share
         self._clock = clock
         self._sleep = sleep
         self._capacity = max(1.0, per_minute or 1.0)
@@ -80,7 +86,7 @@ class RateBudget:
 
     async def acquire(self) -> None:
         """Wait until one call may be made, then take it."""
-        if self.reserve and self.remaining is not None and self.remaining <= self.reserve:
+        if self.remaining is not None and self.remaining <= self.held_back() and self.held_back():
             self.waited += self.reserve_wait
             await self._sleep(self.reserve_wait)
         if not self.per_minute:
@@ -94,6 +100,11 @@ class RateBudget:
             # A fake sleep does not advance the clock; the wait has been served either way.
             self._tokens = max(self._tokens, 1.0)
         self._tokens -= 1.0
+
+    def held_back(self) -> int:
+        """Calls kept in hand: ``reserve``, or ``reserve_share`` of the reported limit if larger."""
+        share = int(self.limit * self.reserve_share + 0.999) if self.limit and self.reserve_share else 0
+        return max(self.reserve, share)
 
     def observe(self, response: httpx.Response) -> None:
         """Read remaining quota from X-Rate-Limit-Remaining, X-Ratelimit-Remaining,

@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 
 import httpx
 
-from deskwatch.core.connect.errors import AuthError, ConnectorError, RateLimited, Redirected, TransientError
+from deskwatch.core.connect.errors import AuthError, ConnectorError, Forbidden, RateLimited, Redirected, TransientError
 from deskwatch.core.model.settings import Secret
 from deskwatch.core.connect.http.redact import excerpt, redact, redact_url
 
@@ -41,8 +41,12 @@ class Resolution:
             return RateLimited(self.message, retry_after=self.retry_after, source=source, status=self.status)
         if self.action is Action.RETRY:
             return TransientError(self.message, retry_after=self.retry_after, source=source, status=self.status)
-        if self.action is Action.REAUTHENTICATE or self.status in (401, 403):
+        if self.action is Action.REAUTHENTICATE or self.status == 401:
             return AuthError(self.message, source=source, status=self.status)
+        if self.status == 403:
+            # One resource refused: the item fails, the source carries on. A classifier that
+            # knows a 403 means the whole account (Zendesk's admin-only export) says REAUTHENTICATE.
+            return Forbidden(self.message, source=source, status=self.status)
         return ConnectorError(self.message, source=source, status=self.status)
 
 

@@ -364,6 +364,9 @@ async def no_sleep(seconds: float) -> None:
     await asyncio.sleep(0)
 
 
+DEFAULT_QUOTA_RESERVE = 0.1  # a tenth of the quota stays free for the account's other integrations
+
+
 @dataclass(frozen=True)
 class HttpSettings:
     """The HTTP keys every connector accepts in ``[sources.<name>]``."""
@@ -374,9 +377,10 @@ class HttpSettings:
     requests_per_minute: float | None
     request_deadline: float = DEFAULT_REQUEST_DEADLINE
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    quota_reserve: float = DEFAULT_QUOTA_RESERVE  # share of the account's quota left to other integrations
 
     KEYS = ("base_url", "timeout", "max_attempts", "max_retry_wait", "requests_per_minute",
-            "request_deadline", "max_response_bytes")
+            "request_deadline", "max_response_bytes", "quota_reserve")
 
 
 def http_limits(section: Section) -> dict[str, Any]:
@@ -408,6 +412,7 @@ def http_settings(section: Section, *, default_base_url: str | None = None) -> H
         timeout=section.number("timeout", DEFAULT_TIMEOUT, min=0.1),
         retry=RetryPolicy.from_section(section),
         requests_per_minute=rpm,
+        quota_reserve=section.number("quota_reserve", DEFAULT_QUOTA_RESERVE, min=0.0, max=0.9),
         **http_limits(section),
     )
 

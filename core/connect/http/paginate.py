@@ -199,6 +199,76 @@ class NextUrlPaginator(Paginator):
         return _get(self.next_path, body, response)
 
 
+class UpdatedSincePaginator(Paginator):
+    """"Search ``updated_at >= T``" paging (Zammad's search, JQL-like APIs): each request asks
+    for records updated at or after ``since``, oldest first, ``per_page`` at a time. A full page
+    moves the window to its newest ``updated_at`` and starts again at page 1, so a record
+    updated mid-sync is met again later instead of being skipped as plain page numbers would;
+    only when a whole page shares one timestamp does it step to the next page number.
+
+    ``query`` turns the window start into query parameters, e.g.
+    ``lambda since: {"query": f"updated_at:>={since}", "sort_by": "updated_at", "order_by": "asc"}``.
+    ``updated_at(record)`` returns a sortable stamp (ISO text or datetime) and ``key(record)`` an
+    id. The window's boundary is re-read, so use ``fresh(records)`` to drop what was already
+    delivered; ``since`` is where the next sync starts (a bookmark)."""
+
+    def __init__(
+        self,
+        query: Callable[[Any], Mapping[str, Any]],
+        *,
+        since: Any,
+        per_page: int,
+        updated_at: Callable[[Any], Any] = lambda r: r["updated_at"],
+        key: Callable[[Any], Any] = lambda r: r["id"],
+        page_param: str = "page",
+        per_page_param: str = "per_page",
+        max_pages: int | None = None,
+    ):
+        super().__init__()
+        self.query = query
+        self.since = since
+        self.per_page = per_page
+        self.updated_at = updated_at
+        self.key = key
+        self.page_param = page_param
+        self.per_page_param = per_page_param
+        self.max_pages = max_pages
+        self.token = (since, 1)
+        self._delivered: set[Any] = set()  # (key, stamp) at the window's start
+
+    def request(self, url: str, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        since, page = self.token
+        p = {**dict(params), **dict(self.query(since)), self.page_param: page, self.per_page_param: self.per_page}
+        return url, p
+
+    def fresh(self, records: Sequence[Any]) -> list[Any]:
+        """``records`` less those delivered before (the window's boundary is read twice)."""
+        out = []
+        for r in records:
+            version = (self.key(r), self.updated_at(r))
+            if version not in self._delivered:
+                self._delivered.add(version)
+                out.append(r)
+        return out
+
+    def next_token(self, body: Any, response: httpx.Response, records: Sequence[Any]) -> Any:
+        since, page = self.token
+        if records:
+            newest = max(self.updated_at(r) for r in records)
+            if newest > self.since:
+                self.since = newest
+                # Forget versions older than the new window: they cannot come back.
+                self._delivered = {v for v in self._delivered if v[1] >= newest}
+        if len(records) < self.per_page:
+            return None
+        if self.since != since:
+            return (self.since, 1)
+        if self.max_pages is not None and page >= self.max_pages:
+            raise BadResponse(f"more than {self.max_pages * self.per_page} records share the update time {since}; "
+                              "the API cannot page past them")
+        return (since, page + 1)
+
+
 @dataclass(frozen=True)
 class PageData:
     """One page of a listing: the decoded body, its records, and the paginator state after it."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Mapping
 
 from deskwatch.core.connect.contract import AuthError, CheckResult, ConnectorError, RateLimited, TransientError
+from deskwatch.core.connect.errors import Forbidden
 
 
 def check_kind(error: ConnectorError) -> str:
     """``CheckResult.kind`` for an error: auth, rate_limited, unreachable or error."""
-    if isinstance(error, AuthError):
-        return "auth"
+    if isinstance(error, (AuthError, Forbidden)):
+        return "auth"  # a 403 on the account-level check call: the credentials lack a permission
     if isinstance(error, RateLimited):
         return "rate_limited"
     if isinstance(error, TransientError):
