@@ -59,6 +59,7 @@ class DecisionContext:
     # by ticket id, computed for the whole batch at once (learned.predict).
     models: LearnedModels | None = field(default=None, compare=False)
     learned: Mapping[str, LearnedReading] = field(default_factory=dict, compare=False)
+    defer_escalation: bool = field(default=False, compare=False)  # set by decide_many: one batch call
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,8 @@ def _learned_signals(
     tone = learned.tone_signal(reading)
     if tone is not None:
         signals = tuple(sorted((*signals, tone), key=lambda s: (-s.contribution, s.name)))
+    if context.defer_escalation:  # decide_many asks the escalation model once for the whole batch
+        return signals, reading
     p = learned.escalation_p(models, learned.ticket_text(ticket, ctx.text.customer), signals)
     return signals, replace(reading, escalation=p)
 
@@ -178,7 +181,7 @@ def decide_many(
         )
         readings = learned.predict(models, tickets, [texts.get(t).customer for t in tickets]) if models else {}
         context = DecisionContext(history=history, incidents=incidents, texts=texts, extra_signals=tuple(extra_signals),
-                                  models=models or None, learned=readings)
+                                  models=models or None, learned=readings, defer_escalation=bool(models))
         load = routing.LoadSnapshot()
         out = []
         for t in tickets:
@@ -187,6 +190,26 @@ def decide_many(
                 # Count each routed ticket so the batch spreads over agents as a live queue would.
                 load = load.assign(d.route.team, d.route.agent)
             out.append(d)
+        if models and models.escalation is not None:
+            out = _with_escalation(out, tickets, texts, models, esc)
+    return out
+
+
+def _with_escalation(decisions: list[Decision], tickets: Sequence[Ticket], texts: TextCache,
+                     models: LearnedModels, esc: EscalationConfig) -> list[Decision]:
+    """The escalation model's probability for a whole batch in one call, and the confidence it
+    moves (the same adjustment ``_decide`` makes one ticket at a time)."""
+    ps = learned.escalation_ps(models, [learned.ticket_text(t, texts.get(t).customer) for t in tickets],
+                               [d.signals for d in decisions])
+    out = []
+    for d, p in zip(decisions, ps):
+        if p is None or d.learned is None:
+            out.append(d)
+            continue
+        confidence, doubt = learned.adjust_confidence(d.confidence, d.recommendation in ESCALATING, p)
+        confidence = round(confidence, 3)
+        out.append(replace(d, confidence=confidence, needs_review=confidence < esc.review_below,
+                           reasons=d.reasons + ((doubt,) if doubt else ()), learned=replace(d.learned, escalation=p)))
     return out
 
 

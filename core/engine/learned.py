@@ -47,10 +47,24 @@ class LearnedModels:
         return any((self.router, self.tone, self.escalation))
 
 
+# The models read at most this much of a ticket: its start (the subject, the first ask) and its
+# end (the latest message). Character n-grams cost time in proportion to the text, and a long
+# thread's middle adds little to where it belongs.
+MAX_CHARS = 600
+
+
+def clip(text: str, limit: int = MAX_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return text[:half] + "\n" + text[-half:]
+
+
 def ticket_text(ticket: Ticket, customer: Sequence[str]) -> str:
     """What the router and escalation models read: the subject and what the customer wrote
-    (quotes and signatures already stripped), as they were trained (core/learn/history.py)."""
-    return "\n".join([ticket.subject or "", *customer]).strip()
+    (quotes and signatures already stripped), clipped, as they were trained
+    (core/learn/history.py)."""
+    return clip("\n".join([ticket.subject or "", *customer]).strip())
 
 
 def signal_tokens(signals: Sequence[Signal]) -> str:
@@ -66,18 +80,32 @@ def predict(models: LearnedModels, tickets: Sequence[Ticket], customer_texts: Se
     """Team and tone readings for a batch, by ticket id (escalation comes later, once the
     signals are known: see ``escalation_p``)."""
     texts = [ticket_text(t, c) for t, c in zip(tickets, customer_texts)]
-    teams = _best(models.router, models.router.predict_proba(texts)) if models.router else [None] * len(texts)
-    latest = [c[-1] if c else "" for c in customer_texts]
+    teams: list = [None] * len(texts)
+    words: list = [()] * len(texts)
+    if models.router is not None:
+        probs = models.router.predict_proba(texts)
+        teams = _best(models.router, probs)
+        terms = getattr(models.router, "top_terms_many", None)
+        words = terms(texts, [t[0] for t in teams]) if terms else [models.router.top_terms(x, t[0]) for x, t in zip(texts, teams)]
+    latest = [clip(c[-1]) if c else "" for c in customer_texts]
     tones = _best(models.tone, models.tone.predict_proba(latest)) if models.tone else [None] * len(texts)
     out = {}
-    for t, text, team, tone in zip(tickets, texts, teams, tones):
+    for t, team, tone, team_words in zip(tickets, teams, tones, words):
         team_part = None
         if team is not None:
-            words = models.router.top_terms(text, team[0]) if models.router else ()  # type: ignore[union-attr]
-            team_part = (team[0], round(team[1], 3), words)
+            team_part = (team[0], round(team[1], 3), tuple(team_words))
         out[t.id] = LearnedReading(team=team_part, tone=(tone[0], round(tone[1], 3)) if tone else None,
                                    versions=dict(models.versions))
     return out
+
+
+def escalation_ps(models: LearnedModels, texts: Sequence[str], signals: Sequence[Sequence[Signal]]) -> list[float | None]:
+    """``escalation_p`` for a batch, in one call to the model."""
+    if models.escalation is None or "escalate" not in models.escalation.classes or not texts:
+        return [None] * len(texts)
+    rows = models.escalation.predict_proba([t + "\n" + signal_tokens(s) for t, s in zip(texts, signals)])
+    k = models.escalation.classes.index("escalate")
+    return [round(float(r[k]), 3) for r in rows]
 
 
 def escalation_p(models: LearnedModels, text: str, signals: Sequence[Signal]) -> float | None:

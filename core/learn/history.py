@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
+from deskwatch.core.engine.learned import clip
 from deskwatch.core.learn.data import Example, normalize_tone
 from deskwatch.core.model.timeutil import parse_time
 
@@ -25,7 +26,8 @@ ENGINE = "deskwatch"
 
 
 def ticket_text(subject: str | None, customer_bodies: Iterable[str]) -> str:
-    return "\n".join([subject or "", *customer_bodies]).strip()
+    """As the engine reads a ticket (deskwatch.core.engine.learned.ticket_text)."""
+    return clip("\n".join([subject or "", *customer_bodies]).strip())
 
 
 def signal_tokens(signals: Iterable[dict[str, Any]]) -> str:
