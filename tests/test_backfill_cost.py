@@ -21,7 +21,6 @@ from deskwatch.core.model.settings import Section
 from deskwatch.core.model.timeutil import format_time, utcnow
 from deskwatch.core.simulator.http import SimRequest
 from deskwatch.core.simulator.runner import Simulator, parse
-from deskwatch.core.store import open_store
 
 
 def _sim(backlog: int, **extra) -> Simulator:

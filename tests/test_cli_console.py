@@ -8,7 +8,7 @@ from pathlib import Path
 
 from deskwatch.core import config
 from deskwatch.core.cli import main
-from deskwatch.core.cli.commands import demo, queue_cmd
+from deskwatch.core.cli.commands import demo
 from deskwatch.core.daemon import operations
 from deskwatch.core.model.timeutil import utcnow
 from deskwatch.core.store import Store

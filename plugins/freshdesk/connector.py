@@ -48,15 +48,12 @@ from deskwatch.core.connect.contract import (
 )
 from deskwatch.core.connect.errors import OutcomeUnknown
 from deskwatch.core.connect.http import (
-    Action,
     ApiClient,
     PageNumberPaginator,
     PaginationLoop,
     RateBudget,
-    Resolution,
     Sleep,
     decode_json,
-    describe,
     freshdesk_key_auth,
     paginate,
 )
@@ -76,12 +73,11 @@ from deskwatch.core.model.timeutil import format_time, utcnow
 
 from . import mapping
 from .settings import FreshdeskSettings
-
+from .responses import PASSES, bookmark_json, read_bookmark, classify_freshdesk, _more_pages
 CONVERSATION_CONCURRENCY = 4  # parallel conversation reads per page; the rate budget still applies
 log = logging.getLogger(__name__)
 
 TYPE_NAME = "freshdesk"
-PASSES = ("all", "deleted", "spam")
 # Each include costs extra credits per list call; ``stats`` is left out unless include_stats asks
 # for it (it only adds the time of the last status change).
 INCLUDE = "requester,description"
@@ -89,70 +85,10 @@ SETTLED_STATUSES = frozenset({4, 5})  # Resolved, Closed
 COMPANIES_PAGE = 100
 # What Freshdesk returns when updated_since is not given; also the first sync's default reach.
 DEFAULT_LOOKBACK = timedelta(days=30)
-BOOKMARK_VERSION = 1
 
 
 # ---------------------------------------------------------------------------------------------
 # Bookmark
-
-
-def bookmark_json(marks: Mapping[str, Watermark]) -> dict[str, Any]:
-    return {"v": BOOKMARK_VERSION, "passes": {k: m.as_json() for k, m in marks.items()}}
-
-
-def read_bookmark(bookmark: Any, start: datetime) -> dict[str, Watermark]:
-    """The watermarks of a stored bookmark; None (never synced) starts every pass at ``start``."""
-    marks = {p: Watermark(start) for p in PASSES}
-    if bookmark is None:
-        return marks
-    if not isinstance(bookmark, Mapping) or bookmark.get("v") != BOOKMARK_VERSION or not isinstance(bookmark.get("passes"), Mapping):
-        raise BadResponse(f"bookmark: not a Freshdesk bookmark (version {BOOKMARK_VERSION}): {bookmark!r}; reset the source's bookmark")
-    for p, raw in bookmark["passes"].items():
-        if p not in PASSES:
-            raise BadResponse(f"bookmark passes.{p}: unknown pass; expected {', '.join(PASSES)}")
-        marks[p] = Watermark.from_json(raw, f"bookmark passes.{p}", int)
-    return marks
-
-
-# ---------------------------------------------------------------------------------------------
-# HTTP details specific to Freshdesk
-
-
-def classify_freshdesk(response: httpx.Response) -> Resolution | None:
-    """Freshdesk's error envelope ``{"description", "errors": [{field, message, code}]}`` made
-    readable; other cases fall through to the generic rules (429/Retry-After, 5xx, 401)."""
-    if response.status_code < 400 or response.status_code in (401, 429) or response.status_code >= 500:
-        return None
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if not isinstance(body, Mapping):
-        return None
-    errors = body.get("errors")
-    parts = []
-    if isinstance(errors, list):
-        for e in errors:
-            if isinstance(e, Mapping):
-                field = f"{e.get('field')}: " if e.get("field") else ""
-                code = f" ({e.get('code')})" if e.get("code") else ""
-                parts.append(f"{field}{e.get('message', '')}{code}")
-    desc = body.get("description") or body.get("message") or ""
-    if not parts and not desc:
-        return None
-    text = f"{desc}: {'; '.join(parts)}" if parts else str(desc)
-    if response.status_code == 403:
-        return Resolution(Action.FAIL, f"permission denied ({describe(response)}): {text}; the API key's agent lacks this permission", 403)
-    return Resolution(Action.FAIL, f"Freshdesk refused the request ({describe(response)}): {text}", response.status_code)
-
-
-def _more_pages(response: httpx.Response, rows: int, per_page: int) -> bool:
-    # The Link header is absent on the last page; a short page is the last one as well.
-    return "next" in response.links and rows >= per_page
-
-
-# ---------------------------------------------------------------------------------------------
-# The connector
 
 
 class FreshdeskConnector(Connector):

@@ -8,7 +8,6 @@ from datetime import timedelta
 from deskwatch.core import config
 from deskwatch.core.daemon import operations
 from deskwatch.core.model import Route
-from deskwatch.tui.app import DeskwatchApp
 from deskwatch.tui.screens.form import FormScreen
 from deskwatch.tui.screens.queue import QueueScreen
 
