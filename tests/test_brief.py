@@ -310,3 +310,21 @@ def test_cli_brief_unknown_ticket_and_bad_now(cli_config, capsys):
     assert "no ticket 'zendesk:404'" in capsys.readouterr().err
     assert main(["brief", "freshdesk:77", "--config", cli_config, "--now", "yesterday"]) == 2
     assert "--now" in capsys.readouterr().err
+
+
+def test_deskwatch_s_own_notes_are_not_troubleshooting_steps():
+    from deskwatch.core.model import ticket_from_dict
+
+    base = {"id": "zendesk:77", "source": "zendesk", "subject": "Login", "status": "open",
+            "created_at": "2026-11-23T08:00:00Z", "updated_at": "2026-11-23T09:00:00Z"}
+    t = ticket_from_dict({**base, "messages": [
+        {"author": "customer", "body": "I cannot log in.", "at": "2026-11-23T08:00:00Z"},
+        {"author": "agent", "body": "Could you try clearing your browser cache?", "at": "2026-11-23T08:10:00Z"},
+        {"author": "customer", "body": "Still failing.", "at": "2026-11-23T08:20:00Z"},
+        {"author": "agent", "public": False, "at": "2026-11-23T08:30:00Z",
+         "body": "deskwatch escalated this ticket: priority\\nWHAT HAS BEEN TRIED\\n agent: Could you try clearing your browser cache?"},
+        {"author": "agent", "public": False, "at": "2026-11-23T08:40:00Z", "body": "Please try restarting the sync agent."},
+    ]})
+    tried = what_was_tried(t)
+    assert len(tried) == 2 and "clearing your browser cache" in tried[0] and "Still failing" in tried[0]
+    assert "restarting the sync agent" in tried[1] and not any("escalated this ticket" in x for x in tried)

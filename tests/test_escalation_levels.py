@@ -199,3 +199,14 @@ def test_credit_above_the_limit_goes_to_billing_and_management():
 def test_who_is_your_manager():
     d = run(tk("Escalation", "I've emailed four times now and nobody has replied. Who is your manager?"))
     assert "the customer asks for a manager" in d.management.reasons and not d.page
+
+
+def test_a_fix_that_worked_is_not_a_regression():
+    """Seen in the demo: "worked perfectly" in a thank-you read as "it worked before the update"."""
+    from deskwatch.core.engine.marker_words import _REGRESSION
+
+    for thanks in ("That worked perfectly, thanks!", "Clearing the cache worked great.", "It worked well, you can close this."):
+        assert not _REGRESSION.search(thanks), thanks
+    for broke in ("It worked fine until your update on Monday", "Exports worked perfectly before, but now they time out",
+                  "it worked great yesterday and now nothing loads"):
+        assert _REGRESSION.search(broke), broke

@@ -154,7 +154,10 @@ _REGRESSION = re.compile(
     r"migrations?|versions?|patch(?:es)?|rollouts?|roll-outs?|changes|hotfix(?:es)?|maintenance|redesign|rebuild|go-live)"
     r"|(?:since|after)\s+(?:you|they)\s+(?:updated|upgraded|released|deployed|migrated|patched|changed|moved)"
     r"|(?:since|after)\s+(?:the\s+)?(?:update|upgrade|migration|release|deploy)\s+(?:to|of)"
-    r"|no\s+longer\s+\w+|used\s+to\s+work|worked\s+(?:fine|perfectly|great|well|yesterday|before|until|last\s+week|this\s+morning)|"
+    r"|no\s+longer\s+\w+|used\s+to\s+work|worked\s+(?:yesterday|before|until|last\s+week|this\s+morning)|"
+    # "that worked perfectly, thanks" is a fix that worked, not a regression: the praise needs
+    # a then-and-now ("worked fine until Monday", "worked great before, but now ...")
+    r"worked\s+(?:fine|perfectly|great|well)(?:\s+[\w']+){0,3}?\s+(?:until|before|yesterday|last\s+week|this\s+morning|but|now)|"
     r"(?:was|were)\s+working\s+(?:fine|perfectly|before|yesterday|until|last\s+week)|no\s+longer\s+works?|"
     r"stopped\s+working\s+(?:after|since|when)|(?:broke|broken)\s+(?:after|since|with|by)|regression|"
     r"(?:new|latest|last|recent)\s+(?:version|release|update|upgrade|deploy(?:ment)?)\s+(?:broke|breaks|has\s+broken|broken))(?![\w'])",

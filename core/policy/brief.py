@@ -176,13 +176,23 @@ def the_ask(ticket: Ticket, cap: int = MAX_ASK, clean: Cleaner = strip_quoted) -
     return [(f"{_when(ticket.messages[mi].created_at)}: " if multi else "") + _quote(s) for mi, _, s in picked]
 
 
+# What deskwatch writes into its own private notes: the handoff headline, the brief's section
+# titles, the signature of a note typed in the console.
+_OWN_NOTE = re.compile(r"deskwatch escalated this ticket|THE ASK \(CUSTOMER'S WORDS\)|\(via deskwatch\)|"
+                       r"Recommendation overridden by |deskwatch: acknowledged")
+
+
+def _from_deskwatch(body: str) -> bool:
+    return bool(_OWN_NOTE.search(body or ""))
+
+
 def what_was_tried(ticket: Ticket, cap: int = MAX_TRIED, clean: Cleaner = strip_quoted) -> list[str]:
     """Troubleshooting steps from agent messages, each with what the customer said next."""
     out = []
     msgs = ticket.messages
     for i, m in enumerate(msgs):
-        if m.author != "agent":
-            continue
+        if m.author != "agent" or (not m.public and _from_deskwatch(m.body)):
+            continue  # deskwatch's own notes (an earlier brief quotes the steps again) are not steps
         steps = [s for s in sentences(message_text(m, clean)) if _STEP.search(s)]
         if not steps:
             continue
