@@ -6,14 +6,18 @@ Generates tickets (bench/score.py's text, 3-6 messages each, customers and agent
 turns) from ``--orgs`` organizations over ``--days`` days, then replays them as ``deskwatch
 replay --config CANDIDATE`` does: every customer message decided as the ticket stood then,
 under the active config and a candidate (the priority threshold lowered by 5 points), and the
-two compared. Prints messages, decisions, CPU seconds (one core) and the projection to 100,000
+two compared. Prints messages, decisions, CPU seconds (one core), the projection to 100,000
 tickets with 500,000 messages (time grows linearly with the messages replayed; bench/history.py
-shows the engine's linearity). Target: under 5 minutes for that size.
+shows the engine's linearity) and the peak memory (resident set), before the replay (the
+generated tickets) and at the end. Target: under 5 minutes for that size. The comparison is
+streamed (``replay_iter``), as ``deskwatch replay`` does: the replay adds memory for its text
+caches and indexes, not for every decision.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import time
 from dataclasses import replace
@@ -25,7 +29,7 @@ from history import generate_orgs  # noqa: E402
 
 from deskwatch.core import config  # noqa: E402
 from deskwatch.core.config import Config  # noqa: E402
-from deskwatch.core.report.replay import replay  # noqa: E402
+from deskwatch.core.report.replay import replay, replay_iter  # noqa: E402
 from deskwatch.core.report.replay_compare import compare  # noqa: E402
 
 TARGET_TICKETS, TARGET_MESSAGES, TARGET_SECONDS = 100_000, 500_000, 300.0
@@ -35,6 +39,12 @@ def candidate_of(cfg: Config) -> Config:
     esc = cfg.escalation
     th = replace(esc.thresholds, priority=esc.thresholds.priority - 5)
     return Config(cfg.file, {**cfg.sections, "escalation": replace(esc, thresholds=th)}, cfg.raw)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set so far, in MB (Linux reports KB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 def main() -> None:
@@ -49,10 +59,10 @@ def main() -> None:
     active = config.load(None)
     candidate = candidate_of(active)
     replay(tickets[:50], {"active": active})  # warm-up: lexicon, regexes
+    rss_before = peak_rss_mb()
     t0 = time.process_time()
     w0 = time.perf_counter()
-    timelines = replay(tickets, {"active": active, "candidate": candidate})
-    cmp = compare(timelines, {}, "active", "candidate")
+    cmp = compare(replay_iter(tickets, {"active": active, "candidate": candidate}), {}, "active", "candidate")
     cpu = time.process_time() - t0
     wall = time.perf_counter() - w0
     steps = cmp.steps
@@ -64,6 +74,8 @@ def main() -> None:
     measured = "measured" if len(tickets) >= TARGET_TICKETS and messages >= TARGET_MESSAGES else "extrapolated linearly"
     print(f"{TARGET_TICKETS:,} tickets / {TARGET_MESSAGES:,} messages: {projected:.0f} s ({measured}); "
           f"target < {TARGET_SECONDS:.0f} s: {'met' if projected < TARGET_SECONDS else 'NOT met'}")
+    print(f"peak memory (RSS): {peak_rss_mb():,.0f} MB ({rss_before:,.0f} MB before the replay: "
+          f"the generated tickets and the warm-up)")
 
 
 if __name__ == "__main__":

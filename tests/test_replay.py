@@ -133,3 +133,43 @@ def test_configs_sharing_read_text_decide_as_they_would_alone():
     assert [[s.decision for s in tl.steps["candidate"]] for tl in together] == \
         [[s.decision for s in tl.steps["candidate"]] for tl in alone]
     assert together[0].steps["active"][-1].decision != together[0].steps["candidate"][-1].decision
+
+
+def _batch_and_configs():
+    from dataclasses import replace
+
+    active = config.load(None)
+    esc = active.escalation
+    candidate = config.Config(active.file, {**active.sections, "escalation": replace(
+        esc, weights=replace(esc.weights, trajectory=0.0, sentiment=0.0, loop=0.0, failure=0.0))}, active.raw)
+    batch = [turning_sour(), ticket("zendesk:10", body=CALM, email="z@else.example", org="Else"),
+             ticket("zendesk:11", created=NOW - timedelta(hours=6), body=ANGRY, email="y@third.example", org="Third")]
+    return batch, {"active": active, "candidate": candidate}
+
+
+def test_a_streamed_comparison_equals_the_comparison_of_the_kept_timelines():
+    from deskwatch.core.report.replay import replay_iter
+    from deskwatch.core.report.replay_compare import People, compare
+
+    batch, configs = _batch_and_configs()
+    people = {"zendesk:9": People(NOW - timedelta(hours=2), False), "zendesk:10": People(None, True),
+              "zendesk:11": People(NOW - timedelta(hours=7), False)}
+    kept = replay(batch, configs)
+    assert [tl.ticket.id for tl in kept] == [t.id for t in batch]  # replay() keeps input order
+    streamed = compare(replay_iter(batch, configs), people, "active", "candidate")  # a generator, read once
+    assert streamed == compare(kept, people, "active", "candidate")
+    assert streamed.tickets == 3 and streamed.changes and streamed.summaries[0].compared_with_people == 3
+
+
+def test_the_stream_keeps_no_timeline_it_has_handed_over():
+    import weakref
+
+    from deskwatch.core.report.replay import replay_iter
+
+    batch, configs = _batch_and_configs()
+    refs = []
+    for tl in replay_iter(batch, configs):
+        # the timelines handed over before are already freed, while the replay goes on
+        assert [r() for r in refs] == [None] * len(refs)
+        refs.append(weakref.ref(tl))
+    assert len(refs) == len(batch)

@@ -7,7 +7,7 @@ import json
 import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from deskwatch.core.model import RECOMMENDATIONS, Decision
 from deskwatch.core.model.timeutil import format_time
@@ -87,44 +87,58 @@ def first_escalation(steps):
     return next((s for s in steps if s.decision.recommendation in ESCALATING), None)
 
 
-def summarize(label: str, timelines: Sequence[Timeline], people: dict[str, People]) -> ConfigSummary:
-    escalated = 0
-    pages_by_week: dict[str, int] = {}
-    false = misses = 0
-    deltas: list[float] = []
-    compared = 0
-    weeks = set()
-    for tl in timelines:
-        steps = tl.steps[label]
+class _Tally:
+    """One config's running figures, each ticket folded in as it comes (its steps then dropped)."""
+
+    def __init__(self, label: str, people: dict[str, People]):
+        self.label, self.people = label, people
+        self.tickets = self.escalated = self.false = self.misses = self.compared = 0
+        self.pages_by_week: dict[str, int] = {}
+        self.weeks: set[str] = set()
+        self.deltas: list[float] = []  # minutes from the person's escalation, one per such ticket
+
+    def add(self, tl: Timeline) -> None:
+        steps = tl.steps[self.label]
+        self.tickets += 1
         for s in steps:
-            weeks.add(_week(s.at))
+            self.weeks.add(_week(s.at))
         first = first_escalation(steps)
         if first is not None:
-            escalated += 1
+            self.escalated += 1
             route = first.decision.route
             if (route is not None and route.on_call) or getattr(first.decision, "page", False):
-                pages_by_week[_week(first.at)] = pages_by_week.get(_week(first.at), 0) + 1
-        p = people.get(tl.ticket.id)
+                self.pages_by_week[_week(first.at)] = self.pages_by_week.get(_week(first.at), 0) + 1
+        p = self.people.get(tl.ticket.id)
         if p is None:
-            continue
-        compared += 1
+            return
+        self.compared += 1
         if first is not None and p.not_worthy and p.escalated_at is None:
-            false += 1
+            self.false += 1
         if p.escalated_at is not None:
             if first is None or first.at > p.escalated_at:
-                misses += 1
+                self.misses += 1
             if first is not None:
-                deltas.append((first.at - p.escalated_at).total_seconds() / 60)
-    n = len(timelines)
-    has_people = bool(people)
-    return ConfigSummary(
-        label=label, escalation_rate=round(100 * escalated / n, 1) if n else None, escalated=escalated,
-        pages_per_week=round(sum(pages_by_week.values()) / len(weeks), 2) if weeks else None,
-        pages=sum(pages_by_week.values()),
-        false_escalations=false if has_people else None, misses=misses if has_people else None,
-        earlier_minutes_median=round(statistics.median(deltas), 1) if deltas else None,
-        earlier=sum(d < 0 for d in deltas), later=sum(d > 0 for d in deltas), compared_with_people=compared,
-    )
+                self.deltas.append((first.at - p.escalated_at).total_seconds() / 60)
+
+    def summary(self) -> ConfigSummary:
+        n, deltas, pages = self.tickets, self.deltas, sum(self.pages_by_week.values())
+        has_people = bool(self.people)
+        return ConfigSummary(
+            label=self.label, escalation_rate=round(100 * self.escalated / n, 1) if n else None,
+            escalated=self.escalated,
+            pages_per_week=round(pages / len(self.weeks), 2) if self.weeks else None, pages=pages,
+            false_escalations=self.false if has_people else None, misses=self.misses if has_people else None,
+            earlier_minutes_median=round(statistics.median(deltas), 1) if deltas else None,
+            earlier=sum(d < 0 for d in deltas), later=sum(d > 0 for d in deltas), compared_with_people=self.compared,
+        )
+
+
+def summarize(label: str, timelines: Iterable[Timeline], people: dict[str, People]) -> ConfigSummary:
+    """One config's figures over ``timelines`` (read once)."""
+    tally = _Tally(label, people)
+    for tl in timelines:
+        tally.add(tl)
+    return tally.summary()
 
 
 def _week(t: datetime) -> str:
@@ -143,13 +157,20 @@ def why_changed(a: Decision, b: Decision) -> tuple[str, str]:
                           f"or rules make it {b.recommendation}")
 
 
-def compare(timelines: Sequence[Timeline], people: dict[str, People], active: str, candidate: str) -> Comparison:
+def compare(timelines: Iterable[Timeline], people: dict[str, People], active: str, candidate: str) -> Comparison:
+    """The candidate against the active config and people, reading ``timelines`` once: each
+    ticket is folded into the counters as it comes, so a stream (``replay_iter``) is compared
+    without holding its decisions."""
     labels = (active, candidate) if candidate != active else (active,)
-    cmp = Comparison(tickets=len(timelines), steps=sum(len(tl.steps[active]) for tl in timelines), labels=labels,
-                     people_tickets=len(people))
-    cmp.summaries = [summarize(label, timelines, people) for label in labels]
+    tallies = [_Tally(label, people) for label in labels]
+    cmp = Comparison(tickets=0, steps=0, labels=labels, people_tickets=len(people))
     cmp.confusion = {r: {c: 0 for c in RECOMMENDATIONS} for r in RECOMMENDATIONS}
+    changes: list[tuple[int, Change]] = []  # with the input place: ties sort as the input came
     for tl in timelines:
+        cmp.tickets += 1
+        cmp.steps += len(tl.steps[active])
+        for tally in tallies:
+            tally.add(tl)
         a_steps, b_steps = tl.steps[active], tl.steps[candidate]
         ha, hb = highest(a_steps), highest(b_steps)
         cmp.confusion[ha][hb] += 1
@@ -158,9 +179,11 @@ def compare(timelines: Sequence[Timeline], people: dict[str, People], active: st
         for sa, sb in zip(a_steps, b_steps):
             if sa.decision.recommendation != sb.decision.recommendation:
                 signal, detail = why_changed(sa.decision, sb.decision)
-                cmp.changes.append(Change(tl.ticket.id, format_time(sa.at), ha, hb, signal, detail))
+                changes.append((tl.order, Change(tl.ticket.id, format_time(sa.at), ha, hb, signal, detail)))
                 break
-    cmp.changes.sort(key=lambda c: (-abs(_rank(c.candidate) - _rank(c.active)), c.ticket_id))
+    changes.sort(key=lambda oc: (-abs(_rank(oc[1].candidate) - _rank(oc[1].active)), oc[1].ticket_id, oc[0]))
+    cmp.changes = [c for _, c in changes]
+    cmp.summaries = [tally.summary() for tally in tallies]
     return cmp
 
 

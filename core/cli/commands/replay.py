@@ -55,12 +55,13 @@ def run(args: argparse.Namespace) -> int:
     if not tickets:
         raise UsageError("no tickets were created in the period given; widen --since/--until" if (args.since or args.until)
                          else "nothing to replay: the input holds no tickets")
-    from deskwatch.core.report.replay import replay
+    from deskwatch.core.report.replay import replay_iter
     from deskwatch.core.report.replay_compare import compare, table, to_json
 
     # Without a candidate the active config alone is replayed and compared with people.
     runs = {"active": active} if candidate is None else {"active": active, "candidate": candidate}
-    timelines = replay(tickets, runs, progress=_progress())
+    # Streamed: each ticket is folded into the comparison as it finishes, memory stays bounded.
+    timelines = replay_iter(tickets, runs, progress=_progress())
     cmp = compare(timelines, people, "active", "candidate" if candidate is not None else "active")
     sys.stdout.write(to_json(cmp) if args.format == "json" else table(cmp))
     return 1 if bad else 0
