@@ -423,7 +423,15 @@ class TicketMarkers:
                 for kind, hits in part.found.items():
                     have = merged.setdefault(kind, [])
                     have.extend(h for h in hits if h not in have)
-        return {k: tuple(v) if k == "money" else tuple(v[:3]) for k, v in merged.items()}
+        found = {k: tuple(v) if k == "money" else tuple(v[:3]) for k, v in merged.items()}
+        # Every kind goes into the instance dict now, so the signals and levels that read ten or
+        # more kinds per ticket find plain attributes instead of a lazy property call each.
+        kinds = dict.fromkeys(_KIND_NAMES, ())
+        kinds.update(found)
+        if kinds["data_loss"] and _SELF_INFLICTED.search(self.text):
+            kinds["data_loss"] = ()  # "we accidentally deleted a project": a restore request, not an incident
+        vars(self).update(kinds)
+        return found
 
     @property
     def incident(self) -> bool:
@@ -434,10 +442,8 @@ class TicketMarkers:
 
 def _kind_property(kind: str) -> lazy:
     def get(self: TicketMarkers) -> tuple:
-        found = self.found.get(kind, ())
-        if kind == "data_loss" and found and _SELF_INFLICTED.search(self.text):
-            return ()  # "we accidentally deleted a project": a restore request, not an incident
-        return found
+        self.found  # noqa: B018 - reading ``found`` stores every kind on the instance
+        return vars(self)[kind]
 
     get.__name__ = kind
     get.__doc__ = getattr(Markers, kind).__doc__
