@@ -355,14 +355,12 @@ def read(text: str, words: frozenset[str] | None = None) -> Symptoms:
     """
     if not text:
         return NOTHING
-    words = word_set(text) if words is None else words
-    if _CUES.isdisjoint(words):
-        return NOTHING
     got = _READ.get(text)
     if got is None:
+        words = word_set(text) if words is None else words
         if len(_READ) >= _MAX_READ:
             _READ.clear()
-        got = _READ[text] = _read(text, words)
+        got = _READ[text] = NOTHING if _CUES.isdisjoint(words) else _read(text, words)
     return got
 
 
