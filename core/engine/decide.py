@@ -274,14 +274,25 @@ def verdict_step(ticket: Ticket, score: float, signals: Sequence[Signal], ctx: S
     management = levels.management(ticket, signals, ctx, esc.thresholds.recommendation(score), named)
     page = levels.page_reason(signals, named)
     rec = levels.urgency(score, signals, esc, management is not None, page is not None)
-    team = None
-    # hard categories first, then by contribution (signals are already sorted that way)
-    for s in sorted((s for s in signals if s.category), key=lambda s: (not s.hard, -s.contribution, s.name)):
-        cat = esc.category(s.category or "")
+    return Verdict(rec, functional.tier, _team(signals, esc) or esc.default_team, functional.why, management, page)
+
+
+def _team(signals: Sequence[Signal], esc: EscalationConfig) -> str | None:
+    """The team of the first category signal that names one: hard signals first, then by
+    contribution. Signals come sorted by (-contribution, name), so one pass in that order,
+    keeping the first soft match in case no hard one follows, gives what sorting by
+    (not hard, -contribution, name) would, without sorting per ticket."""
+    soft = None
+    for s in signals:
+        if not s.category:
+            continue
+        cat = esc.category(s.category)
         if cat is not None and cat.team:
-            team = cat.team
-            break
-    return Verdict(rec, functional.tier, team or esc.default_team, functional.why, management, page)
+            if s.hard:
+                return cat.team
+            if soft is None:
+                soft = cat.team
+    return soft
 
 
 def after_route(verdict: Verdict, route: Route | None) -> Verdict:

@@ -107,11 +107,11 @@ def functional(ticket: Ticket, signals: Sequence[Signal], ctx: SignalContext,
         cat = esc.category(s.category)
         if cat is not None and cat.tier and s.name.startswith("trigger:"):
             at(cat.tier, lambda cat=cat, s=s: f"{_CATEGORY_WORDS.get(cat.name, cat.name.replace('_', ' '))} ({'; '.join(s.evidence[:2])})")
-    # Read only when nothing stronger is known yet: it cannot change a tier2 or tier3 answer.
-    if max((t for t, _ in found), default=0) < _TIER_RANK["tier2"] and m.data_problem:
-        at("tier2", lambda: f"a data or export problem ({_q(m.data_problem, 1)})")
-
     content = max((t for t, _ in found), default=None)
+    # Read only when nothing stronger is known yet: it cannot change a tier2 or tier3 answer.
+    if (content is None or content < _TIER_RANK["tier2"]) and m.data_problem:
+        at("tier2", lambda: f"a data or export problem ({_q(m.data_problem, 1)})")
+        content = _TIER_RANK["tier2"]
     unresolved = _unresolved(ticket, named, ctx)
     if unresolved is not None:
         up = min(len(TIERS) - 1, max(_TIER_RANK["tier2"], (content or _TIER_RANK["tier1"]) + 1))

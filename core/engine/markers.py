@@ -380,7 +380,7 @@ _KIND_NAMES = ("outage", "failure", "payments", "broad", "data_loss", "exposure"
 # end, so a sentence read once is read for every ticket that contains it. Bounded, like routing's
 # remembered answers.
 _BY_SENTENCE: dict[str, Markers] = {}
-_BY_PIECE: dict[str, tuple[Markers, ...]] = {}
+_BY_PIECE: dict[str, dict[str, tuple]] = {}
 _MAX_SENTENCES = 8192
 
 
@@ -393,14 +393,23 @@ def _sentence_markers(sentence: str) -> Markers:
     return m
 
 
-def _piece_markers(piece: str) -> tuple[Markers, ...]:
-    """The sentences of one piece (a subject, a message) that hold a word some marker starts from."""
-    parts = _BY_PIECE.get(piece)
-    if parts is None:
+def _piece_found(piece: str) -> dict[str, tuple]:
+    """Kind -> what one piece (a subject, a message) holds, its sentences' hits merged in order
+    without repeats. Kept by piece: a piece read once costs one look-up for every ticket that
+    contains it, instead of a merge over its sentences each time."""
+    found = _BY_PIECE.get(piece)
+    if found is None:
         if len(_BY_PIECE) >= _MAX_SENTENCES:
             _BY_PIECE.clear()
-        parts = _BY_PIECE[piece] = tuple(m for m in map(_sentence_markers, _SENTENCE.findall(piece)) if m.relevant)
-    return parts
+        merged: dict[str, list] = {}
+        for part in map(_sentence_markers, _SENTENCE.findall(piece)):
+            if not part.relevant:  # no anchor word, no digit: nothing to find
+                continue
+            for kind, hits in part.found.items():
+                have = merged.setdefault(kind, [])
+                have.extend(h for h in hits if h not in have)
+        found = _BY_PIECE[piece] = {k: tuple(v) for k, v in merged.items()}
+    return found
 
 
 class TicketMarkers:
@@ -419,11 +428,21 @@ class TicketMarkers:
         """Kind -> what was found, in order, without repeats (three at most, all amounts)."""
         merged: dict[str, list] = {}
         for piece in self.pieces:
-            for part in _piece_markers(piece):
-                for kind, hits in part.found.items():
-                    have = merged.setdefault(kind, [])
+            for kind, hits in _piece_found(piece).items():
+                have = merged.get(kind)
+                if have is None:
+                    merged[kind] = list(hits)  # a piece's hits are already distinct
+                else:
                     have.extend(h for h in hits if h not in have)
-        return {k: tuple(v) if k == "money" else tuple(v[:3]) for k, v in merged.items()}
+        found = {k: tuple(v) if k == "money" else tuple(v[:3]) for k, v in merged.items()}
+        # Every kind goes into the instance dict now, so the signals and levels that read ten or
+        # more kinds per ticket find plain attributes instead of a lazy property call each.
+        kinds = dict.fromkeys(_KIND_NAMES, ())
+        kinds.update(found)
+        if kinds["data_loss"] and _SELF_INFLICTED.search(self.text):
+            kinds["data_loss"] = ()  # "we accidentally deleted a project": a restore request, not an incident
+        vars(self).update(kinds)
+        return found
 
     @property
     def incident(self) -> bool:
@@ -434,10 +453,8 @@ class TicketMarkers:
 
 def _kind_property(kind: str) -> lazy:
     def get(self: TicketMarkers) -> tuple:
-        found = self.found.get(kind, ())
-        if kind == "data_loss" and found and _SELF_INFLICTED.search(self.text):
-            return ()  # "we accidentally deleted a project": a restore request, not an incident
-        return found
+        self.found  # noqa: B018 - reading ``found`` stores every kind on the instance
+        return vars(self)[kind]
 
     get.__name__ = kind
     get.__doc__ = getattr(Markers, kind).__doc__

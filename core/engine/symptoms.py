@@ -355,9 +355,23 @@ def read(text: str, words: frozenset[str] | None = None) -> Symptoms:
     """
     if not text:
         return NOTHING
-    words = word_set(text) if words is None else words
-    if _CUES.isdisjoint(words):
-        return NOTHING
+    got = _READ.get(text)
+    if got is None:
+        words = word_set(text) if words is None else words
+        if len(_READ) >= _MAX_READ:
+            _READ.clear()
+        got = _READ[text] = NOTHING if _CUES.isdisjoint(words) else _read(text, words)
+    return got
+
+
+# Symptoms by text: support text repeats (the same complaint sent to three helpdesks, follow-ups
+# such as "Same error as before."), a text's symptoms depend on that text alone, and Symptoms is
+# immutable, so a text is read once. Bounded, like the markers' sentences.
+_READ: dict[str, Symptoms] = {}
+_MAX_READ = 8192
+
+
+def _read(text: str, words: frozenset[str]) -> Symptoms:
     hits: list[tuple[str, int, int]] = []  # (key, start, end)
     for hit in MATCHER.find(text, words):
         hits.append((hit.category, hit.start, hit.start + len(hit.text)))

@@ -44,10 +44,11 @@ def repeat_contact(ticket: Ticket, ctx: SignalContext) -> Signal | None:
             continue  # same instant: the lower id counts as the earlier contact, so order is stable
         theirs = ctx.texts.get(other)
         words = overlap(mine.keywords, theirs.keywords)
-        shared = sorted(my_cats & _routed_categories(ctx, theirs.hits))
+        # Most tickets have no routed category: then none is shared and theirs need not be read.
+        shared = my_cats & _routed_categories(ctx, theirs.hits) if my_cats else my_cats
         if words < ctx.config.repeat.min_overlap and not shared:
             continue
-        why = f"same {shared[0]} issue" if shared and words < ctx.config.repeat.min_overlap else "similar subject"
+        why = f"same {min(shared)} issue" if shared and words < ctx.config.repeat.min_overlap else "similar subject"
         evidence.append(f"{other.id} ({other.channel}, {other.created_at.date().isoformat()}, {why})")
         sources.add(other.source)
         channels.add(other.channel)
