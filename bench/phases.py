@@ -21,7 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from score import NOW, generate  # noqa: E402
 
 from deskwatch.core import config  # noqa: E402
-from deskwatch.core.engine import decide as engine  # noqa: E402
+import importlib  # noqa: E402
+
+# The module, not the function the package re-exports under the same name.
+engine = importlib.import_module("deskwatch.core.engine.decide")  # noqa: E402
 
 from deskwatch.core.policy import routing
 from deskwatch.core.policy import sla as sla_mod  # noqa: E402
