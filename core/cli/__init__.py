@@ -42,6 +42,15 @@ class UsageError(Exception):
     """A user action that cannot be carried out; the message says what to do instead."""
 
 
+def stored_ticket(store, ticket_id: str, cfg):
+    """The stored ticket ``ticket_id``, or a UsageError saying what ids look like."""
+    ticket = store.get_ticket(ticket_id)
+    if ticket is None:
+        raise UsageError(f"no ticket {ticket_id!r} in the store ({cfg.store.path}); ids look like zendesk:1001 "
+                         "(see `deskwatch queue`)")
+    return ticket
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deskwatch",

@@ -62,23 +62,11 @@ def build_patch(
         if v is None and update.priority == "urgent":
             # A standard org's picklist stops at High: urgent work gets the highest value there is.
             v = picklist_value("high", settings.priority_map, picklists.get("Priority"))
-        if v is None:
-            raise UpdateNotPossible(
-                f"priority {update.priority!r}: no Case Priority value maps to it"
-                + (f" (the org accepts {', '.join(sorted(picklists['Priority']))})" if picklists.get("Priority") else "")
-                + "; add one under priority_map"
-            )
-        body["Priority"] = v
+        body["Priority"] = _mapped(v, "priority", update.priority, picklists.get("Priority"))
         lines.append(f"priority -> {v}")
     if update.status is not None:
         v = picklist_value(update.status, settings.status_map, picklists.get("Status"))
-        if v is None:
-            raise UpdateNotPossible(
-                f"status {update.status!r}: no Case Status value maps to it"
-                + (f" (the org accepts {', '.join(sorted(picklists['Status']))})" if picklists.get("Status") else "")
-                + "; add one under status_map"
-            )
-        body["Status"] = v
+        body["Status"] = _mapped(v, "status", update.status, picklists.get("Status"))
         lines.append(f"status -> {v}")
     if update.escalated is not None:
         body["IsEscalated"] = bool(update.escalated)
@@ -185,3 +173,14 @@ def parse_picklists(body: Any, names: Iterable[str], where: str = "Case/describe
             v["value"] for v in values if isinstance(v, Mapping) and isinstance(v.get("value"), str) and v.get("active", True)
         )
     return out
+
+
+def _mapped(value: str | None, field: str, wanted: str, accepted: Any) -> str:
+    """The Case picklist value for ``wanted``, or UpdateNotPossible naming the fix."""
+    if value is None:
+        raise UpdateNotPossible(
+            f"{field} {wanted!r}: no Case {field.capitalize()} value maps to it"
+            + (f" (the org accepts {', '.join(sorted(accepted))})" if accepted else "")
+            + f"; add one under {field}_map"
+        )
+    return value

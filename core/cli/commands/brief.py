@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from deskwatch.core.cli import UsageError
+    from deskwatch.core.cli import UsageError, stored_ticket
     from deskwatch.core.engine.text import new_text
     from deskwatch.core.policy.brief import brief_to_dict, build_brief, render_html, render_text
     from deskwatch.core.store import open_store
@@ -46,10 +46,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config.load(args.config)
     store = open_store(cfg)
     try:
-        ticket = store.get_ticket(args.ticket_id)
-        if ticket is None:
-            raise UsageError(f"no ticket {args.ticket_id!r} in the store ({cfg.store.path}); ids look like zendesk:1001 "
-                             "(see `deskwatch queue`)")
+        ticket = stored_ticket(store, args.ticket_id, cfg)
         decision = store.latest_decision(ticket.id)
         related = [t for t in store.history(limit=20).related(ticket) if t.created_at >= now - timedelta(days=args.days)]
         similar = store.similar(ticket, now=now, limit=3, decision=decision)

@@ -45,7 +45,7 @@ def case_dict(c) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from deskwatch.core.cli import UsageError
+    from deskwatch.core.cli import UsageError, stored_ticket
     from deskwatch.core.store import open_store
 
     if not 1 <= args.limit <= 50:
@@ -53,10 +53,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config.load(args.config)
     store = open_store(cfg)
     try:
-        ticket = store.get_ticket(args.ticket_id)
-        if ticket is None:
-            raise UsageError(f"no ticket {args.ticket_id!r} in the store ({cfg.store.path}); ids look like zendesk:1001 "
-                             "(see `deskwatch queue`)")
+        ticket = stored_ticket(store, args.ticket_id, cfg)
         cases = store.similar(ticket, now=utcnow(), limit=args.limit, decision=store.latest_decision(ticket.id))
     finally:
         store.close()
