@@ -14,6 +14,7 @@ from deskwatch.tui import keymap
 from deskwatch.tui.commands import DeskwatchCommands
 from deskwatch.tui.context import Console
 from deskwatch.tui.messages import StoreChanged
+from deskwatch.tui.screens.failed import FailedScreen
 from deskwatch.tui.screens.form import FormScreen
 from deskwatch.tui.screens.help import HelpScreen
 from deskwatch.tui.screens.overview import OverviewScreen
@@ -94,6 +95,10 @@ class DeskwatchApp(App):
         if not isinstance(self.screen, OverviewScreen):
             self.push_screen(OverviewScreen())
 
+    def action_failed(self) -> None:
+        if not isinstance(self.screen, FailedScreen):
+            self.push_screen(FailedScreen())
+
     def key_sections(self) -> keymap.Sections:
         """Every screen's bindings (for the help screen)."""
         return screen_sections()
@@ -118,6 +123,7 @@ def screen_sections() -> keymap.Sections:
         ("Ticket", keymap.own(TicketScreen.BINDINGS)),
         ("Review", keymap.own(ReviewScreen.BINDINGS)),
         ("Overview", keymap.own(OverviewScreen.BINDINGS)),
+        ("Failed updates", keymap.own(FailedScreen.BINDINGS)),
         ("Forms", keymap.own(FormScreen.BINDINGS)),
         ("Help", keymap.own(HelpScreen.BINDINGS)),
     ]

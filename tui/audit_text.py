@@ -100,10 +100,21 @@ def _hold_ended(r: AuditRecord, d: Mapping[str, Any]) -> str:
     return f"{d.get('actor')}'s {d.get('kind')} no longer holds{_because(d, 'why')}"
 
 
+def _tone_label(r: AuditRecord, d: Mapping[str, Any]) -> str:
+    which = f"message #{int(d['message']) + 1}" if isinstance(d.get("message"), int) else "a message"
+    at = f" of {_when(d.get('message_at'))}" if d.get("message_at") else ""
+    return f"{r.actor} labelled the customer's {which}{at} {d.get('label')}: \"{one_line(str(d.get('text') or ''))[:60]}\""
+
+
+def _retry_update(r: AuditRecord, d: Mapping[str, Any]) -> str:
+    after = f" after {d.get('attempts')} attempt(s)" if d.get("attempts") is not None else ""
+    return f"{r.actor} sent a failed helpdesk update again{after}; it had failed with: {one_line(str(d.get('error') or 'unknown error'))}"
+
+
 SENTENCES: dict[str, Callable[[AuditRecord, Mapping[str, Any]], str]] = {
     "decision": _decision, "action": _action, "acknowledge": _acknowledge, "escalate": _escalate, "override": _override,
     "priority": _priority, "snooze": _snooze, "note": _note, "feedback": _feedback, "shadow": _shadow,
-    "hold_ended": _hold_ended,
+    "hold_ended": _hold_ended, "tone_label": _tone_label, "retry_update": _retry_update,
 }
 
 

@@ -16,10 +16,13 @@ ACTIONS = (
     ("Snooze ticket", "snooze", "hold the escalation chain until a time"),
     ("Override recommendation", "override", "with a reason"),
     ("Add private note", "note", "agents only"),
+    ("Label message tone", "tone", "negative, neutral or positive: teaches the tone model"),
+    ("Retry failed update", "retry", "send a failed helpdesk update of this ticket again"),
 )
 SCREENS = (
     ("Review low-confidence decisions", "review"),
-    ("Overview: escalations, SLA, sync health", "overview"),
+    ("Overview: escalations, SLA, sync health, report", "overview"),
+    ("Failed updates: reasons, fixes, retry", "failed"),
     ("Help: every key", "help"),
     ("Filter the queue", "filters"),
     ("Only my tickets", "mine"),

@@ -41,6 +41,8 @@ class Console:
     keymap: dict[str, str] = field(default_factory=dict)  # [tui.keys]: action id -> keys
     max_snooze: timedelta = timedelta(days=7)  # [tui] max_snooze: a longer snooze is refused
     acknowledge_assigns: bool = True  # [tui] acknowledge_assigns: acknowledging takes the ticket
+    # The [sla] default calendar: business hours and nights for the overview's report.
+    calendar: Any = field(default_factory=lambda: default_calendar())
 
     def teams(self) -> tuple[str, ...]:
         return tuple(t.name for t in getattr(self.routing, "teams", ()))
@@ -68,10 +70,26 @@ class Console:
             keymap=dict(cfg.tui.keys),  # checked against the screens by tui.app.check_keys
             max_snooze=getattr(cfg.tui, "max_snooze", timedelta(days=7)),
             acknowledge_assigns=getattr(cfg.tui, "acknowledge_assigns", True),
+            calendar=_calendar(cfg),
         )
 
     def writes_back(self, source: str) -> bool:
         return self.write_back.get(source, False)
+
+
+def default_calendar() -> Any:
+    """The embedded defaults' SLA calendar (a console built without a config)."""
+    from deskwatch.core.model.settings import Section
+    from deskwatch.core.policy import sla
+
+    return sla.parse(Section({}, "sla")).calendar()
+
+
+def _calendar(cfg: Any) -> Any:
+    try:
+        return cfg.sla.calendar()
+    except (AttributeError, KeyError):
+        return default_calendar()
 
 
 def matches(f: QueueFilter, row: Any) -> bool:

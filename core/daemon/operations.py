@@ -13,9 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from deskwatch.core.engine.text import new_text
 from deskwatch.core.policy import actions, holds, routing
 from deskwatch.core.model import PRIORITIES, RECOMMENDATIONS, TIERS, AuditRecord, Decision, Route, Ticket, TicketUpdate
 from deskwatch.core.model.timeutil import format_time
+from deskwatch.core.store.outbox import OutboxItem
 
 
 class OperationError(ValueError):
@@ -310,4 +312,65 @@ def review(store: Any, ticket_id: str, accept: bool, actor: str, now: datetime, 
             "decided_at": latest.decided_at,
         }))
         store.mark_reviewed(ticket.id)
+    return []
+
+
+def retry_update(store: Any, key: str, actor: str, now: datetime) -> OutboxItem:
+    """Send a failed helpdesk update again (``key``: its idempotency key, as ``deskwatch status
+    --json`` and the console show it), typically after fixing its cause (a team or agent name
+    mapped in the config). The item goes back to the outbox with its attempts reset; the daemon
+    sends it on its next drain, and the connector's check for the key on the ticket keeps it
+    from being applied twice. Recorded in the audit log with the error it had."""
+    if not actor or not actor.strip():
+        raise OperationError("no actor: every action is recorded with who did it; set tui.actor or run as a named user")
+    item = store.outbox_item(key)
+    if item is None:
+        raise OperationError(f"unknown update {key!r}: no such outbox item; copy the key from deskwatch status --json")
+    if item.state != "failed":
+        shown = {"applied": "it reached the helpdesk", "pending": "it is waiting to be sent", "sending": "it is being sent"}
+        raise OperationError(f"update {key} of {item.ticket_id} has not failed ({shown.get(item.state, item.state)}); nothing to retry")
+    with store.transaction():
+        before = store.requeue_failed(key)
+        if before is None:  # another console retried it, or the daemon settled it, just now
+            raise OperationError(f"update {key} of {item.ticket_id} is no longer failed; nothing to retry")
+        store.append_audit(AuditRecord(item.ticket_id, "retry_update", actor, now, {
+            "key": key, "error": before.error, "attempts": before.attempts, "gave_up": before.retry_at is None,
+        }))
+    return before
+
+
+TONES = ("negative", "neutral", "positive")
+
+
+def customer_messages(ticket: Ticket) -> list[int]:
+    """Indexes (into ``ticket.messages``) of the customer's messages, oldest first: the ones a
+    tone label can be given to."""
+    return [i for i, m in enumerate(ticket.messages) if m.author == "customer"]
+
+
+def label_tone(store: Any, ticket_id: str, label: str, actor: str, now: datetime, *, message: int | None = None) -> list[TicketUpdate]:
+    """A person's reading of a customer message's tone (negative, neutral or positive), for the
+    learned tone model (``deskwatch learn``; core/learn/history.py reads audit kind
+    ``tone_label``). ``message``: the index into the ticket's messages; the latest customer
+    message by default. The label holds the text as the engine reads it (quotes and signature
+    left out). Local: nothing is sent to the helpdesk."""
+    ticket = _ticket(store, ticket_id, actor)
+    tone = (label or "").strip().lower()
+    if tone not in TONES:
+        raise OperationError(f"unknown tone {label!r}; expected one of {', '.join(TONES)}")
+    customer = customer_messages(ticket)
+    if not customer:
+        raise OperationError(f"{ticket.id} has no customer message to label")
+    index = customer[-1] if message is None else message
+    if index not in customer:
+        raise OperationError(f"message {index} of {ticket.id} is not a customer message; "
+                             f"choose one of {', '.join(map(str, customer))}")
+    m = ticket.messages[index]
+    text = new_text(m.body).strip()
+    if not text:
+        raise OperationError(f"message {index} of {ticket.id} has no text of its own (only a quote or a signature); label another one")
+    with store.transaction():
+        store.append_audit(AuditRecord(ticket.id, "tone_label", actor, now, {
+            "label": tone, "text": text, "message": index, "message_at": m.created_at,
+        }))
     return []

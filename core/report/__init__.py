@@ -2,8 +2,9 @@
 
 from deskwatch.core.report.data import Period, TicketFacts, load, store_has_history
 from deskwatch.core.report.metrics import GROUPINGS, Figure, Point, Report, build
+from deskwatch.core.report.recent import recent
 
-__all__ = ["GROUPINGS", "Figure", "Period", "Point", "Report", "TicketFacts", "build", "load", "render_text", "store_has_history"]
+__all__ = ["GROUPINGS", "Figure", "Period", "Point", "Report", "TicketFacts", "build", "load", "recent", "render_text", "store_has_history"]
 
 
 def render_text(report: Report, fmt: str) -> str:

@@ -198,3 +198,15 @@ class OutboxMixin(StoreBase):
         args: tuple = (source,) if source else ()
         rows = self._q(sql + " ORDER BY created_at DESC, rowid DESC LIMIT ?", (*args, limit))
         return [_item(r) for r in rows]
+
+    def requeue_failed(self, key: str) -> OutboxItem | None:
+        """Put a failed item back to ``pending`` with its attempts reset, claimable at once (a
+        person asked for it to be sent again, usually after fixing its cause). Returns the item
+        as it was, or None when ``key`` is not a failed item. Safe against a double send: the
+        connector looks for the idempotency key on the ticket before applying."""
+        with self._tx() as conn:
+            row = conn.execute("SELECT * FROM outbox WHERE key = ? AND state = 'failed'", (key,)).fetchone()
+            if row is None:
+                return None
+            conn.execute("UPDATE outbox SET state = 'pending', attempts = 0, retry_at = NULL WHERE key = ? AND state = 'failed'", (key,))
+            return _item(row)

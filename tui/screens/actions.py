@@ -13,6 +13,7 @@ from deskwatch.core.daemon import operations
 from deskwatch.core.model import PRIORITIES, RECOMMENDATIONS, TIERS
 from deskwatch.tui import display
 from deskwatch.tui.messages import ActionDone
+from deskwatch.tui.report_view import what_changed
 from deskwatch.tui.screens.form import Field, FormScreen
 
 ACTION_BINDINGS = [
@@ -174,3 +175,59 @@ class TicketActions:
             self._done(tid, "note added", queued)
 
         self._form(f"Private note on {tid}", [Field("text", "Note", placeholder="only agents see it (Enter: new line, Ctrl+S: add)", required=True, multiline=True)], run)
+
+    def action_tone(self) -> None:
+        """Label a customer message's tone (the latest by default) for the learned tone model."""
+        tid = self._target()
+        if tid is None:
+            return
+        c = self.desk
+        ticket = c.store.get_ticket(tid)
+        indexes = operations.customer_messages(ticket) if ticket is not None else []
+        if not indexes:
+            self.app.notify(f"{tid} has no customer message to label", severity="warning")  # type: ignore[attr-defined]
+            return
+        choices = {message_choice(i, ticket.messages[i]): i for i in reversed(indexes)}  # newest first
+
+        def run(v: dict[str, str]) -> None:
+            operations.label_tone(c.store, tid, v["tone"], c.actor, c.clock(), message=choices.get(v["message"]))
+            self._done(tid, f"tone labelled {v['tone']}", [])
+
+        self._form(f"Tone of a customer message on {tid}", [
+            Field("message", "Message", tuple(choices), value=next(iter(choices)), required=True),
+            Field("tone", "Tone", operations.TONES, required=True),
+        ], run)
+
+    def action_retry(self) -> None:
+        """Send a failed helpdesk update of this ticket again (a choice when several failed)."""
+        tid = self._target()
+        if tid is None:
+            return
+        c = self.desk
+        failed = [i for i in reversed(c.store.outbox_for(tid)) if i.state == "failed"]  # newest first
+        if not failed:
+            self.app.notify(f"no failed helpdesk update on {tid}", severity="warning")  # type: ignore[attr-defined]
+            return
+
+        def retry(key: str) -> None:
+            item = operations.retry_update(c.store, key, c.actor, c.clock())
+            self.app.notify(f"update for {item.ticket_id} queued again: the daemon sends it on its next round", timeout=4)  # type: ignore[attr-defined]
+            self.app.post_message(ActionDone(tid, "retried", 1))  # type: ignore[attr-defined]
+
+        if len(failed) == 1:
+            try:
+                retry(failed[0].key)
+            except operations.OperationError as e:
+                self.app.notify(str(e), severity="error", timeout=8)  # type: ignore[attr-defined]
+            return
+        choices = {f"{i.created_at:%m-%d %H:%M} {display.clip(what_changed(i.update), 30)}: "
+                   f"{display.clip(display.one_line(i.error or ''), 30)}": i.key for i in failed}
+        self._form(f"Retry a failed update of {tid}", [
+            Field("update", "Update", tuple(choices), value=next(iter(choices)), required=True),
+        ], lambda v: retry(choices[v["update"]]))
+
+
+def message_choice(index: int, message) -> str:
+    """A customer message as the tone form lists it: its number, time and first words."""
+    words = display.clip(display.one_line(display.to_text(message.body)), 40)
+    return f"#{index + 1} {message.created_at:%m-%d %H:%M} {words}"

@@ -1,4 +1,5 @@
-"""The state of the whole floor: escalations by tier and team, SLA trouble, sync health."""
+"""The state of the whole floor: escalations by tier and team, SLA trouble, failed helpdesk
+updates, sync health, and `deskwatch report`'s figures with their weekly trends."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from textual.worker import get_current_worker
 
 from deskwatch.core.model import TIERS
 from deskwatch.core.store import QueueFilter, QueueRow, StoreStatus
-from deskwatch.tui import display
+from deskwatch.core.cli.commands.status import failure_fix
+from deskwatch.tui import display, report_view
+from deskwatch.tui.report_view import no_report
 
 ESCALATING = ("priority", "immediate")
 
@@ -81,18 +84,29 @@ def health(status: StoreStatus, now: datetime) -> Group:
 class OverviewScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="overview.back", tooltip="Back"),
-        Binding("g", "refresh", "Refresh", id="overview.refresh", tooltip="Read the store again"),
+        Binding("g", "refresh", "Refresh", id="overview.refresh", tooltip="Read the store again (the report figures too)"),
+        Binding("u", "failed", "Failed updates", id="overview.failed", tooltip="Failed helpdesk updates: reason, fix, retry"),
     ]
     SCAN = 50_000  # open tickets read for the counts; a floor with more shows the top of the queue
     EVERY = 10.0  # seconds between reads while the overview is open (g reads at once)
+    REPORT_EVERY = 60.0  # the report is recomputed at most this often, and only once the store changed
+    WEEKS = 8  # the report covers the tickets created in the last WEEKS weeks
+    FAILED = 3  # failed updates listed here (u lists them all)
     shown: tuple | None = None
     last_read = float("-inf")
+    report_at = float("-inf")  # when the report was last computed (monotonic)
+    report_version: int | None = None  # the store version it was computed at
+    reports = 0  # how many times it was computed (the refresh policy's tests count them)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="overview"):
             yield Static(id="ov-escalations")
             yield Static(id="ov-sla")
+            yield Static(id="ov-failed")
             yield Static(id="ov-sources")
+            yield Static(no_report("reading the store..."), id="ov-report")
+            yield Static(id="ov-trends")
+            yield Static(id="ov-sla-pages")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -100,31 +114,76 @@ class OverviewScreen(Screen):
 
     def action_refresh(self) -> None:
         self.last_read = time.monotonic()
-        self.read_store()
+        self.read_store(force_report=True)
+
+    def action_failed(self) -> None:
+        self.app.action_failed()  # type: ignore[attr-defined]
+
+    def report_due(self, version: int, force: bool) -> bool:
+        """Recompute the report on ``g``, else when the store changed since the last one and
+        ``REPORT_EVERY`` seconds have passed: it reads every ticket of the period."""
+        if force or self.report_version is None:
+            return True
+        return version != self.report_version and time.monotonic() - self.report_at >= self.REPORT_EVERY
 
     @work(thread=True, exclusive=True, group="overview", exit_on_error=False, description="Reading the overview")
-    def read_store(self) -> None:
+    def read_store(self, force_report: bool = False) -> None:
         # A worker: with 100k tickets the scan takes a while, and keys must stay responsive.
         c = self.app.desk  # type: ignore[attr-defined]
         now = c.clock()
+        version = c.store.current_version()
         rows = c.store.queue(QueueFilter(), limit=self.SCAN, now=now)
         status = c.store.status(now)
+        failures = (c.store.outbox_failures(limit=self.FAILED), c.store.outbox_failed(), c.store.outbox_retrying())
+        report: object = ...  # unchanged
+        if self.report_due(version, force_report):
+            report = self.compute_report(c, now)
+            self.report_at, self.report_version = time.monotonic(), version
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show, rows, status, now)
+            self.app.call_from_thread(self.show, rows, status, now, failures, report)
 
-    def show(self, rows: list[QueueRow], status: StoreStatus, now: datetime) -> None:
+    def compute_report(self, c, now: datetime):
+        """`deskwatch report`'s figures over the last WEEKS weeks (core/report computes them)."""
+        from deskwatch.core.report import recent
+
+        self.reports += 1
+        if c.calendar is None:
+            return "no business calendar in this console's config"
+        try:
+            return recent(c.store, c.calendar, now, weeks=self.WEEKS) or "no decisions yet in the last weeks (is the daemon running?)"
+        except Exception as e:  # noqa: BLE001 - the rest of the overview still shows
+            return f"could not be computed: {display.one_line(str(e))}"
+
+    def show(self, rows: list[QueueRow], status: StoreStatus, now: datetime, failures=None, report: object = ...) -> None:
         # Repaint only when what is shown changed (each repaint is a full screen over SSH).
-        key = (tuple((r.ticket_id, r.version) for r in rows), status, now.replace(second=0, microsecond=0))
+        items, given_up, retrying = failures or ([], 0, 0)
+        key = (tuple((r.ticket_id, r.version) for r in rows), status, now.replace(second=0, microsecond=0),
+               tuple((i.key, i.attempts, i.error, i.retry_at) for i in items), given_up, retrying)
+        if report is not ...:
+            self.show_report(report)
         if key == self.shown:
             return
         self.shown = key
         self.query_one("#ov-escalations", Static).update(escalations(rows))
         self.query_one("#ov-sla", Static).update(sla_trouble(rows, now))
+        self.query_one("#ov-failed", Static).update(report_view.failed(items, given_up, retrying, failure_fix, self.FAILED))
         self.query_one("#ov-sources", Static).update(health(status, now))
+
+    def show_report(self, report) -> None:
+        """The report's figures, trends and SLA/alarm load; a line saying why when there is none."""
+        if isinstance(report, str):
+            self.query_one("#ov-report", Static).update(report_view.no_report(report))
+            self.query_one("#ov-trends", Static).update("")
+            self.query_one("#ov-sla-pages", Static).update("")
+            return
+        self.query_one("#ov-report", Static).update(report_view.figures(report, self.WEEKS))
+        self.query_one("#ov-trends", Static).update(report_view.trends(report))
+        self.query_one("#ov-sla-pages", Static).update(report_view.sla_and_pages(report))
 
     def tick(self) -> None:
         if time.monotonic() - self.last_read >= self.EVERY:
-            self.action_refresh()
+            self.last_read = time.monotonic()
+            self.read_store()
 
     def action_back(self) -> None:
         self.app.pop_screen()

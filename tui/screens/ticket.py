@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
+from deskwatch.core.cli.commands.status import failure_fix
 from deskwatch.core.model import Decision, Ticket
 from deskwatch.core.store import TicketDetail
 from deskwatch.tui import audit_text, display
@@ -186,12 +187,14 @@ def update_what(u) -> str:
 
 
 def outbox(detail: TicketDetail) -> Text:
-    """Per queued update: pending, reached the helpdesk, or failed and why."""
+    """Per queued update: pending, reached the helpdesk, or failed, why and the fix."""
     text = Text()
     for item in detail.outbox:
         text.append(f"{when(item.created_at)} ", style="bright_black")
         text.append(f"{item.summary}", style=display.OUTBOX_STYLE.get(item.state, ""))
         text.append(f"  {update_what(item.update)}\n")
+        if item.state == "failed":
+            text.append(f"  fix: {failure_fix(item.error or '')} (t: send it again)\n", style="bright_black")
     return text or Text("nothing sent to the helpdesk (write-back off, or no action yet)", style="bright_black")
 
 
@@ -202,6 +205,9 @@ class TicketScreen(TicketActions, Screen):
         Binding("j", "scroll_down", "Down", id="ticket.down", show=False, tooltip="Scroll down"),
         Binding("k", "scroll_up", "Up", id="ticket.up", show=False, tooltip="Scroll up"),
         *ACTION_BINDINGS,
+        Binding("l", "tone", "Tone", id="ticket.tone", show=False,
+                tooltip="Label a customer message's tone (negative, neutral, positive) for the tone model"),
+        Binding("t", "retry", "Retry", id="ticket.retry", show=False, tooltip="Send a failed helpdesk update of this ticket again"),
     ]
 
     def __init__(self, ticket_id: str) -> None:
