@@ -16,6 +16,9 @@ ACTIONS = (
     ("Snooze ticket", "snooze", "hold the escalation chain until a time"),
     ("Override recommendation", "override", "with a reason"),
     ("Add private note", "note", "agents only"),
+)
+# Listed after the screens: at 80x24 the palette shows about a dozen lines before scrolling.
+MORE_ACTIONS = (
     ("Label message tone", "tone", "negative, neutral or positive: teaches the tone model"),
     ("Retry failed update", "retry", "send a failed helpdesk update of this ticket again"),
 )
@@ -47,6 +50,9 @@ class DeskwatchCommands(Provider):
         for name, action in SCREENS:
             owner = self.app.queue_screen if action in ("filters", "mine", "clear") else self.app  # type: ignore[attr-defined]
             yield name, partial(getattr(owner, f"action_{action}")), None
+        if target is not None:
+            for name, action, help_text in MORE_ACTIONS:
+                yield name, partial(getattr(target, f"action_{action}")), help_text
 
     def _tickets(self):
         """(label, callback, help) per ticket in the queue window, most urgent first."""
