@@ -108,12 +108,12 @@ def failed_item(item, fix: str, width: int = 70) -> Text:
     return text
 
 
-def failed(items: list, given_up: int, retrying: int, fix_of, limit: int = 3) -> Group:
+def failed(items: list, given_up: int, retrying: int, fix_of, limit: int = 3, key: str = "u") -> Group:
     """How many updates failed (given up, and failed but to be tried again), the latest with
     their reason and fix."""
     if not given_up and not retrying:
         return Group(Text.assemble(("Failed updates  ", "bold"), ("none", "green")))
     head = Text.assemble(("Failed updates  ", "bold"), (f"{given_up} given up", "bold red" if given_up else "green"),
-                         f", {retrying} to be retried", ("   u: list, retry", "bright_black"))
+                         f", {retrying} to be retried", (f"   {key}: list, retry", "bright_black"))
     return Group(head, *[failed_item(i, fix_of(i.error or "")) for i in items[:limit]])
 

@@ -45,7 +45,24 @@ async def test_overview_counts_and_lists_failed_updates_with_the_fix(app, store)
         assert "1 given up, 1 to be retried" in text
         assert "zendesk:2" in text and "422 Unprocessable Entity" in text
         assert "fix: map the deskwatch team/agent name to the helpdesk's id in [sources.<name>.groups]" in text
+        assert "u: list, retry" in text
         await pilot.press("u")
+        assert isinstance(app.screen, FailedScreen)
+
+
+async def test_the_overview_names_the_key_tui_keys_gave_the_list(store, clock):
+    from deskwatch.tui.app import DeskwatchApp
+    from deskwatch.tui.context import Console
+
+    fail(store, "zendesk:2", "k-group", UNMAPPED)
+    app = DeskwatchApp(Console(store=store, actor="ana", clock=clock, refresh_interval=60.0, keymap={"overview.failed": "F"}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("v")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "F: list, retry" in widget_text(app.screen.query_one("#ov-failed"), width=100)
+        await pilot.press("F")
         assert isinstance(app.screen, FailedScreen)
 
 

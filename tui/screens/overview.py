@@ -137,8 +137,7 @@ class OverviewScreen(Screen):
         failures = (c.store.outbox_failures(limit=self.FAILED), c.store.outbox_failed(), c.store.outbox_retrying())
         report: object = ...  # unchanged
         if self.report_due(version, force_report):
-            report = self.compute_report(c, now)
-            self.report_at, self.report_version = time.monotonic(), version
+            report = (self.compute_report(c, now), version)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show, rows, status, now, failures, report)
 
@@ -160,14 +159,26 @@ class OverviewScreen(Screen):
         key = (tuple((r.ticket_id, r.version) for r in rows), status, now.replace(second=0, microsecond=0),
                tuple((i.key, i.attempts, i.error, i.retry_at) for i in items), given_up, retrying)
         if report is not ...:
+            # Counted as computed once it is on screen: a read cancelled by a newer one
+            # leaves the next read to compute it again.
+            report, self.report_version = report  # type: ignore[misc]
+            self.report_at = time.monotonic()
             self.show_report(report)
         if key == self.shown:
             return
         self.shown = key
         self.query_one("#ov-escalations", Static).update(escalations(rows))
         self.query_one("#ov-sla", Static).update(sla_trouble(rows, now))
-        self.query_one("#ov-failed", Static).update(report_view.failed(items, given_up, retrying, failure_fix, self.FAILED))
+        self.query_one("#ov-failed", Static).update(report_view.failed(
+            items, given_up, retrying, failure_fix, self.FAILED, key=self.failed_key()))
         self.query_one("#ov-sources", Static).update(health(status, now))
+
+    def failed_key(self) -> str:
+        """The key that lists the failed updates, as [tui.keys] may have moved it."""
+        from deskwatch.tui.keymap import keys_of
+
+        binding = next(b for b in self.BINDINGS if b.id == "overview.failed")
+        return keys_of(binding, self.app.desk.keymap).split(",")[0]  # type: ignore[attr-defined]
 
     def show_report(self, report) -> None:
         """The report's figures, trends and SLA/alarm load; a line saying why when there is none."""
