@@ -369,6 +369,10 @@ def label_tone(store: Any, ticket_id: str, label: str, actor: str, now: datetime
     text = new_text(m.body).strip()
     if not text:
         raise OperationError(f"message {index} of {ticket.id} has no text of its own (only a quote or a signature); label another one")
+    for r in store.audit_for(ticket.id):
+        # The same label twice would count the message twice in training.
+        if r.kind == "tone_label" and r.data.get("message") == index and r.data.get("label") == tone and r.data.get("text") == text:
+            raise OperationError(f"message {index} of {ticket.id} is already labelled {tone} (by {r.actor}); nothing recorded")
     with store.transaction():
         store.append_audit(AuditRecord(ticket.id, "tone_label", actor, now, {
             "label": tone, "text": text, "message": index, "message_at": m.created_at,

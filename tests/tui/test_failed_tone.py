@@ -202,6 +202,10 @@ def test_label_tone_refuses_bad_input(store):
     assert audit_of(store, "zendesk:2", "tone_label") == []
     operations.label_tone(store, "zendesk:2", " Positive ", "ana", NOW, message=0)
     assert audit_of(store, "zendesk:2", "tone_label")[0].data["label"] == "positive"
+    with pytest.raises(operations.OperationError, match="message 0 of zendesk:2 is already labelled positive .by ana.; nothing recorded"):
+        operations.label_tone(store, "zendesk:2", "positive", "bo", NOW, message=0)
+    operations.label_tone(store, "zendesk:2", "neutral", "bo", NOW, message=0)  # a second opinion is kept
+    assert [r.data["label"] for r in audit_of(store, "zendesk:2", "tone_label")] == ["positive", "neutral"]
 
 
 async def test_help_and_palette_list_the_new_keys(app):

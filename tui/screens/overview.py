@@ -96,6 +96,7 @@ class OverviewScreen(Screen):
     last_read = float("-inf")
     report_at = float("-inf")  # when the report was last computed (monotonic)
     report_version: int | None = None  # the store version it was computed at
+    report_shown: object = None
     reports = 0  # how many times it was computed (the refresh policy's tests count them)
 
     def compose(self) -> ComposeResult:
@@ -182,6 +183,9 @@ class OverviewScreen(Screen):
 
     def show_report(self, report) -> None:
         """The report's figures, trends and SLA/alarm load; a line saying why when there is none."""
+        if report == self.report_shown:
+            return  # the same figures: an update would repaint the whole screen
+        self.report_shown = report
         if isinstance(report, str):
             self.query_one("#ov-report", Static).update(report_view.no_report(report))
             self.query_one("#ov-trends", Static).update("")
