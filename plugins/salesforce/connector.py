@@ -255,15 +255,15 @@ class SalesforceConnector(Connector):
     async def live_ids(self, created_since: datetime | None = None) -> set[str]:
         """Ticket ids of every Case Salesforce still has (created since ``created_since``): 2,000
         Ids a request, for reconciling ids when deletions fell outside getDeleted's window."""
-        since = created_since or self.settings.start_time
-        where = f" WHERE CreatedDate >= {format_time(since)}" if since else ""
+        where = f" WHERE CreatedDate >= {format_time(created_since)}" if created_since else ""
         rows = await self._query_all_records(f"SELECT Id FROM Case{where}", "Case")
         return {self.ticket_id(r["Id"]) for r in rows if isinstance(r.get("Id"), str)}
 
     async def reconcile_ids(self, known: Iterable[str]) -> list[str]:
         """Of the ticket ids deskwatch holds (``known``), those Salesforce no longer has: hard
         deletes getDeleted can no longer report (its window is 15 days). Clears
-        ``reconcile_since``."""
+        ``reconcile_since``. Every live Case is listed, not only those created since
+        ``start_time``: a Case created before it but changed since is held too."""
         live = await self.live_ids()
         self.reconcile_since = None
         return sorted(t for t in known if t not in live)
