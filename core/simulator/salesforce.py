@@ -20,6 +20,7 @@ from deskwatch.core.simulator.http import Faults, HelpdeskApp, Recorder, SimRequ
 from deskwatch.core.simulator.soql import SoqlError, row_getter, evaluate_where, parse_soql
 from deskwatch.core.simulator.world import Conversation, World
 from deskwatch.core.model.timeutil import parse_time
+from email.utils import parsedate_to_datetime
 
 PRIORITY_OUT = {"low": "Low", "normal": "Medium", "high": "High", "urgent": "High"}
 STATUS_OUT = {"new": "New", "open": "Working", "pending": "On Hold", "on_hold": "On Hold", "solved": "Closed", "closed": "Closed"}
@@ -440,10 +441,29 @@ class SalesforceApp(HelpdeskApp):
                 self.recorder.record(rec)
         return SimResponse.json(200, {"compositeResponse": out})
 
+    def _precondition_failed(self, cid: str, headers: Any) -> list[dict[str, Any]] | None:
+        """``If-Unmodified-Since`` (an HTTP date, whole seconds) against the Case's
+        LastModifiedDate: the errors of a 412, or None when the write may go ahead (or the
+        value cannot be read: Salesforce answers 400 for that, the simulator lets it pass)."""
+        value = headers.get("If-Unmodified-Since") if isinstance(headers, dict) else None
+        if not value or cid not in self.by_id:
+            return None
+        try:
+            since = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return [{"errorCode": "INVALID_HEADER_TYPE", "message": f"If-Unmodified-Since: not an HTTP date: {value}"}]
+        if int(self.modified(cid).timestamp()) > int(since.timestamp()):
+            return [{"errorCode": "PRECONDITION_FAILED",
+                     "message": f"The requested resource was modified since {value}"}]
+        return None
+
     def _subrequest(self, sub: dict[str, Any], staged: list[UpdateRecord]) -> tuple[int, Any]:
         method, url, body = str(sub.get("method", "")).upper(), str(sub.get("url", "")), sub.get("body") or {}
         m = re.fullmatch(r"/services/data/v[\d.]+/sobjects/Case/(\w+)", url)
         if method == "PATCH" and m:
+            stale = self._precondition_failed(m.group(1), sub.get("httpHeaders"))
+            if stale is not None:
+                return 412, stale
             errors = self._patch(m.group(1), body, "update", staged)
             if errors:
                 code = 404 if errors[0]["errorCode"] == "ENTITY_IS_DELETED" else 400
