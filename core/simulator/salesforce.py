@@ -7,6 +7,8 @@ and the 403 REQUEST_LIMIT_EXCEEDED limit error. Shapes follow ``shared/api-sampl
 
 from __future__ import annotations
 
+from collections import deque
+
 import base64
 import copy
 import itertools
@@ -40,6 +42,9 @@ def sf_error(status: int, code: str, message: str) -> SimResponse:
 
 
 GET_DELETED_DAYS = timedelta(days=15)  # getDeleted's window (earliestDateAvailable)
+SESSION_SECONDS = 7200  # an access token expires after the org's session timeout (2 hours by default): 401
+DAILY_REQUESTS = 100_000  # Enterprise Edition's base daily API allocation (rolling 24 hours)
+DAY = timedelta(days=1)
 
 
 class SalesforceApp(HelpdeskApp):
@@ -47,12 +52,15 @@ class SalesforceApp(HelpdeskApp):
 
     def __init__(self, world: World, clock: Callable[[], datetime], faults: Faults, rate_per_minute: int,
                  recorder: Recorder, groups: list[str], agents: list[str], client_id: str | None,
-                 client_secret: str | None, daily_limit: int = 0, batch_size: int = 200, token_ttl_seconds: int = 0,
-                 api_version: str = "v60.0"):
+                 client_secret: str | None, daily_limit: int | None = None, batch_size: int = 200,
+                 token_ttl_seconds: int = SESSION_SECONDS, api_version: str = "v60.0"):
         super().__init__(faults, rate_per_minute, recorder)
         self.world, self.clock = world, clock
         self.client_id, self.client_secret = client_id, client_secret
-        self.daily_limit, self.batch_size, self.token_ttl = daily_limit, batch_size, token_ttl_seconds
+        # The org's rolling 24-hour quota: on with the documented limits unless given (0: none).
+        self.daily_limit = daily_limit if daily_limit is not None else (DAILY_REQUESTS if rate_per_minute else 0)
+        self.batch_size, self.token_ttl = batch_size, token_ttl_seconds
+        self.calls: deque[datetime] = deque()  # API calls of the last 24 hours, oldest first
         self.version = api_version
         self.used = 0
         self.tokens: dict[str, datetime] = {}
@@ -92,8 +100,14 @@ class SalesforceApp(HelpdeskApp):
         expired = issued is not None and self.token_ttl and (self.clock() - issued).total_seconds() > self.token_ttl
         if issued is None or expired:
             return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
-        if self.daily_limit and self.used >= self.daily_limit:
-            return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        if self.daily_limit:
+            now = self.clock()
+            while self.calls and now - self.calls[0] >= DAY:
+                self.calls.popleft()
+            self.used = len(self.calls)
+            if self.used >= self.daily_limit:
+                return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+            self.calls.append(now)
         self.used += 1
         return None
 
