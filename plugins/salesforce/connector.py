@@ -279,9 +279,10 @@ class SalesforceConnector(Connector):
         update is planned against, and the ``If-Unmodified-Since`` of its PATCH."""
         field = self.settings.tags_field
         rows = await self._query_all_records(f"SELECT Id, LastModifiedDate{', ' + field if field else ''} FROM Case WHERE Id = '{cid}'", "Case")
-        if not rows:
+        row = next((r for r in rows if r.get("Id") in (cid, cid[:15])), None)
+        if row is None:
             raise ConnectorError(f"Case {cid} not found (deleted?)", source=self.source, status=404)
-        return (mapping.split_tags(rows[0].get(field)) if field else ()), writeback.read_stamp(rows[0].get("LastModifiedDate"))
+        return (mapping.split_tags(row.get(field)) if field else ()), writeback.read_stamp(row.get("LastModifiedDate"))
 
     async def _queue_id(self, group: str) -> str | None:
         """The queue Id of a deskwatch team: config ``queues`` first, then a lookup by name."""
