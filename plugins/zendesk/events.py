@@ -33,6 +33,7 @@ from deskwatch.core.connect.contract import BadResponse
 
 EVENTS_PATH = "/api/v2/incremental/ticket_events.json"
 MAX_TICKETS = 5000  # tickets whose comments the log keeps (least recently used leave first)
+MIN_TICKETS = 2  # tickets an events read must serve to be worth an export slot
 START_SLACK = 61  # seconds: the cursor starts behind the clock by Zendesk's hold-back and a second
 
 
@@ -100,20 +101,22 @@ class CommentLog:
     def holds(self, tid: int) -> bool:
         return tid in self._tickets
 
-    def worth_reading(self, rows: Sequence[Mapping[str, Any]]) -> bool:
-        """Whether reading the events now would serve a ticket of ``rows`` (export rows whose
-        comments are wanted) from the log: one held but not yet covered, or created after the
-        events cursor (its creating audit is in the events)."""
+    def worth_reading(self, rows: Sequence[Mapping[str, Any]], at_least: int = MIN_TICKETS) -> bool:
+        """Whether reading the events now would serve ``at_least`` tickets of ``rows`` (export
+        rows whose comments are wanted) from the log: held but not yet covered, or created after
+        the events cursor (their creating audit is in the events). An events request takes a
+        slot of the export's 10 a minute; for a single ticket one comments request is cheaper."""
+        found = 0
         for raw in rows:
             tid, changed = raw.get("id"), raw.get("generated_timestamp")
             if tid in self._tickets:
                 if self.covered is None or not isinstance(changed, int) or changed > self.covered:
-                    return True
+                    found += 1
                 continue
             created = _unix(raw.get("created_at"))
             if created is not None and self.since is not None and created >= self.since:
-                return True
-        return False
+                found += 1
+        return found >= at_least
 
     def remember(self, tid: int, comments: Sequence[Mapping[str, Any]]) -> None:
         """A ticket's comments as just read in full (only after ``start``)."""

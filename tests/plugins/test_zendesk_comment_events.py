@@ -147,3 +147,15 @@ def test_comment_log_keeps_each_comment_once_and_forgets_the_least_recent():
     assert log.holds(2) and not log.holds(3)  # 3 was never read nor created in the window
     log.remember(4, [])
     assert not log.holds(1) and log.holds(2) and log.holds(4)
+
+
+def test_events_are_read_only_when_they_serve_two_tickets_or_more():
+    log = events.CommentLog()
+    log.start(10_000)
+    log.remember(1, [])
+    one = [{"id": 1, "generated_timestamp": 10_500, "created_at": "2026-01-01T00:00:00Z"}]
+    # A ticket created before the cursor and not held: read in full either way.
+    old = [{"id": 9, "generated_timestamp": 10_500, "created_at": "1970-01-01T00:00:00Z"}]
+    assert not log.worth_reading(one + old)  # one comments request beats an export slot
+    new = [{"id": 2, "generated_timestamp": 10_500, "created_at": "1970-01-01T02:47:00Z"}]  # 10,020: after the cursor
+    assert log.worth_reading(one + new)
