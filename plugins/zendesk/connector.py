@@ -251,11 +251,16 @@ class ZendeskConnector(Connector):
             try:
                 response = await self.client.request("GET", events.EVENTS_PATH, params={"start_time": start, "include": "comment_events"})
             except ConnectorError as e:
-                if e.status != 404:
+                if e.status == 404:
+                    # A Zendesk-compatible server without the events export: per ticket, as before.
+                    log.warning("%s: no ticket events export (%s); reading comments per ticket", self.source, e.message)
+                    self.events_available = False
+                elif e.status in (400, 422):
+                    # E.g. "too recent start_time" with a clock ahead of Zendesk's: this sync
+                    # reads comments per ticket; the cursor stays and is tried again next time.
+                    log.warning("%s: ticket events refused (%s); reading comments per ticket this time", self.source, e.message)
+                else:
                     raise
-                # A Zendesk-compatible server without the events export: per ticket, as before.
-                log.warning("%s: no ticket events export (%s); reading comments per ticket", self.source, e.message)
-                self.events_available = False
                 return
             try:
                 page = events.read_events_page(decode_json(response, source=self.source, secrets=self.client.secrets))

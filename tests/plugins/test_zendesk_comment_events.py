@@ -159,3 +159,28 @@ def test_events_are_read_only_when_they_serve_two_tickets_or_more():
     assert not log.worth_reading(one + old)  # one comments request beats an export slot
     new = [{"id": 2, "generated_timestamp": 10_500, "created_at": "1970-01-01T02:47:00Z"}]  # 10,020: after the cursor
     assert log.worth_reading(one + new)
+
+
+async def test_a_refused_events_read_falls_back_to_reading_comments_per_ticket():
+    from deskwatch.core.simulator.http import SimResponse
+
+    clock, world, app, paths, connect = setup()
+    async with connect() as zd:
+        first, bookmark = await _sync(zd, None, clock())
+        clock.now += timedelta(minutes=2)
+        first2, bookmark = await _sync(zd, bookmark, clock())
+        clock.now += timedelta(minutes=30)
+        world.step(clock.now)
+        clock.now += timedelta(minutes=2)
+        real = app.handle
+
+        def refuse_events(req):
+            if req.path.endswith("ticket_events.json"):
+                return SimResponse.json(400, {"error": "InvalidValue", "description": "Too recent start_time."})
+            return real(req)
+
+        app.handle = refuse_events
+        paths.clear()
+        second, _ = await _sync(zd, bookmark, clock())
+    assert events.EVENTS_PATH in paths and _comment_reads(paths) >= {t for t in second if t in {**first, **first2}}
+    assert second and zd.events_available  # not given up: tried again next time
