@@ -12,7 +12,7 @@ from deskwatch.core.model.timeutil import utcnow
 from deskwatch.plugins.salesforce import writeback
 
 from .test_salesforce_connector import (  # noqa: F401  (fixtures)
-    COMMENTS_Q, COMPOSITE, STATE_Q, composite_ok, composite_requests, connector, query_body, sleeps, token, upd,
+    CASE, COMMENTS_Q, COMPOSITE, STATE_Q, composite_ok, composite_requests, connector, query_body, sleeps, token, upd,
 )
 from .test_salesforce_simulator import connector as sim_connector
 from .test_salesforce_simulator import sim  # noqa: F401  (fixture)
@@ -26,7 +26,7 @@ def stale() -> dict:
 
 
 def state(tags: str, modified: str) -> dict:
-    return query_body([{"attributes": {"type": "Case"}, "Id": "x", "LastModifiedDate": modified, "Tags__c": tags}])
+    return query_body([{"attributes": {"type": "Case"}, "Id": CASE, "LastModifiedDate": modified, "Tags__c": tags}])
 
 
 async def test_a_412_re_reads_the_case_and_sends_the_re_planned_update(httpx_mock, token, connector):
