@@ -5,6 +5,7 @@
     python bench/sync.py --part limits --seconds 150
     python bench/sync.py --part rss --rss-tickets 100000
     python bench/sync.py --part cost --tickets 5000
+    python bench/sync.py --part latency --latency-seconds 420
 
 1. ingest: tickets/s from empty store to caught up, rate limits off (three helpdesks at once).
 2. limits: the simulator's documented limits on (Zendesk 700/min, Freshdesk 400/min); achieved
@@ -15,7 +16,13 @@
    solved and last changed over an hour ago, and for steady state (a sync of what changed
    since), per helpdesk, with the connectors' default settings. Targets for a backfill:
    Zendesk at most 0.15 requests per ticket, Freshdesk at most 0.2 credits per ticket.
-4. rss: peak resident memory of a `deskwatch daemon --once` process after syncing N tickets
+4. latency: wall time from a customer message arriving in the (simulated) helpdesk to
+   deskwatch's update of that ticket landing there, median and p95 per helpdesk, with the
+   documented limits on (so Zendesk's one-minute export hold-back counts), write-back on, the
+   daemon running continuously at the simulator's poll interval; and what steady state costs
+   per customer message (requests; Freshdesk credits). Messages whose ticket got no update
+   before the next message (the decision did not change) are counted, not timed.
+5. rss: peak resident memory of a `deskwatch daemon --once` process after syncing N tickets
    (the simulator runs in this process, so its memory is not counted).
 """
 
@@ -245,6 +252,98 @@ def cost(tickets: int, steady_seconds: float = 5.0) -> dict[str, dict[str, float
     return out
 
 
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def _native_ids(sim: Simulator, helpdesk: str) -> dict[str, str]:
+    """World conversation key -> the helpdesk's native ticket id (as the recorder names it)."""
+    return {key: str(native) for key, native in getattr(sim.apps[helpdesk], "ids", {}).items()}
+
+
+def latency(seconds: float, warmup: float = 60.0, tail: float = 100.0, poll: float = 2.0, rate: float = 12.0) -> dict:
+    """Customer message -> deskwatch's update in the helpdesk, wall time, per helpdesk."""
+    from datetime import timedelta
+
+    from deskwatch.core.model.timeutil import utcnow
+
+    data = {"seed": 9, "backlog": 60, "backlog_hours": 6.0, "rate_per_minute": rate, "rate_limits": True}
+    sim = Simulator(parse(Section(data, "simulator"))).start()
+    marks: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as d:
+        cfg_dict = config.default_data()
+        cfg_dict["store"] = {"path": str(Path(d) / "bench.db")}
+        cfg_dict["daemon"]["log_level"] = "warning"
+        sources = sim.sources_config(write_back=True, poll_interval=poll)
+        for s in sources.values():
+            s["start_time"] = "2000-01-01T00:00:00Z"
+        cfg_dict["sources"] = sources
+        cfg = config.parse_data(cfg_dict, "bench")
+        store, connectors = build(cfg)
+        daemon = Daemon(cfg, store, connectors)
+
+        async def arrivals() -> None:
+            # Messages arrive on the clock, not when a poll happens to ask: the world is
+            # otherwise advanced lazily by the requests, which would hide the wait for a poll.
+            while True:
+                with sim.apps["zendesk"].lock, sim.apps["freshdesk"].lock, sim.apps["salesforce"].lock:
+                    sim.world.step(utcnow())
+                await asyncio.sleep(0.25)
+
+        async def run() -> None:
+            stepper = asyncio.create_task(arrivals())
+            task = asyncio.create_task(daemon.run())
+            await asyncio.sleep(warmup)  # the backlog is synced and written back meanwhile
+            marks["from"], marks["spent"] = utcnow(), _spent(sim)
+            await asyncio.sleep(seconds - warmup)
+            marks["to"], marks["spent_to"] = utcnow(), _spent(sim)
+            daemon.request_stop()
+            await task
+            stepper.cancel()
+
+        asyncio.run(run())
+        store.close()
+    sim.stop()
+    start, end = marks["from"], marks["to"]
+    last_arrival = end - timedelta(seconds=tail)  # later messages may not have had their turn
+    print(f"latency: customer message arriving -> deskwatch's update landing, wall time (simulator on the real "
+          f"clock, documented limits on, daemon polling every {poll:g} s, {rate:g} new conversations/min); "
+          f"messages arriving {warmup:.0f}-{seconds - tail:.0f} s into a {seconds:.0f} s run")
+    out: dict[str, dict] = {}
+    for h in sim.apps:
+        natives = _native_ids(sim, h)
+        writes: dict[str, list] = {}
+        for u in sim.recorder.for_helpdesk(h):
+            writes.setdefault(str(u.ticket_id), []).append(u.at)
+        times, untouched, arrived = [], 0, 0
+        for c in sim.world.for_helpdesk(h):
+            posts = sorted(p.at for p in c.posts if p.author == "customer")
+            stamps = sorted(writes.get(natives.get(c.key, ""), ()))
+            for i, at in enumerate(posts):
+                if not (start <= at <= last_arrival):
+                    continue
+                arrived += 1
+                nxt = posts[i + 1] if i + 1 < len(posts) else end
+                landed = next((w for w in stamps if at <= w < nxt), None)
+                if landed is None:
+                    untouched += 1
+                else:
+                    times.append((landed - at).total_seconds())
+        spent = marks["spent_to"][h][1 if h == "freshdesk" else 0] - marks["spent"][h][1 if h == "freshdesk" else 0]
+        unit = "credits" if h == "freshdesk" else "requests"
+        minutes = (end - start).total_seconds() / 60
+        per = f"{spent / minutes:.0f} {unit}/min, {spent / arrived:.1f}/message" if arrived else f"{spent / minutes:.0f} {unit}/min"
+        if times:
+            print(f"  {h:<10} median {_quantile(times, 0.5):5.1f} s, p95 {_quantile(times, 0.95):5.1f} s over {len(times)} "
+                  f"messages ({untouched} of {arrived} got no update: decision unchanged); steady state {spent} {unit} = {per}")
+        else:
+            print(f"  {h:<10} no message got an update ({arrived} arrived); steady state {spent} {unit}")
+        out[h] = {"median": _quantile(times, 0.5) if times else None, "p95": _quantile(times, 0.95) if times else None,
+                  "timed": len(times), "arrived": arrived, "steady": spent}
+    return out
+
+
 def rss(n: int) -> None:
     sim = SimProcess(n, limits=False, helpdesks=("salesforce",))
     with tempfile.TemporaryDirectory() as d:
@@ -269,10 +368,12 @@ def rss(n: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", choices=("ingest", "limits", "cost", "rss", "all"), default="all")
+    ap.add_argument("--part", choices=("ingest", "limits", "cost", "latency", "rss", "all"), default="all")
     ap.add_argument("--tickets", type=int, default=3000, help="backlog for the ingest part")
     ap.add_argument("--seconds", type=float, default=150.0, help="length of the limits part")
     ap.add_argument("--rss-tickets", type=int, default=100_000)
+    ap.add_argument("--latency-seconds", type=float, default=420.0, help="length of the latency part (wall time)")
+    ap.add_argument("--poll", type=float, default=2.0, help="the daemon's poll interval in the latency part")
     args = ap.parse_args()
     logs.setup("text", "error")
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
@@ -282,6 +383,8 @@ def main() -> None:
         limits(args.seconds, backlog=6000)
     if args.part in ("cost", "all"):
         cost(args.tickets)
+    if args.part in ("latency", "all"):
+        latency(args.latency_seconds, poll=args.poll)
     if args.part in ("rss", "all"):
         rss(args.rss_tickets)
 

@@ -26,6 +26,9 @@ so the seeded tickets span several pages, and always through the ``client_factor
 given: it carries an instant, recording sleep, so retry tests take no time.
 
 Override a test method (e.g. with ``pytest.skip("reason")``) when your API cannot support it.
+Tests about change (a ticket updated mid-sync, a half-applied update, deletions, status
+mapping, the escalated flag) need optional methods of the fake and skip, naming the method,
+without them; ``deskwatch.testing.FakeHelpdesk`` is a base for the fake (``fakeapi.py``).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from deskwatch.core.connect import http
 
 from deskwatch.core import model
 from deskwatch.core.connect.contract import AuthError, CheckResult, Connector, Page
+from deskwatch.testing.conformance_changes import ChangeConformance
 
 
 class FakeApi(Protocol):
@@ -64,8 +68,9 @@ class SleepRecorder:
         self.calls.append(seconds)
 
 
-class ConnectorConformance:
-    """Standard connector tests; see the module docstring for how to use them."""
+class ConnectorConformance(ChangeConformance):
+    """Standard connector tests; see the module docstring for how to use them (and
+    ``conformance_changes`` for the tests about change, which need more of the fake API)."""
 
     ticket_count: ClassVar[int] = 7
     min_pages: ClassVar[int] = 2  # the seeded tickets must span at least this many pages

@@ -287,9 +287,28 @@ class Daemon:
                 self.store.record_rate_limit(src.name, snap.as_dict(), now)
             if self.stopping.is_set():
                 break  # this page and its bookmark are committed; stop before the next one
+        if not self.stopping.is_set():
+            await self.reconcile_deleted(src)
         if fetched:
             log.info("synced", extra={"source": src.name, "tickets": fetched})
         return fetched
+
+    async def reconcile_deleted(self, src: SourceRuntime) -> int:
+        """Hard deletes a helpdesk can no longer report (Salesforce's getDeleted reaches 15
+        days back): when the connector says its deletion lookup fell behind that window
+        (``reconcile_since`` set), the tickets deskwatch holds for the source that the helpdesk
+        no longer lists are marked deleted. Returns how many were."""
+        connector = src.connector
+        if getattr(connector, "reconcile_since", None) is None or not callable(getattr(connector, "reconcile_ids", None)):
+            return 0
+        known = [r[0] for r in self.store._q("SELECT id FROM tickets WHERE source = ? AND deleted = 0", (src.name,))]
+        gone = await connector.reconcile_ids(known)  # type: ignore[attr-defined]
+        if gone:
+            # No bookmark: the deletions ride alone, the sync's bookmark is already committed.
+            result = self.store.save_page(src.name, (), gone, None, now=self.clock())
+            log.info("reconciled deletions", extra={"source": src.name, "tickets": len(result.deleted)})
+            return len(result.deleted)
+        return 0
 
     async def drain_outbox(self, src: SourceRuntime) -> int:
         """Send pending updates for this source; each is marked applied or failed with why.

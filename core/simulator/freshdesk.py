@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Callable
 from urllib.parse import urlencode
 
-from deskwatch.core.simulator.http import Faults, HelpdeskApp, Recorder, SimRequest, SimResponse, UpdateRecord, iso
+from deskwatch.core.simulator.http import Faults, HelpdeskApp, RateWindow, Recorder, SimRequest, SimResponse, UpdateRecord, iso
 from deskwatch.core.simulator.world import Conversation, World
 from deskwatch.core.model.timeutil import parse_time
 
@@ -19,6 +19,34 @@ PRIORITY_OUT = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 STATUS_OUT = {"new": 2, "open": 2, "pending": 3, "on_hold": 3, "solved": 4, "closed": 5}
 INCLUDE_CREDITS = 2  # extra credits per include on GET /api/v2/tickets (Freshdesk API docs)
 SOURCE_OUT = {"email": 1, "web": 2, "phone": 3, "chat": 7, "social": 5, "api": 2}
+# Per-endpoint sub-limits (calls a minute) below the account's, by plan (its account limit):
+# Growth 200, Pro 400, Enterprise 700 (Freshdesk API docs, "Rate Limit"). Another account
+# limit gets the Pro shares of it.
+SUB_LIMITS = {
+    200: {"tickets_list": 20, "ticket_update": 80, "ticket_create": 80},
+    400: {"tickets_list": 100, "ticket_update": 160, "ticket_create": 160},
+    700: {"tickets_list": 200, "ticket_update": 280, "ticket_create": 280},
+}
+
+
+def sub_limits(per_minute: int) -> dict[str, int]:
+    """The per-endpoint sub-limits of an account allowed ``per_minute`` (0: none)."""
+    if per_minute <= 0:
+        return {}
+    return SUB_LIMITS.get(per_minute) or {"tickets_list": max(1, per_minute // 4), "ticket_update": max(1, per_minute * 2 // 5),
+                                          "ticket_create": max(1, per_minute * 2 // 5)}
+
+
+def endpoint(req: SimRequest) -> str | None:
+    """Which sub-limited endpoint a request calls, if any."""
+    path = req.path.rstrip("/")
+    if req.method == "GET" and path == "/api/v2/tickets":
+        return "tickets_list"
+    if req.method == "PUT" and path.startswith("/api/v2/tickets/") and path.rsplit("/", 1)[-1].isdigit():
+        return "ticket_update"
+    if req.method == "POST" and path == "/api/v2/tickets":
+        return "ticket_create"
+    return None
 
 
 class FreshdeskApp(HelpdeskApp):
@@ -28,6 +56,7 @@ class FreshdeskApp(HelpdeskApp):
                  recorder: Recorder, groups: list[str], agents: list[str], api_key: str | None, page_cap: int = 300):
         super().__init__(faults, rate_per_minute, recorder)
         self.world, self.clock, self.api_key, self.page_cap = world, clock, api_key, page_cap
+        self.sub_windows = {name: RateWindow(n) for name, n in sub_limits(rate_per_minute).items()}
         self.ids: dict[str, int] = {}
         self.by_id: dict[int, Conversation] = {}
         self.overlay: dict[int, dict[str, Any]] = {}
@@ -85,6 +114,11 @@ class FreshdeskApp(HelpdeskApp):
             return 1
         per = INCLUDE_CREDITS if req.path.rstrip("/") == "/api/v2/tickets" else 1
         return 1 + per * len(includes)
+
+    def limited(self, req: SimRequest) -> float:
+        """The endpoint's own sub-limit (a 429 like the account limit's)."""
+        window = self.sub_windows.get(endpoint(req) or "")
+        return window.take() if window is not None else 0.0
 
     def charge_headers(self, cost: int) -> dict[str, str]:
         return {"X-Ratelimit-Used-CurrentRequest": str(cost)}

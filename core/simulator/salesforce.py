@@ -7,6 +7,8 @@ and the 403 REQUEST_LIMIT_EXCEEDED limit error. Shapes follow ``shared/api-sampl
 
 from __future__ import annotations
 
+from collections import deque
+
 import base64
 import copy
 import itertools
@@ -20,6 +22,7 @@ from deskwatch.core.simulator.http import Faults, HelpdeskApp, Recorder, SimRequ
 from deskwatch.core.simulator.soql import SoqlError, row_getter, evaluate_where, parse_soql
 from deskwatch.core.simulator.world import Conversation, World
 from deskwatch.core.model.timeutil import parse_time
+from email.utils import parsedate_to_datetime
 
 PRIORITY_OUT = {"low": "Low", "normal": "Medium", "high": "High", "urgent": "High"}
 STATUS_OUT = {"new": "New", "open": "Working", "pending": "On Hold", "on_hold": "On Hold", "solved": "Closed", "closed": "Closed"}
@@ -39,6 +42,9 @@ def sf_error(status: int, code: str, message: str) -> SimResponse:
 
 
 GET_DELETED_DAYS = timedelta(days=15)  # getDeleted's window (earliestDateAvailable)
+SESSION_SECONDS = 7200  # an access token expires after the org's session timeout (2 hours by default): 401
+DAILY_REQUESTS = 100_000  # Enterprise Edition's base daily API allocation (rolling 24 hours)
+DAY = timedelta(days=1)
 
 
 class SalesforceApp(HelpdeskApp):
@@ -46,12 +52,15 @@ class SalesforceApp(HelpdeskApp):
 
     def __init__(self, world: World, clock: Callable[[], datetime], faults: Faults, rate_per_minute: int,
                  recorder: Recorder, groups: list[str], agents: list[str], client_id: str | None,
-                 client_secret: str | None, daily_limit: int = 0, batch_size: int = 200, token_ttl_seconds: int = 0,
-                 api_version: str = "v60.0"):
+                 client_secret: str | None, daily_limit: int | None = None, batch_size: int = 200,
+                 token_ttl_seconds: int = SESSION_SECONDS, api_version: str = "v60.0"):
         super().__init__(faults, rate_per_minute, recorder)
         self.world, self.clock = world, clock
         self.client_id, self.client_secret = client_id, client_secret
-        self.daily_limit, self.batch_size, self.token_ttl = daily_limit, batch_size, token_ttl_seconds
+        # The org's rolling 24-hour quota: on with the documented limits unless given (0: none).
+        self.daily_limit = daily_limit if daily_limit is not None else (DAILY_REQUESTS if rate_per_minute else 0)
+        self.batch_size, self.token_ttl = batch_size, token_ttl_seconds
+        self.calls: deque[datetime] = deque()  # API calls of the last 24 hours, oldest first
         self.version = api_version
         self.used = 0
         self.tokens: dict[str, datetime] = {}
@@ -91,8 +100,14 @@ class SalesforceApp(HelpdeskApp):
         expired = issued is not None and self.token_ttl and (self.clock() - issued).total_seconds() > self.token_ttl
         if issued is None or expired:
             return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
-        if self.daily_limit and self.used >= self.daily_limit:
-            return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        if self.daily_limit:
+            now = self.clock()
+            while self.calls and now - self.calls[0] >= DAY:
+                self.calls.popleft()
+            self.used = len(self.calls)
+            if self.used >= self.daily_limit:
+                return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+            self.calls.append(now)
         self.used += 1
         return None
 
@@ -440,10 +455,29 @@ class SalesforceApp(HelpdeskApp):
                 self.recorder.record(rec)
         return SimResponse.json(200, {"compositeResponse": out})
 
+    def _precondition_failed(self, cid: str, headers: Any) -> list[dict[str, Any]] | None:
+        """``If-Unmodified-Since`` (an HTTP date, whole seconds) against the Case's
+        LastModifiedDate: the errors of a 412, or None when the write may go ahead (or the
+        value cannot be read: Salesforce answers 400 for that, the simulator lets it pass)."""
+        value = headers.get("If-Unmodified-Since") if isinstance(headers, dict) else None
+        if not value or cid not in self.by_id:
+            return None
+        try:
+            since = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return [{"errorCode": "INVALID_HEADER_TYPE", "message": f"If-Unmodified-Since: not an HTTP date: {value}"}]
+        if int(self.modified(cid).timestamp()) > int(since.timestamp()):
+            return [{"errorCode": "PRECONDITION_FAILED",
+                     "message": f"The requested resource was modified since {value}"}]
+        return None
+
     def _subrequest(self, sub: dict[str, Any], staged: list[UpdateRecord]) -> tuple[int, Any]:
         method, url, body = str(sub.get("method", "")).upper(), str(sub.get("url", "")), sub.get("body") or {}
         m = re.fullmatch(r"/services/data/v[\d.]+/sobjects/Case/(\w+)", url)
         if method == "PATCH" and m:
+            stale = self._precondition_failed(m.group(1), sub.get("httpHeaders"))
+            if stale is not None:
+                return 412, stale
             errors = self._patch(m.group(1), body, "update", staged)
             if errors:
                 code = 404 if errors[0]["errorCode"] == "ENTITY_IS_DELETED" else 400

@@ -52,6 +52,7 @@ GET_DELETED_WINDOW = timedelta(days=15) - timedelta(minutes=1)
 MAX_LOCATOR_RESTARTS = 3
 IN_CHUNK = 100  # ids per SOQL IN (...) list: keeps the GET URL far below its limit
 COLLECTION_CHUNK = 200  # sObject Collections take at most 200 records a call
+CONFLICT_ROUNDS = 3  # 412s in a row before the decision goes back to the daemon (retried soon)
 _RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 
 
@@ -255,15 +256,15 @@ class SalesforceConnector(Connector):
     async def live_ids(self, created_since: datetime | None = None) -> set[str]:
         """Ticket ids of every Case Salesforce still has (created since ``created_since``): 2,000
         Ids a request, for reconciling ids when deletions fell outside getDeleted's window."""
-        since = created_since or self.settings.start_time
-        where = f" WHERE CreatedDate >= {format_time(since)}" if since else ""
+        where = f" WHERE CreatedDate >= {format_time(created_since)}" if created_since else ""
         rows = await self._query_all_records(f"SELECT Id FROM Case{where}", "Case")
         return {self.ticket_id(r["Id"]) for r in rows if isinstance(r.get("Id"), str)}
 
     async def reconcile_ids(self, known: Iterable[str]) -> list[str]:
         """Of the ticket ids deskwatch holds (``known``), those Salesforce no longer has: hard
         deletes getDeleted can no longer report (its window is 15 days). Clears
-        ``reconcile_since``."""
+        ``reconcile_since``. Every live Case is listed, not only those created since
+        ``start_time``: a Case created before it but changed since is held too."""
         live = await self.live_ids()
         self.reconcile_since = None
         return sorted(t for t in known if t not in live)
@@ -273,12 +274,15 @@ class SalesforceConnector(Connector):
         rows = await self._query_all_records(f"SELECT Id, CommentBody FROM CaseComment WHERE ParentId = '{cid}' ORDER BY CreatedDate DESC", "CaseComment")
         return [r.get("CommentBody") for r in rows if isinstance(r.get("CommentBody"), str)]
 
-    async def _case_tags(self, cid: str) -> tuple[str, ...]:
+    async def _case_state(self, cid: str) -> tuple[tuple[str, ...], datetime | None]:
+        """The Case's tags (when ``tags_field`` is set) and its ``LastModifiedDate``: what the
+        update is planned against, and the ``If-Unmodified-Since`` of its PATCH."""
         field = self.settings.tags_field
-        body = await self._json("GET", self._path(f"sobjects/Case/{cid}"), params={"fields": f"Id,{field}"})
-        if not isinstance(body, Mapping):
-            raise BadResponse(f"Case {cid}: expected a JSON object", source=self.source)
-        return mapping.split_tags(body.get(field))
+        rows = await self._query_all_records(f"SELECT Id, LastModifiedDate{', ' + field if field else ''} FROM Case WHERE Id = '{cid}'", "Case")
+        row = next((r for r in rows if r.get("Id") in (cid, cid[:15])), None)
+        if row is None:
+            raise ConnectorError(f"Case {cid} not found (deleted?)", source=self.source, status=404)
+        return (mapping.split_tags(row.get(field)) if field else ()), writeback.read_stamp(row.get("LastModifiedDate"))
 
     async def _queue_id(self, group: str) -> str | None:
         """The queue Id of a deskwatch team: config ``queues`` first, then a lookup by name."""
@@ -326,15 +330,23 @@ class SalesforceConnector(Connector):
         if not _RECORD_ID.match(cid):
             return UpdateResult("failed", f"{tid}: not a Salesforce Case Id", tid)
         try:
-            if writeback.has_marker(await self._comment_bodies(cid), update.idempotency_key):
-                return UpdateResult("already_applied", f"marker {writeback.marker(update.idempotency_key)} found on the case", tid)
-            current_tags = await self._case_tags(cid) if (update.tags_add or update.tags_remove) and self.settings.tags_field else ()
-            queue_id = await self._queue_id(update.group) if update.group is not None and update.assignee is None else None
-            picklists = await self._picklist_values() if (update.priority or update.status) else None
-            user_id = await self._user_id(update.assignee) if update.assignee is not None else None
-            body, lines = writeback.build_patch(update, self.settings, current_tags=current_tags, queue_id=queue_id,
-                                              picklists=picklists, user_id=user_id)
-            return await self._send_composite(update, body, lines)
+            for _ in range(CONFLICT_ROUNDS):
+                if writeback.has_marker(await self._comment_bodies(cid), update.idempotency_key):
+                    return UpdateResult("already_applied", f"marker {writeback.marker(update.idempotency_key)} found on the case", tid)
+                # Looked up once (the connector caches them), after the marker: an applied update
+                # is never refused because a queue was renamed since.
+                queue_id = await self._queue_id(update.group) if update.group is not None and update.assignee is None else None
+                picklists = await self._picklist_values() if (update.priority or update.status) else None
+                user_id = await self._user_id(update.assignee) if update.assignee is not None else None
+                current_tags, stamp = await self._case_state(cid)
+                body, lines = writeback.build_patch(update, self.settings, current_tags=current_tags, queue_id=queue_id,
+                                                  picklists=picklists, user_id=user_id)
+                result = await self._send_composite(update, body, lines, stamp)
+                if result.outcome != "conflict":
+                    return result
+                # 412: the Case changed after it was read; all or none means nothing landed.
+                log.info("%s: case %s changed while updating (412); re-reading", self.source, cid)
+            return UpdateResult("conflict", f"{tid}: the case kept changing while updating; decide again", tid)
         except writeback.UpdateNotPossible as e:
             return UpdateResult("failed", f"{tid}: {e}", tid)
         except ConnectorError as e:
@@ -362,11 +374,13 @@ class SalesforceConnector(Connector):
                     out[r["Id"]] = mapping.split_tags(r.get(field))
         return out
 
-    async def _send_composite(self, update: TicketUpdate, patch: Mapping[str, Any], lines: list[str]) -> UpdateResult:
-        """The PATCH and the marker comment as one all-or-none Composite request."""
+    async def _send_composite(self, update: TicketUpdate, patch: Mapping[str, Any], lines: list[str],
+                              stamp: datetime | None = None) -> UpdateResult:
+        """The PATCH (``If-Unmodified-Since: stamp``) and the marker comment as one all-or-none
+        Composite request; ``conflict`` when the precondition failed (412)."""
         tid, cid = update.ticket_id, update.native_id
         note = {"ParentId": cid, "CommentBody": writeback.note_body(update, lines), "IsPublished": False}
-        request = writeback.composite_request(self.settings.data_path, cid, patch, note)
+        request = writeback.composite_request(self.settings.data_path, cid, patch, note, unmodified_since=stamp)
         try:
             # Never retried blindly (POST): an ambiguous failure is settled by the marker below.
             answer = await self.client.json("POST", self._path("composite"), json=request, idempotent=False)
@@ -378,6 +392,8 @@ class SalesforceConnector(Connector):
             if isinstance(e, (TransientError, BadResponse)):  # sent, answer lost or cut: the marker tells
                 return await self._settle(update, lines, e)
             return UpdateResult("failed", f"{tid}: {e.message}", tid)  # the whole request was refused
+        if writeback.precondition_failed(answer):
+            return UpdateResult("conflict", f"{tid}: the case changed since it was read (412); nothing changed", tid)
         if errors:
             if any("REQUEST_LIMIT_EXCEEDED" in x for x in errors):
                 raise RateLimited("; ".join(errors), retry_after=CONCURRENT_LIMIT_WAIT, source=self.source)

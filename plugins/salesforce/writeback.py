@@ -4,6 +4,8 @@ transaction, and the org's picklist values. Pure functions only."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from typing import Any, Iterable, Mapping, Sequence
 
 from deskwatch.core.connect.contract import BadResponse
@@ -115,14 +117,50 @@ CASE_REF, NOTE_REF = "deskwatchCase", "deskwatchNote"
 HALTED = "PROCESSING_HALTED"  # a subrequest rolled back because another one failed
 
 
-def composite_request(data_path: str, case_id: str, patch: Mapping[str, Any], note: Mapping[str, Any]) -> dict[str, Any]:
+def read_stamp(value: Any) -> datetime | None:
+    """A Salesforce datetime (``2026-11-23T10:00:00.000+0000``), or None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    v = value.strip().replace("Z", "+00:00")
+    if len(v) > 5 and v[-5] in "+-" and v[-3] != ":":
+        v = v[:-2] + ":" + v[-2:]  # +0000 -> +00:00
+    try:
+        dt = datetime.fromisoformat(v)
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def http_date(stamp: datetime) -> str:
+    """``If-Unmodified-Since`` for a record last modified at ``stamp``: HTTP dates have whole
+    seconds, so a stamp with milliseconds is rounded up (rounding down would fail on the
+    record's own change)."""
+    whole = stamp.replace(microsecond=0)
+    if whole < stamp:
+        whole += timedelta(seconds=1)
+    return format_datetime(whole.astimezone(timezone.utc), usegmt=True)
+
+
+def precondition_failed(body: Any) -> bool:
+    """Whether a Composite answer says a subrequest's ``If-Unmodified-Since`` failed (412)."""
+    rows = body.get("compositeResponse") if isinstance(body, Mapping) else None
+    return isinstance(rows, list) and any(isinstance(r, Mapping) and r.get("httpStatusCode") == 412 for r in rows)
+
+
+def composite_request(data_path: str, case_id: str, patch: Mapping[str, Any], note: Mapping[str, Any],
+                      *, unmodified_since: datetime | None = None) -> dict[str, Any]:
     """The ``POST /composite`` body: the Case PATCH (when there is one) and the marker
     CaseComment in one transaction (``allOrNone``), so the fields never change without the
-    marker that says they did: a retry finds the marker and sends nothing again."""
+    marker that says they did: a retry finds the marker and sends nothing again. With
+    ``unmodified_since`` (the Case's LastModifiedDate as read) the PATCH is conditional: a Case
+    changed since answers 412 and the whole transaction is rolled back."""
     base = f"{data_path.rstrip('/')}/sobjects"
     subs: list[dict[str, Any]] = []
     if patch:
-        subs.append({"method": "PATCH", "url": f"{base}/Case/{case_id}", "referenceId": CASE_REF, "body": dict(patch)})
+        sub: dict[str, Any] = {"method": "PATCH", "url": f"{base}/Case/{case_id}", "referenceId": CASE_REF, "body": dict(patch)}
+        if unmodified_since is not None:
+            sub["httpHeaders"] = {"If-Unmodified-Since": http_date(unmodified_since)}
+        subs.append(sub)
     subs.append({"method": "POST", "url": f"{base}/CaseComment", "referenceId": NOTE_REF, "body": dict(note)})
     return {"allOrNone": True, "compositeRequest": subs}
 

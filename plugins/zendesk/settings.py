@@ -33,6 +33,7 @@ KNOWN_KEYS = (
     "page_size",
     "comments_page_size",
     "fetch_comments",
+    "comment_events",
     "backfill_closed_comments",
     "caught_up_minutes",
     "export_requests_per_minute",
@@ -61,6 +62,7 @@ class ZendeskSettings:
     page_size: int = 1000  # tickets per incremental export page (Zendesk's maximum: one request per 1,000)
     comments_page_size: int = 100
     fetch_comments: bool = True  # one extra request per changed ticket; off = description only
+    comment_events: bool = True  # caught up: comments from the ticket events export, not per ticket
     # A solved/closed ticket whose last change is older than ``caught_up_after`` is backfill:
     # its description stands in for its comments (one request per ticket saved) unless this is on.
     backfill_closed_comments: bool = False
@@ -151,6 +153,7 @@ def parse_settings(section: Section, name: str | None = None) -> ZendeskSettings
         page_size=s.integer("page_size", MAX_PAGE_SIZE, min=1, max=MAX_PAGE_SIZE),
         comments_page_size=s.integer("comments_page_size", 100, min=1, max=MAX_COMMENTS_PAGE_SIZE),
         fetch_comments=s.boolean("fetch_comments", True),
+        comment_events=s.boolean("comment_events", True),
         backfill_closed_comments=s.boolean("backfill_closed_comments", False),
         caught_up_after=timedelta(minutes=s.number("caught_up_minutes", 60.0, min=0.0)),
         export_requests_per_minute=s.number("export_requests_per_minute", 10.0, min=0.1),

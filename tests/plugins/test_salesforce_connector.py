@@ -364,6 +364,14 @@ async def test_jwt_bearer_signs_an_rs256_assertion(httpx_mock, connector, api_sa
 
 CASE = "5005e00000AbCdEAAZ"
 COMMENTS_Q = re.compile(r"^https://na1\.salesforce\.com/services/data/v61\.0/query\?q=SELECT\+Id%2C\+CommentBody\+FROM\+CaseComment.*")
+STATE_Q = re.compile(r"^https://na1\.salesforce\.com/services/data/v61\.0/query\?q=SELECT\+Id%2C\+LastModifiedDate.*FROM\+Case\+WHERE.*")
+MODIFIED = "2026-11-23T09:59:58.250+0000"
+
+
+def case_state(httpx_mock, tags: str | None = None, modified: str = MODIFIED, **kw) -> None:
+    """The Case read each update is planned against (tags and LastModifiedDate)."""
+    row = {"attributes": {"type": "Case"}, "Id": CASE, "LastModifiedDate": modified, **({"Tags__c": tags} if tags is not None else {})}
+    httpx_mock.add_response(url=STATE_Q, json=query_body([row]), **kw)
 DESCRIBE = {
     "name": "Case",
     "fields": [
@@ -394,7 +402,7 @@ def composite_requests(httpx_mock) -> list[dict]:
 
 async def test_update_sends_the_patch_and_the_marker_as_one_all_or_none_request(httpx_mock, token, connector):
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([{"attributes": {"type": "CaseComment"}, "Id": "00a1", "CommentBody": "Customer called back"}]))
-    httpx_mock.add_response(url=f"{API}/sobjects/Case/{CASE}?fields=Id%2CTags__c", json={"attributes": {"type": "Case"}, "Id": CASE, "Tags__c": "billing;export"})
+    case_state(httpx_mock, tags="billing;export")
     httpx_mock.add_response(url=re.compile(r".*/query\?q=SELECT\+Id%2C\+Name\+FROM\+Group.*"), json=query_body([{"Id": "00G5e000001QueUEAA", "Name": "Tier 2"}]))
     httpx_mock.add_response(url=f"{API}/sobjects/Case/describe", json=DESCRIBE)
     httpx_mock.add_response(method="POST", url=COMPOSITE, json=composite_ok())
@@ -425,6 +433,7 @@ async def test_update_seen_before_is_already_applied_and_changes_nothing(httpx_m
 
 async def test_lost_answer_is_settled_by_the_marker_and_never_resent(httpx_mock, token, connector):
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]))
+    case_state(httpx_mock, is_optional=True)
     httpx_mock.add_exception(httpx.ReadTimeout("read timed out"), method="POST", url=COMPOSITE)
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([{"Id": "00a9", "CommentBody": writeback.marker("9b1c2d3e4f5a6b7c") + "\n- escalated -> yes"}]))
     async with connector() as conn:
@@ -435,6 +444,7 @@ async def test_lost_answer_is_settled_by_the_marker_and_never_resent(httpx_mock,
 
 async def test_answer_cut_short_is_settled_by_the_marker_not_counted_as_refused(httpx_mock, token, connector):
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]))
+    case_state(httpx_mock, is_optional=True)
     httpx_mock.add_response(method="POST", url=COMPOSITE, content=b'{"compositeResponse": [{"body": nu', headers={"content-type": "application/json"})
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([{"Id": "00a9", "CommentBody": writeback.marker("9b1c2d3e4f5a6b7c")}]))
     async with connector() as conn:
@@ -445,6 +455,7 @@ async def test_answer_cut_short_is_settled_by_the_marker_not_counted_as_refused(
 
 async def test_lost_answer_without_the_marker_is_raised_for_a_later_retry(httpx_mock, token, connector):
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]), is_reusable=True)
+    case_state(httpx_mock, is_optional=True)
     httpx_mock.add_exception(httpx.ReadTimeout("read timed out"), method="POST", url=COMPOSITE)
     async with connector() as conn:
         with pytest.raises(TransientError, match="not applied.*timed out") as raised:
@@ -454,6 +465,7 @@ async def test_lost_answer_without_the_marker_is_raised_for_a_later_retry(httpx_
 
 async def test_lost_answer_that_cannot_be_checked_is_unknown_not_failed(httpx_mock, token, connector):
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]))
+    case_state(httpx_mock, is_optional=True)
     httpx_mock.add_exception(httpx.ReadTimeout("read timed out"), method="POST", url=COMPOSITE)
     httpx_mock.add_response(url=COMMENTS_Q, status_code=503, json=[{"message": "down", "errorCode": "SERVER_UNAVAILABLE"}], is_reusable=True)
     async with connector() as conn:
@@ -463,6 +475,7 @@ async def test_lost_answer_that_cannot_be_checked_is_unknown_not_failed(httpx_mo
 
 async def test_refused_subrequest_rolls_back_and_is_a_failed_update(httpx_mock, token, connector):
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]))
+    case_state(httpx_mock, is_optional=True)
     halted = [{"errorCode": "PROCESSING_HALTED", "message": "The transaction was rolled back since another operation in the same transaction failed."}]
     httpx_mock.add_response(method="POST", url=COMPOSITE, json={"compositeResponse": [
         {"body": [{"errorCode": "INVALID_FIELD", "message": "No such column 'foo' on sobject of type Case"}], "httpHeaders": {}, "httpStatusCode": 400, "referenceId": "deskwatchCase"},
@@ -475,6 +488,7 @@ async def test_refused_subrequest_rolls_back_and_is_a_failed_update(httpx_mock, 
 
 async def test_limit_on_the_composite_request_is_rate_limited(httpx_mock, token, connector):
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]))
+    case_state(httpx_mock, is_optional=True)
     httpx_mock.add_response(method="POST", url=COMPOSITE, status_code=403,
                             json=[{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
     async with connector() as conn:
@@ -484,6 +498,7 @@ async def test_limit_on_the_composite_request_is_rate_limited(httpx_mock, token,
 
 async def test_value_the_org_lacks_fails_before_any_write(httpx_mock, token, connector):
     httpx_mock.add_response(url=COMMENTS_Q, json=query_body([]))
+    case_state(httpx_mock, is_optional=True)
     httpx_mock.add_response(url=f"{API}/sobjects/Case/describe", json=DESCRIBE)
     async with connector() as conn:
         result = await conn.update(upd(status="pending"))

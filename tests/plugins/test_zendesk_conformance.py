@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections import deque
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -15,7 +14,7 @@ import pytest
 
 from deskwatch.core.model.settings import Section
 from deskwatch.plugins.zendesk import create, parse_settings
-from deskwatch.testing import ConnectorConformance
+from deskwatch.testing import ConnectorConformance, FakeHelpdesk
 
 
 def iso(ts: int) -> str:
@@ -31,16 +30,13 @@ def decode(cursor: str) -> tuple[int, int]:
     return int(float(ts)), int(rest.strip("|"))
 
 
-class FakeZendesk:
-    base_url = "https://fake.zendesk.test"
+class FakeZendesk(FakeHelpdesk):
     email = "admin@fake.test"
-    secret = "fake-zendesk-token-0042"
 
     def __init__(self) -> None:
-        self.reject_auth = False
+        super().__init__("https://fake.zendesk.test", "fake-zendesk-token-0042")
         self.tickets: dict[int, dict] = {}
         self.comments: dict[int, list[dict]] = {}
-        self.failures: deque = deque()
         self._next = 100
 
     # -- the conformance suite's FakeApi protocol ----------------------------------------------
@@ -58,17 +54,37 @@ class FakeZendesk:
             ids.append(str(tid))
         return ids
 
-    def fail_next(self, status: int, headers: dict[str, str] | None = None, body: str = "") -> None:
-        self.failures.append((status, headers or {}, body))
+    # -- the optional parts the change tests use ---------------------------------------------------
+    def _stamp(self, tid: int) -> None:
+        ts = max(x["generated_timestamp"] for x in self.tickets.values()) + 60
+        self.tickets[tid]["updated_at"], self.tickets[tid]["generated_timestamp"] = iso(ts), ts
+
+    def change_ticket(self, native_id: str) -> None:
+        self._stamp(int(native_id))
+
+    def delete_ticket(self, native_id: str) -> None:
+        self.tickets[int(native_id)]["status"] = "deleted"
+        self._stamp(int(native_id))
+
+    def set_ticket_status(self, native_id: str, status: str) -> None:
+        self.tickets[int(native_id)]["status"] = status
+        self._stamp(int(native_id))
+
+    def ticket_notes(self, native_id: str) -> list[str]:
+        return [c["body"] for c in self.comments[int(native_id)] if not c.get("public", True)]
+
+    def ticket_escalated(self, native_id: str) -> bool:
+        return "escalated" in self.tickets[int(native_id)]["tags"]
 
     # -- the API -------------------------------------------------------------------------------
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        if self.failures:
-            status, headers, body = self.failures.popleft()
-            return httpx.Response(status, headers=headers, text=body)
+    def authorized(self, request: httpx.Request) -> bool:
         good = "Basic " + base64.b64encode(f"{self.email}/token:{self.secret}".encode()).decode()
-        if self.reject_auth or request.headers.get("authorization") != good:
-            return httpx.Response(401, json={"error": "Couldn't authenticate you"})
+        return request.headers.get("authorization") == good
+
+    def unauthorized(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": "Couldn't authenticate you"})
+
+    def serve(self, request: httpx.Request) -> httpx.Response:
         path, q = request.url.path, request.url.params
         if path == "/api/v2/users/me.json":
             return httpx.Response(200, json={"user": {"id": 1, "name": "Admin", "role": "admin"}})
@@ -110,11 +126,11 @@ class FakeZendesk:
 
 
 class TestZendeskConformance(ConnectorConformance):
+    status_cases = {"new": "new", "hold": "on_hold", "pending": "pending", "solved": "solved", "closed": "closed"}
+
     @pytest.fixture
     def fake_api(self, httpx_mock):
-        fake = FakeZendesk()
-        httpx_mock.add_callback(fake.handle, is_reusable=True)
-        return fake
+        return FakeZendesk().install(httpx_mock)
 
     @pytest.fixture
     def connector_factory(self, fake_api):

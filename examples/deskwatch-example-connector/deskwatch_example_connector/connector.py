@@ -22,6 +22,10 @@ from deskwatch.core.connect import kit
 from deskwatch.core.model.settings import Secret, Section
 
 TYPE_NAME = "example"
+# Example Desk's own status words -> deskwatch's (its other statuses are deskwatch's already).
+STATUS_IN = {"waiting": "pending", "done": "solved"}
+STATUS_OUT = {v: k for k, v in STATUS_IN.items()}
+ESCALATION_TAG = "escalated"  # Example Desk has no escalation field: this tag stands for it
 SETTINGS_KEYS = HttpSettings.KEYS + ("api_key", "page_size", "start_time")
 
 
@@ -102,7 +106,7 @@ class ExampleConnector(Connector):
             "source": self.source,
             "channel": raw.get("channel") or "web",
             "subject": raw.get("subject") or "",
-            "status": "closed" if raw.get("status") == "deleted" else raw.get("status") or "open",
+            "status": "closed" if raw.get("status") == "deleted" else STATUS_IN.get(raw.get("status"), raw.get("status") or "open"),
             "priority": raw.get("priority"),
             "created_at": raw["created_at"],
             "updated_at": raw["updated_at"],
@@ -134,11 +138,12 @@ class ExampleConnector(Connector):
         if update.private_note and not kit.notes_have_marker(notes, f"[{marker}]"):
             note = kit.note_with_marker(update.private_note, f"[{marker}]")
             await self.client.request("POST", f"/api/tickets/{tid}/notes", json={"body": note})
-        fields: dict[str, Any] = {"tags": kit.merged_tags(tags, update.tags_add, update.tags_remove, marker)}
+        add, remove = kit.tag_changes(update, ESCALATION_TAG)
+        fields: dict[str, Any] = {"tags": kit.merged_tags(tags, add, remove, marker)}
         for name in ("priority", "status", "group", "assignee"):
             value = getattr(update, name)
             if value is not None:
-                fields[name] = value
+                fields[name] = STATUS_OUT.get(value, value) if name == "status" else value
         await self.client.request("PUT", f"/api/tickets/{tid}", json=fields)
         return UpdateResult("applied", f"updated {', '.join(sorted(fields))}", update.ticket_id)
 

@@ -1,31 +1,28 @@
-"""An in-memory Example Desk server, for tests: install ``FakeExampleDesk.handle`` as an
-httpx mock callback (pytest-httpx: ``httpx_mock.add_callback(fake.handle, is_reusable=True)``).
+"""An in-memory Example Desk server, for tests, built on deskwatch's ``FakeHelpdesk``
+(queued failures, auth rejection, a clock). Install it with ``FakeExampleDesk().install(httpx_mock)``.
 
 It implements what deskwatch's conformance suite asks of a fake API (``add_tickets``,
-``fail_next``, ``reject_auth``, ``secret``), and keeps real semantics: ordering by
+``fail_next``, ``reject_auth``, ``secret``) and the optional parts (``change_ticket``,
+``delete_ticket``, ``set_ticket_status``, ``ticket_notes``, ``ticket_escalated``), and keeps real semantics: ordering by
 (updated_at, id), cursors, updates that bump updated_at.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
 from deskwatch.core.connect.kit import format_time
+from deskwatch.testing import FakeHelpdesk
 
 
-class FakeExampleDesk:
+class FakeExampleDesk(FakeHelpdesk):
     def __init__(self, base_url: str = "https://desk.example.test", secret: str = "ex-key-0123456789"):
-        self.base_url = base_url.rstrip("/")
-        self.secret = secret
-        self.reject_auth = False
+        super().__init__(base_url, secret)
         self.tickets: dict[int, dict[str, Any]] = {}
-        self.failures: list[tuple[int, dict[str, str], str]] = []
-        self.writes: list[tuple[str, str]] = []  # (method, path) of every accepted write
-        self.clock = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
         self._next_id = 1
 
     # -- what the conformance suite uses ------------------------------------------------------
@@ -42,21 +39,37 @@ class FakeExampleDesk:
                 "created_at": format_time(at), "updated_at": format_time(at),
                 "messages": [{"author": "customer", "created_at": format_time(at), "body": f"Help with {tid}", "public": True}],
             }
-            self.clock = max(self.clock, at)
+            self.clock.at_least(at)
             ids.append(str(tid))
         return ids
 
-    def fail_next(self, status: int, headers: dict[str, str] | None = None, body: str = "") -> None:
-        """Answer the next request with this status instead of serving it."""
-        self.failures.append((status, dict(headers or {}), body))
+    def change_ticket(self, native_id: str) -> None:
+        """An agent changes the ticket now (after every other change)."""
+        self._touch(int(native_id))
+
+    def delete_ticket(self, native_id: str) -> None:
+        """The ticket is deleted: it stays in the listing as a ``deleted`` row (a tombstone)."""
+        self.tickets[int(native_id)]["status"] = "deleted"
+        self._touch(int(native_id))
+
+    def set_ticket_status(self, native_id: str, status: str) -> None:
+        self.tickets[int(native_id)]["status"] = status
+        self._touch(int(native_id))
+
+    def ticket_notes(self, native_id: str) -> list[str]:
+        return [m["body"] for m in self.tickets[int(native_id)]["messages"] if not m.get("public", True)]
+
+    def ticket_escalated(self, native_id: str) -> bool:
+        return "escalated" in self.tickets[int(native_id)]["tags"]
 
     # -- the server -------------------------------------------------------------------------
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        if self.failures:
-            status, headers, body = self.failures.pop(0)
-            return httpx.Response(status, headers=headers, text=body)
-        if self.reject_auth or request.headers.get("X-Api-Key") != self.secret:
-            return httpx.Response(401, json={"error": "invalid api key"})
+    def authorized(self, request: httpx.Request) -> bool:
+        return request.headers.get("X-Api-Key") == self.secret
+
+    def unauthorized(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": "invalid api key"})
+
+    def serve(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         parts = path.strip("/").split("/")
         if request.method == "GET" and path == "/api/me":
@@ -87,8 +100,7 @@ class FakeExampleDesk:
                               headers={"X-Rate-Limit": "100", "X-Rate-Limit-Remaining": "99"})
 
     def _touch(self, tid: int) -> None:
-        self.clock += timedelta(seconds=1)
-        self.tickets[tid]["updated_at"] = format_time(self.clock)
+        self.tickets[tid]["updated_at"] = format_time(self.clock.tick())
 
     def _update(self, tid: int, body: dict[str, Any]) -> httpx.Response:
         t = self.tickets[tid]
@@ -96,14 +108,12 @@ class FakeExampleDesk:
             if k in body:
                 t[k] = body[k]
         self._touch(tid)
-        self.writes.append(("PUT", f"/api/tickets/{tid}"))
         return httpx.Response(200, json={"ticket": t})
 
     def _note(self, tid: int, body: dict[str, Any]) -> httpx.Response:
-        note = {"author": "agent", "created_at": format_time(self.clock), "body": body.get("body", ""), "public": False}
+        note = {"author": "agent", "created_at": format_time(self.clock()), "body": body.get("body", ""), "public": False}
         self.tickets[tid]["messages"].append(note)
         self._touch(tid)
-        self.writes.append(("POST", f"/api/tickets/{tid}/notes"))
         return httpx.Response(201, json={"note": note})
 
 
