@@ -31,6 +31,23 @@ _EXCEPTION = re.compile(
     re.IGNORECASE,
 )
 _EXCEPTION_WORDS = frozenset("exception outside beyond waive past after".split())
+# What makes an amount a request beyond an agent's authority: the customer asks for money back or
+# a concession, or disputes a charge. "We paid $12,000 for the annual plan" or "is the $1,500 setup
+# fee charged once?" name money but ask nothing back.
+_ASKS = re.compile(
+    r"(?<![\w'])(?:refund\w*|credit(?:s|ed)?|discount\w*|reimburs\w*|compensat\w*|chargeback|money\s+back|waive\w*|"
+    r"write\s+off|goodwill|rebate|price\s+(?:reduction|cut|match)|overcharg\w*|overbill\w*|double[-\s]charg\w*|"
+    r"(?:charged|billed|invoiced|debited)\s+(?:\w+\s+){0,2}?(?:twice|two\s+times|double)|duplicate\s+(?:charges?|payments?|"
+    r"invoices?|debits?)|disput\w*|never\s+(?:ordered|signed\s+up|agreed|authori[sz]ed)|wrongful(?:ly)?|pay\s+(?:us\s+)?back|"
+    r"cancel\s+(?:that|the|this)\s+(?:invoice|charge))(?![\w'])",
+    re.IGNORECASE,
+)
+
+
+def asks_back(text: str) -> bool:
+    """Whether ``text`` asks for money back or a concession, or disputes a charge (so the amounts
+    it names are a request, not a mention)."""
+    return _ASKS.search(text) is not None
 _MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "grand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6}
 
 
