@@ -150,7 +150,8 @@ _OTHER_PARTY = re.compile(
     r"|(?<![\w'])(?:company|companies|customers?|clients?|business(?:es)?|firms?|organi[sz]ations?|practices?|shops?|"
     r"stores?|people|persons?|users?|patients?)\s+(?:that\s+|who\s+|which\s+)?(?:we|i)\s+(?:have\s+|'ve\s+)?"
     r"(?:never\s+(?:heard\s+of|seen|met|worked\s+with|dealt\s+with)|(?:don't|do\s+not)\s+(?:know|recogni[sz]e))"
-    r"|(?:company|customers?|clients?|people|users?|patients?|data|records?)\s+(?:that\s+|who\s+)?(?:aren't|are\s+not|"
+    r"|(?:company|customers?|clients?|people|users?|patients?|data|records?)(?:(?:\s+[\w']+){0,3}?\s+(?:that|who|which))?"
+    r"\s+(?:aren't|are\s+not|"
     r"isn't|is\s+not)\s+(?:ours|mine|our\s+(?:own\s+)?(?:customers?|clients?|users?|patients?))(?![\w'])",
     re.IGNORECASE,
 )
@@ -168,7 +169,8 @@ _SEE = re.compile(
 _TAKEOVER = re.compile(
     r"(?<![\w'])(?:account\s+takeover|taken\s+over|hijack(?:ed|ing)?|hacked|compromised|breached|data\s+breach|"
     r"security\s+breach|ransomware|credentials?\s+(?:were\s+|was\s+|have\s+been\s+)?(?:exposed|leaked|stolen)|"
-    r"unauthori[sz]ed\s+(?:access|logins?|sign-?ins?|users?|changes|transfers?)|"
+    # an attempt that was stopped is not a takeover ("unauthorized access attempts were blocked")
+    r"unauthori[sz]ed\s+(?:access|logins?|sign-?ins?|users?|changes|transfers?)(?!\s+attempts?)|"
     r"(?:someone|somebody|a\s+stranger)\s+(?:has\s+)?(?:logged|signed|got|gotten|broke|broken)\s+in(?:to)?|"
     r"(?:password|e-?mail|2fa|mfa)\s+(?:was\s+|has\s+been\s+|got\s+)?changed\s+without|locked\s+(?:me\s+|us\s+)?out\s+of\s+"
     r"(?:my|our)\s+(?:own\s+)?account\s+and|leaked)(?![\w'])",
@@ -267,6 +269,10 @@ _REPEATED_WORDS = frozenset(
 
 _HYPOTHETICAL = re.compile(
     r"(?<![\w'])(?:if|whether|would|could|might|will|what\s+happens|in\s+case|worried|afraid|concerned|hypothetically|"
-    r"make\s+sure|prevent|avoid|risk)(?![\w'])",
+    r"make\s+sure|prevent|avoid|risk|safeguard|protect\w*\s+(?:against|from)|guard\s+against)(?![\w'])"
+    # Our own words read back ("your status page says 'major outage'") are not the customer's
+    # report, up to a turn in the sentence ("... but we are down too").
+    r"|(?<![\w'])(?:status\s+page|status\s+site|(?:your|the)\s+(?:announcement|notice|banner|newsletter|incident\s+report))"
+    r"(?:(?!\b(?:but|however|yet|although|though|while|and\s+(?:we|i))\b)[^.!?\n])*$",
     re.IGNORECASE,
 )

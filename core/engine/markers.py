@@ -476,7 +476,8 @@ def find_markers(pieces: tuple[str, ...]) -> TicketMarkers:
 _MONEY_WORDS = frozenset(
     "refund refunds refunded refunding credit credits credited discount discounts reimburse reimbursed "
     "reimbursement compensation compensate charge charges charged charging chargeback money waive waived overcharged "
-    "overbilled billed paid payment invoice invoices invoiced fee fees goodwill rebate price".split()
+    "overbilled billed paid payment invoice invoices invoiced fee fees goodwill rebate price much overpaid overpaying "
+    "overpay".split()
 )
 
 

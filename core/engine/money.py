@@ -20,7 +20,7 @@ _AMOUNT = re.compile(
 _MONEY_CONTEXT = re.compile(
     r"(?<![\w'])(?:refund\w*|credit(?:s|ed)?|discount\w*|reimburs\w*|compensat\w*|charg(?:e|es|ed|ing)|chargeback|"
     r"money\s+back|waive\w*|write\s+off|overcharg\w*|overbill\w*|billed|paid|payment|invoice\w*|fee|fees|"
-    r"goodwill|rebate|price\s+(?:reduction|cut|match))(?![\w'])",
+    r"goodwill|rebate|price\s+(?:reduction|cut|match)|too\s+much|overpa(?:id|ying|y))(?![\w'])",
     re.IGNORECASE,
 )
 _EXCEPTION = re.compile(
