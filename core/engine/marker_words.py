@@ -75,6 +75,8 @@ _OUTAGE = re.compile(
     r"|(?:site|app|application|service|platform|system|website|portal|api|server|servers|production|workspace|"
     r"dashboard|instance|login|sign-?in)\s+(?:is\s+|are\s+|was\s+|seems\s+|keeps\s+)?(?:down|unavailable|unreachable|"
     r"offline|not\s+loading|not\s+responding|timing\s+out|crashing)"
+    r"|(?:site|app|application|service|platform|system|website|portal|api|server|servers|workspace|dashboard|login)\s+"
+    r"(?:isn't|aren't|wasn't|is\s+not|are\s+not|was\s+not)\s+(?:loading|responding|reachable|available|opening|working)"
     r"|(?:can't|cannot|can\s+not|unable\s+to|couldn't|could\s+not)\s+(?:reach|access|load|open|log\s*in(?:to)?|"
     r"sign\s*in(?:to)?|connect\s+to|get\s+into)\s*(?:the\s+|your\s+|our\s+)?(?:app|application|site|website|platform|"
     r"service|system|dashboard|portal|workspace|api|server|product|tool)?"
@@ -150,7 +152,7 @@ _OTHER_PARTY = re.compile(
     r"|(?<![\w'])(?:company|companies|customers?|clients?|business(?:es)?|firms?|organi[sz]ations?|practices?|shops?|"
     r"stores?|people|persons?|users?|patients?)\s+(?:that\s+|who\s+|which\s+)?(?:we|i)\s+(?:have\s+|'ve\s+)?"
     r"(?:never\s+(?:heard\s+of|seen|met|worked\s+with|dealt\s+with)|(?:don't|do\s+not)\s+(?:know|recogni[sz]e))"
-    r"|(?:company|customers?|clients?|people|users?|patients?|data|records?)(?:(?:\s+[\w']+){0,3}?\s+(?:that|who|which))?"
+    r"|(?:company|customers?|clients?|people|users?|patients?|data|records?)(?:(?:\s+[\w']+){0,5}?\s+(?:that|who|which))?"
     r"\s+(?:aren't|are\s+not|"
     r"isn't|is\s+not)\s+(?:ours|mine|our\s+(?:own\s+)?(?:customers?|clients?|users?|patients?))(?![\w'])",
     re.IGNORECASE,

@@ -62,7 +62,7 @@ from deskwatch.core.engine.money import (  # noqa: F401  (amounts: part of the m
 _A_OUTAGE = frozenset(
     "outage down unavailable unreachable offline loading responding timing crashing can't cannot unable couldn't "
     "500 502 503 504 gateway internal nobody none server blank white empty spins spinning load crashes crash crashed "
-    "delivered sent arriving".split()
+    "delivered sent arriving working reachable available opening".split()
 )
 _A_FAIL = frozenset(
     "fail fails failed failing failure failures broken break breaks breaking broke crash crashes crashed crashing "

@@ -37,7 +37,8 @@ _EXCEPTION_WORDS = frozenset("exception outside beyond waive past after".split()
 _ASKS = re.compile(
     r"(?<![\w'])(?:refund\w*|credit(?:s|ed)?|discount\w*|reimburs\w*|compensat\w*|chargeback|money\s+back|waive\w*|"
     r"write\s+off|goodwill|rebate|price\s+(?:reduction|cut|match)|overcharg\w*|overbill\w*|double[-\s]charg\w*|"
-    r"(?:charged|billed|invoiced|debited)\s+(?:\w+\s+){0,2}?(?:twice|two\s+times|double)|duplicate\s+(?:charges?|payments?|"
+    r"(?:charged|billed|invoiced|debited)\s+(?:[^\s.!?]+\s+){0,3}?(?:twice|two\s+times|double)|too\s+much|overpa(?:id|ying)|"
+    r"(?:want|need|get|have)\s+(?:it|that|this|them|the\s+\w+|our\s+\w+|my\s+\w+)\s+back|duplicate\s+(?:charges?|payments?|"
     r"invoices?|debits?)|disput\w*|never\s+(?:ordered|signed\s+up|agreed|authori[sz]ed)|wrongful(?:ly)?|pay\s+(?:us\s+)?back|"
     r"cancel\s+(?:that|the|this)\s+(?:invoice|charge))(?![\w'])",
     re.IGNORECASE,
