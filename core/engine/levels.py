@@ -20,12 +20,13 @@ Pure: signals, markers and config in; words a support lead would use out.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from deskwatch.core.engine.escalation import EscalationConfig
 from deskwatch.core.engine import markers as markers_mod
-from deskwatch.core.engine.money import Amount
+from deskwatch.core.engine.money import Amount, asks_back
 from deskwatch.core.engine.signals.base import SignalContext, hours
 from deskwatch.core.engine.signals.sla import pressing_target
 from deskwatch.core.model import RECOMMENDATIONS, TIERS, Management, Signal, Ticket
@@ -195,17 +196,27 @@ def management(
         reasons.append("severe dissatisfaction after earlier contacts")
         evidence += list(tone.evidence[:2])
 
+    conditional = None
     for key, words in _THREATS:
         s = named.get(key)
-        if s is not None:
+        if s is not None and not _asked_only(s.evidence, m.text):
             reasons.append(f"{words} ({'; '.join(s.evidence[:2])})")
             evidence += list(s.evidence[:2])
+            continue
+        if conditional is None:
+            conditional = _conditional_threats(m.text, ctx) if not ctx.text.searchable_words.isdisjoint(_IF_WORDS) else {}
+        said = conditional.get(key.partition(":")[2])
+        if said:
+            reasons.append(f"{words}, if it is not resolved ({_q(said)})")
+            evidence += [f'"{x}"' for x in said[:2]]
 
     renewal = _key_account_near_renewal(ticket, ctx, named, recommendation)
     if renewal is not None:
         reasons.append(renewal)
 
-    over = [a for a in m.money if a.value > ms.refund_limit] if spoken else []
+    over = [a for a in m.money if a.value > ms.refund_limit] if spoken and m.money else []
+    if over and not asks_back(m.text):
+        over = []  # money named, nothing asked back: "we paid $12,000 for the annual plan"
     if over:
         a = max(over, key=lambda a: a.value)
         reasons.append(f"{a.text} {a.kind} exceeds the agent limit of {_money(a, ms.refund_limit)}")
@@ -217,6 +228,47 @@ def management(
     if not reasons:
         return None
     return Management(tuple(reasons), tuple(dict.fromkeys(evidence)))
+
+
+# "If this isn't fixed we are switching providers": the negator belongs to the condition, not to
+# the threat. The consequence after the condition is read on its own, from its subject on.
+_IF_WORDS = frozenset({"if", "unless"})
+_CONDITION = re.compile(
+    r"(?<![\w'])(?:if|unless)\s+[^.!?\n]{1,100}?(?:,\s*|\s+)(?:then\s+)?(?=(?:we|i|our\s+\w+|my\s+\w+)(?:'\w+)?(?![\w']))",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+# "If I cancel my subscription, do I lose my data?": a threat asked about, not made.
+_ASKED = re.compile(r"(?<![\w'])(?:if|whether|in\s+case|what\s+happens|suppose|supposing)(?![\w'])", re.IGNORECASE)
+
+
+def _asked_only(evidence: Sequence[str], text: str) -> bool:
+    """Whether every phrase of a threat occurs only inside a question about a condition."""
+    if "?" not in text:
+        return False
+    sentences = [x for x in re.findall(r"[^.!?\n]*[.!?\n]?", text) if x.strip()]
+    for e in evidence:
+        phrase = e.strip('"').lower()
+        for sen in sentences:
+            at = sen.lower().find(phrase)
+            if at >= 0 and not (sen.rstrip().endswith("?") and _ASKED.search(sen, 0, at)):
+                return False
+    return True
+
+
+def _conditional_threats(text: str, ctx: SignalContext) -> dict[str, list[str]]:
+    """Threat category -> phrases made as the consequence of a condition ("if this is not fixed
+    we are switching providers", "unless you refund it I'm calling my lawyer")."""
+    out: dict[str, list[str]] = {}
+    wanted = {key.partition(":")[2] for key, _ in _THREATS}
+    for m in _CONDITION.finditer(text):
+        end = _SENTENCE_END.search(text, m.end())
+        for hit in ctx.config.trigger_matcher.find(text[m.end() : end.start() if end else len(text)]):
+            if hit.category in wanted and hit.text not in out.setdefault(hit.category, []):
+                out[hit.category].append(hit.text)
+    return out
 
 
 def _key_account_near_renewal(

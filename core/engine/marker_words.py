@@ -24,19 +24,29 @@ _FAIL_WORDS = frozenset(
 
 _FAILURE = re.compile(rf"(?<![\w']){_FAIL}(?![\w'])", re.IGNORECASE)
 
+# Who or what a failure can reach many of: people (any trade), and the things they run through us.
+_MANY = (
+    r"(?:users?|customers?|shoppers?|clients?|employees?|staff|agents?|members?|people|ppl|folks|buyers?|visitors?|"
+    r"stores?|shops?|locations?|sites?|branches|branch|offices?|teams?|accounts?|patients?|students?|drivers?|"
+    r"colleagues?|workspaces?|tenants?|orders?|transactions?|payments?|checkouts?|merchants?|subscribers?|guests?|"
+    r"riders?|dispatchers?|reps?|sellers?|vendors?|partners?|doctors?|nurses?|therapists?|technicians?|cashiers?|"
+    r"operators?|admins?|devices?|terminals?|calls|requests|emails|notifications|payouts?|api\s+calls|"
+    r"requests|integrations|warehouses?|restaurants?|clinics?|schools?|franchisees?)"
+)
 _BROAD = re.compile(
     r"(?<![\w'])(?:"
-    r"(?:all|every|each|none|most|half)\s+(?:of\s+)?(?:our|the|my|their|your|its)?\s*(?:[\w-]+\s+)?"
-    r"(?:users|customers|shoppers|clients|employees|staff|agents|members|people|buyers|visitors|stores|shops|"
-    r"locations|sites|branches|offices|teams|accounts|patients|students|drivers|colleagues|workspaces|tenants|"
-    r"orders|transactions|payments|checkouts|merchants|subscribers|guests|riders|dispatchers|reps|sellers)"
+    rf"(?:all|every|each|none|most|half|any\s+of)\s+(?:of\s+)?(?:our|the|my|their|your|its)?\s*(?:[\w-]+\s+)?{_MANY}"
+    # "our shoppers all get an error", "the drivers all see it"
+    rf"|(?:our|my|the|their)\s+(?:[\w-]+\s+)?{_MANY}\s+(?:all|each|both)(?![\w'])"
+    # "not loading for any of our users": the negation is part of the breadth, so it is matched with it
+    rf"|(?:not|never|\w+n't|cannot)\s+(?:[\w-]+\s+){{0,3}}?(?:for|to|by|from)\s+any\s+(?:of\s+)?(?:our|the|my|their)\s+"
+    rf"(?:[\w-]+\s+)?{_MANY}"
     r"|(?:nobody|no\s+one|no-one)\s+(?:\w+\s+)?(?:can|could|is|was|has|gets|manages|at|in|on)"
     r"|(?:everyone|everybody)\s+(?:in|at|on|here|is|was|gets|got|sees|has|can't|cannot|else|who)"
     r"|for\s+(?:everyone|everybody|all\s+(?:of\s+)?us)"
     r"|(?:whole|entire)\s+(?:team|company|organi[sz]ation|office|department|staff|site|platform|workspace|account|shop|store)"
     r"|company-wide|site-wide|across\s+the\s+board|in\s+production|production\s+(?:is|was)"
-    r"|\d{2,}(?:,\d{3})*\+?\s+(?:of\s+(?:our|my)\s+)?(?:people|users|employees|agents|staff|customers|members|"
-    r"colleagues|shoppers|stores|locations|clients|seats|orders|transactions|payments|merchants)"
+    rf"|\d{{2,}}(?:,\d{{3}})*\+?\s+(?:of\s+(?:our|my)\s+)?(?:{_MANY}|seats)"
     r")(?![\w'])",
     re.IGNORECASE,
 )
@@ -47,11 +57,11 @@ _BROAD_WORDS = frozenset(
 
 _PAYMENT = (
     r"(?:checkouts?|check-?outs?|payments?|card\s+payments?|transactions?|purchases?|orders?|billing\s+run|"
-    r"pay(?:ing)?|card\s+processing|payment\s+processing|cart)"
+    r"pay(?:ing)?|card\s+processing|payment\s+processing|cart|payouts?)"
 )
 _PAYMENT_WORDS = frozenset(
     "checkout checkouts check payment payments transaction transactions purchase purchases order orders "
-    "billing pay paying card cart".split()
+    "billing pay paying card cart payout payouts".split()
 )
 _PAYMENTS_FAIL = re.compile(
     rf"(?<![\w'])(?:{_PAYMENT}(?:[^.!?\n]{{0,50}}?){_FAIL}|{_FAIL}(?:[^.!?\n]{{0,30}}?)(?:at|on|during|in|to)\s+"
@@ -65,6 +75,8 @@ _OUTAGE = re.compile(
     r"|(?:site|app|application|service|platform|system|website|portal|api|server|servers|production|workspace|"
     r"dashboard|instance|login|sign-?in)\s+(?:is\s+|are\s+|was\s+|seems\s+|keeps\s+)?(?:down|unavailable|unreachable|"
     r"offline|not\s+loading|not\s+responding|timing\s+out|crashing)"
+    r"|(?:site|app|application|service|platform|system|website|portal|api|server|servers|workspace|dashboard|login)\s+"
+    r"(?:isn't|aren't|wasn't|is\s+not|are\s+not|was\s+not)\s+(?:loading|responding|reachable|available|opening|working)"
     r"|(?:can't|cannot|can\s+not|unable\s+to|couldn't|could\s+not)\s+(?:reach|access|load|open|log\s*in(?:to)?|"
     r"sign\s*in(?:to)?|connect\s+to|get\s+into)\s*(?:the\s+|your\s+|our\s+)?(?:app|application|site|website|platform|"
     r"service|system|dashboard|portal|workspace|api|server|product|tool)?"
@@ -72,12 +84,21 @@ _OUTAGE = re.compile(
     r"access|reach|load|open|connect|get\s+in)"
     r"|5\d\d\s+(?:internal\s+server\s+|server\s+)?errors?|internal\s+server\s+errors?|bad\s+gateway|"
     r"service\s+unavailable|gateway\s+time-?out|(?:http|error|status)\s+5\d\d|5\d\d\s+(?:bad|service|gateway)"
-    r"|(?:returns?|returning|throws?|throwing|gives?|giving|getting|get|got)\s+(?:an?\s+|the\s+)?5\d\d)(?![\w'])",
+    r"|(?:returns?|returning|throws?|throwing|gives?|giving|getting|get|got)\s+(?:an?\s+|the\s+)?5\d\d"
+    r"|server\s+errors?|(?:blank|white|empty)\s+(?:white\s+)?(?:page|screen)s?"
+    r"|(?:app|application|site|website|platform|system|service|portal|dashboard|page)\s+(?:just\s+)?"
+    r"(?:spins|keeps\s+spinning|"
+    r"crash(?:es|ed)?\s+(?:on|at|right\s+at|during)\s+(?:startup|start-?up|launch|start|login|opening))"
+    r"|(?:e-?mails?|notifications?|messages?|invoices?|sms)\s+(?:from\s+[\w\s]{1,30}?\s+)?(?:are|is|were|was)\s+(?:not|no\s+longer)\s+"
+    r"(?:being\s+)?(?:delivered|sent|arriving|going\s+out)"
+    r"|(?:none|not\s+one)\s+of\s+(?:the|our|my)\s+(?:e-?mails|notifications|messages|invoices)\s+(?:from\s+[\w\s]{1,30}?\s+)?"
+    r"(?:are|were|is|was|have\s+been|has\s+been|got)\s+(?:being\s+)?(?:delivered|sent|arriving|going\s+out))(?![\w'])",
     re.IGNORECASE,
 )
 _OUTAGE_WORDS = frozenset(
     "outage down unavailable unreachable offline loading responding can't cannot unable couldn't could "
-    "500 502 503 504 gateway internal timing crashing".split()
+    "500 502 503 504 gateway internal timing crashing server blank white empty spins spinning load crashes "
+    "crash crashed delivered sent arriving".split()
 )
 
 _DATA_NOUN = (
@@ -108,11 +129,15 @@ _DATA_LOSS = re.compile(
     rf"(?:our\s+|their\s+|my\s+|the\s+|his\s+|her\s+)?(?:{_WORK_NOUN}|everything)"
     rf"|data\s+loss|data\s+(?:is|was|has\s+been|got)\s+(?:lost|wiped|erased|destroyed)"
     rf"|wiped\s+(?:out\s+)?(?:all|our|every|the\s+whole|the\s+entire)"
+    # "the whole database of leads is empty": a store of data found empty (one empty page is not)
+    rf"|(?:all|every|the\s+whole|the\s+entire|whole|entire)\s+(?:of\s+)?(?:our\s+|my\s+|the\s+)?{_DATA_NOUN}(?![\w'])"
+    rf"[^.!?\n]{{0,40}}?(?:is|are|was|were|now)\s+(?:now\s+|completely\s+|just\s+)?(?:empty|blank)"
     rf")(?![\w'])",
     re.IGNORECASE,
 )
 _LOSS_WORDS = frozenset(
-    "gone lost losing lose deleted wiped erased disappeared vanished overwritten purged corrupted missing loss".split()
+    "gone lost losing lose deleted wiped erased disappeared vanished overwritten purged corrupted missing loss empty "
+    "blank".split()
 )
 _SELF_INFLICTED = re.compile(r"\b(?:i|we)\s+(?:accidentally|mistakenly|by\s+mistake|inadvertently)\b|\bby\s+mistake\b", re.I)
 
@@ -122,10 +147,20 @@ _OTHER_PARTY = re.compile(
     r"business(?:es)?|firms?|shops?|stores?|practices?|schools?|merchants?|workspaces?)(?:'s|s'|')?"
     # a colleague is "another user": only another user's or other people's things are someone else's
     r"|(?:users?|people|person)(?:'s|s'|'))"
-    r"|(?:someone|somebody|anyone|anybody)\s+else's|strangers?(?:'s|s'))(?![\w'])",
+    r"|(?:someone|somebody|anyone|anybody)\s+else's|strangers?(?:'s|s'))(?![\w'])"
+    # "a practice we have never heard of", "customers that aren't ours"
+    r"|(?<![\w'])(?:company|companies|customers?|clients?|business(?:es)?|firms?|organi[sz]ations?|practices?|shops?|"
+    r"stores?|people|persons?|users?|patients?)\s+(?:that\s+|who\s+|which\s+)?(?:we|i)\s+(?:have\s+|'ve\s+)?"
+    r"(?:never\s+(?:heard\s+of|seen|met|worked\s+with|dealt\s+with)|(?:don't|do\s+not)\s+(?:know|recogni[sz]e))"
+    r"|(?:company|customers?|clients?|people|users?|patients?|data|records?)(?:(?:\s+[\w']+){0,5}?\s+(?:that|who|which))?"
+    r"\s+(?:aren't|are\s+not|"
+    r"isn't|is\s+not)\s+(?:ours|mine|our\s+(?:own\s+)?(?:customers?|clients?|users?|patients?))(?![\w'])",
     re.IGNORECASE,
 )
-_OTHER_WORDS = frozenset("another other different wrong else else's stranger strangers stranger's unknown random foreign".split())
+_OTHER_WORDS = frozenset(
+    "another other different wrong else else's stranger strangers stranger's unknown random foreign never ours mine "
+    "know recognize recognise".split()
+)
 _SEE = re.compile(
     r"(?<![\w'])(?:see|sees|seeing|saw|seen|view|viewing|viewed|visible|shows?|showing|shown|display(?:s|ed|ing)?|"
     r"access(?:es|ed|ing)?|receiv(?:e|es|ed|ing)|got|getting|download(?:s|ed|ing)?|exposed|leak(?:s|ed|ing)?|"
@@ -136,7 +171,8 @@ _SEE = re.compile(
 _TAKEOVER = re.compile(
     r"(?<![\w'])(?:account\s+takeover|taken\s+over|hijack(?:ed|ing)?|hacked|compromised|breached|data\s+breach|"
     r"security\s+breach|ransomware|credentials?\s+(?:were\s+|was\s+|have\s+been\s+)?(?:exposed|leaked|stolen)|"
-    r"unauthori[sz]ed\s+(?:access|logins?|sign-?ins?|users?|changes|transfers?)|"
+    # an attempt that was stopped is not a takeover ("unauthorized access attempts were blocked")
+    r"unauthori[sz]ed\s+(?:access|logins?|sign-?ins?|users?|changes|transfers?)(?!\s+attempts?)|"
     r"(?:someone|somebody|a\s+stranger)\s+(?:has\s+)?(?:logged|signed|got|gotten|broke|broken)\s+in(?:to)?|"
     r"(?:password|e-?mail|2fa|mfa)\s+(?:was\s+|has\s+been\s+|got\s+)?changed\s+without|locked\s+(?:me\s+|us\s+)?out\s+of\s+"
     r"(?:my|our)\s+(?:own\s+)?account\s+and|leaked)(?![\w'])",
@@ -235,6 +271,10 @@ _REPEATED_WORDS = frozenset(
 
 _HYPOTHETICAL = re.compile(
     r"(?<![\w'])(?:if|whether|would|could|might|will|what\s+happens|in\s+case|worried|afraid|concerned|hypothetically|"
-    r"make\s+sure|prevent|avoid|risk)(?![\w'])",
+    r"make\s+sure|prevent|avoid|risk|safeguard|protect\w*\s+(?:against|from)|guard\s+against)(?![\w'])"
+    # Our own words read back ("your status page says 'major outage'") are not the customer's
+    # report, up to a turn in the sentence ("... but we are down too").
+    r"|(?<![\w'])(?:status\s+page|status\s+site|(?:your|the)\s+(?:announcement|notice|banner|newsletter|incident\s+report))"
+    r"(?:(?!\b(?:but|however|yet|although|though|while|and\s+(?:we|i))\b)[^.!?\n])*$",
     re.IGNORECASE,
 )

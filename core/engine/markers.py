@@ -61,7 +61,8 @@ from deskwatch.core.engine.money import (  # noqa: F401  (amounts: part of the m
 # the sentences that hold an anchor present in the ticket's word set, never over the whole text. Most tickets have no anchor of most patterns and cost a set intersection.
 _A_OUTAGE = frozenset(
     "outage down unavailable unreachable offline loading responding timing crashing can't cannot unable couldn't "
-    "500 502 503 504 gateway internal nobody none".split()
+    "500 502 503 504 gateway internal nobody none server blank white empty spins spinning load crashes crash crashed "
+    "delivered sent arriving working reachable available opening".split()
 )
 _A_FAIL = frozenset(
     "fail fails failed failing failure failures broken break breaks breaking broke crash crashes crashed crashing "
@@ -77,7 +78,7 @@ _FAIL_STRONG = frozenset(
 )
 _A_PAYMENT = frozenset(
     "checkout checkouts check check-out payment payments transaction transactions purchase purchases order orders "
-    "billing pay paying card cart".split()
+    "billing pay paying card cart payout payouts".split()
 )
 _A_TAKEOVER = frozenset(
     "takeover taken hijack hijacked hijacking hacked compromised breached breach ransomware credentials credential "
@@ -85,7 +86,7 @@ _A_TAKEOVER = frozenset(
 )
 _A_BROAD_WORDS = frozenset(
     "all every each none most half nobody no-one everyone everybody whole entire company-wide site-wide board "
-    "production".split()
+    "production any both".split()
 )
 _A_HOWTO = frozenset("how where possible way can reset forgot docs documentation guide tutorial article point quick wondering".split())
 _A_REPEATED = frozenset(
@@ -475,7 +476,8 @@ def find_markers(pieces: tuple[str, ...]) -> TicketMarkers:
 _MONEY_WORDS = frozenset(
     "refund refunds refunded refunding credit credits credited discount discounts reimburse reimbursed "
     "reimbursement compensation compensate charge charges charged charging chargeback money waive waived overcharged "
-    "overbilled billed paid payment invoice invoices invoiced fee fees goodwill rebate price".split()
+    "overbilled billed paid payment invoice invoices invoiced fee fees goodwill rebate price much overpaid overpaying "
+    "overpay".split()
 )
 
 

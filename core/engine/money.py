@@ -20,7 +20,7 @@ _AMOUNT = re.compile(
 _MONEY_CONTEXT = re.compile(
     r"(?<![\w'])(?:refund\w*|credit(?:s|ed)?|discount\w*|reimburs\w*|compensat\w*|charg(?:e|es|ed|ing)|chargeback|"
     r"money\s+back|waive\w*|write\s+off|overcharg\w*|overbill\w*|billed|paid|payment|invoice\w*|fee|fees|"
-    r"goodwill|rebate|price\s+(?:reduction|cut|match))(?![\w'])",
+    r"goodwill|rebate|price\s+(?:reduction|cut|match)|too\s+much|overpa(?:id|ying|y))(?![\w'])",
     re.IGNORECASE,
 )
 _EXCEPTION = re.compile(
@@ -31,6 +31,24 @@ _EXCEPTION = re.compile(
     re.IGNORECASE,
 )
 _EXCEPTION_WORDS = frozenset("exception outside beyond waive past after".split())
+# What makes an amount a request beyond an agent's authority: the customer asks for money back or
+# a concession, or disputes a charge. "We paid $12,000 for the annual plan" or "is the $1,500 setup
+# fee charged once?" name money but ask nothing back.
+_ASKS = re.compile(
+    r"(?<![\w'])(?:refund\w*|credit(?:s|ed)?|discount\w*|reimburs\w*|compensat\w*|chargeback|money\s+back|waive\w*|"
+    r"write\s+off|goodwill|rebate|price\s+(?:reduction|cut|match)|overcharg\w*|overbill\w*|double[-\s]charg\w*|"
+    r"(?:charged|billed|invoiced|debited)\s+(?:[^\s.!?]+\s+){0,3}?(?:twice|two\s+times|double)|too\s+much|overpa(?:id|ying)|"
+    r"(?:want|need|get|have)\s+(?:it|that|this|them|the\s+\w+|our\s+\w+|my\s+\w+)\s+back|duplicate\s+(?:charges?|payments?|"
+    r"invoices?|debits?)|disput\w*|never\s+(?:ordered|signed\s+up|agreed|authori[sz]ed)|wrongful(?:ly)?|pay\s+(?:us\s+)?back|"
+    r"cancel\s+(?:that|the|this)\s+(?:invoice|charge))(?![\w'])",
+    re.IGNORECASE,
+)
+
+
+def asks_back(text: str) -> bool:
+    """Whether ``text`` asks for money back or a concession, or disputes a charge (so the amounts
+    it names are a request, not a mention)."""
+    return _ASKS.search(text) is not None
 _MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "grand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6}
 
 
