@@ -26,6 +26,7 @@ from deskwatch.core.engine.text import (
     is_negated,
     new_text,
     phrase_pattern,
+    unquote,
     word_set,
 )
 from tests.conftest import DATASETS, ROOT
@@ -58,7 +59,7 @@ def reference_new_text(body: str) -> str:
             after = [line for line in text[last.end() :].split("\n") if line.strip()]
             if not (len(after) > _SIGN_OFF_MAX_LINES or any(len(line.strip()) > _SIGN_OFF_MAX_CHARS for line in after)):
                 text = text[: last.start()]
-    return text.strip()
+    return unquote(text.strip())
 
 
 def reference_find(categories: dict[str, list[str]], text: str, negation: bool, plural: bool) -> list[tuple[str, str, int]]:

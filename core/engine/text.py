@@ -54,7 +54,7 @@ def new_text(body: str) -> str:
     """
     if not body:
         return ""
-    text = body.replace("\r\n", "\n").replace("\u2019", "'")
+    text = body.replace("\r\n", "\n").replace("\u2019", "'").replace("\u2018", "'")
     low = text.lower()
     # Each regex below tries every line start; a message without their key words skips them.
     if "wrote:" in low or "message" in low or "from:" in low or "schrieb" in low or "a écrit" in low or "______" in low:
@@ -69,7 +69,28 @@ def new_text(body: str) -> str:
             text = text[: m.start()]
     if "\n" in text:
         text = _cut_sign_off(text)
-    return text.strip()
+    return unquote(text.strip())
+
+
+# A single quote not between two letters or digits quotes words ("it shows 'server error'"); as
+# part of a word it would hide exactly the error the customer quotes from every phrase and marker.
+# After an "s" it stays: "other users' invoices" is a plural possessive more often than a quote's end.
+_QUOTE_MARK = re.compile(r"(?<![A-Za-z0-9])'|(?<![sS])'(?![A-Za-z0-9])")
+
+
+def unquote(text: str) -> str:
+    """``text`` with single quotation marks written as double ones; apostrophes ("don't", "users'") stay.
+
+    The length is unchanged, so positions found in the result hold in ``text``.
+
+    >>> print(unquote("it says 'payment declined', we can't pay"))
+    it says "payment declined", we can't pay
+    """
+    if "\u2018" in text or "\u2019" in text:
+        text = text.replace("\u2018", "'").replace("\u2019", "'")
+    if "'" not in text:
+        return text
+    return _QUOTE_MARK.sub('"', text)
 
 
 def _cut_sign_off(text: str) -> str:
@@ -162,7 +183,7 @@ def phrase_pattern(phrases: Iterable[str], plural: bool = True) -> re.Pattern[st
     Longer phrases come first so "data breach notification" wins over "data breach".
     """
     body = _alternation(phrases, plural)
-    return None if body is None else re.compile(r"(?<![\w'])" + body, re.IGNORECASE)
+    return None if body is None else re.compile(r"(?<!\w)(?<!\w')" + body, re.IGNORECASE)
 
 
 def _alternation(phrases: Iterable[str], plural: bool) -> str | None:
@@ -173,7 +194,7 @@ def _alternation(phrases: Iterable[str], plural: bool) -> str | None:
     if not parts:
         return None
     suffix = r"(?:e?s)?" if plural else ""
-    return r"(?:" + "|".join(parts) + r")" + suffix + r"(?![\w'])"
+    return r"(?:" + "|".join(parts) + r")" + suffix + r"(?!\w|'\w)"
 
 
 def _finditer(pat: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -190,18 +211,23 @@ def _finditer(pat: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
         if m is None:
             return
         start = m.start()
-        if start and (text[start - 1].isalnum() or text[start - 1] in "_'"):
+        if start and (_in_word(text[start - 1]) or (text[start - 1] == "'" and start > 1 and _in_word(text[start - 2]))):
             pos = start + 1
             continue
         yield m
         pos = m.end()
 
 
-_PREFILTER = re.compile(r"[a-z0-9']+")
+def _in_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+# Words with their inner apostrophes ("don't"); a quote mark around a word is not part of it.
+_PREFILTER = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
 
 def word_set(text: str) -> frozenset[str]:
-    """The lower-case words of ``text`` (runs of letters, digits and apostrophes).
+    """The lower-case words of ``text`` (runs of letters and digits, with inner apostrophes).
 
     Computed once per text and shared by every matcher that reads it: a phrase whose words are
     not all in this set cannot match, so most texts never reach a regex at all.

@@ -19,7 +19,7 @@ from deskwatch.core.model import SlaStatus, Signal, Ticket
 from deskwatch.core.engine.nlp import Analyzer, Reading, SupportLayer, read_messages
 from deskwatch.core.engine.symptoms import Report, report as symptom_report
 from deskwatch.core.engine.markers import TicketMarkers, find_markers
-from deskwatch.core.engine.text import keywords, new_text, word_set
+from deskwatch.core.engine.text import keywords, new_text, unquote, word_set
 
 
 def clamp(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
@@ -101,12 +101,12 @@ class TicketText:
     @lazy
     def searchable(self) -> str:
         """Subject plus the customer's new words: where triggers and impact phrases are looked for."""
-        return "\n".join((self.ticket.subject, *self.customer))
+        return "\n".join((unquote(self.ticket.subject), *self.customer))
 
     @lazy
     def searchable_words(self) -> frozenset[str]:
         # The parts are joined by a newline, which no word contains, so the union is exact.
-        return word_set(self.ticket.subject).union(*self.customer_words)
+        return word_set(unquote(self.ticket.subject)).union(*self.customer_words)
 
     @lazy
     def hits(self) -> dict[str, list[str]]:
@@ -121,7 +121,7 @@ class TicketText:
     @lazy
     def markers(self) -> TicketMarkers:
         """What the ticket is about (core/engine/markers.py): incidents, defects, how-tos, money."""
-        return find_markers((self.ticket.subject, *self.customer))
+        return find_markers((unquote(self.ticket.subject), *self.customer))
 
     @lazy
     def keywords(self) -> frozenset[str]:
