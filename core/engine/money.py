@@ -20,7 +20,7 @@ _AMOUNT = re.compile(
 _MONEY_CONTEXT = re.compile(
     r"(?<![\w'])(?:refund\w*|credit(?:s|ed)?|discount\w*|reimburs\w*|compensat\w*|charg(?:e|es|ed|ing)|chargeback|"
     r"money\s+back|waive\w*|write\s+off|overcharg\w*|overbill\w*|billed|paid|payment|invoice\w*|fee|fees|"
-    r"goodwill|rebate|price\s+(?:reduction|cut|match)|too\s+much|overpa(?:id|ying|y))(?![\w'])",
+    r"goodwill|rebate|price\s+(?:reduction|cut|match)|too\s+much|overpa(?:id|ying|y)|(?<=%)\s*off|per\s*cent\s+off)(?![\w'])",
     re.IGNORECASE,
 )
 _EXCEPTION = re.compile(
@@ -37,6 +37,7 @@ _EXCEPTION_WORDS = frozenset("exception outside beyond waive past after".split()
 _ASKS = re.compile(
     r"(?<![\w'])(?:refund\w*|credit(?:s|ed)?|discount\w*|reimburs\w*|compensat\w*|chargeback|money\s+back|waive\w*|"
     r"write\s+off|goodwill|rebate|price\s+(?:reduction|cut|match)|overcharg\w*|overbill\w*|double[-\s]charg\w*|"
+    r"(?<=%)\s*off|per\s*cent\s+off|charg(?:e|ed|ing)\s+(?:it\s+|this\s+|that\s+|them\s+)?back|"
     r"(?:charged|billed|invoiced|debited)\s+(?:[^\s.!?]+\s+){0,3}?(?:twice|two\s+times|double)|too\s+much|overpa(?:id|ying)|"
     r"(?:want|need|get|have)\s+(?:it|that|this|them|the\s+\w+|our\s+\w+|my\s+\w+)\s+back|duplicate\s+(?:charges?|payments?|"
     r"invoices?|debits?)|disput\w*|never\s+(?:ordered|signed\s+up|agreed|authori[sz]ed)|wrongful(?:ly)?|pay\s+(?:us\s+)?back|"
@@ -78,7 +79,7 @@ class Amount:
 
 
 _KINDS = re.compile(
-    r"(?P<discount>discount\w*|rebate|price\s+(?:reduction|cut|match))|(?P<credit>credit\w*|goodwill)|"
+    r"(?P<discount>discount\w*|rebate|price\s+(?:reduction|cut|match)|(?<=%)\s*off|per\s*cent\s+off)|(?P<credit>credit\w*|goodwill)|"
     r"(?P<compensation>compensat\w*)|(?P<waiver>waive\w*|write\s+off)|(?P<refund>refund\w*|money\s+back|chargeback|reimburs\w*)",
     re.IGNORECASE,
 )
@@ -108,8 +109,35 @@ def amounts(text: str) -> list[Amount]:
             except ValueError:
                 continue
             currency = (m.group("pre") or m.group("post") or "").strip()
-            out.append(Amount(value, m.group(0).strip(), currency, _kind(sentence, m.start())))
+            text = m.group(0).strip()
+            pct = _share(sentence, m.start()) if "%" in sentence or "cent" in sentence else None
+            if pct is not None:
+                # "a 40% discount on our $50k renewal" asks for 40 % of it, not the whole $50k.
+                value, text = value * pct[0] / 100.0, f"{pct[1]} of {text}"
+            out.append(Amount(value, text, currency, _kind(sentence, m.start())))
     return out
+
+
+_PERCENT = re.compile(r"(?<![\w.,])(\d{1,3}(?:[.,]\d+)?)\s?(?:%|percent(?![\w'])|per\s+cent(?![\w']))", re.IGNORECASE)
+# Between "40%" and the amount it is a share of: "discount on our", "off the", "of the annual".
+_SHARE_OF = re.compile(r"(?<![\w'])(?:on|of|off|from|for|against)(?![\w'])", re.IGNORECASE)
+_SHARE_GAP = 40  # characters between the percentage and the amount
+
+
+def _share(sentence: str, at: int) -> tuple[float, str] | None:
+    """The percentage the amount at ``at`` is taken of ("15% off the 8,000 EUR invoice"), if any."""
+    best = None
+    for p in _PERCENT.finditer(sentence, 0, at):
+        gap = sentence[p.end() : at]
+        if len(gap) <= _SHARE_GAP and not _DIGIT.search(gap) and _SHARE_OF.search(gap):
+            best = p
+    if best is None:
+        return None
+    try:
+        pct = parse_number(best.group(1))
+    except ValueError:
+        return None
+    return (pct, best.group(0)) if 0 < pct <= 100 else None
 
 
 _DIGIT = re.compile(r"\d")
