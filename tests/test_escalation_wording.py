@@ -67,3 +67,65 @@ def test_quoted_error_in_the_subject_is_read():
     d = run("Checkout says 'bad gateway'", "Hi, see subject, happens on every order since this morning.")
     assert d.tier in ("tier2", "tier3")
     assert d.route.team in ("Technical", "Engineering")
+
+
+# -- 2. churn and legal read intent, not topic --------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [
+    "Quick one: what is the cancellation period on the monthly plan? We're staying, it's for our records.",
+    "We benchmarked you against your competitor last quarter and chose you. How do we add ten seats?",
+    "Our legal team is reviewing the order form; can you send the signed copy of the master agreement?",
+    "Our lawyer asked for the invoice history for our annual audit. Where can I download it?",
+    "The legal department wants to know where our backups are stored for the contract review.",
+    "If I cancel my subscription later, can I still export the reports?",
+])
+def test_topic_words_do_not_call_management(body):
+    d = run("Question", body)
+    assert d.management is None, d.reasons
+
+
+@pytest.mark.parametrize("body, why", [
+    ("Nothing has worked for a month. Our lawyers will be in touch about the damages.", "legal threat"),
+    ("Since you ignore us, we'll take legal action over the lost bookings.", "legal threat"),
+    ("I am speaking to my lawyer tomorrow about these charges.", "legal threat"),
+    ("Third outage this month. We're moving to another vendor when the contract ends.", "churn threat"),
+    ("We have decided to leave and are switching to your competitor in January.", "churn threat"),
+    ("Our board signed with a competitor yesterday; this is the end of our contract with you.", "churn threat"),
+])
+def test_real_threats_still_call_management(body, why):
+    d = run("Unhappy", body)
+    assert d.management is not None
+    assert any(why in r for r in d.management.reasons), d.management.reasons
+
+
+# -- 3. refund wordings route to Billing --------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [
+    "Please reimburse the two months we paid for after closing the workspace.",
+    "I want my money back for the add-on, it never worked for us.",
+    "If this is not sorted by Monday I'll charge back the payment with my bank.",
+    "We will raise a chargeback on the November invoice.",
+    "We were charged for 14 seats we never used since the team shrank.",
+    "We're still being charged although we closed the account in June.",
+])
+def test_refund_wordings_route_to_billing(body):
+    d = run("Billing", body)
+    assert d.route.team == "Billing", d.reasons
+    assert d.tier == "tier2"
+
+
+# -- 5. a percentage of an amount is the amount asked for ---------------------------------------
+
+
+@pytest.mark.parametrize("body, over", [
+    ("Could you offer a 30% discount on our $12k renewal? Budgets are tight.", True),  # $3,600
+    ("We'd like 25 percent off the 6.000 EUR invoice for the downtime.", True),  # EUR 1,500
+    ("Can we get 2% off the $3,000 invoice for paying early?", False),  # $60
+])
+def test_percentage_discount_is_read_as_its_share(body, over):
+    d = run("Discount", body)
+    assert (d.management is not None) is over, d.reasons
+    if over:
+        assert any("% of" in r or "percent of" in r for r in d.management.reasons), d.management.reasons

@@ -44,7 +44,7 @@ def test_subject_counts():
 
 def test_more_distinct_phrases_fire_stronger():
     one = fired(mk("Our lawyer will contact you."))["legal"]
-    two = fired(mk("Our lawyer is preparing legal action."))["legal"]
+    two = fired(mk("Our lawyer will contact you to start legal action."))["legal"]
     assert two.value > one.value
 
 
