@@ -129,3 +129,36 @@ def test_percentage_discount_is_read_as_its_share(body, over):
     assert (d.management is not None) is over, d.reasons
     if over:
         assert any("% of" in r or "percent of" in r for r in d.management.reasons), d.management.reasons
+
+
+# -- 4. a past or resolved failure is a question --------------------------------------------------
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("RCA please", "Regarding yesterday's outage: everything is running normally again. Could you share the root cause?"),
+    ("Re: 503s", "Confirming the 503 errors are resolved on our side, the dashboard loads fine again."),
+    ("Re: checkout", "Checkout works again since your fix, thank you. Can we get a short write-up for our finance team?"),
+])
+def test_resolved_failure_is_a_question_not_an_escalation(subject, body):
+    d = run(subject, body)
+    assert d.tier in ("tier0", "tier1"), d.reasons
+    assert d.route.team == "Support"
+    assert not d.page
+    assert d.recommendation in ("none", "monitor")
+
+
+@pytest.mark.parametrize("body", [
+    "The 503 errors from this morning are gone now, but the export still fails with a 500.",
+    "It was fixed yesterday, but the site went down again an hour ago.",
+    "Is the outage resolved? Our site is down for us.",
+])
+def test_something_still_failing_keeps_the_failure(body):
+    d = run("Outage", body)
+    assert d.tier in ("tier2", "tier3"), d.reasons
+    assert d.route.team in ("Technical", "Engineering")
+
+
+def test_a_fix_in_an_earlier_message_does_not_hide_a_new_failure():
+    t = tk("Login", "Login works again, thanks.", "Sorry, it is down again for everyone since 10:00.")
+    d = decide(t, CFG, DAY, DecisionContext())
+    assert d.tier in ("tier2", "tier3"), d.reasons

@@ -278,3 +278,30 @@ _HYPOTHETICAL = re.compile(
     r"(?:(?!\b(?:but|however|yet|although|though|while|and\s+(?:we|i))\b)[^.!?\n])*$",
     re.IGNORECASE,
 )
+
+
+# A failure the customer says is over: "everything has been working fine since", "the 502s are gone
+# now", "last week's outage". Read on the latest customer words only, and only when nothing is
+# still failing (``_STILL_FAILING``): then the ticket asks a question about a past failure.
+_RESOLVED = re.compile(
+    r"(?<![\w'])(?:"
+    r"(?:everything|all|it|things|the\s+\w+|service|site|app|platform)(?:'s\s+|\s+(?:is\s+|are\s+|has\s+been\s+|have\s+been\s+)?)"
+    r"(?:working|works|running|loads|loading)\s+(?:fine|again|normally|well|perfectly|as\s+expected)"
+    r"|(?:works|working|loads|loading|running)\s+again"
+    r"|(?:is|are|'s|was|were)\s+back\s+(?:up|online|to\s+normal)|back\s+to\s+normal"
+    r"|(?:all|everything)(?:'s\s+|\s+(?:is\s+|has\s+been\s+)?)(?:fine|good|ok|okay|stable)\s+(?:now|again|since)"
+    r"|(?:is|are|was|were|has\s+been|have\s+been)\s+(?:now\s+)?(?:resolved|fixed|gone|restored|recovered)(?!\s*\?)"
+    r"|no\s+longer\s+(?:an\s+issue|a\s+problem|happening|down|failing)"
+    r"|(?:last\s+(?:week|night|month)'s|yesterday's|the\s+(?:previous|recent|past|earlier))\s+(?:outage|incident|downtime|disruption)"
+    r"|(?:outage|incident|downtime|disruption)\s+(?:from|on|of)\s+(?:last|yesterday|the\s+\d|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday)"
+    r")(?![\w'])",
+    re.IGNORECASE,
+)
+_STILL_FAILING = re.compile(
+    r"(?<![\w'])(?:still\s+(?:[\w']+\s+){0,3}?(?:down|broken|fail\w*|not|get|getting|see|seeing|happen\w*|error\w*|crash\w*|"
+    r"slow|unable|can't|cannot|no|missing)"
+    r"|(?:down|failing|broken|crashing|erroring)\s+again|again\s+(?:down|failing|broken)|(?:went|goes|is|are)\s+down\s+again"
+    r"|but\s+(?:now\s+)?(?:[\w']+\s+){0,4}?(?:fails|failing|is\s+down|are\s+down|broken|doesn't|does\s+not|won't|can't|cannot))",
+    re.IGNORECASE,
+)

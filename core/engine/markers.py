@@ -29,6 +29,8 @@ from deskwatch.core.engine.marker_words import (  # noqa: F401
     _DATA_LOSS,
     _LOSS_WORDS,
     _SELF_INFLICTED,
+    _RESOLVED,
+    _STILL_FAILING,
     _OTHER_PARTY,
     _OTHER_WORDS,
     _SEE,
@@ -442,8 +444,17 @@ class TicketMarkers:
         kinds.update(found)
         if kinds["data_loss"] and _SELF_INFLICTED.search(self.text):
             kinds["data_loss"] = ()  # "we accidentally deleted a project": a restore request, not an incident
+        if (kinds["outage"] or kinds["payments"] or kinds["failure"]) and self.resolved:
+            # "last week's outage, all fine now, just asking for the RCA": a question, not a failure.
+            kinds["outage"] = kinds["payments"] = kinds["failure"] = kinds["data_problem"] = ()
         vars(self).update(kinds)
         return found
+
+    @lazy
+    def resolved(self) -> bool:
+        """Whether the customer's latest words say the failure is over (and nothing still fails)."""
+        latest = next((p for p in reversed(self.pieces[1:]) if p.strip()), "")
+        return bool(latest) and _RESOLVED.search(latest) is not None and _STILL_FAILING.search(latest) is None
 
     @property
     def incident(self) -> bool:

@@ -116,6 +116,8 @@ class TicketText:
             seen = out.setdefault(h.category, [])
             if h.text.lower() not in (s.lower() for s in seen):
                 seen.append(h.text)
+        if "outage" in out and self.markers.resolved:
+            del out["outage"]  # a past outage the customer says is over (core/engine/markers.py)
         return out
 
     @lazy
