@@ -27,11 +27,27 @@ DEFAULT_LIMIT = 50
 
 class HistoryView(Protocol):
     def related(self, ticket: Ticket, since: datetime | None = None) -> Sequence[Ticket]:
-        """Other tickets (never ``ticket`` itself) from the same requester or organization,
-        from any source and channel, oldest first; with ``since``, only those created from
-        then up to ``ticket.created_at`` (the window a signal looks at, so a big account's
-        long history is not read for every decision)."""
-        ...
+        hi = ticket.created_at if since is not None else None
+        lists = []
+        for k in (requester_key(ticket), organization_key(ticket)):
+            index = self._by_key.get(k) if k else None
+            if index is not None:
+                found = index.newest(since, hi, ticket.id, self._limit)
+                if found:
+                    lists.append(found)
+        if not lists:
+            return []
+        newest = lists[-1]  # the organization's when both keys have tickets
+        if len(lists) == 2:
+            ids = {t.id for t in newest}
+            # Usually the requester's tickets are among their organization's: then the union is
+            # the organization's list as it is, with no merge and no sort.
+            if not all(t.id in ids for t in lists[0]):
+                merged = {t.id: t for t in lists[0]}
+                merged.update((t.id, t) for t in newest)
+                return sorted(merged.values(), key=_ORDER)[-self._limit :]
+        newest.reverse()  # newest first -> oldest first, by (created_at, id) as the index keeps them
+        return newest
 
     def recent(self, since: datetime, until: datetime, limit: int) -> Sequence[Ticket]:
         """Tickets of any customer, source and channel created or updated from ``since`` to
@@ -90,13 +106,14 @@ class _KeyIndex:
             self.dirty = False
         start = 0 if lo is None else bisect.bisect_left(self.times, lo)
         i = len(self.times) if hi is None else bisect.bisect_right(self.times, hi)
-        out: list[Ticket] = []
-        tickets = self.tickets
-        while i > start and len(out) < limit:
-            i -= 1
-            t = tickets[i]
-            if t.id != skip_id:
-                out.append(t)
+        # One slice (one spare for ``skip_id``), newest first: no Python loop over the window.
+        lo_i = max(start, i - limit - 1)
+        seg = self.tickets[lo_i:i]
+        seg.reverse()
+        out = [t for t in seg if t.id != skip_id]
+        if len(out) < limit and lo_i > start:  # ``skip_id`` more than once (a batch with repeated ids)
+            out = [t for t in reversed(self.tickets[start:i]) if t.id != skip_id]
+        del out[limit:]
         return out
 
 

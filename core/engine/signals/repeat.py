@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from deskwatch.core.model import Signal, Ticket
 from deskwatch.core.engine.signals.base import SignalContext, make_signal
-from deskwatch.core.engine.text import overlap
 
 _ORDINAL = {2: "2nd", 3: "3rd"}
 
@@ -37,19 +36,33 @@ def repeat_contact(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     evidence: list[str] = []
     sources = {ticket.source}
     channels = {ticket.channel}
+    mine_words = mine.keywords
+    min_overlap = ctx.config.repeat.min_overlap
+    text_of = ctx.texts.get
+    created, tid = ticket.created_at, ticket.id
+    # A big account brings up to 50 related tickets per decision: the loop body is kept to a
+    # few operations, and ``overlap`` is inlined (same formula).
     for other in related:
-        if other.id == ticket.id or not (start <= other.created_at <= ticket.created_at):
+        at = other.created_at
+        if other.id == tid or not (start <= at <= created):
             continue
-        if other.created_at == ticket.created_at and other.id > ticket.id:
+        if at == created and other.id > tid:
             continue  # same instant: the lower id counts as the earlier contact, so order is stable
-        theirs = ctx.texts.get(other)
-        words = overlap(mine.keywords, theirs.keywords)
-        # Most tickets have no routed category: then none is shared and theirs need not be read.
-        shared = my_cats & _routed_categories(ctx, theirs.hits) if my_cats else my_cats
-        if words < ctx.config.repeat.min_overlap and not shared:
-            continue
-        why = f"same {min(shared)} issue" if shared and words < ctx.config.repeat.min_overlap else "similar subject"
-        evidence.append(f"{other.id} ({other.channel}, {other.created_at.date().isoformat()}, {why})")
+        theirs = text_of(other)
+        their_words = theirs.keywords
+        if mine_words and their_words:
+            words = len(mine_words & their_words) / min(len(mine_words), len(their_words))
+        else:
+            words = 0.0
+        if words < min_overlap:
+            # Most tickets have no routed category: then none is shared and theirs need not be read.
+            shared = my_cats & _routed_categories(ctx, theirs.hits) if my_cats else my_cats
+            if not shared:
+                continue
+            why = f"same {min(shared)} issue"
+        else:
+            why = "similar subject"
+        evidence.append(f"{other.id} ({other.channel}, {at.date().isoformat()}, {why})")
         sources.add(other.source)
         channels.add(other.channel)
     n = len(evidence)
