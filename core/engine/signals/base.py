@@ -40,6 +40,9 @@ def make_signal(
     return Signal(name, v, weight, round(v * weight, 4), tuple(evidence), detail, category, hard)
 
 
+_MAX_MEMO = 65536  # readings kept per TextCache: a long-lived cache stays bounded
+
+
 class TicketText:
     """A ticket's text, read once: new words per message, readings, trigger hits, keywords.
 
@@ -47,12 +50,14 @@ class TicketText:
     never pays for sentiment analysis.
     """
 
-    def __init__(self, ticket: Ticket, config: EscalationConfig, analyzer: Analyzer | None, layer: SupportLayer):
+    def __init__(self, ticket: Ticket, config: EscalationConfig, analyzer: Analyzer | None, layer: SupportLayer,
+                 memo: dict[str, Reading] | None = None):
         self.ticket = ticket
         self._config = config
         self._analyzer = analyzer
         self._layer = layer
         self._bases: Sequence[float] | None = None  # analyzer scores of ``customer``, if read ahead
+        self._memo = memo  # Reading by text, shared by a TextCache's tickets
 
     @property
     def analyzer(self) -> Analyzer | None:
@@ -85,7 +90,25 @@ class TicketText:
         """Sentiment of each entry of ``customer``, in order."""
         if self._analyzer is None:
             return ()
-        return read_messages(self.customer, self._analyzer, self._layer, self.customer_words, self._bases)
+        memo = self._memo
+        if memo is None or self._bases is not None:
+            return read_messages(self.customer, self._analyzer, self._layer, self.customer_words, self._bases)
+        # A text reads the same in every ticket ("Any update on this?", a form sent twice, the
+        # same complaint to two helpdesks): each distinct text is scored once per cache.
+        texts = self.customer
+        todo = [i for i, t in enumerate(texts) if t not in memo]
+        if todo:
+            words = self.customer_words
+            new = read_messages([texts[i] for i in todo], self._analyzer, self._layer, [words[i] for i in todo])
+            if len(memo) + len(new) > _MAX_MEMO:
+                memo.clear()
+            for i, r in zip(todo, new):
+                memo[texts[i]] = r
+            if len(todo) == len(texts):
+                return new
+            got = dict(zip(todo, new))
+            return tuple(got[i] if i in got else memo[t] for i, t in enumerate(texts))
+        return tuple(memo[t] for t in texts)
 
     @property
     def scored(self) -> bool:
@@ -147,12 +170,15 @@ class TextCache:
     def __init__(self, config: EscalationConfig, analyzer: Analyzer | None, layer: SupportLayer):
         self.config, self.analyzer, self.layer = config, analyzer, layer
         self._items: dict[tuple[str, datetime], TicketText] = {}
+        # Sentiment readings by text. Only without read-ahead scores (a bulk analyzer scores a
+        # whole batch at once), so every reading in here came from the same two calls.
+        self._readings: dict[str, Reading] = {}
 
     def get(self, ticket: Ticket) -> TicketText:
         key = (ticket.id, ticket.updated_at)
         tt = self._items.get(key)
         if tt is None:
-            tt = self._items[key] = TicketText(ticket, self.config, self.analyzer, self.layer)
+            tt = self._items[key] = TicketText(ticket, self.config, self.analyzer, self.layer, self._readings)
         return tt
 
     def read_ahead(self, tickets: Sequence[Ticket]) -> None:
