@@ -56,7 +56,8 @@ def repeat_contact(ticket: Ticket, ctx: SignalContext) -> Signal | None:
             words = 0.0
         if words < min_overlap:
             # Most tickets have no routed category: then none is shared and theirs need not be read.
-            shared = my_cats & _routed_categories(ctx, theirs.hits) if my_cats else my_cats
+            # ``my_cats`` holds routed categories only, so meeting their hits keeps routed ones alone.
+            shared = my_cats.intersection(theirs.hits) if my_cats else my_cats
             if not shared:
                 continue
             why = f"same {min(shared)} issue"
