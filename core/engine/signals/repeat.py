@@ -37,21 +37,21 @@ def repeat_contact(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     sources = {ticket.source}
     channels = {ticket.channel}
     mine_words = mine.keywords
+    n_mine = len(mine_words)
     min_overlap = ctx.config.repeat.min_overlap
     text_of = ctx.texts.get
     created, tid = ticket.created_at, ticket.id
     # A big account brings up to 50 related tickets per decision: the loop body is kept to a
-    # few operations, and ``overlap`` is inlined (same formula).
+    # few operations, and ``overlap`` is inlined (the same formula: |a & b| / min(|a|, |b|)).
     for other in related:
-        at = other.created_at
-        if other.id == tid or not (start <= at <= created):
-            continue
-        if at == created and other.id > tid:
+        at, oid = other.created_at, other.id
+        if oid == tid or not (start <= at <= created) or (at == created and oid > tid):
             continue  # same instant: the lower id counts as the earlier contact, so order is stable
         theirs = text_of(other)
         their_words = theirs.keywords
-        if mine_words and their_words:
-            words = len(mine_words & their_words) / min(len(mine_words), len(their_words))
+        if n_mine and their_words:
+            n_theirs = len(their_words)
+            words = len(mine_words & their_words) / (n_mine if n_mine < n_theirs else n_theirs)
         else:
             words = 0.0
         if words < min_overlap:
@@ -63,7 +63,7 @@ def repeat_contact(ticket: Ticket, ctx: SignalContext) -> Signal | None:
             why = f"same {min(shared)} issue"
         else:
             why = "similar subject"
-        evidence.append(f"{other.id} ({other.channel}, {at.date().isoformat()}, {why})")
+        evidence.append(f"{oid} ({other.channel}, {at.date().isoformat()}, {why})")
         sources.add(other.source)
         channels.add(other.channel)
     n = len(evidence)
