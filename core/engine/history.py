@@ -27,27 +27,11 @@ DEFAULT_LIMIT = 50
 
 class HistoryView(Protocol):
     def related(self, ticket: Ticket, since: datetime | None = None) -> Sequence[Ticket]:
-        hi = ticket.created_at if since is not None else None
-        lists = []
-        for k in (requester_key(ticket), organization_key(ticket)):
-            index = self._by_key.get(k) if k else None
-            if index is not None:
-                found = index.newest(since, hi, ticket.id, self._limit)
-                if found:
-                    lists.append(found)
-        if not lists:
-            return []
-        newest = lists[-1]  # the organization's when both keys have tickets
-        if len(lists) == 2:
-            ids = {t.id for t in newest}
-            # Usually the requester's tickets are among their organization's: then the union is
-            # the organization's list as it is, with no merge and no sort.
-            if not all(t.id in ids for t in lists[0]):
-                merged = {t.id: t for t in lists[0]}
-                merged.update((t.id, t) for t in newest)
-                return sorted(merged.values(), key=_ORDER)[-self._limit :]
-        newest.reverse()  # newest first -> oldest first, by (created_at, id) as the index keeps them
-        return newest
+        """Other tickets (never ``ticket`` itself) from the same requester or organization,
+        from any source and channel, oldest first; with ``since``, only those created from
+        then up to ``ticket.created_at`` (the window a signal looks at, so a big account's
+        long history is not read for every decision)."""
+        ...
 
     def recent(self, since: datetime, until: datetime, limit: int) -> Sequence[Ticket]:
         """Tickets of any customer, source and channel created or updated from ``since`` to
@@ -143,15 +127,26 @@ class MemoryHistory:
 
     def related(self, ticket: Ticket, since: datetime | None = None) -> Sequence[Ticket]:
         hi = ticket.created_at if since is not None else None
-        found: dict[str, Ticket] = {}
+        lists = []
         for k in (requester_key(ticket), organization_key(ticket)):
             index = self._by_key.get(k) if k else None
             if index is not None:
-                for t in index.newest(since, hi, ticket.id, self._limit):
-                    found[t.id] = t
-        if not found:
+                found = index.newest(since, hi, ticket.id, self._limit)
+                if found:
+                    lists.append(found)
+        if not lists:
             return []
-        return sorted(found.values(), key=_ORDER)[-self._limit :]
+        newest = lists[-1]  # the organization's when both keys have tickets
+        if len(lists) == 2:
+            ids = {t.id for t in newest}
+            # Usually the requester's tickets are among their organization's: then the union is
+            # the organization's list as it is, with no merge and no sort.
+            if not all(t.id in ids for t in lists[0]):
+                merged = {t.id: t for t in lists[0]}
+                merged.update((t.id, t) for t in newest)
+                return sorted(merged.values(), key=_ORDER)[-self._limit :]
+        newest.reverse()  # newest first -> oldest first, by (created_at, id) as the index keeps them
+        return newest
 
     def recent(self, since: datetime, until: datetime, limit: int) -> Sequence[Ticket]:
         if self._times is None:
