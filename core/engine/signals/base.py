@@ -40,7 +40,7 @@ def make_signal(
     return Signal(name, v, weight, round(v * weight, 4), tuple(evidence), detail, category, hard)
 
 
-_MAX_MEMO = 65536  # entries kept per table of a TextCache: a long-lived cache stays bounded
+_MAX_MEMO = 8192  # entries kept per table of a TextCache: a long-lived one (replay) stays small
 
 
 class _Shared:
