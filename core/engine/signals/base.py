@@ -194,6 +194,13 @@ class TicketText:
         return symptom_report(t.subject, t.created_at, list(zip(said, self.customer, self.customer_words)))
 
     @lazy
+    def contact(self) -> str:
+        """How repeat contact names this ticket in evidence, up to the reason it adds:
+        ``"zendesk:12 (email, 2026-11-20, "``. A big account's ticket is named in many decisions."""
+        t = self.ticket
+        return f"{t.id} ({t.channel}, {t.created_at.date().isoformat()}, "
+
+    @lazy
     def word_count(self) -> int:
         return sum(len(t.split()) for t in self.customer)
 

@@ -63,7 +63,7 @@ def repeat_contact(ticket: Ticket, ctx: SignalContext) -> Signal | None:
             why = f"same {min(shared)} issue"
         else:
             why = "similar subject"
-        evidence.append(f"{oid} ({other.channel}, {at.date().isoformat()}, {why})")
+        evidence.append(f"{theirs.contact}{why})")
         sources.add(other.source)
         channels.add(other.channel)
     n = len(evidence)
