@@ -34,7 +34,10 @@ def _show(v: Any) -> str:
 
 
 def _clean(v: str, key: str) -> str:
-    # A JSON "\ud800" escape gives a lone surrogate, which no UTF-8 output can carry.
+    # A JSON "\ud800" escape gives a lone surrogate, which no UTF-8 output can carry. ASCII text
+    # has none; only other text is encoded to check (encoding every string cost a copy of each).
+    if v.isascii():
+        return v
     try:
         v.encode("utf-8")
     except UnicodeEncodeError as e:
@@ -169,7 +172,8 @@ def message_from_dict(d: Any, i: int, default_time: datetime) -> Message:
     if not isinstance(body, str):
         raise TicketError(f"{where}body: expected a string, got {_show(body)}")
     try:
-        body.encode("utf-8")
+        if not body.isascii():  # ASCII has no surrogate: the common case costs no encoding
+            body.encode("utf-8")
     except UnicodeEncodeError:
         # Free text from a helpdesk: a broken emoji should not cost the ticket its decision.
         body = _SURROGATE.sub("\ufffd", body)

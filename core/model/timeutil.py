@@ -37,7 +37,19 @@ def parse_date(value: object) -> date:
 
 def format_time(dt: datetime) -> str:
     """UTC, second precision, Z suffix: stable text for output and the store."""
+    if dt.tzinfo is timezone.utc:
+        # A batch formats the same instants again and again (``now``, SLA due times). Only UTC
+        # times are remembered: equal times in another zone can differ in ``fold`` and so in text.
+        text = _FORMATTED.get(dt)
+        if text is None:
+            if len(_FORMATTED) >= 4096:
+                _FORMATTED.clear()
+            text = _FORMATTED[dt] = dt.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        return text
     return dt.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+_FORMATTED: dict[datetime, str] = {}
 
 
 def utcnow() -> datetime:

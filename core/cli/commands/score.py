@@ -11,6 +11,7 @@ decision is one line of strict JSON (never NaN). Without ``--now`` the current t
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from dataclasses import dataclass
@@ -154,6 +155,22 @@ def _find_failures(idx: list[int], tickets: list[Ticket], cfg: config.Config, no
 
 
 def run(args: argparse.Namespace) -> int:
+    """``deskwatch score``: read, decide and write with the cyclic garbage collector paused.
+
+    A batch is read, decided and written in one go and makes no reference cycles; with the
+    collector on, every collection walks the growing batch again (tickets read, texts,
+    decisions), which cost about a tenth of a 20,000-ticket run. The batch's objects are freed
+    by reference counting when ``_score`` returns, before the collector is turned back on."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _score(args)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _score(args: argparse.Namespace) -> int:
     from deskwatch.core.cli import UsageError
 
     cfg = config.load(args.config)
@@ -182,25 +199,46 @@ def run(args: argparse.Namespace) -> int:
         write_table(decisions, out)
     else:
         line_of = dict(zip((t.id for t in reading.tickets), reading.lines))
+        chunk: list[str] = []
         for d in decisions:
             text = _json_line(d)
             if text is None:
                 errors.append((line_of[d.ticket_id], "the decision holds a value that is not a number (NaN or "
                                                      "Infinity); check the numbers in the config"))
                 continue
-            _write(out, text)
+            chunk.append(text)
+            if len(chunk) >= _CHUNK:
+                _write_all(out, chunk)
+                chunk = []
+        _write_all(out, chunk)
     out.flush()
     for n, reason in sorted(errors):
         print(f"line {n}: {reason}", file=sys.stderr)
     return 1 if errors else 0
 
 
+# One encoder for every line: json.dumps with options builds a new encoder per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+_CHUNK = 256  # lines written at a time
+
+
 def _json_line(d: Decision) -> str | None:
     """The decision as one line of strict JSON (no NaN), or None when it cannot be."""
     try:
-        return json.dumps(decision_to_dict(d), ensure_ascii=False, allow_nan=False) + "\n"
+        return _ENCODE(decision_to_dict(d)) + "\n"
     except ValueError:
         return None
+
+
+def _write_all(out: IO[str], lines: list[str]) -> None:
+    """``lines`` in one write; a line the output cannot carry is written escaped (``_write``)."""
+    if not lines:
+        return
+    try:
+        out.write("".join(lines))
+    except UnicodeEncodeError:
+        for text in lines:
+            _write(out, text)
 
 
 def _write(out: IO[str], text: str) -> None:

@@ -40,6 +40,28 @@ def make_signal(
     return Signal(name, v, weight, round(v * weight, 4), tuple(evidence), detail, category, hard)
 
 
+_MAX_MEMO = 8192  # entries kept per table of a TextCache: a long-lived one (replay) stays small
+
+
+class _Shared:
+    """What a TextCache's tickets share, by text: support text repeats ("Any update on this?", a
+    macro quoted back, a form sent twice, the same complaint to two helpdesks), and each of these
+    depends on the text alone, so a distinct text is read once per cache."""
+
+    __slots__ = ("readings", "new_text", "words")
+
+    def __init__(self) -> None:
+        self.readings: dict[str, Reading] = {}  # sentiment (without read-ahead scores)
+        self.new_text: dict[str, str] = {}  # message body -> new_text(body)
+        self.words: dict[str, frozenset[str]] = {}  # text -> word_set(text)
+
+
+def _remember(table: dict, key: str, value: object) -> None:
+    if len(table) >= _MAX_MEMO:
+        table.clear()
+    table[key] = value
+
+
 class TicketText:
     """A ticket's text, read once: new words per message, readings, trigger hits, keywords.
 
@@ -47,12 +69,14 @@ class TicketText:
     never pays for sentiment analysis.
     """
 
-    def __init__(self, ticket: Ticket, config: EscalationConfig, analyzer: Analyzer | None, layer: SupportLayer):
+    def __init__(self, ticket: Ticket, config: EscalationConfig, analyzer: Analyzer | None, layer: SupportLayer,
+                 shared: _Shared | None = None):
         self.ticket = ticket
         self._config = config
         self._analyzer = analyzer
         self._layer = layer
         self._bases: Sequence[float] | None = None  # analyzer scores of ``customer``, if read ahead
+        self._shared = shared if shared is not None else _Shared()
 
     @property
     def analyzer(self) -> Analyzer | None:
@@ -61,7 +85,18 @@ class TicketText:
     @lazy
     def bodies(self) -> tuple[str, ...]:
         """``new_text`` of every message (agents' too), index-aligned with ``ticket.messages``."""
-        return tuple(new_text(m.body) if m.author != "system" else "" for m in self.ticket.messages)
+        memo = self._shared.new_text
+        out = []
+        for m in self.ticket.messages:
+            if m.author == "system":
+                out.append("")
+                continue
+            text = memo.get(m.body)
+            if text is None:
+                text = new_text(m.body)
+                _remember(memo, m.body, text)
+            out.append(text)
+        return tuple(out)
 
     @lazy
     def customer(self) -> tuple[str, ...]:
@@ -71,7 +106,15 @@ class TicketText:
     @lazy
     def customer_words(self) -> tuple[frozenset[str], ...]:
         """``word_set`` of each entry of ``customer``: computed once, read by every matcher."""
-        return tuple(word_set(t) for t in self.customer)
+        memo = self._shared.words
+        out = []
+        for t in self.customer:
+            words = memo.get(t)
+            if words is None:
+                words = word_set(t)
+                _remember(memo, t, words)
+            out.append(words)
+        return tuple(out)
 
     def words(self, text: str) -> frozenset[str]:
         """``word_set(text)``, reusing the customer messages' sets."""
@@ -85,7 +128,21 @@ class TicketText:
         """Sentiment of each entry of ``customer``, in order."""
         if self._analyzer is None:
             return ()
-        return read_messages(self.customer, self._analyzer, self._layer, self.customer_words, self._bases)
+        memo = self._shared.readings
+        if self._bases is not None:
+            return read_messages(self.customer, self._analyzer, self._layer, self.customer_words, self._bases)
+        # A text reads the same in every ticket ("Any update on this?", a form sent twice, the
+        # same complaint to two helpdesks): each distinct text is scored once per cache.
+        texts = self.customer
+        got = [memo.get(t) for t in texts]
+        todo = [i for i, r in enumerate(got) if r is None]
+        if todo:
+            words = self.customer_words
+            new = read_messages([texts[i] for i in todo], self._analyzer, self._layer, [words[i] for i in todo])
+            for i, r in zip(todo, new):
+                got[i] = r
+                _remember(memo, texts[i], r)
+        return tuple(got)  # type: ignore[arg-type]
 
     @property
     def scored(self) -> bool:
@@ -139,6 +196,13 @@ class TicketText:
         return symptom_report(t.subject, t.created_at, list(zip(said, self.customer, self.customer_words)))
 
     @lazy
+    def contact(self) -> str:
+        """How repeat contact names this ticket in evidence, up to the reason it adds:
+        ``"zendesk:12 (email, 2026-11-20, "``. A big account's ticket is named in many decisions."""
+        t = self.ticket
+        return f"{t.id} ({t.channel}, {t.created_at.date().isoformat()}, "
+
+    @lazy
     def word_count(self) -> int:
         return sum(len(t.split()) for t in self.customer)
 
@@ -149,12 +213,13 @@ class TextCache:
     def __init__(self, config: EscalationConfig, analyzer: Analyzer | None, layer: SupportLayer):
         self.config, self.analyzer, self.layer = config, analyzer, layer
         self._items: dict[tuple[str, datetime], TicketText] = {}
+        self._shared = _Shared()
 
     def get(self, ticket: Ticket) -> TicketText:
         key = (ticket.id, ticket.updated_at)
         tt = self._items.get(key)
         if tt is None:
-            tt = self._items[key] = TicketText(ticket, self.config, self.analyzer, self.layer)
+            tt = self._items[key] = TicketText(ticket, self.config, self.analyzer, self.layer, self._shared)
         return tt
 
     def read_ahead(self, tickets: Sequence[Ticket]) -> None:

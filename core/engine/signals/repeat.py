@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from deskwatch.core.model import Signal, Ticket
 from deskwatch.core.engine.signals.base import SignalContext, make_signal
-from deskwatch.core.engine.text import overlap
 
 _ORDINAL = {2: "2nd", 3: "3rd"}
 
@@ -37,19 +36,34 @@ def repeat_contact(ticket: Ticket, ctx: SignalContext) -> Signal | None:
     evidence: list[str] = []
     sources = {ticket.source}
     channels = {ticket.channel}
+    mine_words = mine.keywords
+    n_mine = len(mine_words)
+    min_overlap = ctx.config.repeat.min_overlap
+    text_of = ctx.texts.get
+    created, tid = ticket.created_at, ticket.id
+    # A big account brings up to 50 related tickets per decision: the loop body is kept to a
+    # few operations, and ``overlap`` is inlined (the same formula: |a & b| / min(|a|, |b|)).
     for other in related:
-        if other.id == ticket.id or not (start <= other.created_at <= ticket.created_at):
-            continue
-        if other.created_at == ticket.created_at and other.id > ticket.id:
+        at, oid = other.created_at, other.id
+        if oid == tid or not (start <= at <= created) or (at == created and oid > tid):
             continue  # same instant: the lower id counts as the earlier contact, so order is stable
-        theirs = ctx.texts.get(other)
-        words = overlap(mine.keywords, theirs.keywords)
-        # Most tickets have no routed category: then none is shared and theirs need not be read.
-        shared = my_cats & _routed_categories(ctx, theirs.hits) if my_cats else my_cats
-        if words < ctx.config.repeat.min_overlap and not shared:
-            continue
-        why = f"same {min(shared)} issue" if shared and words < ctx.config.repeat.min_overlap else "similar subject"
-        evidence.append(f"{other.id} ({other.channel}, {other.created_at.date().isoformat()}, {why})")
+        theirs = text_of(other)
+        their_words = theirs.keywords
+        if n_mine and their_words:
+            n_theirs = len(their_words)
+            words = len(mine_words & their_words) / (n_mine if n_mine < n_theirs else n_theirs)
+        else:
+            words = 0.0
+        if words < min_overlap:
+            # Most tickets have no routed category: then none is shared and theirs need not be read.
+            # ``my_cats`` holds routed categories only, so meeting their hits keeps routed ones alone.
+            shared = my_cats.intersection(theirs.hits) if my_cats else my_cats
+            if not shared:
+                continue
+            why = f"same {min(shared)} issue"
+        else:
+            why = "similar subject"
+        evidence.append(f"{theirs.contact}{why})")
         sources.add(other.source)
         channels.add(other.channel)
     n = len(evidence)
