@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from deskwatch.core.model import AuditRecord, Decision, Ticket
-from deskwatch.core.store.base import StoreBase, from_ts
+from deskwatch.core.store.base import StoreBase, dumps, from_ts
 from deskwatch.core.store.escalations import AckState
 from deskwatch.core.store.outbox import OutboxItem
 
@@ -101,7 +102,7 @@ def _where(f: QueueFilter) -> tuple[str, list[Any]]:
             clauses.append(f"{col} = ?")
             params.append(value)
     if f.team is not None:
-        clauses.append("COALESCE(t.team, t.grp) = ? COLLATE NOCASE")  # "Billing" and "billing" are one team
+        clauses.append("LOWER(COALESCE(t.team, t.grp)) = LOWER(?)")  # "Billing" and "billing" are one team
         params.append(f.team)
     if f.needs_review is not None:
         clauses.append("t.needs_review = ?")
@@ -133,9 +134,10 @@ class QueueMixin(StoreBase):
             ):
                 if r[1] != "hold_ended":
                     holds[r[0]] = r[1]
-            # The latest decision's management and page fields, read in SQLite (no JSON decoding per row).
+            # The latest decision's management and page fields, read by the database (no JSON decoding per row).
             for r in self._q(
-                "SELECT d.ticket_id, json_extract(d.data, '$.page'), json_extract(d.data, '$.management') FROM decisions d "
+                f"SELECT d.ticket_id, {self.dialect.json_value('d.data', 'page')}, {self.dialect.json_value('d.data', 'management')} "
+                "FROM decisions d "
                 f"JOIN (SELECT ticket_id, MAX(id) AS id FROM decisions WHERE ticket_id IN ({marks}) GROUP BY ticket_id) m "
                 "ON d.id = m.id", chunk,
             ):
@@ -158,12 +160,15 @@ class QueueMixin(StoreBase):
         """Record a person's assignment (and group) locally, so the queue and its "mine" filter
         show it before the helpdesk echoes it back."""
         with self._tx() as conn:
-            if group is None:
-                conn.execute("UPDATE tickets SET assignee = ?, data = json_set(data, '$.assignee', ?), version = ? WHERE id = ?",
-                             (assignee, assignee, self._next_version(conn), ticket_id))
-            else:
-                conn.execute("UPDATE tickets SET assignee = ?, grp = ?, data = json_set(data, '$.assignee', ?, '$.group', ?), "
-                             "version = ? WHERE id = ?", (assignee, group, assignee, group, self._next_version(conn), ticket_id))
+            row = conn.execute("SELECT data, grp FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+            if row is None:
+                return
+            data = json.loads(row["data"])
+            data["assignee"] = assignee
+            if group is not None:
+                data["group"] = group
+            conn.execute("UPDATE tickets SET assignee = ?, grp = ?, data = ?, version = ? WHERE id = ?",
+                         (assignee, row["grp"] if group is None else group, dumps(data), self._next_version(conn), ticket_id))
 
     def queue_teams(self) -> list[str]:
         """The teams of open tickets (the decision's team, else the helpdesk group), A to Z."""
