@@ -141,7 +141,8 @@ def _check_base_url(sub: Section) -> None:
 
 
 def parse_store(s: Section) -> StoreConfig:
-    if s.has("url") and s.has("path"):
+    # path always has its embedded default: it counts as set only when it says something else.
+    if s.has("url") and s.data.get("path", STORE_DEFAULTS["path"]) != STORE_DEFAULTS["path"]:
         raise s.error("url", "store.url and store.path are both set; keep url for PostgreSQL or path for SQLite, not both")
     raw = s.string("path", STORE_DEFAULTS["path"])
     url = s.string("url", "") if s.has("url") else None

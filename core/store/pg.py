@@ -272,10 +272,11 @@ def explain(where: str, e: BaseException, secret: str | None = None) -> str:
     the server's reason and the fix."""
     import psycopg
 
-    raw = " ".join(str(e).split())
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    raw = lines[0] if lines else type(e).__name__  # the rest is a hint (or the SQL) in libpq's words
     if secret:
         raw = raw.replace(secret, "***")
-    reason = re.sub(r"^connection failed: ", "", raw)
+    reason = re.sub(r"^(connection failed: )+", "", raw)
     reason = re.sub(r'^connection to server at "[^"]*"(?: \([^)]*\))?, port \d+ failed: ', "", reason)
     low = reason.lower()
     if isinstance(e, psycopg.errors.InsufficientPrivilege) or "permission denied" in low:
@@ -285,8 +286,8 @@ def explain(where: str, e: BaseException, secret: str | None = None) -> str:
             "role" in low and "does not exist" in low) or "authentication" in low:
         return f"{where}: the server refused the credentials ({reason}); fix the user and password in store.url"
     if "no schema has been selected" in low or ("schema" in low and "does not exist" in low):
-        return (f"{where}: the schema to create deskwatch's tables in does not exist ({reason}); create it "
-                "(CREATE SCHEMA name) or fix search_path in the options of store.url")
+        return (f"{where}: no schema to create deskwatch's tables in ({reason}); create the schema named by search_path "
+                "in store.url's options, or grant the user USAGE and CREATE on it")
     if "database" in low and "does not exist" in low:
         return f"{where}: the database does not exist ({reason}); create it (createdb NAME) or fix its name in store.url"
     if any(s in low for s in ("refused", "could not connect", "timeout", "could not translate host", "no route",
