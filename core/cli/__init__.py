@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "deskwatch.core.cli.commands.learn",
     "deskwatch.core.cli.commands.models_cmd",
     "deskwatch.core.cli.commands.notify_cmd",
+    "deskwatch.core.cli.commands.store_cmd",
 )
 
 

@@ -203,6 +203,28 @@ class PgConnection:
         with self._pool.connection() as conn:
             return self._run(conn, sql, seq, True)
 
+    def stream(self, sql: str, params: Any = (), size: int = 2000) -> Iterator[Any]:
+        """Rows of ``sql`` a batch at a time (a server-side cursor), inside the open transaction:
+        for reading a whole table without holding it in memory."""
+        if self._pinned is None:
+            raise RuntimeError("stream() reads inside a transaction; open one with begin()")
+        with self._pinned.cursor(name="deskwatch_stream") as cur:
+            cur.itersize = size
+            cur.execute(translate(sql), params) if params else cur.execute(sql)
+            yield from cur
+
+    def copy_in(self, table: str, columns: Sequence[str], rows: Any) -> int:
+        """Load ``rows`` into ``table`` with COPY (inside the open transaction); returns how many."""
+        if self._pinned is None:
+            raise RuntimeError("copy_in() writes inside a transaction; open one with begin()")
+        n = 0
+        cols = ", ".join(columns)
+        with self._pinned.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(r)
+                n += 1
+        return n
+
     # -- transactions -------------------------------------------------------------------------
 
     def begin(self) -> None:
