@@ -28,14 +28,14 @@ class Dialect:
         true comes back truthy, a JSON null or a missing key as NULL)."""
         _check_key(key)
         if self.postgresql:
-            return f"(({column})::jsonb -> '{key}')"
+            return f"(({column})::json -> '{key}')"
         return f"json_extract({column}, '$.{key}')"
 
     def json_text(self, column: str, key: str) -> str:
         """SQL reading top-level ``key`` of the JSON text in ``column`` as text (for LIKE)."""
         _check_key(key)
         if self.postgresql:
-            return f"(({column})::jsonb ->> '{key}')"
+            return f"(({column})::json ->> '{key}')"
         return f"json_extract({column}, '$.{key}')"
 
     def ddl(self, sql: str) -> str:
