@@ -168,7 +168,12 @@ class PgConnection:
             url, min_size=1, max_size=POOL_MAX, open=False, name="deskwatch-store",
             kwargs={"autocommit": True, "row_factory": row_factory, "connect_timeout": CONNECT_TIMEOUT},
         )
-        self._pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)
+        try:
+            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)
+        except Exception as e:  # the server went away between the two attempts
+            self._pool.close()
+            raise StoreError(f"{self.where}: cannot open connections to the PostgreSQL server ({type(e).__name__}); "
+                             "check that it is up and accepts connections, then try again") from None
         self._pinned: Any = None
         self.changed = False  # the change counter moved in the open transaction
 
