@@ -78,16 +78,15 @@ _SELECT = (
 )
 _ORDER = " ORDER BY t.rec_rank DESC, t.score DESC, t.sla_due_sort, t.id"
 _HOLD_KINDS = ("override", "escalate", "hold_ended")  # core/policy/holds.py HOLD_KINDS and HOLD_ENDED
-# PostgreSQL: each row's hold (its newest override, escalation or hold-ended record) and
-# attention (its latest decision's page and management fields) in the same query, as per-row
-# subqueries on the (ticket_id, id) indexes for the rows returned: one round trip per page.
+# PostgreSQL: the rows' holds (each one's newest override, escalation or hold-ended record) and
+# attention (its latest decision's page and management fields) in one query, per-row subqueries
+# on the (ticket_id, id) indexes: one round trip after the page's, not two.
 _LATEST = "(SELECT {} FROM decisions d WHERE d.ticket_id = t.id ORDER BY d.id DESC LIMIT 1)"
-_SELECT_PG = _SELECT.replace(
-    " FROM tickets t ",
-    ", (SELECT a.kind FROM audit a WHERE a.ticket_id = t.id AND a.kind IN ("
-    + ", ".join(f"'{k}'" for k in _HOLD_KINDS) + ") ORDER BY a.id DESC LIMIT 1) AS hold_kind, "
-    f"{_LATEST.format(POSTGRESQL.json_value('d.data', 'page'))} AS page, "
-    f"{_LATEST.format(POSTGRESQL.json_value('d.data', 'management'))} AS management FROM tickets t ",
+_HOLDS_PG = (
+    "SELECT t.id, (SELECT a.kind FROM audit a WHERE a.ticket_id = t.id AND a.kind IN ("
+    + ", ".join(f"'{k}'" for k in _HOLD_KINDS) + ") ORDER BY a.id DESC LIMIT 1), "
+    f"{_LATEST.format(POSTGRESQL.json_value('d.data', 'page'))}, "
+    f"{_LATEST.format(POSTGRESQL.json_value('d.data', 'management'))} FROM tickets t WHERE t.id IN ({{}})"
 )
 
 
@@ -105,11 +104,6 @@ def _row(r: Any, now: datetime | None) -> QueueRow:
         status=r["status"], priority=r["priority"], open=bool(r["is_open"]) and not r["deleted"],
     )
 
-
-def _row_with_holds(r: Any, now: datetime | None) -> QueueRow:
-    """``_row`` of a ``_SELECT_PG`` row, which carries its hold and attention."""
-    return replace(_row(r, now), hold=r["hold_kind"] if r["hold_kind"] != "hold_ended" else None,
-                   attention="page" if r["page"] else ("management" if r["management"] is not None else None))
 
 
 def _where(f: QueueFilter) -> tuple[str, list[Any]]:
@@ -135,12 +129,22 @@ def _where(f: QueueFilter) -> tuple[str, list[Any]]:
 
 class QueueMixin(StoreBase):
     def _queue_rows(self, tail: str, params: Any, now: datetime | None) -> list[QueueRow]:
-        """Queue rows of ``_SELECT + tail`` with their holds and attention. On PostgreSQL in one
-        query (a round trip costs more than the subqueries); on SQLite, where a query costs no
-        round trip and per-row subqueries cost more, in two more indexed queries per 500 rows."""
-        if self.dialect.postgresql:
-            return [_row_with_holds(r, now) for r in self._q(_SELECT_PG + tail, params)]
-        return self._with_holds([_row(r, now) for r in self._q(_SELECT + tail, params)])
+        """Queue rows of ``_SELECT + tail`` with their holds and attention."""
+        rows = [_row(r, now) for r in self._q(_SELECT + tail, params)]
+        return self._with_holds_pg(rows) if self.dialect.postgresql else self._with_holds(rows)
+
+    def _with_holds_pg(self, rows: list[QueueRow]) -> list[QueueRow]:
+        """``_with_holds`` in one query per 500 rows: on PostgreSQL a round trip costs more than
+        the per-row subqueries; on SQLite, the other way round."""
+        found: dict[str, tuple[str | None, str | None]] = {}
+        ids = [r.ticket_id for r in rows]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for tid, kind, page, management in self._q(_HOLDS_PG.format(", ".join("?" * len(chunk))), chunk):
+                found[tid] = (kind if kind != "hold_ended" else None,
+                              "page" if page else ("management" if management is not None else None))
+        return [replace(r, hold=found[r.ticket_id][0], attention=found[r.ticket_id][1])
+                if any(found.get(r.ticket_id, ())) else r for r in rows]
 
     def _with_holds(self, rows: list[QueueRow]) -> list[QueueRow]:
         """``rows`` with ``hold`` set from each ticket's newest override, escalation or hold-ended
