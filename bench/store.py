@@ -1,9 +1,12 @@
 """Measure the store at scale: ingest 100,000 tickets, decide them, then time the queue.
 
-    /tmp/venv/bin/python bench/store.py [--tickets 100000] [--path FILE]
+    .venv/bin/python bench/store.py [--tickets 100000] [--path FILE]
+    .venv/bin/python bench/store.py --url postgresql://postgres@127.0.0.1:5432/test
 
 Prints ingest rate, the time of the console's first page (100 rows), a filtered page, a text
-search, a queue_changes poll and a history lookup. Not a test: run it by hand.
+search, a queue_changes poll and a history lookup. Not a test: run it by hand. With ``--url`` the
+same runs on PostgreSQL, in a schema of its own (created, then dropped) in that database; the
+tables are vacuumed and analyzed after loading, as autovacuum would do on a live store.
 """
 
 from __future__ import annotations
@@ -64,10 +67,32 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tickets", type=int, default=100_000)
     ap.add_argument("--path", type=Path)
+    ap.add_argument("--url", help="a PostgreSQL database to measure instead of SQLite (a scratch schema is used)")
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
     path = args.path or Path(tmp.name) / "bench.db"
-    store = Store(path)
+    schema = None
+    if args.url:
+        import secrets
+
+        import psycopg
+
+        schema = "dw_bench_" + secrets.token_hex(4)
+        with psycopg.connect(args.url, autocommit=True) as c:
+            c.execute(f"CREATE SCHEMA {schema}")
+        store = Store(url=args.url + ("&" if "?" in args.url else "?") + f"options=-csearch_path%3D{schema}")
+    else:
+        store = Store(path)
+    try:
+        run(store, args, path)
+    finally:
+        store.close()
+        if schema:
+            with psycopg.connect(args.url, autocommit=True) as c:
+                c.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def run(store: Store, args: argparse.Namespace, path: Path) -> None:
     rnd = random.Random(7)
     pairs = [make(i, rnd) for i in range(args.tickets)]
     t0 = time.perf_counter()
@@ -85,7 +110,15 @@ def main() -> None:
                 store.record_decision(d)
     decide = time.perf_counter() - t0
     n = args.tickets
-    print(f"tickets: {n:,}  store: {path.stat().st_size / 1e6:.0f} MB")
+    if store.url:
+        store._conn.execute("VACUUM ANALYZE")  # outside a transaction; what autovacuum does on a live store
+        size = store.read("SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                          "WHERE n.nspname = current_schema() AND c.relkind = 'r'")[0][0]
+        print(f"store: PostgreSQL ({store.where})")
+    else:
+        size = path.stat().st_size
+        print(f"store: SQLite ({path})")
+    print(f"tickets: {n:,}  store: {float(size) / 1e6:.0f} MB")
     print(f"save_page ingest: {n / ingest:,.0f} tickets/s; record_decision: {n / decide:,.0f} decisions/s")
     print(f"queue first page (100 rows): {timed(lambda: store.queue(limit=100, now=NOW)):.1f} ms (median of 20)")
     print(f"queue page 50 (offset 5,000): {timed(lambda: store.queue(limit=100, offset=5000, now=NOW)):.1f} ms")
@@ -97,7 +130,6 @@ def main() -> None:
     sample = pairs[n // 2][0]
     print(f"history related(): {timed(lambda: store.history().related(sample)):.1f} ms ({len(store.history().related(sample))} tickets)")
     print(f"load_counts: {timed(lambda: store.load_counts(), 5):.1f} ms")
-    store.close()
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from deskwatch.core.learn.train import split_recent, train
 from deskwatch.core.model import LearnedReading, decision_from_dict, decision_to_dict, ticket_from_dict
 from deskwatch.core.store import Store
 from deskwatch.core.store.models import ModelNotFound
+from tests.store.pg import open_test_store, pg_url, store_kind  # noqa: F401  (fixtures)
 
 from .conftest import DATASETS, NOW
 from .store.factory import ticket
@@ -188,8 +189,8 @@ def test_the_gate_keeps_the_active_model_when_the_new_one_is_worse(tmp_path, cap
 # -- versions in the store --------------------------------------------------------------------
 
 
-def test_activate_and_rollback_walk_the_activation_history(tmp_path):
-    with Store(tmp_path / "dw.db") as store:
+def test_activate_and_rollback_walk_the_activation_history(tmp_path, store_kind, request):
+    with open_test_store(store_kind, request, tmp_path) as store:
         v1 = store.save_model("tone", b"1", trained_on={}, figures={}, now=NOW, activate=True).version
         v2 = store.save_model("tone", b"2", trained_on={}, figures={}, now=NOW, activate=True).version
         v3 = store.save_model("tone", b"3", trained_on={}, figures={}, now=NOW).version
@@ -274,10 +275,10 @@ def test_a_model_that_does_not_load_leaves_the_rules_running(tmp_path):
 # -- labels from the store --------------------------------------------------------------------
 
 
-def test_history_labels_come_from_resolved_tickets_and_people_s_reroutes(tmp_path):
+def test_history_labels_come_from_resolved_tickets_and_people_s_reroutes(tmp_path, store_kind, request):
     from deskwatch.core.daemon import operations
 
-    with Store(tmp_path / "dw.db") as store:
+    with open_test_store(store_kind, request, tmp_path) as store:
         store.save_page("zendesk", [
             ticket("zendesk:1", status="solved", group="Billing"),
             ticket("zendesk:2", status="open", group="Support", subject="SSO broken", body="SAML login fails"),

@@ -15,6 +15,8 @@ from deskwatch.core.report.replay import as_of, events, replay
 
 from .conftest import NOW
 from .store.factory import ticket
+from tests.store.pg import pg_url  # noqa: F401  (a fixture: history runs on PostgreSQL too)
+
 from .test_report import history  # noqa: F401  (the fixture: a store with people's actions)
 
 CALM = "Hi, how do I change my avatar? Thanks!"
@@ -76,12 +78,13 @@ def test_candidate_from_an_export_names_the_signal_that_changed(tmp_path, capsys
     assert [s["false_escalations"] for s in data["summaries"]] == [None, None]  # no people's actions in an export
 
 
-def _store_config(tmp_path):
-    return _write(tmp_path, "active.toml", f'[store]\npath = "{tmp_path / "deskwatch.db"}"\n')
+def _store_config(tmp_path, store):
+    where = f'url = "{store.url}"' if store.url else f'path = "{store.path}"'
+    return _write(tmp_path, "active.toml", f"[store]\n{where}\n")
 
 
 def test_against_people_on_the_store(history, tmp_path, capsys):  # noqa: F811
-    active = _store_config(tmp_path)
+    active = _store_config(tmp_path, history)
     eager = _write(tmp_path, "eager.toml", "[escalation.thresholds]\nmonitor = 5.0\npriority = 10.0\n")
     assert main(["replay", "--active", active, "--config", eager, "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -100,17 +103,17 @@ def test_against_people_on_the_store(history, tmp_path, capsys):  # noqa: F811
 
 def test_a_candidate_with_errors_is_refused_before_anything_runs(history, tmp_path, capsys):  # noqa: F811
     bad = _write(tmp_path, "bad.toml", '[escalation.thresholds]\npriority = "high"\n')
-    assert main(["replay", "--active", _store_config(tmp_path), "--config", bad]) == 2
+    assert main(["replay", "--active", _store_config(tmp_path, history), "--config", bad]) == 2
     err = capsys.readouterr().err
     assert "bad.toml" in err and "escalation.thresholds.priority" in err
     unknown = _write(tmp_path, "nlp.toml", '[nlp]\nanalyzer = "nope"\n')
-    assert main(["replay", "--active", _store_config(tmp_path), "--config", unknown]) == 2
+    assert main(["replay", "--active", _store_config(tmp_path, history), "--config", unknown]) == 2
     err = capsys.readouterr().err
     assert "nlp.toml" in err and "nlp.analyzer" in err
 
 
 def test_bad_periods_and_an_empty_store_exit_2(history, tmp_path, capsys):  # noqa: F811
-    active = _store_config(tmp_path)
+    active = _store_config(tmp_path, history)
     assert main(["replay", "--active", active, "--since", "2026-12-01", "--until", "2026-11-01"]) == 2
     assert "is not before --until" in capsys.readouterr().err
     assert main(["replay", "--active", active, "--since", "2027-01-01"]) == 2

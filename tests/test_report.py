@@ -17,6 +17,7 @@ from deskwatch.core.model import Message, Route, SlaStatus, SlaTarget, StatusCha
 from deskwatch.core.report import Period, build, load
 from deskwatch.core.report.render import sparkline
 from deskwatch.core.store import Store
+from tests.store.pg import STORE_KINDS, open_test_store, pg_url  # noqa: F401  (pg_url: a fixture)
 
 from .store.factory import decision, ticket
 
@@ -43,10 +44,10 @@ def night_of(t: datetime) -> date:
     return (t - timedelta(hours=12)).date()
 
 
-@pytest.fixture
-def history(tmp_path):
-    """Six tickets, each telling one story."""
-    s = Store(tmp_path / "deskwatch.db")
+@pytest.fixture(params=STORE_KINDS)
+def history(request, tmp_path):
+    """Six tickets, each telling one story (on SQLite and on PostgreSQL)."""
+    s = Store(tmp_path / "deskwatch.db") if request.param == "sqlite" else open_test_store(request.param, request, tmp_path)
     day2 = T0 + timedelta(days=1)
     w2 = T0 + timedelta(days=7)
     tickets = [
@@ -151,8 +152,10 @@ def test_breakdowns_trends_sla_and_alarm_load(history):
 def test_management_escalations_are_read_from_the_decision(history):
     d = dec("zendesk:3", T0 + timedelta(days=1, minutes=30), "priority")
     history.record_decision(d)
-    history._conn.execute("UPDATE decisions SET data = json_set(data, '$.management', json('{\"reasons\": [\"x\"]}')) "
-                          "WHERE ticket_id = 'zendesk:3' AND recommendation = 'priority'")
+    for r in history.read("SELECT id, data FROM decisions WHERE ticket_id = 'zendesk:3' AND recommendation = 'priority'"):
+        with history.transaction() as conn:
+            conn.execute("UPDATE decisions SET data = ? WHERE id = ?",
+                         (json.dumps({**json.loads(r["data"]), "management": {"reasons": ["x"]}}), r["id"]))
     kinds = {p.label: p.n for p in report_of(history).breakdowns["escalations: functional vs management"]}
     assert kinds == {"functional": 5, "management": 1}
 
@@ -168,14 +171,15 @@ def test_sparkline_heights():
     assert sparkline([0, 50, 100, None]) == "▁▅█ "
 
 
-def _config(tmp_path, store_path):
+def _config(tmp_path, store):
+    """A config naming ``store``: its PostgreSQL url, or its SQLite file."""
     p = tmp_path / "c.toml"
-    p.write_text(f'[store]\npath = "{store_path}"\n')
+    p.write_text(f'[store]\nurl = "{store.url}"\n' if store.url else f'[store]\npath = "{store.path}"\n')
     return str(p)
 
 
 def test_cli_formats(history, tmp_path, capsys):
-    cfg = _config(tmp_path, tmp_path / "deskwatch.db")
+    cfg = _config(tmp_path, history)
     assert main(["report", "--config", cfg]) == 0
     out = capsys.readouterr().out
     assert "escalation rate" in out and "n=6" in out and "▁" not in out.split("Trends")[0]
@@ -194,12 +198,13 @@ def test_cli_formats(history, tmp_path, capsys):
     (["--since", "yesterday"], "is not a date"),
 ])
 def test_bad_periods_exit_2(history, tmp_path, capsys, args, message):
-    cfg = _config(tmp_path, tmp_path / "deskwatch.db")
+    cfg = _config(tmp_path, history)
     assert main(["report", "--config", cfg, *args]) == 2
     assert message in capsys.readouterr().err
 
 
 def test_store_without_history_exits_2(tmp_path, capsys):
-    Store(tmp_path / "empty.db").close()
-    assert main(["report", "--config", _config(tmp_path, tmp_path / "empty.db")]) == 2
+    empty = Store(tmp_path / "empty.db")
+    empty.close()
+    assert main(["report", "--config", _config(tmp_path, empty)]) == 2
     assert "no decisions yet" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from deskwatch.core.model import Message, Organization, Person, Signal, StatusCh
 from deskwatch.core.store import MIGRATIONS, Store
 from deskwatch.core.store.migrations import migrate
 from deskwatch.core.store.search import fts_query, query_terms, stem
+from tests.store.pg import STORE_KINDS, open_test_store, pg_url  # noqa: F401  (pg_url: a fixture)
 
 from .conftest import NOW
 from .store.factory import decision
@@ -49,9 +50,9 @@ def query(tid: str = "freshdesk:9", *, org: str = "Northwind Traders", subject: 
 CARD = ("Card declined abroad", "My card got declined at a shop while travelling abroad.")
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "s.db")
+@pytest.fixture(params=STORE_KINDS)
+def store(request, tmp_path):
+    s = open_test_store(request.param, request, tmp_path)  # FTS5 on SQLite, tsvector on PostgreSQL
     yield s
     s.close()
 

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from deskwatch.tui import keymap
 from deskwatch.tui.commands import DeskwatchCommands
 from deskwatch.tui.context import Console
-from deskwatch.tui.messages import StoreChanged
+from deskwatch.tui.messages import StoreChanged, StoreMoved
 from deskwatch.tui.screens.failed import FailedScreen
 from deskwatch.tui.screens.form import FormScreen
 from deskwatch.tui.screens.help import HelpScreen
@@ -23,6 +23,7 @@ from deskwatch.tui.screens.review import ReviewScreen
 from deskwatch.tui.screens.ticket import TicketScreen
 
 TERMINAL_CHECK = 2.0  # seconds between checks that the terminal is still there
+WATCH_SLICE = 0.5  # seconds: the store watcher looks up at least this often, so it stops promptly on exit
 THEME = "ansi-dark"  # the terminal's own palette: meaning survives 16 colours (TUI-NOTES §1.2)
 
 
@@ -46,6 +47,7 @@ class DeskwatchApp(App):
         self.version = console.store.current_version()
         self.queue_screen = QueueScreen()
         self.polls = 0
+        self._stop_watching = threading.Event()
 
     def on_mount(self) -> None:
         if not os.environ.get("TEXTUAL_THEME"):
@@ -53,9 +55,17 @@ class DeskwatchApp(App):
         if self.desk.keymap:
             self.set_keymap(self.desk.keymap)
         self.push_screen(self.queue_screen)
-        self.set_interval(self.desk.refresh_interval, self.poll_store, name="poll-store")
+        # Changes reach the console through the store watcher; the timer only moves the clocks.
+        self.set_interval(self.desk.refresh_interval, self.tick_screen, name="tick-screen")
+        # A plain thread, not a Textual worker: it runs for the app's life, and code that waits
+        # for the workers to finish (a queue load) must not wait for it.
+        self._watcher = threading.Thread(target=self.watch_store, name="deskwatch-store-watcher", daemon=True)
+        self._watcher.start()
         if not self.is_headless:
             self.set_interval(TERMINAL_CHECK, self.check_terminal, name="check-terminal")
+
+    def on_unmount(self) -> None:
+        self._stop_watching.set()
 
     def check_terminal(self) -> None:
         """Leave when the terminal is gone (a pty closed without a hangup signal): otherwise the
@@ -65,6 +75,30 @@ class DeskwatchApp(App):
         except (OSError, ValueError, termios.error, AttributeError):
             self.exit(1)
             threading.Timer(3.0, os._exit, (1,)).start()  # restoring a dead terminal may hang
+
+    def watch_store(self) -> None:
+        """Apply store changes as they happen: ``wait_for_change`` is woken by the store (LISTEN
+        on PostgreSQL) or polls its change counter (SQLite), so an idle console reads nothing."""
+        known = self.version
+        while not self._stop_watching.is_set():
+            try:
+                now = self.desk.store.wait_for_change(known, WATCH_SLICE)
+            except Exception:  # the store is away for a moment: keep the console, look again
+                self._stop_watching.wait(WATCH_SLICE)
+                continue
+            if now != known and not self._stop_watching.is_set():
+                known = now
+                self.post_message(StoreMoved())  # thread-safe, never waits on the app (which may be closing)
+
+    def on_store_moved(self, _: StoreMoved) -> None:
+        if self.desk.store.current_version() != self.version:  # not already applied by an earlier poll
+            self.poll_store()
+
+    def tick_screen(self) -> None:
+        """Let the visible screen move its clocks (SLA countdowns, ages)."""
+        tick = getattr(self.screen, "tick", None)
+        if tick is not None:
+            tick()
 
     def poll_store(self) -> None:
         """Apply what changed in the store since the last poll (rows keyed by version), then let
@@ -79,9 +113,7 @@ class DeskwatchApp(App):
             for screen in {self.queue_screen, *self.screen_stack}:
                 if hasattr(screen, "on_store_changed"):
                     screen.post_message(StoreChanged(rows))
-        tick = getattr(self.screen, "tick", None)
-        if tick is not None:
-            tick()
+        self.tick_screen()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -16,6 +16,10 @@ class StoreChanged(Message):
     rows: list[QueueRow]
 
 
+class StoreMoved(Message):
+    """The store's change counter moved (posted by the store watcher's thread)."""
+
+
 @dataclass
 class ActionDone(Message):
     """An action on a ticket was recorded; ``queued`` updates went to the outbox."""

@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "deskwatch.core.cli.commands.learn",
     "deskwatch.core.cli.commands.models_cmd",
     "deskwatch.core.cli.commands.notify_cmd",
+    "deskwatch.core.cli.commands.store_cmd",
 )
 
 
@@ -46,7 +47,7 @@ def stored_ticket(store, ticket_id: str, cfg):
     """The stored ticket ``ticket_id``, or a UsageError saying what ids look like."""
     ticket = store.get_ticket(ticket_id)
     if ticket is None:
-        raise UsageError(f"no ticket {ticket_id!r} in the store ({cfg.store.path}); ids look like zendesk:1001 "
+        raise UsageError(f"no ticket {ticket_id!r} in the store ({cfg.store.where}); ids look like zendesk:1001 "
                          "(see `deskwatch queue`)")
     return ticket
 
@@ -82,6 +83,8 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from deskwatch.core.store.migrations import StoreError  # light: no driver, no store opened
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -93,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"deskwatch: configuration error: {e}", file=sys.stderr)
         return 2
     except UsageError as e:
+        print(f"deskwatch: {e}", file=sys.stderr)
+        return 2
+    except StoreError as e:  # the message names the store (password hidden) and the fix
         print(f"deskwatch: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

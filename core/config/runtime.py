@@ -14,6 +14,7 @@ from deskwatch.core.model.settings import ConfigError, Section
 
 SOURCES_DEFAULTS: dict = {}
 STORE_DEFAULTS = {"path": "~/.local/share/deskwatch/deskwatch.db"}
+STORE_KEYS = (*STORE_DEFAULTS, "url")  # url: a PostgreSQL store instead of the SQLite file
 DAEMON_DEFAULTS = {
     "log_format": "text",
     "log_level": "info",
@@ -46,7 +47,17 @@ class SourceConfig:
 
 @dataclass(frozen=True)
 class StoreConfig:
-    path: Path
+    path: Path  # the SQLite file (unused when url is set)
+    url: str | None = None  # postgresql://user@host:5432/db selects the PostgreSQL store
+
+    @property
+    def where(self) -> str:
+        """The store as messages name it: the URL with its password hidden, or the file."""
+        if self.url:
+            from deskwatch.core.store.pg import redact_url  # plain text work: psycopg is not imported
+
+            return redact_url(self.url)
+        return str(self.path)
 
 
 @dataclass(frozen=True)
@@ -130,11 +141,33 @@ def _check_base_url(sub: Section) -> None:
 
 
 def parse_store(s: Section) -> StoreConfig:
+    # path always has its embedded default: it counts as set only when it says something else.
+    if s.has("url") and s.data.get("path", STORE_DEFAULTS["path"]) != STORE_DEFAULTS["path"]:
+        raise s.error("url", "store.url and store.path are both set; keep url for PostgreSQL or path for SQLite, not both")
     raw = s.string("path", STORE_DEFAULTS["path"])
-    s.check_unknown(STORE_DEFAULTS)
+    url = s.string("url", "") if s.has("url") else None
+    s.check_unknown(STORE_KEYS)
     if not raw.strip():
         raise s.error("path", "must not be empty; give a file path for the SQLite store")
-    return StoreConfig(path=Path(os.path.expanduser(raw)))
+    if url is not None:
+        _check_store_url(s, url)
+    return StoreConfig(path=Path(os.path.expanduser(raw)), url=url)
+
+
+def _check_store_url(s: Section, url: str) -> None:
+    from deskwatch.core.store.pg import redact_url
+
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as e:
+        raise s.error("url", f"not a valid URL ({e}); write it like postgresql://user@host:5432/deskwatch") from None
+    if parts.scheme not in ("postgresql", "postgres"):
+        shown = redact_url(url) if "://" in url else "a value without a scheme"
+        raise s.error("url", f'expected a postgresql:// URL such as "postgresql://user@host:5432/deskwatch", got {shown}; '
+                             "for SQLite set store.path instead")
+    if not parts.path.strip("/"):
+        raise s.error("url", f"{redact_url(url)} names no database; add it, as in postgresql://user@host:5432/deskwatch")
 
 
 def parse_daemon(s: Section) -> DaemonConfig:

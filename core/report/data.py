@@ -81,7 +81,7 @@ class Period:
 
 def load(store: Any, period: Period) -> list[TicketFacts]:
     """The tickets created in ``period`` (not deleted), oldest first, with everything the
-    figures need. Uses the store's read helper; nothing is written."""
+    figures need. Reads through ``store.read`` (either store); nothing is written."""
     where, args = "deleted = 0", []
     if period.since is not None:
         where += " AND created_at >= ?"
@@ -90,7 +90,7 @@ def load(store: Any, period: Period) -> list[TicketFacts]:
         where += " AND created_at < ?"
         args.append(format_time(period.until))
     facts: dict[str, TicketFacts] = {}
-    for r in store._q(f"SELECT id, source, channel, created_at, updated_at, status, data FROM tickets WHERE {where} "
+    for r in store.read(f"SELECT id, source, channel, created_at, updated_at, status, data FROM tickets WHERE {where} "
                       "ORDER BY created_at, id", args):
         data = json.loads(r["data"])
         facts[r["id"]] = TicketFacts(
@@ -102,13 +102,13 @@ def load(store: Any, period: Period) -> list[TicketFacts]:
     times: dict[str, list[datetime]] = {}
     for chunk in _chunks(ids):
         marks = ",".join("?" * len(chunk))
-        for m in store._q(f"SELECT ticket_id, created_at FROM messages WHERE author = 'customer' AND ticket_id IN ({marks}) "
+        for m in store.read(f"SELECT ticket_id, created_at FROM messages WHERE author = 'customer' AND ticket_id IN ({marks}) "
                           "ORDER BY ticket_id, seq", chunk):
             times.setdefault(m["ticket_id"], []).append(parse_time(m["created_at"]))
-        for d in store._q(f"SELECT ticket_id, decided_at, actor, recommendation, tier, team, agent, data FROM decisions "
+        for d in store.read(f"SELECT ticket_id, decided_at, actor, recommendation, tier, team, agent, data FROM decisions "
                           f"WHERE ticket_id IN ({marks}) ORDER BY id", chunk):
             facts[d["ticket_id"]].decisions.append(_decision(d))
-        for a in store._q(f"SELECT ticket_id, kind, actor, at, data FROM audit WHERE ticket_id IN ({marks}) "
+        for a in store.read(f"SELECT ticket_id, kind, actor, at, data FROM audit WHERE ticket_id IN ({marks}) "
                           "AND kind != 'decision' ORDER BY id", chunk):
             facts[a["ticket_id"]].audits.append(AuditRow(a["kind"], a["actor"], parse_time(a["at"]), json.loads(a["data"])))
     for tid, ts in times.items():
@@ -118,7 +118,7 @@ def load(store: Any, period: Period) -> list[TicketFacts]:
 
 def store_has_history(store: Any) -> bool:
     """True once the store holds at least one ticket with a decision."""
-    return bool(store._q("SELECT 1 FROM decisions LIMIT 1"))
+    return bool(store.read("SELECT 1 FROM decisions LIMIT 1"))
 
 
 def _chunks(ids: list[str], size: int = 500) -> Iterable[list[str]]:

@@ -31,11 +31,10 @@ class AuditMixin(StoreBase):
             raise ValueError("audit record without an actor; every record names who did it")
         data = json.dumps(dict(record.data), default=_json_default, sort_keys=True, ensure_ascii=False)
         with self._tx() as conn:
-            cur = conn.execute(
-                "INSERT INTO audit (ticket_id, kind, actor, at, data) VALUES (?, ?, ?, ?, ?)",
+            return conn.execute(
+                "INSERT INTO audit (ticket_id, kind, actor, at, data) VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (record.ticket_id, record.kind, record.actor, ts(record.at), data),
-            )
-            return cur.lastrowid
+            ).fetchone()[0]
 
     def audit_for(self, ticket_id: str) -> list[AuditRecord]:
         """Everything recorded about a ticket, oldest first."""

@@ -26,15 +26,15 @@ class DecisionsMixin(StoreBase):
         due = decision.sla.next_due if decision.sla else None
         agent = decision.route.agent if decision.route else None
         with self._tx() as conn:
-            cur = conn.execute(
+            decision_id = conn.execute(
                 "INSERT INTO decisions (ticket_id, decided_at, actor, score, recommendation, tier, team, agent, confidence, "
-                "needs_review, sla_state, sla_due_at, data, basis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "needs_review, sla_state, sla_due_at, data, basis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     decision.ticket_id, ts(decision.decided_at), actor, decision.score, decision.recommendation, decision.tier,
                     decision.team, agent, decision.confidence, int(decision.needs_review), sla_state, ts(due),
                     dumps(model.decision_to_dict(decision)), basis,
                 ),
-            )
+            ).fetchone()[0]
             version = self._next_version(conn)
             conn.execute(
                 "UPDATE tickets SET decided = 1, score = ?, recommendation = ?, rec_rank = ?, tier = ?, team = ?, confidence = ?, "
@@ -51,11 +51,11 @@ class DecisionsMixin(StoreBase):
                     {
                         "score": round(decision.score, 1), "recommendation": decision.recommendation, "tier": decision.tier,
                         "team": decision.team, "agent": agent, "confidence": round(decision.confidence, 3),
-                        "needs_review": decision.needs_review, "decision": cur.lastrowid,
+                        "needs_review": decision.needs_review, "decision": decision_id,
                     },
                 )
             )
-            return cur.lastrowid
+            return decision_id
 
     def latest_decision(self, ticket_id: str) -> Decision | None:
         rows = self._q("SELECT data FROM decisions WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", (ticket_id,))

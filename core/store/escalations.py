@@ -41,7 +41,7 @@ class EscalationsMixin(StoreBase):
         with self._tx() as conn:
             conn.execute(
                 "INSERT INTO escalations (ticket_id, started_at) VALUES (?, ?) "
-                "ON CONFLICT(ticket_id) DO UPDATE SET started_at = COALESCE(started_at, excluded.started_at)",
+                "ON CONFLICT(ticket_id) DO UPDATE SET started_at = COALESCE(escalations.started_at, excluded.started_at)",
                 (ticket_id, ts(now)),
             )
             self._touch(conn, ticket_id)

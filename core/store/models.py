@@ -44,9 +44,9 @@ class ModelsMixin(StoreBase):
     def save_model(self, kind: str, data: bytes, *, trained_on: Mapping[str, Any], figures: Mapping[str, Any],
                    now: datetime, activate: bool = False, actor: str = "deskwatch learn") -> ModelVersion:
         with self._tx() as c:
-            cur = c.execute("INSERT INTO models (kind, created_at, trained_on, figures, data) VALUES (?, ?, ?, ?, ?)",
-                            (kind, ts(now), dumps(dict(trained_on)), dumps(dict(figures)), data))
-            version = int(cur.lastrowid)  # type: ignore[arg-type]
+            version = int(c.execute(
+                "INSERT INTO models (kind, created_at, trained_on, figures, data) VALUES (?, ?, ?, ?, ?) RETURNING version",
+                (kind, ts(now), dumps(dict(trained_on)), dumps(dict(figures)), data)).fetchone()[0])
             if activate:
                 self._activate(c, kind, version, now, actor)
         return self.model(version)

@@ -90,7 +90,7 @@ class NotificationsMixin(StoreBase):
         else:
             conn.execute("INSERT INTO notify_channels (name, last_error, last_error_at, failures) VALUES (?, ?, ?, 1) "
                          "ON CONFLICT(name) DO UPDATE SET last_error = excluded.last_error, "
-                         "last_error_at = excluded.last_error_at, failures = failures + 1", (channel, error, ts(now)))
+                         "last_error_at = excluded.last_error_at, failures = notify_channels.failures + 1", (channel, error, ts(now)))
 
     def notification_sent(self, key: str, channel: str, now: datetime) -> None:
         with self._tx() as conn:

@@ -114,7 +114,8 @@ class OutboxMixin(StoreBase):
         their interrupted attempt not counted. The connector reads the marker before sending
         again, which settles whether the interrupted send landed."""
         with self._tx() as conn:
-            sql = "UPDATE outbox SET state = 'pending', attempts = MAX(attempts - 1, 0) WHERE state = 'sending'"
+            sql = ("UPDATE outbox SET state = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END "
+                   "WHERE state = 'sending'")
             cur = conn.execute(sql + (" AND source = ?" if source else ""), (source,) if source else ())
             # Given up on after an answer cut short (counted as a refusal before deskwatch told
             # the two apart): the update may well have landed, so its marker is read once more.
@@ -133,7 +134,7 @@ class OutboxMixin(StoreBase):
             return 0
         with self._tx() as conn:
             cur = conn.executemany(
-                "UPDATE outbox SET state = 'pending', attempts = MAX(attempts - 1, 0), retry_at = NULL "
+                "UPDATE outbox SET state = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, retry_at = NULL "
                 "WHERE key = ? AND state = 'sending'",
                 [(k,) for k in keys],
             )
@@ -170,7 +171,7 @@ class OutboxMixin(StoreBase):
         """Every queued or sent update with a private note starting with ``starting``, by
         ticket, oldest first (for counting handoff notes; see core/daemon/writeback.py)."""
         rows = self._q(
-            "SELECT * FROM outbox WHERE json_extract(payload, '$.private_note') LIKE ? ESCAPE '\\' "
+            f"SELECT * FROM outbox WHERE {self.dialect.json_text('payload', 'private_note')} LIKE ? ESCAPE '\\' "
             "ORDER BY ticket_id, created_at, rowid",
             (starting.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
         )

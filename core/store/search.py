@@ -1,4 +1,5 @@
-"""Similar solved tickets: full-text search (SQLite FTS5, BM25) over solved and closed tickets.
+"""Similar solved tickets: full-text search (SQLite FTS5, BM25; PostgreSQL tsvector, ts_rank)
+over solved and closed tickets.
 
 Only solved and closed tickets are indexed (``similar_fts``: subject and the customer's own
 words; ``similar_docs``: one row per indexed ticket with what the ranking and the answer need).
@@ -26,6 +27,7 @@ from deskwatch.core.engine.text import new_text
 from deskwatch.core.model import CLOSED_STATUSES, Decision, Ticket
 from deskwatch.core.model.timeutil import format_time, parse_time
 from deskwatch.core.policy.htmltext import first_sentences, readable
+from deskwatch.core.store.dialect import dialect_of
 
 MAX_QUERY_TERMS = 32  # candidate words read from a ticket, before the rarest are chosen
 MAX_FTS_TERMS = 10  # words a query asks FTS5 for: more add little and cost postings
@@ -123,23 +125,50 @@ def index_ticket(conn: sqlite3.Connection, ticket: Ticket, categories: Sequence[
     """Bring the search index in line with ``ticket`` (inside the caller's transaction): index
     it when solved or closed, drop it otherwise. ``categories`` default to the trigger
     categories of its latest stored decision."""
+    pg = dialect_of(conn).postgresql
     old = conn.execute("SELECT doc FROM similar_docs WHERE id = ?", (ticket.id,)).fetchone()
     if old is not None:
-        conn.execute("DELETE FROM similar_fts WHERE rowid = ?", (old[0],))
+        if pg:
+            conn.execute(_PG_UNCOUNT, (old[0],))
+        else:
+            conn.execute("DELETE FROM similar_fts WHERE rowid = ?", (old[0],))
         conn.execute("DELETE FROM similar_docs WHERE doc = ?", (old[0],))
     if ticket.status not in CLOSED_STATUSES:
         return
     done = solved_at(ticket)
     cats = tuple(categories) if categories is not None else _stored_categories(conn, ticket.id)
+    row = (ticket.id, organization_key(ticket), " ".join(cats), format_time(ticket.created_at), format_time(done),
+           resolution(ticket, done))
+    subject, body = index_text(ticket.subject or ""), index_text(customer_text(ticket))
+    if pg:
+        doc = conn.execute(
+            "INSERT INTO similar_docs (id, org_key, categories, created_at, solved_at, resolution, fts) "
+            f"VALUES (?, ?, ?, ?, ?, ?, {_PG_TSVECTOR}) RETURNING doc", (*row, subject, body),
+        ).fetchone()[0]
+        conn.execute(_PG_COUNT, (doc,))
+        return
     doc = conn.execute(
-        "INSERT INTO similar_docs (id, org_key, categories, created_at, solved_at, resolution) VALUES (?, ?, ?, ?, ?, ?)",
-        (ticket.id, organization_key(ticket), " ".join(cats), format_time(ticket.created_at), format_time(done),
-         resolution(ticket, done)),
-    ).lastrowid
-    conn.execute(
-        "INSERT INTO similar_fts (rowid, subject, body) VALUES (?, ?, ?)",
-        (doc, index_text(ticket.subject or ""), index_text(customer_text(ticket))),
-    )
+        "INSERT INTO similar_docs (id, org_key, categories, created_at, solved_at, resolution) VALUES (?, ?, ?, ?, ?, ?) "
+        "RETURNING doc", row,
+    ).fetchone()[0]
+    conn.execute("INSERT INTO similar_fts (rowid, subject, body) VALUES (?, ?, ?)", (doc, subject, body))
+
+
+# PostgreSQL: the text is stemmed already (``words``), so the 'simple' configuration only splits
+# it. Subject words weigh A, body words B (ranked 1.0 and 0.5, as BM25 weighs them 2:1 on SQLite).
+_PG_TSVECTOR = "setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')"
+_PG_WEIGHTS = "'{0.1, 0.2, 0.5, 1.0}'"
+# similar_vocab counts the documents holding each word; terms are taken in order so two
+# writers lock the same rows in the same order.
+_PG_COUNT = (
+    "INSERT INTO similar_vocab (term, doc) SELECT w, 1 FROM similar_docs, unnest(tsvector_to_array(fts)) AS w "
+    "WHERE similar_docs.doc = ? ORDER BY w ON CONFLICT (term) DO UPDATE SET doc = similar_vocab.doc + 1"
+)
+_PG_UNCOUNT = (
+    "UPDATE similar_vocab SET doc = similar_vocab.doc - 1 FROM ("
+    "SELECT w FROM similar_docs, unnest(tsvector_to_array(fts)) AS w WHERE similar_docs.doc = ? ORDER BY w) gone "
+    "WHERE similar_vocab.term = gone.w"
+)
 
 
 def index_all(conn: sqlite3.Connection, tickets: Iterable[Ticket]) -> int:
@@ -215,7 +244,8 @@ def informative(conn: sqlite3.Connection, terms: Sequence[str], budget: int = PO
     if not terms:
         return []
     marks = ",".join("?" * len(terms))
-    df = dict(conn.execute(f"SELECT term, doc FROM similar_vocab WHERE term IN ({marks})", list(terms)).fetchall())
+    # Both stores keep a similar_vocab (term, doc): fts5vocab on SQLite, a counted table on PostgreSQL.
+    df = dict(conn.execute(f"SELECT term, doc FROM similar_vocab WHERE term IN ({marks}) AND doc > 0", list(terms)).fetchall())
     chosen, total = [], 0
     for t in sorted((t for t in terms if t in df), key=lambda t: (df[t], terms.index(t))):
         if len(chosen) >= max_terms or (total + df[t] > budget and len(chosen) >= 2):
@@ -241,21 +271,31 @@ def search_text_similar(
     org_key: str | None = None, categories: Sequence[str] = (),
 ) -> list[SimilarCase]:
     """Solved tickets matching ``text`` best, boosted for ``org_key``, ``categories`` and recency."""
-    query = fts_query(informative(conn, query_terms(text)))
-    if not query or limit <= 0:
+    terms = informative(conn, query_terms(text))
+    if not terms or limit <= 0:
         return []
-    pool = conn.execute(
-        "SELECT rowid, -rank FROM similar_fts WHERE similar_fts MATCH ? ORDER BY rank LIMIT ?", (query, POOL + limit)
-    ).fetchall()
+    pg = dialect_of(conn).postgresql
+    if pg:
+        tsquery = " | ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms)
+        pool = conn.execute(
+            f"SELECT doc, ts_rank({_PG_WEIGHTS}, fts, q) AS r FROM similar_docs, to_tsquery('simple', ?) AS q "
+            "WHERE fts @@ q ORDER BY r DESC, doc LIMIT ?", (tsquery, POOL + limit),
+        ).fetchall()
+    else:
+        pool = conn.execute(
+            "SELECT rowid, -rank FROM similar_fts WHERE similar_fts MATCH ? ORDER BY rank LIMIT ?", (fts_query(terms), POOL + limit)
+        ).fetchall()
     if not pool:
         return []
     relevance = {r[0]: r[1] for r in pool}
     marks = ",".join("?" * len(relevance))
-    # CROSS JOIN keeps this join order (the pool's docs, then each ticket by id): left to
-    # itself the planner may walk a tickets index instead, hundreds of times slower.
+    # CROSS JOIN keeps this join order on SQLite (the pool's docs, then each ticket by id): left
+    # to itself the planner may walk a tickets index instead, hundreds of times slower.
+    # PostgreSQL's planner needs no such hint (and its CROSS JOIN takes no ON).
     rows = conn.execute(
         "SELECT d.doc, d.id, d.org_key, d.categories, d.created_at, d.solved_at, d.resolution, t.subject, t.organization "
-        f"FROM similar_docs d CROSS JOIN tickets t ON t.id = d.id WHERE d.doc IN ({marks}) AND t.deleted = 0 AND t.is_open = 0",
+        f"FROM similar_docs d {'JOIN' if pg else 'CROSS JOIN'} tickets t ON t.id = d.id "
+        f"WHERE d.doc IN ({marks}) AND t.deleted = 0 AND t.is_open = 0",
         list(relevance),
     ).fetchall()
     wanted = set(categories)

@@ -21,7 +21,8 @@ from deskwatch.core.store.tickets import TicketsMixin
 
 class Store(TicketsMixin, DecisionsMixin, AuditMixin, OutboxMixin, EscalationsMixin, StatusMixin, QueueMixin, ModelsMixin,
             NotificationsMixin):
-    """The deskwatch store on one SQLite file (WAL mode: one daemon and several consoles at once).
+    """The deskwatch store: one SQLite file (WAL mode: one daemon and several consoles at once),
+    or one PostgreSQL database (``Store(url=...)``: daemons and consoles on any host).
 
     Opening migrates an older store and refuses a newer one (``StoreVersionError``). Each
     concern lives in its own module; this class only puts them together.
@@ -34,5 +35,9 @@ class Store(TicketsMixin, DecisionsMixin, AuditMixin, OutboxMixin, EscalationsMi
 
 
 def open_store(cfg: Any) -> Store:
-    """Open the store at ``cfg.store.path`` (a loaded ``Config``), creating folders as needed."""
+    """Open the store a loaded ``Config`` names: PostgreSQL at ``cfg.store.url`` when set,
+    else the SQLite file at ``cfg.store.path`` (folders are created as needed)."""
+    url = getattr(cfg.store, "url", None)
+    if url:
+        return Store(url=url)
     return Store(Path(cfg.store.path))

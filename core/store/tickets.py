@@ -145,7 +145,7 @@ class TicketsMixin(StoreBase):
                 row = _row(t, d, chash)
                 conn.execute(_UPSERT, {**row, "version": version})
                 conn.execute(
-                    "INSERT OR REPLACE INTO ticket_search (id, txt) VALUES (?, ?)",
+                    "INSERT INTO ticket_search (id, txt) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET txt = excluded.txt",
                     (t.id, search_text(row["subject"], row["customer_name"], row["customer_email"], row["organization"])),
                 )
                 conn.execute("DELETE FROM messages WHERE ticket_id = ?", (t.id,))
@@ -169,8 +169,8 @@ class TicketsMixin(StoreBase):
                 )
             conn.execute(
                 "INSERT INTO sources (name, tickets_synced, last_success_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET tickets_synced = tickets_synced + excluded.tickets_synced, "
-                "last_success_at = COALESCE(excluded.last_success_at, last_success_at)",
+                "ON CONFLICT(name) DO UPDATE SET tickets_synced = sources.tickets_synced + excluded.tickets_synced, "
+                "last_success_at = COALESCE(excluded.last_success_at, sources.last_success_at)",
                 (source, len(new) + len(changed), ts(now)),
             )
         return PageResult(tuple(new), tuple(changed), tuple(gone), tuple(unchanged))

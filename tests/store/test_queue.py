@@ -92,7 +92,8 @@ def test_ack_and_snooze_show_in_the_queue(store, now):
     assert not later["zendesk:2"].acknowledged  # the acknowledgment lapsed
 
 
-def test_queue_first_page_reads_the_index_in_order(store):
+def test_queue_first_page_reads_the_index_in_order(sqlite_store):  # SQLite's planner; bench/store.py times PostgreSQL
+    store = sqlite_store
     plan = store._q("EXPLAIN QUERY PLAN SELECT id FROM tickets t WHERE t.deleted = 0 AND t.is_open = 1 "
                     "ORDER BY t.rec_rank DESC, t.score DESC, t.sla_due_sort, t.id LIMIT 100")
     text = " ".join(r["detail"] for r in plan)
@@ -106,3 +107,23 @@ def test_ticket_detail(store, now):
     assert d.latest.recommendation == "immediate" and len(d.decisions) == 1
     assert [a.kind for a in d.audit] == ["decision"] and d.outbox == () and d.ack is None
     assert store.ticket_detail("zendesk:404") is None
+
+
+def test_rows_carry_hold_and_attention_on_both_stores(store, now):
+    from dataclasses import replace as _replace
+
+    from deskwatch.core.model import AuditRecord, Management
+
+    store.save_page("zendesk", [ticket("zendesk:1"), ticket("zendesk:2", email="b@x.example"), ticket("zendesk:3", email="c@x.example")])
+    store.record_decision(_replace(decision("zendesk:1", score=90, recommendation="immediate"), page=True, page_reason="money"))
+    store.record_decision(_replace(decision("zendesk:2", score=60), management=Management(("legal threat",))))
+    store.record_decision(decision("zendesk:3", score=30, recommendation="monitor"))
+    store.append_audit(AuditRecord("zendesk:2", "override", "ana", now, {}))
+    store.append_audit(AuditRecord("zendesk:3", "escalate", "ana", now, {}))
+    store.append_audit(AuditRecord("zendesk:3", "hold_ended", "deskwatch", now, {}))
+    rows = {r.ticket_id: r for r in store.queue(now=now)}
+    assert (rows["zendesk:1"].attention, rows["zendesk:1"].hold) == ("page", None)
+    assert (rows["zendesk:2"].attention, rows["zendesk:2"].hold) == ("management", "override")
+    assert (rows["zendesk:3"].attention, rows["zendesk:3"].hold) == (None, None)
+    changed = {r.ticket_id: r for r in store.queue_changes(0, now=now)}
+    assert changed["zendesk:2"].hold == "override" and changed["zendesk:1"].attention == "page"

@@ -122,7 +122,8 @@ def test_history_view_finds_same_customer_across_sources_oldest_first(store):
     assert "zendesk:1" not in [t.id for t in store.history().related(current)]
 
 
-def test_history_query_uses_the_indexes(store):
+def test_history_query_uses_the_indexes(sqlite_store):  # SQLite's planner; bench/store.py times PostgreSQL
+    store = sqlite_store
     plan = store._q(
         "EXPLAIN QUERY PLAN SELECT id FROM tickets WHERE requester_key = ? UNION SELECT id FROM tickets WHERE organization_key = ?",
         ("email:a@b", "name:x"),

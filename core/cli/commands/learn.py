@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             if args.test:
                 raise UsageError("--test goes with --from (a held-out file for a labelled file)")
             kinds = [args.model] if args.model else list(KINDS)
-            jobs = {k: (history.FROM_STORE[k](store._conn), f"the store ({cfg.store.path})") for k in kinds}
+            jobs = {k: (history.FROM_STORE[k](store._conn), f"the store ({cfg.store.where})") for k in kinds}
         test = read_file(args.test, text=args.text, label=args.label, time=args.time) if args.test else None
         for kind, (examples, source) in jobs.items():
             if kind == "tone":

@@ -90,7 +90,7 @@ def _tickets(args, active, period):
     store = open_store(active)
     try:
         if not store.ticket_count():
-            raise UsageError(f"the store at {active.store.path} holds no tickets: run the daemon or the demo first, "
+            raise UsageError(f"the store at {active.store.where} holds no tickets: run the daemon or the demo first, "
                              "point --active at the config of the store that has them, or replay an export with --from")
         facts = load(store, period)
         tickets = store.get_tickets([f.id for f in facts])

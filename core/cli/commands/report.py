@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(cfg)
     try:
         if not store_has_history(store):
-            raise UsageError(f"the store at {cfg.store.path} has no decisions yet: run the daemon (deskwatch daemon) or "
+            raise UsageError(f"the store at {cfg.store.where} has no decisions yet: run the daemon (deskwatch daemon) or "
                              "the demo (deskwatch demo) first, or point --config at the store that has them")
         facts = load(store, period)
     finally:
