@@ -107,3 +107,11 @@ def test_a_report_collects_every_problem_and_goes_on_with_defaults():
     ]
     with pytest.raises(ConfigError, match="missing"):
         s.number("required")  # no default to go on with: raised, and the caller records it
+
+
+def test_store_path_with_a_name_too_long_for_the_file_system_is_a_config_error(tmp_path, capsys):
+    f = tmp_path / "c.toml"
+    f.write_text(f'[store]\npath = "{tmp_path}/{"x" * 300}/deskwatch.db"\n')
+    assert main(["config", "check", "--config", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "store.path: has a name of 300 bytes" in err and "give a shorter path" in err

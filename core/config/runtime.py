@@ -149,6 +149,11 @@ def parse_store(s: Section) -> StoreConfig:
     s.check_unknown(STORE_KEYS)
     if not raw.strip():
         raise s.error("path", "must not be empty; give a file path for the SQLite store")
+    too_long = [part for part in Path(os.path.expanduser(raw)).parts if len(os.fsencode(part)) > 255]
+    if too_long:
+        # The file system refuses such a name only when the store is opened; say so now.
+        raise s.error("path", f"has a name of {len(os.fsencode(too_long[0]))} bytes (at most 255 per folder or file "
+                              "name); give a shorter path for the SQLite store")
     if url is not None:
         _check_store_url(s, url)
     return StoreConfig(path=Path(os.path.expanduser(raw)), url=url)

@@ -89,7 +89,7 @@ def model_problems(cfg: config.Config) -> list[str]:
     """Active learned models in the configured store that do not load."""
     from pathlib import Path
 
-    if not Path(cfg.store.path).expanduser().exists():
+    if not cfg.store.url and not Path(cfg.store.path).expanduser().exists():
         return []
     from deskwatch.core.learn.load import load_active
     from deskwatch.core.store import open_store

@@ -252,7 +252,8 @@ def _write(out: IO[str], text: str) -> None:
 def _models(cfg: config.Config, args: argparse.Namespace):
     """The store's active learned models, when there are any and they are wanted; a model that
     does not load is named on stderr and the rules decide without it."""
-    if args.no_models or not cfg.learn.use_models or not Path(cfg.store.path).expanduser().exists():
+    if args.no_models or not cfg.learn.use_models or (
+            not cfg.store.url and not Path(cfg.store.path).expanduser().exists()):
         return None
     from deskwatch.core.learn.load import load_active
     from deskwatch.core.store import open_store
