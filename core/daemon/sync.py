@@ -301,7 +301,7 @@ class Daemon:
         connector = src.connector
         if getattr(connector, "reconcile_since", None) is None or not callable(getattr(connector, "reconcile_ids", None)):
             return 0
-        known = [r[0] for r in self.store._q("SELECT id FROM tickets WHERE source = ? AND deleted = 0", (src.name,))]
+        known = self.store.live_ticket_ids(src.name)
         gone = await connector.reconcile_ids(known)  # type: ignore[attr-defined]
         if gone:
             # No bookmark: the deletions ride alone, the sync's bookmark is already committed.

@@ -202,6 +202,10 @@ class TicketsMixin(StoreBase):
                     out[r["id"]] = ticket_from_row(r["data"], msgs.get(r["id"], ()))
         return [out[i] for i in ids if i in out]
 
+    def live_ticket_ids(self, source: str) -> list[str]:
+        """Ids of the source's tickets not marked deleted (for reconciling hard deletes)."""
+        return [r[0] for r in self._q("SELECT id FROM tickets WHERE source = ? AND deleted = 0 ORDER BY id", (source,))]
+
     def ticket_exists(self, ticket_id: str) -> bool:
         return bool(self._q("SELECT 1 FROM tickets WHERE id = ? AND deleted = 0", (ticket_id,)))
 
