@@ -30,28 +30,31 @@ from deskwatch.core.simulator.http import HelpdeskApp, SimRequest, SimResponse
 from deskwatch.core.simulator.world import Conversation
 
 # Who may own each product area (by ticket subject); the seed picks one. The first candidate
-# is the team deskwatch's default rules would pick, so some areas agree with the rules and
-# some do not, as in a real team.
+# is the team deskwatch's default rules send most such tickets to. Areas whose tickets the
+# rules route by a trigger or an upper tier (tier2/tier3) keep that team: a learned team only
+# replaces the rules' default or frontline pick (core/policy/routing.py), so a habit there
+# would be one no router could learn to follow.
 AREA_OWNERS: dict[str, tuple[str, ...]] = {
     "How do I export a report to CSV?": ("Support", "Technical"),
-    "Question about user roles": ("Support", "Security", "Technical"),
-    "Where can I change my billing e-mail?": ("Billing",),
+    "Question about user roles": ("Support", "Security"),
+    "Where can I change my billing e-mail?": ("Support", "Billing"),
     "Can I rename a workspace?": ("Support", "Technical"),
-    "How to set up SSO for new users": ("Security", "Technical"),
+    "How to set up SSO for new users": ("Technical",),
     "Button colour is WRONG": ("Support", "Technical"),
-    "Typo in the invoice footer": ("Billing",),
+    "Typo in the invoice footer": ("Support", "Billing"),
     "Why did the logo change?!": ("Support",),
-    "Import keeps failing": ("Technical", "Engineering"),
-    "Emails not delivered": ("Technical", "Engineering"),
-    "Webhook not firing": ("Technical", "Engineering"),
-    "Reports are slow again": ("Engineering", "Technical"),
-    "Sync keeps failing": ("Technical", "Engineering"),
-    "Integration broken after update": ("Technical", "Engineering"),
+    "Import keeps failing": ("Technical",),
+    "Emails not delivered": ("Technical",),
+    "Webhook not firing": ("Technical",),
+    "Reports are slow again": ("Engineering",),
+    "Sync keeps failing": ("Engineering",),
+    "Integration broken after update": ("Engineering",),
 }
 # Areas whose owner follows from what the ticket is about, as deskwatch's rules say too.
 KIND_OWNERS = {"outage": "Engineering", "gdpr": "Compliance", "security": "Security", "refund_churn": "Billing"}
-# Kinds a team may consider not worth an escalation; the seed picks which.
-DOWN_CANDIDATES = ("angry_trivial", "loop", "renewal_risk")
+# Kinds a team may consider not worth an escalation: how-to questions always (deskwatch
+# escalates some for repeat contact: the simulated customers write often), one more by seed.
+DOWN_CANDIDATES = ("howto", "angry_trivial", "loop")
 ESCALATION_TAGS = ("escalated", "deskwatch-escalated")
 
 
@@ -71,7 +74,7 @@ class Habits:
             owners[subject] = rng.choice(candidates[1:]) if len(candidates) > 1 and rng.random() < 0.7 else candidates[0]
         orgs = sorted(org_names)
         return cls(owners, dict(KIND_OWNERS), frozenset(rng.sample(orgs, 2)),
-                   frozenset(rng.sample(DOWN_CANDIDATES, 2)))
+                   frozenset({"howto", rng.choice(DOWN_CANDIDATES[1:])}))
 
     def owner(self, c: Conversation) -> str:
         """The team that owns this conversation's product area."""
