@@ -8,8 +8,8 @@
   when a person overrode deskwatch down or rejected its escalation in review, turned it down
   in the helpdesk (removed deskwatch's escalation tag, or put the priority it raised back
   below high), and for resolved tickets nobody escalated;
-- tone: messages people labelled (audit kind ``tone_label``); satisfaction ratings once the
-  connectors read them.
+- tone: messages people labelled (audit kind ``tone_label``), and the customer's last message
+  before a satisfaction rating the connectors read (bad: negative, good: positive).
 
 The text of a ticket is its subject and what the customer wrote; for the escalation model, the
 signals deskwatch last saw are added as tokens ("sig_sentiment_3"), so one text model reads both.
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from deskwatch.core.engine.learned import clip
+from deskwatch.core.engine.text import new_text
 from deskwatch.core.learn.data import Example, normalize_tone
 from deskwatch.core.model.timeutil import parse_time
 
@@ -153,6 +154,26 @@ def tone_examples(conn: Any) -> list[Example]:
         label = normalize_tone(str(d.get("label", "")))
         if label and d.get("text"):
             out.append(Example(str(d["text"]), label, parse_time(at), tid))
+    return out + rating_examples(conn)
+
+
+def rating_examples(conn: Any) -> list[Example]:
+    """Satisfaction ratings as tone labels: a bad rating says the customer's last message
+    before it was negative, a good one positive (neutral where the helpdesk has a middle)."""
+    out = []
+    rows = conn.execute("SELECT id, updated_at, json_extract(data, '$.satisfaction') FROM tickets "
+                        "WHERE deleted = 0 AND json_extract(data, '$.satisfaction') IS NOT NULL ORDER BY updated_at")
+    for tid, updated, raw in rows.fetchall():
+        rating = json.loads(raw)
+        label = normalize_tone(str(rating.get("score", "")))
+        if label is None:
+            continue
+        rated_at = rating.get("at")
+        bodies = conn.execute("SELECT body FROM messages WHERE ticket_id = ? AND author = 'customer' AND public = 1 "
+                              "AND (? IS NULL OR created_at <= ?) ORDER BY seq DESC LIMIT 1", (tid, rated_at, rated_at)).fetchone()
+        text = new_text(bodies[0]) if bodies else ""
+        if text.strip():
+            out.append(Example(text, label, parse_time(rated_at or updated), tid))
     return out
 
 

@@ -11,7 +11,8 @@ agents on the simulated helpdesks, through the same HTTP endpoints deskwatch's c
 - an escalation of a kind the team disagrees with is turned down: the priority goes back to
   what it was and the escalation tag is removed (Salesforce: ``IsEscalated`` false);
 - the leads escalate their key customers themselves (priority high, the escalation tag);
-- a quiet ticket is resolved into the owning team's group.
+- a quiet ticket is resolved into the owning team's group, and its customer may answer the
+  satisfaction survey (bad when their conversation ended unhappy).
 
 deskwatch sees none of this except through what it syncs. ``Team.tally`` is the simulator's
 own record of what the team did, which bench/learn_loop.py compares deskwatch's decisions with.
@@ -56,6 +57,9 @@ KIND_OWNERS = {"outage": "Engineering", "gdpr": "Compliance", "security": "Secur
 # escalates some for repeat contact: the simulated customers write often), one more by seed.
 DOWN_CANDIDATES = ("howto", "angry_trivial", "loop")
 ESCALATION_TAGS = ("escalated", "deskwatch-escalated")
+# How conversations of each kind end, for the satisfaction survey: unhappy customers rate bad.
+UNHAPPY = ("angry_trivial", "refund_churn", "renewal_risk", "loop")
+HAPPY = ("howto",)
 
 
 @dataclass(frozen=True)
@@ -102,16 +106,18 @@ class Tally:
     turned_down: set[tuple[str, str]] = field(default_factory=set)
     escalated: set[tuple[str, str]] = field(default_factory=set)
     resolved: set[tuple[str, str]] = field(default_factory=set)
+    rated: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # -> (score, last customer message)
 
 
 class Team:
     """The team's agents acting on the simulated helpdesks (``act`` once per simulated step)."""
 
     def __init__(self, habits: Habits, apps: dict[str, HelpdeskApp], seed: int = 0,
-                 react: tuple[float, float] = (20, 120), resolve_after: tuple[float, float] = (3, 24)):
+                 react: tuple[float, float] = (20, 120), resolve_after: tuple[float, float] = (3, 24),
+                 rate_share: float = 0.6):
         self.habits, self.apps = habits, apps
         self.rng = random.Random(f"agents-{seed}")
-        self.react, self.resolve_after = react, resolve_after
+        self.react, self.resolve_after, self.rate_share = react, resolve_after, rate_share
         self.tally = Tally()
         self._due: dict[tuple[str, str, str], datetime] = {}  # (helpdesk, id, action) -> when it happens
         self._sf_token: str | None = None
@@ -210,6 +216,27 @@ class Team:
             self._due[key] = now + timedelta(**{unit: self.rng.uniform(*span)})
         return now >= self._due[key]
 
+    def _rate(self, name: str, tid: str, c: Conversation, now: datetime) -> None:
+        """The customer answers the satisfaction survey a resolution sends (some do not), as
+        their last message sounded: the helpdesks serve it as their APIs do (Zendesk on the
+        ticket, Freshdesk at /tickets/{id}/satisfaction_ratings; Salesforce has no standard one)."""
+        if name == "salesforce" or self.rng.random() > self.rate_share:
+            return
+        last = next((p.body for p in reversed(c.posts) if p.author == "customer"), "")
+        good = self.rng.random() < (0.1 if c.kind in UNHAPPY else 0.9 if c.kind in HAPPY else 0.5)
+        score = "good" if good else "bad"
+        app: Any = self.apps[name]
+        ov = app.overlay[int(tid)]
+        self.tally.rated[(name, tid)] = (score, last)
+        if name == "zendesk":
+            ov["satisfaction_rating"] = {"id": 360000000 + int(tid), "score": score, "comment": None}
+        else:
+            stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+            ov["ratings"] = [{"id": 6000000000 + int(tid), "survey_id": 6000003420, "user_id": app._uid(c.customer.email),
+                              "agent_id": None, "feedback": None, "group_id": None, "ticket_id": int(tid),
+                              "created_at": stamp, "updated_at": stamp,
+                              "ratings": {"default_question": 103 if good else -103}}]
+
     # -- one step -----------------------------------------------------------------------------
     def act(self, now: datetime) -> None:
         """Everything the team gets to by ``now``."""
@@ -233,6 +260,7 @@ class Team:
                     self._write(name, tid, group=owner)
                 quiet = c.next_reply_at is None and c.followups_left == 0
                 if quiet and self._when((name, tid, "resolve"), now, self.resolve_after, "hours"):
+                    self._rate(name, tid, c, now)
                     self._write(name, tid, group=owner, solve=not st["closed"])
                     self.tally.resolved.add(key)
 
