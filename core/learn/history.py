@@ -85,7 +85,10 @@ def turned_down(w: Written | None, tags: Iterable[str], priority: str | None) ->
     priority it raised put back below high (Salesforce keeps no tags: the priority tells)."""
     if w is None or not w.escalated:
         return False
-    if w.tags and not (w.tags & set(tags)):
+    tags = set(tags)
+    # A ticket with no tags at all is from a helpdesk whose tags are not read (Salesforce), not
+    # one whose tags a person removed: the write left its idempotency marker tag behind too.
+    if w.tags and tags and not (w.tags & tags):
         return True
     return w.priority in RAISED and priority not in RAISED
 
@@ -112,6 +115,12 @@ def router_examples(conn: Any) -> list[Example]:
     return out
 
 
+# deskwatch's decision a label is about: its latest escalation if it ever escalated (a solved
+# ticket is decided again, to "none", and that must not hide the escalation that stood), else
+# its latest decision.
+_ESCALATED_FIRST = "d.recommendation IN ('priority', 'immediate') DESC, d.id DESC LIMIT 1"
+
+
 def escalation_examples(conn: Any) -> list[Example]:
     people: dict[str, str] = {}  # ticket -> the latest recommendation a person set
     for r in conn.execute("SELECT ticket_id, recommendation FROM decisions WHERE actor != ? ORDER BY id", (ENGINE,)):
@@ -122,8 +131,8 @@ def escalation_examples(conn: Any) -> list[Example]:
     out = []
     rows = conn.execute(
         "SELECT t.id, t.subject, t.updated_at, t.is_open, t.data, "
-        "(SELECT d.recommendation FROM decisions d WHERE d.ticket_id = t.id AND d.actor = ? ORDER BY d.id DESC LIMIT 1), "
-        "(SELECT d.data FROM decisions d WHERE d.ticket_id = t.id AND d.actor = ? ORDER BY d.id DESC LIMIT 1) "
+        f"(SELECT d.recommendation FROM decisions d WHERE d.ticket_id = t.id AND d.actor = ? ORDER BY {_ESCALATED_FIRST}), "
+        f"(SELECT d.data FROM decisions d WHERE d.ticket_id = t.id AND d.actor = ? ORDER BY {_ESCALATED_FIRST}) "
         "FROM tickets t WHERE t.deleted = 0 ORDER BY t.updated_at", (ENGINE, ENGINE))
     for tid, subject, updated, is_open, facts, engine_rec, data in rows.fetchall():
         person = people.get(tid)
