@@ -39,7 +39,7 @@ def _bench():
 
 
 def test_learning_from_the_helpdesk_brings_deskwatch_closer_to_the_team(tmp_path):
-    res = _bench().run_loop(days=2, per_day=100, seed=5, step_minutes=30, folder=tmp_path)
+    res = _bench().run_loop(days=4, per_day=80, seed=5, step_minutes=60, folder=tmp_path)
     before, after = res.before, res.after
     assert before.tickets > 120 and after.tickets > 120
     assert "router: version" in res.learn_output and "escalation: version" in res.learn_output
