@@ -96,6 +96,9 @@ class Loop:
         # Simulated minutes pass in milliseconds here: the export's per-minute limit, counted
         # on the wall clock, would make every step wait.
         data["sources"]["zendesk"]["export_requests_per_minute"] = 100_000.0
+        # Freshdesk tells backfill (resolved before the last hour: no conversations, no ratings
+        # read) by the wall clock; simulated tickets are months old by it.
+        data["sources"]["freshdesk"]["caught_up_minutes"] = 10 * 365 * 24 * 60.0
         self.config_file = folder / "deskwatch.toml"
         self.config_file.write_text(tomli_w.dumps(data))
         self.cfg = config.load(self.config_file)

@@ -292,8 +292,9 @@ class FreshdeskConnector(Connector):
         if cid is not None and self.settings.companies:
             company = await self._company(cid)
         directory = await self._names_for(raw)
-        # Surveys go out on resolution: only a resolved or closed ticket can carry a rating.
-        ratings = await self._ratings(raw["id"]) if raw.get("status") in SETTLED_STATUSES else ()
+        # Surveys go out on resolution: only a resolved or closed ticket can carry a rating, and
+        # one read in full (not backfill, where a request per ticket is what the cap saves).
+        ratings = await self._ratings(raw["id"]) if wanted and raw.get("status") in SETTLED_STATUSES else ()
         return mapping.ticket_from_freshdesk(
             raw,
             source=self.source,
