@@ -45,8 +45,9 @@ def test_learning_from_the_helpdesk_brings_deskwatch_closer_to_the_team(tmp_path
     assert "router: version" in res.learn_output and "escalation: version" in res.learn_output
     # The team owns areas the default rules send elsewhere, and turns down some escalations.
     assert before.agreement < 0.9 and before.turned_down > 0
-    assert after.agreement > before.agreement + 0.1
-    assert after.false_rate < before.false_rate * 0.75
+    # Learning moves both the right way, by a margin (disagreement and false escalations halved).
+    assert after.agreement > before.agreement and 1 - after.agreement < (1 - before.agreement) / 2
+    assert after.false_rate < before.false_rate / 2
 
 
 # -- labels from what people did in the helpdesk -------------------------------------------------
