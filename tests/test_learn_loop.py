@@ -175,3 +175,33 @@ def test_an_escalation_people_turn_down_is_held_back_unless_it_cannot_wait():
     assert holds_back("immediate", [_signal()], True, 0.01) is None  # an incident pages regardless
     assert holds_back("monitor", [_signal()], False, 0.01) is None
     assert holds_back("priority", [_signal()], False, None) is None  # no escalation model
+
+
+def test_the_engine_holds_back_what_a_trained_escalation_model_says_people_turn_down():
+    from deskwatch.core.engine import decide, decide_many
+    from deskwatch.core.engine.decide import DecisionContext
+    from deskwatch.core.engine.learned import LearnedModels
+    from deskwatch.core.learn.textmodel import TextModel
+
+    now = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
+    org = {"id": "7", "name": "Northwind", "annual_value": 480000, "tier": "enterprise", "renewal_date": "2026-12-01", "health": 0.3}
+    base = {"source": "zendesk", "status": "open", "created_at": "2026-11-23T09:00:00Z", "organization": org}
+    bodies = ["This is RIDICULOUS!!! The logo looks completely wrong and nobody cares!!",
+              "I think I found a security vulnerability: the password reset link can be reused."]
+    tickets = [ticket_from_dict({**base, "id": f"zendesk:{i}", "subject": "Logo" if i == 0 else "Security",
+                                 "messages": [{"author": "customer", "body": b}]}) for i, b in enumerate(bodies)]
+    cfg = config.load(None)
+    rules = decide_many(tickets, cfg, now)
+    assert [d.recommendation for d in rules] == ["priority", "immediate"]  # the rules escalate both
+    # What the team did: turned down every escalation about the logo, let security ones stand.
+    said = [("Logo\nThe logo looks wrong, ridiculous", "no"), ("Logo\nwho changed the logo colour?!", "no"),
+            ("Security\nsecurity vulnerability in password reset", "escalate"), ("Security\nsuspicious logins", "escalate")] * 6
+    model = TextModel.fit([t for t, _ in said], [lab for _, lab in said])
+    model.calibrate([t for t, _ in said[:8]], [lab for _, lab in said[:8]])  # as `deskwatch learn` sets its scale
+    models = LearnedModels(escalation=model, versions={"escalation": 1})
+    batch = decide_many(tickets, cfg, now, models=models)
+    one = decide(tickets[0], cfg, now, DecisionContext(models=models))
+    for d in (batch[0], one):
+        assert d.recommendation == "monitor" and d.learned.escalation < HOLD_BELOW
+        assert any("held back to monitor" in r for r in d.reasons)
+    assert batch[1].recommendation == "immediate"  # a hard trigger is never held back
