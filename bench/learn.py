@@ -1,6 +1,7 @@
 """Benchmark: the learned models' figures, training time and the cost of scoring with them.
 
     python bench/learn.py [--banking77-test FILE] [--train-size 100000] [--tickets 4000]
+    python bench/learn.py --loop     # the simulator loop: bench/learn_loop.py (its own options there)
 
 Prints:
 - router on BANKING77 (../shared/datasets/banking77/train.csv): accuracy and macro-F1 on the
@@ -42,7 +43,13 @@ def main() -> None:
     ap.add_argument("--banking77-test", metavar="FILE", help="BANKING77's official test.csv, if you have it")
     ap.add_argument("--train-size", type=int, default=100_000)
     ap.add_argument("--tickets", type=int, default=4000)
+    ap.add_argument("--loop", action="store_true", help="run the simulator loop instead (bench/learn_loop.py, its defaults)")
     args = ap.parse_args()
+    if args.loop:
+        import learn_loop
+
+        sys.argv = [sys.argv[0]]
+        return learn_loop.main()
     cfg = config.load(None)
 
     bank = read_file(DATASETS / "banking77" / "train.csv", text="text", label="category")

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from deskwatch.core.policy import routing
 from deskwatch.core.policy import sla as sla_mod
-from deskwatch.core.engine import learned
+from deskwatch.core.engine import learned, learned_hold
 from deskwatch.core.engine.escalation import EscalationConfig
 from deskwatch.core.engine.learned import LearnedModels
 from deskwatch.core.engine.history import HistoryView, MemoryHistory, NoHistory
@@ -111,6 +111,11 @@ def _decide(
         signals, reading = _learned_signals(ticket, ctx, context, signals)
     score = score_step(signals, esc)
     verdict = verdict_step(ticket, score, signals, ctx)
+    held = None
+    if reading is not None:
+        held = learned_hold.holds_back(verdict.recommendation, signals, verdict.page_reason is not None, reading.escalation)
+        if held is not None:
+            verdict = replace(verdict, recommendation="monitor")
     # Routing reads the verdict, so the Decision is built once, with its route, rather than
     # built and then copied (dataclasses.replace costs as much as a signal).
     shown = round(score, 2)
@@ -120,7 +125,7 @@ def _decide(
     confidence, doubts = confidence_step(score, signals, verdict, ctx)
     if reading is not None and reading.escalation is not None:
         confidence, doubt = learned.adjust_confidence(confidence, verdict.recommendation in ESCALATING, reading.escalation)
-        doubts = doubts + ((doubt,) if doubt else ())
+        doubts = doubts + ((doubt,) if doubt and held is None else ()) + ((held,) if held else ())
     return Decision(
         ticket_id=ticket.id,
         score=shown,
@@ -192,6 +197,12 @@ def decide_many(
             out.append(d)
         if models and models.escalation is not None:
             out = _with_escalation(out, tickets, texts, models, esc)
+            # An escalation the model holds back is decided again with its probability known,
+            # so its route and reasons are those of the held-back decision.
+            again = replace(context, defer_escalation=False)
+            for i, d in enumerate(out):
+                if d.learned is not None and learned_hold.holds_back(d.recommendation, d.signals, d.page, d.learned.escalation):
+                    out[i] = _decide(tickets[i], config, esc, now, again, texts, routing.LoadSnapshot())
     return out
 
 

@@ -21,6 +21,8 @@ from deskwatch.core.model.types import (  # noqa: F401
     Organization,
     Message,
     StatusChange,
+    Satisfaction,
+    SATISFACTION_SCORES,
     Ticket,
     Signal,
     SlaTarget,

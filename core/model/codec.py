@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any, Mapping
 
 from deskwatch.core.model.timeutil import format_time, parse_date, parse_time
-from deskwatch.core.model.types import LearnedReading, CHANNELS, STATUSES, PRIORITIES, AUTHORS, TicketError, Person, Organization, Message, StatusChange, Ticket, Signal, SlaTarget, SlaStatus, Route, Management, Decision, TicketUpdate, MANAGEMENT
+from deskwatch.core.model.types import LearnedReading, CHANNELS, STATUSES, PRIORITIES, AUTHORS, TicketError, Person, Organization, Message, StatusChange, Satisfaction, SATISFACTION_SCORES, Ticket, Signal, SlaTarget, SlaStatus, Route, Management, Decision, TicketUpdate, MANAGEMENT
 
 # Times outside these years are typos or hostile input; the calendar and SLA arithmetic add days
 # and years to them, so they must stay far from datetime's limits (years 1 and 9999).
@@ -252,7 +252,21 @@ def ticket_from_dict(d: Any) -> Ticket:
         affected_users=affected,
         url=_opt_str(d, "url"),
         status_history=tuple(sorted(status_history, key=lambda c: c.at)),
+        satisfaction=satisfaction_from_dict(d.get("satisfaction")),
     )
+
+
+def satisfaction_from_dict(d: Any) -> Satisfaction | None:
+    """``{"score": "bad"|"neutral"|"good", "at": time, "comment": text}`` or null."""
+    if d is None:
+        return None
+    if not isinstance(d, Mapping):
+        raise TicketError("satisfaction: expected an object with score (bad, neutral or good), at and comment")
+    score = _choice(d, "score", SATISFACTION_SCORES, None, "satisfaction.")
+    if score is None:
+        raise TicketError("satisfaction.score: missing (bad, neutral or good)")
+    at = _time(d, "at", "satisfaction.") if d.get("at") else None
+    return Satisfaction(score, at, _opt_str(d, "comment", "satisfaction."))
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
@@ -290,6 +304,8 @@ def ticket_to_dict(t: Ticket) -> dict[str, Any]:
             "affected_users": t.affected_users,
             "url": t.url,
             "status_history": [{"status": c.status, "at": format_time(c.at)} for c in t.status_history] or None,
+            "satisfaction": _drop_none({"score": t.satisfaction.score, "at": format_time(t.satisfaction.at) if t.satisfaction.at else None,
+                                        "comment": t.satisfaction.comment}) if t.satisfaction else None,
             "messages": [
                 _drop_none(
                     {

@@ -65,6 +65,18 @@ class StatusChange:
 
 
 @dataclass(frozen=True)
+class Satisfaction:
+    """The customer's satisfaction rating of the ticket, as the helpdesk reports it."""
+
+    score: str  # one of SATISFACTION_SCORES
+    at: datetime | None = None  # when it was given, when the helpdesk says
+    comment: str | None = None
+
+
+SATISFACTION_SCORES = ("bad", "neutral", "good")
+
+
+@dataclass(frozen=True)
 class Ticket:
     id: str  # unique across helpdesks: "<source>:<native id>"
     source: str
@@ -85,6 +97,7 @@ class Ticket:
     # Known status transitions, oldest first. Optional: helpdesks that report them fill it in,
     # and the store adds the transitions it observes between syncs.
     status_history: tuple[StatusChange, ...] = ()
+    satisfaction: Satisfaction | None = None  # the customer's rating, where the helpdesk has one
 
     @property
     def native_id(self) -> str:

@@ -70,6 +70,7 @@ class FreshdeskApp(HelpdeskApp):
             ("GET", r"/api/v2/tickets", self.list_tickets),
             ("GET", r"/api/v2/tickets/(\d+)", self.show),
             ("GET", r"/api/v2/tickets/(\d+)/conversations", self.conversations),
+            ("GET", r"/api/v2/tickets/(\d+)/satisfaction_ratings", self.satisfaction_ratings),
             ("PUT", r"/api/v2/tickets/(\d+)", self.update),
             ("POST", r"/api/v2/tickets/(\d+)/notes", self.note),
             ("GET", r"/api/v2/companies", self.list_companies),
@@ -252,6 +253,13 @@ class FreshdeskApp(HelpdeskApp):
             headers["link"] = (f"<http://{req.headers.get('host')}/api/v2/tickets/{t}/conversations?"
                                f"page={page + 1}&per_page={per_page}>; rel=\"next\"")
         return SimResponse.json(200, items[(page - 1) * per_page: page * per_page], headers)
+
+    def satisfaction_ratings(self, req: SimRequest, tid: str) -> SimResponse:
+        """The ticket's survey answers (core/simulator/team.py has customers rate resolved tickets)."""
+        t = self._find(tid)
+        if isinstance(t, SimResponse):
+            return t
+        return SimResponse.json(200, list(self.overlay[t].get("ratings", [])))
 
     def update(self, req: SimRequest, tid: str) -> SimResponse:
         t = self._find(tid)

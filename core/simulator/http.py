@@ -246,6 +246,9 @@ def serve(app: HelpdeskApp, host: str = "127.0.0.1", port: int = 0) -> Threading
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; with Nagle's algorithm the body then waits for
+        # the client's delayed ACK (40 ms on Linux loopback) on every keep-alive request.
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             parts = urlsplit(self.path)

@@ -129,7 +129,7 @@ class ZendeskApp(HelpdeskApp):
             "group_id": ov.get("group_id"), "collaborator_ids": [], "follower_ids": [], "email_cc_ids": [],
             "forum_topic_id": None, "problem_id": None, "has_incidents": False, "is_public": True, "due_at": None,
             "tags": list(ov["tags"]), "custom_fields": [{"id": 1, "value": c.affected_users}] if c.affected_users else [],
-            "satisfaction_rating": None, "sharing_agreement_ids": [], "fields": [], "followup_ids": [],
+            "satisfaction_rating": ov.get("satisfaction_rating"), "sharing_agreement_ids": [], "fields": [], "followup_ids": [],
             "allow_channelback": False, "allow_attachments": True, "from_messaging_channel": False,
             "generated_timestamp": int(mod.timestamp()),
         }

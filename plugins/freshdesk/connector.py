@@ -292,6 +292,9 @@ class FreshdeskConnector(Connector):
         if cid is not None and self.settings.companies:
             company = await self._company(cid)
         directory = await self._names_for(raw)
+        # Surveys go out on resolution: only a resolved or closed ticket can carry a rating, and
+        # one read in full (not backfill, where a request per ticket is what the cap saves).
+        ratings = await self._ratings(raw["id"]) if wanted and raw.get("status") in SETTLED_STATUSES else ()
         return mapping.ticket_from_freshdesk(
             raw,
             source=self.source,
@@ -300,7 +303,22 @@ class FreshdeskConnector(Connector):
             company=company,
             group_names=directory.groups.by_id(),
             agent_names=directory.agents.by_id(),
+            ratings=ratings,
         )
+
+    async def _ratings(self, ticket_id: int) -> Any:
+        """The ticket's satisfaction ratings; none when the account has no surveys (the
+        endpoint refuses: asked once, not again)."""
+        if getattr(self, "_no_ratings", False):
+            return ()
+        try:
+            return await self.client.get_json(f"/api/v2/tickets/{ticket_id}/satisfaction_ratings")
+        except (RateLimited, TransientError):
+            raise  # the sync backs off and reads the ticket again
+        except ConnectorError as e:
+            log.info("%s: satisfaction ratings not readable (%s); tickets are read without them", self.source, e)
+            self._no_ratings = True
+            return ()
 
     async def _names_for(self, raw: Mapping[str, Any]) -> "Directory":
         """The directory, loaded only once a ticket names a group or agent the settings do not."""

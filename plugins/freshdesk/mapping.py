@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from deskwatch.core.connect.contract import BadResponse
 from deskwatch.core.connect.kit import NameTable, html_to_text, notes_have_marker, organization, reads
-from deskwatch.core.model import Message, Organization, Person, StatusChange, Ticket
+from deskwatch.core.model import Message, Organization, Person, Satisfaction, StatusChange, Ticket
 from deskwatch.core.connect.kit.reads import (
     boolean as _bool,
     describe as _kind,
@@ -287,6 +287,7 @@ def ticket_from_freshdesk(
     company: Any = None,
     group_names: Mapping[int, str] | None = None,
     agent_names: Mapping[int, str] | None = None,
+    ratings: Sequence[Any] = (),
 ) -> Ticket:
     """One Freshdesk ticket (list or view payload) + its conversations + its company -> Ticket.
 
@@ -341,7 +342,33 @@ def ticket_from_freshdesk(
         tags=ticket_tags(d, where),
         url=settings.ticket_url(tid),  # type: ignore[arg-type]
         status_history=_status_history(d, status, where),
+        satisfaction=satisfaction_from_ratings(ratings, f"{where} satisfaction_ratings"),
     )
+
+
+def satisfaction_from_ratings(ratings: Any, where: str = "satisfaction_ratings") -> Satisfaction | None:
+    """The latest of a ticket's satisfaction ratings (``GET /api/v2/tickets/{id}/satisfaction_ratings``:
+    ``[{id, survey_id, user_id, agent_id, group_id, ticket_id, feedback, ratings:
+    {"default_question": 103}, created_at, updated_at}]``). The default question's answer is
+    on Freshdesk's scale: 103 extremely happy .. 101 happy, 100 neutral, -101 unhappy ..
+    -103 extremely unhappy; other questions are the account's own and are not read."""
+    if not isinstance(ratings, (list, tuple)):
+        raise BadResponse(f"{where}: expected a JSON array of ratings, got {_kind(ratings)}")
+    found = None
+    for i, r in enumerate(ratings):
+        r = _obj(r, f"{where}[{i}]")
+        answers = r.get("ratings")
+        value = answers.get("default_question") if isinstance(answers, Mapping) else None
+        if isinstance(value, bool) or not isinstance(value, int):
+            continue
+        score = "good" if value > 100 else "neutral" if value == 100 else "bad" if value < 0 else None
+        if score is None:
+            continue
+        at = _time(r, "created_at", f"{where}[{i}]")
+        if found is None or (at is not None and found.at is not None and at > found.at):
+            feedback = r.get("feedback")
+            found = Satisfaction(score, at, feedback.strip() if isinstance(feedback, str) and feedback.strip() else None)
+    return found
 
 
 def tickets_list(body: Any, where: str = "tickets") -> list[Mapping[str, Any]]:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Mapping, Sequence
 
 from deskwatch.core.connect.kit import organization, reads
-from deskwatch.core.model import Message, Organization, Person, Ticket
+from deskwatch.core.model import Message, Organization, Person, Satisfaction, Ticket
 from deskwatch.core.connect.contract import BadResponse
 from deskwatch.core.connect.kit.reads import boolean
 from deskwatch.core.connect.kit.reads import describe as _kind
@@ -347,6 +347,23 @@ def _assignee(uid: int | None, side: SideLoads) -> str | None:
     return str(uid)
 
 
+def map_satisfaction(raw: Any, where: str) -> Satisfaction | None:
+    """``satisfaction_rating`` on a ticket: null, or ``{id, score, comment}`` where score is
+    ``good``/``bad`` once rated (``good_with_comment``/``bad_with_comment`` on older accounts)
+    and ``offered``/``unoffered`` before: no rating yet. The ticket carries no rating time."""
+    if raw is None:
+        return None
+    raw = _obj(raw, f"{where}satisfaction_rating")
+    score = raw.get("score")
+    if not isinstance(score, str):
+        return None
+    kind = score.split("_", 1)[0]
+    if kind not in ("good", "bad"):
+        return None
+    comment = raw.get("comment")
+    return Satisfaction(kind, None, comment.strip() if isinstance(comment, str) and comment.strip() else None)
+
+
 def _group(gid: int | None, side: SideLoads) -> str | None:
     if gid is None:
         return None
@@ -407,6 +424,7 @@ def map_ticket(
         group=_group(_id(raw, "group_id", w, required=False), side),
         tags=tuple(tags),
         url=settings.ticket_url(tid),  # type: ignore[arg-type]
+        satisfaction=map_satisfaction(raw.get("satisfaction_rating"), w),
     )
 
 
