@@ -15,6 +15,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from deskwatch.core.learn.features import Analysis, Vocabulary, analyze
+
 FORMAT = "deskwatch-textmodel/1"
 
 # Word 1-2 grams carry the topic ("refund", "charged twice"); character 1-5 grams inside word
@@ -44,7 +46,8 @@ class TextModel:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._vectorizers = None
+        self._vocab: Vocabulary | None = None
+        self._rank: np.ndarray | None = None
 
     # -- fitting ------------------------------------------------------------------------------
 
@@ -96,63 +99,96 @@ class TextModel:
 
     # -- scoring ------------------------------------------------------------------------------
 
-    def _vecs(self):
-        if self._vectorizers is None:
-            from sklearn.feature_extraction.text import TfidfVectorizer
+    def _vocabulary(self) -> Vocabulary:
+        if self._vocab is None:
+            self._vocab = Vocabulary(self.word_terms, self.word_idf, self.char_terms, self.char_idf)
+            # Scores are (texts x features) @ (features x classes): the weights stored that way
+            # round make the product read them in order; ``coef`` stays the same numbers.
+            self.coef = np.ascontiguousarray(self.coef.T).T
+        return self._vocab
 
-            word = TfidfVectorizer(**WORD)
-            word.vocabulary_ = {t: i for i, t in enumerate(self.word_terms)}
-            word.idf_ = self.word_idf
-            char = None
-            if self.char_terms:
-                char = TfidfVectorizer(**CHAR)
-                char.vocabulary_ = {t: i for i, t in enumerate(self.char_terms)}
-                char.idf_ = self.char_idf
-            self._vectorizers = (word, char)
-        return self._vectorizers
+    @staticmethod
+    def analyze(texts: Sequence[str]) -> Analysis:
+        """Read ``texts`` once; every TextModel scores the same ``Analysis`` (features.py)."""
+        return analyze(texts)
 
     def features(self, texts: Sequence[str]):
-        word, char = self._vecs()
-        return _hstack(word.transform(texts), char.transform(texts) if char is not None else None)
+        """The TF-IDF matrix of ``texts`` (word part, then character part), as fitted."""
+        words, chars = self._vocabulary().transform(analyze(list(texts)))
+        return _hstack(words, chars)
+
+    def scores_of(self, a: Analysis) -> np.ndarray:
+        return self._scores(*self._vocabulary().transform(a))
+
+    def _scores(self, words, chars) -> np.ndarray:
+        weights = self.coef.T  # (features, classes), contiguous after _vocabulary()
+        n = len(self.word_terms)
+        out = words @ weights[:n]
+        if chars is not None:
+            out += chars @ weights[n:]
+        return np.asarray(out) + self.intercept
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
-        x = self.features(list(texts))
-        return np.asarray(x @ self.coef.T) + self.intercept
+        return self.scores_of(analyze(list(texts)))
+
+    def predict_proba_of(self, a: Analysis) -> np.ndarray:
+        """``predict_proba`` for texts already read by ``analyze``."""
+        if not a.n:
+            return np.zeros((0, len(self.classes)), dtype=np.float32)
+        return _softmax(self.scores_of(a) * self.temperature)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
-        return _softmax(self.scores(texts) * self.temperature)
+        return self.predict_proba_of(analyze(list(texts)))
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         p = self.predict_proba(texts)
         return [self.classes[i] for i in p.argmax(axis=1)] if len(p) else []
 
+    def explain_of(self, a: Analysis, limit: int = 4) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+        """(probabilities, the words that pushed each text most toward its likeliest class):
+        the router's reading and its evidence from one pass over the features."""
+        if not a.n:
+            return np.zeros((0, len(self.classes)), dtype=np.float32), []
+        words, chars = self._vocabulary().transform(a)
+        p = _softmax(self._scores(words, chars) * self.temperature)
+        return p, self._top_terms(words, p.argmax(axis=1), limit)
+
     def top_terms_many(self, texts: Sequence[str], labels: Sequence[str], limit: int = 4) -> list[tuple[str, ...]]:
         """``top_terms`` for a batch: one transform for all texts."""
-        word, _ = self._vecs()
-        x = word.transform(list(texts)).tocsr()
-        out = []
-        for i, label in enumerate(labels):
-            if label not in self.classes:
-                out.append(())
-                continue
-            row = self.coef[self.classes.index(label)]
-            lo, hi = x.indptr[i], x.indptr[i + 1]
-            cols, vals = x.indices[lo:hi], x.data[lo:hi]
-            pairs = sorted(((float(v) * float(row[j]), self.word_terms[j]) for j, v in zip(cols, vals)), reverse=True)
-            out.append(tuple(t for w, t in pairs[:limit] if w > 0))
-        return out
+        index = {c: i for i, c in enumerate(self.classes)}
+        rows = np.array([index.get(label, -1) for label in labels], dtype=np.int64)
+        words, _ = self._vocabulary().transform(analyze(list(texts)))
+        return self._top_terms(words, rows, limit)
 
     def top_terms(self, text: str, label: str, limit: int = 4) -> tuple[str, ...]:
         """The words of ``text`` that pushed it most toward ``label``: the evidence a person reads."""
-        if label not in self.classes:
-            return ()
-        word, _ = self._vecs()
-        row = self.coef[self.classes.index(label)]
-        x = word.transform([text]).tocoo()
-        pairs = sorted(((float(v) * float(row[j]), self.word_terms[j]) for j, v in zip(x.col, x.data)), reverse=True)
-        return tuple(t for w, t in pairs[:limit] if w > 0)
+        return self.top_terms_many([text], [label], limit)[0]
+
+    def _top_terms(self, words, rows: np.ndarray, limit: int) -> list[tuple[str, ...]]:
+        """Per text, up to ``limit`` word features with the largest positive weight x value
+        toward class ``rows[i]`` (none when it is -1), largest first, ties by term descending."""
+        doc = np.repeat(np.arange(words.shape[0]), np.diff(words.indptr))
+        cls = rows[doc]
+        valid = cls >= 0
+        push = np.zeros(len(doc), dtype=np.float64)
+        push[valid] = words.data[valid].astype(np.float64) * self.coef[cls[valid], words.indices[valid]]
+        order = np.lexsort((-self._term_rank()[words.indices], -push, doc))
+        doc, push, cols = doc[order], push[order], words.indices[order]
+        start = np.searchsorted(doc, doc)  # first entry of each text in the sorted order
+        take = (np.arange(len(doc)) - start < limit) & (push > 0)
+        out: list[list[str]] = [[] for _ in range(words.shape[0])]
+        terms = self.word_terms
+        for d, c in zip(doc[take].tolist(), cols[take].tolist()):
+            out[d].append(terms[c])
+        return [tuple(x) for x in out]
+
+    def _term_rank(self) -> np.ndarray:
+        if self._rank is None:
+            self._rank = np.empty(len(self.word_terms), dtype=np.int64)
+            self._rank[np.argsort(np.array(self.word_terms, dtype=str), kind="stable")] = np.arange(len(self.word_terms))
+        return self._rank
 
     # -- saving -------------------------------------------------------------------------------
 
