@@ -94,3 +94,12 @@ def test_a_batch_decides_as_one_ticket_at_a_time_with_all_three_models():
         assert one.learned.escalation == pytest.approx(d.learned.escalation, abs=1e-3)
         assert one.confidence == pytest.approx(d.confidence, abs=1e-3)
     assert batch[0].learned.escalation > batch[1].learned.escalation  # the billing complaint reads as "escalate"
+
+
+def test_a_batch_without_any_word_reads_as_zero_features():
+    model = _model()
+    empty = ["", "   ", "\n\t"]
+    assert model.features(empty).nnz == 0
+    np.testing.assert_allclose(model.scores(empty), np.tile(model.intercept, (3, 1)), atol=1e-6)
+    assert model.predict_proba([]).shape == (0, len(model.classes))
+    assert model.top_terms_many(empty, ["Billing"] * 3) == [(), (), ()]

@@ -71,12 +71,22 @@ def analyze(texts: Sequence[str]) -> Analysis:
     np.cumsum([len(w) for w in word_lists], out=indptr[1:])
     # Repeated words stay as repeated entries: the sparse product adds them up.
     counts = sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, indptr), shape=(n, len(wid)))
-    token_lists = [TOKEN.findall(s) for s in lows]
+    # Tokens (runs of word characters) never cross whitespace, so a text's tokens are its
+    # words' tokens in order: each distinct word is tokenized once, then numpy lays them out.
+    words = list(wid)
     tid: defaultdict[str, int] = defaultdict(count().__next__)
-    flat = list(chain.from_iterable(token_lists))
-    ids = np.fromiter(map(tid.__getitem__, flat), dtype=np.int32, count=len(flat))
-    doc = np.repeat(np.arange(n, dtype=np.int32), [len(t) for t in token_lists])
-    return Analysis(n, list(wid), counts, list(tid), ids, doc)
+    per_word = [TOKEN.findall(w) for w in words]
+    word_tokens = np.fromiter(map(tid.__getitem__, chain.from_iterable(per_word)), dtype=np.int32)
+    ntok = np.fromiter(map(len, per_word), dtype=np.int64, count=len(words))
+    first = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(ntok, out=first[1:])
+    lens = ntok[cols]
+    total = int(lens.sum())
+    # Entry k of the text's tokens is word_tokens[first[its word] + its place in that word].
+    run_start = np.repeat(np.cumsum(lens) - lens, lens)
+    ids = word_tokens[np.repeat(first[cols], lens) + np.arange(total) - run_start]
+    doc = np.repeat(np.repeat(np.arange(n, dtype=np.int32), np.diff(indptr)), lens)
+    return Analysis(n, words, counts, list(tid), ids, doc)
 
 
 class Vocabulary:
