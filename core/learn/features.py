@@ -93,9 +93,15 @@ class Vocabulary:
     """A fitted model's word and character vocabularies with their idf, ready to turn an
     ``Analysis`` into its TF-IDF matrix (word part, then character part)."""
 
-    def __init__(self, word_terms: Sequence[str], word_idf: np.ndarray, char_terms: Sequence[str], char_idf: np.ndarray):
+    def __init__(self, word_terms: Sequence[str], word_idf: np.ndarray, char_terms: Sequence[str], char_idf: np.ndarray,
+                 coef: np.ndarray):
         self.n_word, self.n_char = len(word_terms), len(char_terms)
         self.word_idf, self.char_idf = word_idf, char_idf
+        self.word_idf2, self.char_idf2 = word_idf * word_idf, char_idf * char_idf
+        # The linear weights with each feature's idf folded in, (features, classes) contiguous:
+        # scores come from the sublinear counts in one sparse product, and the l2 norm (a
+        # per-text number) divides the result, so no pass over the entries applies idf or norm.
+        self.folded = np.ascontiguousarray((coef * np.concatenate([word_idf, char_idf])).T, dtype=np.float32)
         self.unigram: dict[str, int] = {}
         local: dict[str, int] = {}
         pairs, feats = [], []
@@ -115,11 +121,26 @@ class Vocabulary:
         self.char_index = {t: i for i, t in enumerate(char_terms)}
         self._rows: dict[str, np.ndarray] = {}
 
+    def read(self, a: Analysis) -> "Reading":
+        """The sublinear term frequencies (1 + log count) of each part and each text's l2 norm
+        of tf x idf per part (1 for a text with none of the part's features)."""
+        words = _sublinear(self._word_counts(a))
+        chars = _sublinear(self._char_counts(a)) if self.n_char else None
+        return Reading(words, _norms(words, self.word_idf2), chars, _norms(chars, self.char_idf2) if chars is not None else None)
+
+    def scores(self, r: Reading) -> np.ndarray:
+        """Each text's linear scores per class, without the intercept."""
+        out = (r.words @ self.folded[:self.n_word]) / r.word_norms[:, None]
+        if r.chars is not None:
+            out += (r.chars @ self.folded[self.n_word:]) / r.char_norms[:, None]
+        return np.asarray(out)
+
     def transform(self, a: Analysis) -> tuple[sparse.csr_matrix, sparse.csr_matrix | None]:
-        """(word part, character part), each TF-IDF with sublinear tf and unit l2 rows."""
-        words = _tfidf(self._word_counts(a), self.word_idf)
-        chars = _tfidf(self._char_counts(a), self.char_idf) if self.n_char else None
-        return words, chars
+        """(word part, character part), each TF-IDF with sublinear tf and unit l2 rows, as
+        scikit-learn's vectorizers give them."""
+        r = self.read(a)
+        chars = _scaled(r.chars, self.char_idf, r.char_norms) if r.chars is not None else None
+        return _scaled(r.words, self.word_idf, r.word_norms), chars
 
     def _word_counts(self, a: Analysis) -> sparse.csr_matrix:
         uni = np.fromiter((self.unigram.get(t, -1) for t in a.tokens), dtype=np.int32, count=len(a.tokens))
@@ -162,14 +183,34 @@ class Vocabulary:
         return out[out >= 0]
 
 
-def _tfidf(x: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
+@dataclass(frozen=True)
+class Reading:
+    """An analysis as one model sees it (``Vocabulary.read``)."""
+
+    words: sparse.csr_matrix
+    word_norms: np.ndarray
+    chars: sparse.csr_matrix | None
+    char_norms: np.ndarray | None
+
+
+def _sublinear(x: sparse.csr_matrix) -> sparse.csr_matrix:
     # ``x`` holds no duplicate entries (built from COO, or a sparse product); its columns need
     # not be sorted for what follows, and sorting them would cost a third of the pass.
-    data = (np.log(x.data, dtype=np.float32) + 1) * idf[x.indices]
-    rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
-    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=x.shape[0])).astype(np.float32)
+    np.log(x.data, out=x.data)
+    x.data += 1
+    return x
+
+
+def _norms(tf: sparse.csr_matrix, idf2: np.ndarray) -> np.ndarray:
+    squared = sparse.csr_matrix((tf.data * tf.data, tf.indices, tf.indptr), shape=tf.shape)
+    norms = np.sqrt(squared @ idf2)
     norms[norms == 0] = 1
-    return sparse.csr_matrix((data / norms[rows], x.indices, x.indptr), shape=x.shape)
+    return norms
+
+
+def _scaled(tf: sparse.csr_matrix, idf: np.ndarray, norms: np.ndarray) -> sparse.csr_matrix:
+    rows = np.repeat(np.arange(tf.shape[0]), np.diff(tf.indptr))
+    return sparse.csr_matrix((tf.data * idf[tf.indices] / norms[rows], tf.indices, tf.indptr), shape=tf.shape)
 
 
 def _merge(first: list[str], second: list[str]) -> tuple[list[str], np.ndarray]:

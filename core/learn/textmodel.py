@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from deskwatch.core.learn.features import Analysis, Vocabulary, analyze
+from deskwatch.core.learn.features import Analysis, Reading, Vocabulary, analyze
 
 FORMAT = "deskwatch-textmodel/1"
 
@@ -101,10 +101,7 @@ class TextModel:
 
     def _vocabulary(self) -> Vocabulary:
         if self._vocab is None:
-            self._vocab = Vocabulary(self.word_terms, self.word_idf, self.char_terms, self.char_idf)
-            # Scores are (texts x features) @ (features x classes): the weights stored that way
-            # round make the product read them in order; ``coef`` stays the same numbers.
-            self.coef = np.ascontiguousarray(self.coef.T).T
+            self._vocab = Vocabulary(self.word_terms, self.word_idf, self.char_terms, self.char_idf, self.coef)
         return self._vocab
 
     @staticmethod
@@ -118,15 +115,8 @@ class TextModel:
         return _hstack(words, chars)
 
     def scores_of(self, a: Analysis) -> np.ndarray:
-        return self._scores(*self._vocabulary().transform(a))
-
-    def _scores(self, words, chars) -> np.ndarray:
-        weights = self.coef.T  # (features, classes), contiguous after _vocabulary()
-        n = len(self.word_terms)
-        out = words @ weights[:n]
-        if chars is not None:
-            out += chars @ weights[n:]
-        return np.asarray(out) + self.intercept
+        vocab = self._vocabulary()
+        return vocab.scores(vocab.read(a)) + self.intercept
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         return self.scores_of(analyze(list(texts)))
@@ -151,29 +141,30 @@ class TextModel:
         the router's reading and its evidence from one pass over the features."""
         if not a.n:
             return np.zeros((0, len(self.classes)), dtype=np.float32), []
-        words, chars = self._vocabulary().transform(a)
-        p = _softmax(self._scores(words, chars) * self.temperature)
-        return p, self._top_terms(words, p.argmax(axis=1), limit)
+        vocab = self._vocabulary()
+        r = vocab.read(a)
+        p = _softmax((vocab.scores(r) + self.intercept) * self.temperature)
+        return p, self._top_terms(r, p.argmax(axis=1), limit)
 
     def top_terms_many(self, texts: Sequence[str], labels: Sequence[str], limit: int = 4) -> list[tuple[str, ...]]:
         """``top_terms`` for a batch: one transform for all texts."""
         index = {c: i for i, c in enumerate(self.classes)}
         rows = np.array([index.get(label, -1) for label in labels], dtype=np.int64)
-        words, _ = self._vocabulary().transform(analyze(list(texts)))
-        return self._top_terms(words, rows, limit)
+        return self._top_terms(self._vocabulary().read(analyze(list(texts))), rows, limit)
 
     def top_terms(self, text: str, label: str, limit: int = 4) -> tuple[str, ...]:
         """The words of ``text`` that pushed it most toward ``label``: the evidence a person reads."""
         return self.top_terms_many([text], [label], limit)[0]
 
-    def _top_terms(self, words, rows: np.ndarray, limit: int) -> list[tuple[str, ...]]:
-        """Per text, up to ``limit`` word features with the largest positive weight x value
+    def _top_terms(self, r: Reading, rows: np.ndarray, limit: int) -> list[tuple[str, ...]]:
+        """Per text, up to ``limit`` word features with the largest positive tf-idf x weight
         toward class ``rows[i]`` (none when it is -1), largest first, ties by term descending."""
+        words, folded = r.words, self._vocabulary().folded
         doc = np.repeat(np.arange(words.shape[0]), np.diff(words.indptr))
         cls = rows[doc]
         valid = cls >= 0
         push = np.zeros(len(doc), dtype=np.float64)
-        push[valid] = words.data[valid].astype(np.float64) * self.coef[cls[valid], words.indices[valid]]
+        push[valid] = words.data[valid] * folded[words.indices[valid], cls[valid]] / r.word_norms[doc[valid]]
         pos = push > 0  # only words pushing toward the class are evidence: sort just those
         doc, push, cols = doc[pos], push[pos], words.indices[pos]
         order = np.lexsort((-self._term_rank()[cols], -push, doc))
