@@ -13,8 +13,8 @@
 3. train: fitting the router on --train-size support texts recombined from both sets (as
    bench/learn.py does), CPU time. Target: under 120 s for 100,000.
 4. rss: peak resident memory of `deskwatch daemon --once` syncing --rss-tickets tickets from the
-   simulator with the three models active in its store (bench/sync.py's rss part, models added).
-   Target: under 250 MB.
+   simulator with the three models active in its store (bench/sync.py's rss part, models added;
+   --rss-compare runs it without models first). Target: under 250 MB.
 """
 
 from __future__ import annotations
@@ -98,7 +98,13 @@ def train_time(bank: list[Example], air: list[Example], size: int) -> None:
     print(f"train   {size:,} tickets, {len(big.classes)} labels: {time.process_time() - t:.1f}s CPU   (target < 120s)")
 
 
-def rss(models: LearnedModels, n: int) -> None:
+# The daemon is started from this small process, not from the bench: a child forked from a
+# process holding trained models and datasets counts their pages in its peak RSS before it execs.
+SPAWN = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
+
+
+def rss(models: LearnedModels | None, n: int) -> None:
     import tomli_w
     from sync import SimProcess, bench_cfg
 
@@ -112,25 +118,25 @@ def rss(models: LearnedModels, n: int) -> None:
             path.write_text(tomli_w.dumps(bench_cfg(sim.sources, folder)))
             store = Store(folder / "bench.db")
             now = datetime.now(timezone.utc)
-            for kind in ("router", "tone", "escalation"):
-                model = getattr(models, kind)
-                store.save_model(kind, model.to_bytes(), trained_on={"source": "bench"}, figures={}, now=now, activate=True)
+            for kind in ("router", "tone", "escalation") if models else ():
+                store.save_model(kind, getattr(models, kind).to_bytes(), trained_on={"source": "bench"}, figures={},
+                                 now=now, activate=True)
             store.close()
             t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "deskwatch.core.cli", "daemon", "--once", "--config", str(path)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            proc = subprocess.run([sys.executable, "-c", SPAWN, sys.executable, "-m", "deskwatch.core.cli", "daemon", "--once",
+                                   "--config", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             elapsed = time.perf_counter() - t0
-            peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            peak_kb, code = (int(x) for x in proc.stdout.split()[-2:])
             store = Store(folder / "bench.db")
             stored = store.ticket_count()
             learned = store._q("SELECT COUNT(*) FROM decisions WHERE data LIKE '%\"learned\"%'")[0][0]
             store.close()
     finally:
         sim.stop()
-    if proc.returncode != 0:
+    if code != 0:
         print(proc.stderr[-2000:])
-    print(f"rss     daemon synced {stored:,} tickets in {elapsed:.0f} s with 3 models active ({learned:,} decisions "
-          f"with a learned block); peak RSS {peak_kb / 1024:,.0f} MB   (target < 250 MB)")
+    what = f"3 models active ({learned:,} decisions with a learned block)" if models else "rules alone"
+    print(f"rss     daemon synced {stored:,} tickets in {elapsed:.0f} s, {what}; peak RSS {peak_kb / 1024:,.0f} MB   (target < 250 MB)")
 
 
 def _cpu(fn) -> float:
@@ -148,6 +154,7 @@ def main() -> None:
     ap.add_argument("--banking77-test", metavar="FILE")
     ap.add_argument("--train-size", type=int, default=100_000)
     ap.add_argument("--rss-tickets", type=int, default=100_000)
+    ap.add_argument("--rss-compare", action="store_true", help="also measure the daemon without models, first")
     args = ap.parse_args()
     bank, air = datasets()
     if args.part in ("accuracy", "all"):
@@ -157,6 +164,8 @@ def main() -> None:
         if args.part in ("speed", "all"):
             speed(models, args.tickets, args.rounds)
         if args.part in ("rss", "all"):
+            if args.rss_compare:
+                rss(None, args.rss_tickets)
             rss(models, args.rss_tickets)
     if args.part in ("train", "all"):
         train_time(bank, air, args.train_size)

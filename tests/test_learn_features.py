@@ -103,3 +103,37 @@ def test_a_batch_without_any_word_reads_as_zero_features():
     np.testing.assert_allclose(model.scores(empty), np.tile(model.intercept, (3, 1)), atol=1e-6)
     assert model.predict_proba([]).shape == (0, len(model.classes))
     assert model.top_terms_many(empty, ["Billing"] * 3) == [(), (), ()]
+
+
+def test_a_lean_model_scores_and_saves_as_the_full_one():
+    model = _model()
+    lean = TextModel.from_bytes(model.to_bytes()).prepare(lean=True)
+    assert lean.coef is None
+    np.testing.assert_allclose(lean.predict_proba(TEXTS), model.predict_proba(TEXTS), atol=1e-6)
+    assert lean.top_terms_many(TEXTS, ["Billing"] * len(TEXTS)) == model.top_terms_many(TEXTS, ["Billing"] * len(TEXTS))
+    again = TextModel.from_bytes(lean.to_bytes())
+    np.testing.assert_allclose(again.coef, model.coef, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(again.predict_proba(TEXTS), model.predict_proba(TEXTS), atol=1e-6)
+
+
+def test_scoring_in_slices_gives_what_one_pass_gives(monkeypatch):
+    from deskwatch.core.learn import textmodel
+
+    model = _model()
+    a = analyze(TEXTS * 3)
+    whole_p, whole_terms = model.explain_of(a)
+    whole_scores = model.scores_of(a)
+    labels = ["Billing", "Technical"] * (len(TEXTS) * 3 // 2)
+    whole_top = model.top_terms_many(TEXTS * 3, labels)
+    monkeypatch.setattr(textmodel, "SLICE", 5)  # slices that split the batch unevenly
+    assert len(list(textmodel._slices(a))) == -(-len(TEXTS) * 3 // 5)
+    p, terms = model.explain_of(a)
+    np.testing.assert_allclose(p, whole_p, atol=1e-6)
+    np.testing.assert_allclose(model.scores_of(a), whole_scores, atol=1e-5)
+    assert terms == whole_terms
+    assert model.top_terms_many(TEXTS * 3, labels) == whole_top
+    extended = a.extend(["sig_x_1"] * a.n)
+    monkeypatch.setattr(textmodel, "SLICE", 512)
+    whole_ext = model.scores_of(extended)
+    monkeypatch.setattr(textmodel, "SLICE", 7)
+    np.testing.assert_allclose(model.scores_of(extended), whole_ext, atol=1e-5)

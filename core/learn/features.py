@@ -47,6 +47,13 @@ class Analysis:
     token_ids: np.ndarray  # int32, every text's tokens one after the other
     token_doc: np.ndarray  # int32, the text each of them belongs to (non-decreasing)
 
+    def rows(self, start: int, stop: int) -> "Analysis":
+        """Texts ``start:stop`` of the batch, numbered against the same distinct words and
+        tokens (so a model looks those up once per batch, not once per slice)."""
+        lo, hi = np.searchsorted(self.token_doc, [start, stop])
+        return Analysis(min(stop, self.n) - start, self.words, self.counts[start:stop], self.tokens,
+                        self.token_ids[lo:hi], self.token_doc[lo:hi] - start)
+
     def extend(self, suffixes: Sequence[str]) -> "Analysis":
         """The analysis of ``text + "\\n" + suffix`` for each text, reading only the suffixes."""
         more = analyze(suffixes)
@@ -120,6 +127,7 @@ class Vocabulary:
         self.bigram_keys, self.bigram_feats = keys[order], np.array(feats, dtype=np.int32)[order]
         self.char_index = {t: i for i, t in enumerate(char_terms)}
         self._rows: dict[str, np.ndarray] = {}
+        self._last: tuple | None = None  # the latest batch's vocabulary and its maps
 
     def read(self, a: Analysis) -> "Reading":
         """The sublinear term frequencies (1 + log count) of each part and each text's l2 norm
@@ -142,13 +150,23 @@ class Vocabulary:
         chars = _scaled(r.chars, self.char_idf, r.char_norms) if r.chars is not None else None
         return _scaled(r.words, self.word_idf, r.word_norms), chars
 
-    def _word_counts(self, a: Analysis) -> sparse.csr_matrix:
+    def _maps(self, a: Analysis) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix | None]:
+        """For the batch's distinct tokens and words: unigram feature, bigram-side index, and
+        character n-gram counts (a word per row). Slices of one batch share them."""
+        if self._last is not None and self._last[0] is a.words and self._last[1] is a.tokens:
+            return self._last[2]
         uni = np.fromiter((self.unigram.get(t, -1) for t in a.tokens), dtype=np.int32, count=len(a.tokens))
+        loc = np.fromiter((self.local.get(t, -1) for t in a.tokens), dtype=np.int64, count=len(a.tokens))
+        maps = uni, loc, self._by_word(a.words) if self.n_char else None
+        self._last = (a.words, a.tokens, maps)
+        return maps
+
+    def _word_counts(self, a: Analysis) -> sparse.csr_matrix:
+        uni, loc, _ = self._maps(a)
         feats, docs = uni[a.token_ids], a.token_doc
         keep = feats >= 0
         rows, cols = [docs[keep]], [feats[keep]]
         if len(self.bigram_keys) and len(a.token_ids) > 1:
-            loc = np.fromiter((self.local.get(t, -1) for t in a.tokens), dtype=np.int64, count=len(a.tokens))
             left, right = loc[a.token_ids[:-1]], loc[a.token_ids[1:]]
             ok = (docs[:-1] == docs[1:]) & (left >= 0) & (right >= 0)
             keys = left[ok] * self.width + right[ok]
@@ -160,18 +178,20 @@ class Vocabulary:
         return sparse.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(a.n, self.n_word))
 
     def _char_counts(self, a: Analysis) -> sparse.csr_matrix:
+        return (a.counts @ self._maps(a)[2]).tocsr()
+
+    def _by_word(self, words: list[str]) -> sparse.csr_matrix:
         rows = self._rows
-        if len(rows) + len(a.words) > WORD_CACHE:
+        if len(rows) + len(words) > WORD_CACHE:
             rows.clear()
-        per_word = [rows.get(w) for w in a.words]
+        per_word = [rows.get(w) for w in words]
         for i, r in enumerate(per_word):
             if r is None:
-                per_word[i] = rows[a.words[i]] = self._cut(a.words[i])
+                per_word[i] = rows[words[i]] = self._cut(words[i])
         indptr = np.zeros(len(per_word) + 1, dtype=np.int64)
         np.cumsum([len(r) for r in per_word], out=indptr[1:])
         cols = np.concatenate(per_word) if per_word else np.zeros(0, np.int32)
-        by_word = sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, indptr), shape=(len(per_word), self.n_char))
-        return (a.counts @ by_word).tocsr()
+        return sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, indptr), shape=(len(per_word), self.n_char))
 
     def _cut(self, word: str) -> np.ndarray:
         """The character n-gram features of one word, as ``char_wb`` cuts it: padded with a
