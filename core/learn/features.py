@@ -31,8 +31,8 @@ from scipy import sparse
 TOKEN = re.compile(r"\w+")
 CHAR_MAX = 5
 # Distinct words whose n-grams a model remembers; past it the memory starts over. Support text
-# reuses a few thousand words, and the cache is the daemon's memory (a word costs ~250 bytes).
-WORD_CACHE = 40_000
+# reuses a few thousand words, and the cache is the daemon's memory (a word costs ~300 bytes).
+WORD_CACHE = 20_000
 
 
 @dataclass(frozen=True)
