@@ -137,3 +137,18 @@ def test_scoring_in_slices_gives_what_one_pass_gives(monkeypatch):
     whole_ext = model.scores_of(extended)
     monkeypatch.setattr(textmodel, "SLICE", 7)
     np.testing.assert_allclose(model.scores_of(extended), whole_ext, atol=1e-5)
+
+
+def test_bigrams_whose_words_are_not_in_the_vocabulary_still_count():
+    # A vocabulary pruned by document frequency can keep "charged twice" and drop "charged".
+    full = _model()
+    drop = {i for i, t in enumerate(full.word_terms) if t in ("charged", "refund", "twice")}
+    keep = [i for i in range(len(full.word_terms)) if i not in drop]
+    assert any(t.startswith("charged ") for t in full.word_terms) and len(drop) == 3
+    cols = keep + list(range(len(full.word_terms), len(full.word_terms) + len(full.char_terms)))
+    pruned = TextModel(classes=full.classes, word_terms=tuple(full.word_terms[i] for i in keep), word_idf=full.word_idf[keep],
+                       char_terms=full.char_terms, char_idf=full.char_idf, coef=full.coef[:, cols], intercept=full.intercept)
+    ours = pruned.features(TEXTS).toarray()
+    np.testing.assert_allclose(ours, _reference(pruned, TEXTS), atol=1e-5)
+    bigram = pruned.word_terms.index("charged twice")
+    assert ours[0, bigram] > 0

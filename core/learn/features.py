@@ -110,24 +110,29 @@ class Vocabulary:
         # per-text number) divides the result, so no pass over the entries applies idf or norm.
         self.folded = np.ascontiguousarray((coef * np.concatenate([word_idf, char_idf])).T, dtype=np.float32)
         self.unigram: dict[str, int] = {}
-        local: dict[str, int] = {}
-        pairs, feats = [], []
+        bigrams = []
         for i, term in enumerate(word_terms):
             a, space, b = term.partition(" ")
-            if not space:
+            if space:
+                bigrams.append((a, b, i))
+            else:
                 self.unigram[term] = i
-                continue
-            pairs.append((local.setdefault(a, len(local)), local.setdefault(b, len(local))))
-            feats.append(i)
-        # A bigram is a pair of token indices (tokens hold no spaces), found by binary search.
-        self.local = local
-        self.width = max(1, len(local))
-        keys = np.array([a * self.width + b for a, b in pairs], dtype=np.int64)
+        # A bigram is a pair of token numbers (tokens hold no spaces), found by binary search.
+        # A token's number is its unigram feature; the rare bigram token that is no unigram
+        # (a vocabulary pruned by document frequency) is numbered after them.
+        self.extra: dict[str, int] = {}
+        pairs = np.array([(self._number(a), self._number(b), i) for a, b, i in bigrams], dtype=np.int64).reshape(-1, 3)
+        self.width = self.n_word + len(self.extra)
+        keys = pairs[:, 0] * self.width + pairs[:, 1]
         order = np.argsort(keys)
-        self.bigram_keys, self.bigram_feats = keys[order], np.array(feats, dtype=np.int32)[order]
+        self.bigram_keys, self.bigram_feats = keys[order], pairs[:, 2][order].astype(np.int32)
         self.char_index = {t: i for i, t in enumerate(char_terms)}
         self._rows: dict[str, np.ndarray] = {}
         self._last: tuple | None = None  # the latest batch's vocabulary and its maps
+
+    def _number(self, token: str) -> int:
+        i = self.unigram.get(token)
+        return i if i is not None else self.extra.setdefault(token, self.n_word + len(self.extra))
 
     def read(self, a: Analysis) -> "Reading":
         """The sublinear term frequencies (1 + log count) of each part and each text's l2 norm
@@ -156,7 +161,10 @@ class Vocabulary:
         if self._last is not None and self._last[0] is a.words and self._last[1] is a.tokens:
             return self._last[2]
         uni = np.fromiter((self.unigram.get(t, -1) for t in a.tokens), dtype=np.int32, count=len(a.tokens))
-        loc = np.fromiter((self.local.get(t, -1) for t in a.tokens), dtype=np.int64, count=len(a.tokens))
+        loc = uni.astype(np.int64)
+        if self.extra:
+            missing = np.flatnonzero(uni < 0)
+            loc[missing] = [self.extra.get(a.tokens[i], -1) for i in missing.tolist()]
         maps = uni, loc, self._by_word(a.words) if self.n_char else None
         self._last = (a.words, a.tokens, maps)
         return maps
