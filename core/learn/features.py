@@ -31,8 +31,9 @@ from scipy import sparse
 TOKEN = re.compile(r"\w+")
 CHAR_MAX = 5
 # Distinct words whose n-grams a model remembers; past it the memory starts over. Support text
-# reuses a few thousand words, and the cache is the daemon's memory (a word costs ~300 bytes).
-WORD_CACHE = 20_000
+# reuses a few thousand words; ids, numbers and names keep coming, so the bound is the cache's
+# share of the daemon's memory (about 250 bytes a word: 2.5 MB per model).
+WORD_CACHE = 10_000
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ class Vocabulary:
         order = np.argsort(keys)
         self.bigram_keys, self.bigram_feats = keys[order], pairs[:, 2][order].astype(np.int32)
         self.char_index = {t: i for i, t in enumerate(char_terms)}
-        self._rows: dict[str, np.ndarray] = {}
+        self._rows: dict[str, bytes] = {}
         self._last: tuple | None = None  # the latest batch's vocabulary and its maps
 
     def _number(self, token: str) -> int:
@@ -198,17 +199,18 @@ class Vocabulary:
                 per_word[i] = rows[words[i]] = self._cut(words[i])
         indptr = np.zeros(len(per_word) + 1, dtype=np.int64)
         np.cumsum([len(r) for r in per_word], out=indptr[1:])
-        cols = np.concatenate(per_word) if per_word else np.zeros(0, np.int32)
+        indptr //= 4  # bytes to int32 entries
+        cols = np.frombuffer(b"".join(per_word), dtype=np.int32)
         return sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, indptr), shape=(len(per_word), self.n_char))
 
-    def _cut(self, word: str) -> np.ndarray:
+    def _cut(self, word: str) -> bytes:
         """The character n-gram features of one word, as ``char_wb`` cuts it: padded with a
-        space each side, every n-gram of 1..5 characters that fits."""
+        space each side, every n-gram of 1..5 characters that fits; packed int32 (a bytes
+        object is a third the size of a small numpy array, and a batch joins them in one call)."""
         w = f" {word} "
         get, size = self.char_index.get, len(w)
         found = [get(w[i:i + k], -1) for k in range(1, min(CHAR_MAX, size) + 1) for i in range(size - k + 1)]
-        out = np.array(found, dtype=np.int32)
-        return out[out >= 0]
+        return np.array([f for f in found if f >= 0], dtype=np.int32).tobytes()
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,11 @@ FORMAT = "deskwatch-textmodel/1"
 
 # Word 1-2 grams carry the topic ("refund", "charged twice"); character 1-5 grams inside word
 # boundaries survive typos and inflections ("refunds", "refnd"), which support text is full of.
+# Both keep only n-grams seen in at least two texts: a word pair seen once says little about the
+# next ticket, and the once-seen pairs were three quarters of the vocabulary (memory the daemon
+# holds for every model): BANKING77 0.915 -> 0.914, airline tone 0.812 -> 0.805.
 WORD = {"analyzer": "word", "ngram_range": (1, 2), "sublinear_tf": True, "token_pattern": r"(?u)\b\w+\b",
-        "lowercase": True, "dtype": np.float32}
+        "lowercase": True, "min_df": 2, "dtype": np.float32}
 CHAR = {"analyzer": "char_wb", "ngram_range": (1, 5), "sublinear_tf": True, "min_df": 2, "lowercase": True,
         "dtype": np.float32}
 
@@ -58,7 +61,11 @@ class TextModel:
 
         word = TfidfVectorizer(**WORD)
         char = TfidfVectorizer(**CHAR)
-        xw = word.fit_transform(texts)
+        try:
+            xw = word.fit_transform(texts)
+        except ValueError:  # no word in two texts (tiny data): every word
+            word = TfidfVectorizer(**{**WORD, "min_df": 1})
+            xw = word.fit_transform(texts)
         try:
             xc = char.fit_transform(texts)
         except ValueError:  # every n-gram below min_df (tiny data): words alone
