@@ -191,12 +191,14 @@ class Vocabulary:
 
     def _by_word(self, words: list[str]) -> sparse.csr_matrix:
         rows = self._rows
-        if len(rows) + len(words) > WORD_CACHE:
-            rows.clear()
         per_word = [rows.get(w) for w in words]
-        for i, r in enumerate(per_word):
-            if r is None:
-                per_word[i] = rows[words[i]] = self._cut(words[i])
+        missing = [i for i, r in enumerate(per_word) if r is None]
+        if len(rows) + len(missing) > WORD_CACHE:
+            rows.clear()  # start over rather than track use: words that matter come back
+        for i in missing:
+            per_word[i] = cut = self._cut(words[i])
+            if len(rows) < WORD_CACHE:  # a batch wider than the cache fills it, not past it
+                rows[words[i]] = cut
         indptr = np.zeros(len(per_word) + 1, dtype=np.int64)
         np.cumsum([len(r) for r in per_word], out=indptr[1:])
         indptr //= 4  # bytes to int32 entries
