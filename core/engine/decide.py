@@ -184,7 +184,8 @@ def decide_many(
         incidents = IncidentIndex.build(
             (t.created_at, customer_key(t), t.id) for t in tickets if OUTAGE in texts.get(t).hits
         )
-        readings = learned.predict(models, tickets, [texts.get(t).customer for t in tickets]) if models else {}
+        shared: dict[str, Any] = {}  # the ticket texts as the models read them, again for escalation
+        readings = learned.predict(models, tickets, [texts.get(t).customer for t in tickets], shared) if models else {}
         context = DecisionContext(history=history, incidents=incidents, texts=texts, extra_signals=tuple(extra_signals),
                                   models=models or None, learned=readings, defer_escalation=bool(models))
         load = routing.LoadSnapshot()
@@ -196,7 +197,7 @@ def decide_many(
                 load = load.assign(d.route.team, d.route.agent)
             out.append(d)
         if models and models.escalation is not None:
-            out = _with_escalation(out, tickets, texts, models, esc)
+            out = _with_escalation(out, shared, models, esc)
             # An escalation the model holds back is decided again with its probability known,
             # so its route and reasons are those of the held-back decision.
             again = replace(context, defer_escalation=False)
@@ -206,12 +207,11 @@ def decide_many(
     return out
 
 
-def _with_escalation(decisions: list[Decision], tickets: Sequence[Ticket], texts: TextCache,
-                     models: LearnedModels, esc: EscalationConfig) -> list[Decision]:
+def _with_escalation(decisions: list[Decision], shared: Mapping[str, Any], models: LearnedModels,
+                     esc: EscalationConfig) -> list[Decision]:
     """The escalation model's probability for a whole batch in one call, and the confidence it
     moves (the same adjustment ``_decide`` makes one ticket at a time)."""
-    ps = learned.escalation_ps(models, [learned.ticket_text(t, texts.get(t).customer) for t in tickets],
-                               [d.signals for d in decisions])
+    ps = learned.escalation_ps(models, shared["texts"], [d.signals for d in decisions], shared.get("reading"))
     out = []
     for d, p in zip(decisions, ps):
         if p is None or d.learned is None:

@@ -14,6 +14,7 @@ what keeps scoring fast), and turns the answers into evidence a person can read:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Mapping, Protocol, Sequence
 
 from deskwatch.core.model import LearnedReading, Signal, Ticket
@@ -69,50 +70,89 @@ def ticket_text(ticket: Ticket, customer: Sequence[str]) -> str:
 
 def signal_tokens(signals: Sequence[Signal]) -> str:
     """The fired signals as tokens, exactly as core/learn/history.signal_tokens writes them."""
-    return " ".join(f"sig_{s.name.replace(':', '_')}_{min(4, int(s.value * 4) + 1)}" for s in signals if s.value > 0)
+    return " ".join([_token(s.name, min(4, int(s.value * 4) + 1)) for s in signals if s.value > 0])
+
+
+@lru_cache(maxsize=2048)
+def _token(name: str, quarter: int) -> str:
+    # A few dozen signal names times four quarters: built once each, not once per ticket.
+    return f"sig_{name.replace(':', '_')}_{quarter}"
 
 
 def _best(model: Classifier, rows: Any) -> list[tuple[str, float]]:
-    return [(model.classes[int(r.argmax())], float(r.max())) for r in rows]
+    if not len(rows):
+        return []
+    best = rows.argmax(axis=1)
+    return [(model.classes[i], p) for i, p in zip(best.tolist(), rows[range(len(best)), best].tolist())]
 
 
-def predict(models: LearnedModels, tickets: Sequence[Ticket], customer_texts: Sequence[Sequence[str]]) -> dict[str, LearnedReading]:
+def _reader(*models: Classifier | None) -> Any:
+    """A model's ``analyze`` (texts read once, then scored by each model that takes the
+    reading: ``predict_proba_of``), or None when no model offers one."""
+    for m in models:
+        if m is not None and hasattr(m, "analyze"):
+            return m.analyze
+    return None
+
+
+def _proba(model: Classifier, texts: Sequence[str], reading: Any) -> Any:
+    of = getattr(model, "predict_proba_of", None)
+    return of(reading) if of is not None and reading is not None else model.predict_proba(texts)
+
+
+def predict(models: LearnedModels, tickets: Sequence[Ticket], customer_texts: Sequence[Sequence[str]],
+            shared: dict[str, Any] | None = None) -> dict[str, LearnedReading]:
     """Team and tone readings for a batch, by ticket id (escalation comes later, once the
-    signals are known: see ``escalation_p``)."""
+    signals are known: see ``escalation_ps``). The ticket texts are read once for the router and
+    the escalation model; ``shared``, when given, keeps that reading for ``escalation_ps``."""
     texts = [ticket_text(t, c) for t, c in zip(tickets, customer_texts)]
+    reader = _reader(models.router, models.escalation)
+    reading = reader(texts) if reader is not None else None
+    if shared is not None:
+        shared.update(texts=texts, reading=reading)
     teams: list = [None] * len(texts)
     words: list = [()] * len(texts)
-    if models.router is not None:
-        probs = models.router.predict_proba(texts)
-        teams = _best(models.router, probs)
-        terms = getattr(models.router, "top_terms_many", None)
-        words = terms(texts, [t[0] for t in teams]) if terms else [models.router.top_terms(x, t[0]) for x, t in zip(texts, teams)]
-    latest = [clip(c[-1]) if c else "" for c in customer_texts]
-    tones = _best(models.tone, models.tone.predict_proba(latest)) if models.tone else [None] * len(texts)
+    router = models.router
+    if router is not None:
+        explain = getattr(router, "explain_of", None)
+        if explain is not None and reading is not None:
+            probs, words = explain(reading)
+            teams = _best(router, probs)
+        else:
+            teams = _best(router, router.predict_proba(texts))
+            terms = getattr(router, "top_terms_many", None)
+            words = terms(texts, [t[0] for t in teams]) if terms else [router.top_terms(x, t[0]) for x, t in zip(texts, teams)]
+    tones: list = [None] * len(texts)
+    if models.tone is not None:
+        latest = [clip(c[-1]) if c else "" for c in customer_texts]
+        tones = _best(models.tone, models.tone.predict_proba(latest))
+    versions = dict(models.versions)
     out = {}
     for t, team, tone, team_words in zip(tickets, teams, tones, words):
-        team_part = None
-        if team is not None:
-            team_part = (team[0], round(team[1], 3), tuple(team_words))
-        out[t.id] = LearnedReading(team=team_part, tone=(tone[0], round(tone[1], 3)) if tone else None,
-                                   versions=dict(models.versions))
+        out[t.id] = LearnedReading(team=(team[0], round(team[1], 3), tuple(team_words)) if team is not None else None,
+                                   tone=(tone[0], round(tone[1], 3)) if tone else None, versions=versions)
     return out
 
 
-def escalation_ps(models: LearnedModels, texts: Sequence[str], signals: Sequence[Sequence[Signal]]) -> list[float | None]:
-    """``escalation_p`` for a batch, in one call to the model."""
+def escalation_ps(models: LearnedModels, texts: Sequence[str], signals: Sequence[Sequence[Signal]],
+                  reading: Any = None) -> list[float | None]:
+    """``escalation_p`` for a batch, in one call to the model. ``reading`` is the texts as
+    ``predict`` read them (its ``shared``): only the signal tokens are read again."""
     if models.escalation is None or "escalate" not in models.escalation.classes or not texts:
         return [None] * len(texts)
-    rows = models.escalation.predict_proba([t + "\n" + signal_tokens(s) for t, s in zip(texts, signals)])
+    tokens = [signal_tokens(s) for s in signals]
+    of = getattr(models.escalation, "predict_proba_of", None)
+    if of is not None and reading is not None and hasattr(reading, "extend"):
+        rows = of(reading.extend(tokens))
+    else:
+        rows = models.escalation.predict_proba([t + "\n" + k for t, k in zip(texts, tokens)])
     k = models.escalation.classes.index("escalate")
-    return [round(float(r[k]), 3) for r in rows]
+    return [round(p, 3) for p in rows[:, k].tolist()]
 
 
 def escalation_p(models: LearnedModels, text: str, signals: Sequence[Signal]) -> float | None:
-    if models.escalation is None or "escalate" not in models.escalation.classes:
-        return None
-    p = models.escalation.predict_proba([text + "\n" + signal_tokens(signals)])[0]
-    return round(float(p[models.escalation.classes.index("escalate")]), 3)
+    """The probability a person would escalate one ticket, from its text and fired signals."""
+    return escalation_ps(models, [text], [signals])[0]
 
 
 def tone_signal(reading: LearnedReading | None) -> Signal | None:

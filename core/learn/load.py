@@ -18,7 +18,7 @@ def load_active(store: Any) -> tuple[LearnedModels | None, list[str]]:
     found, versions, problems = {}, {}, []
     for kind, (mv, data) in sorted(store.active_models().items()):
         try:
-            found[kind] = TextModel.from_bytes(data)
+            found[kind] = TextModel.from_bytes(data).prepare(lean=True)
             versions[kind] = mv.version
         except ModelFormatError as e:
             problems.append(f"{kind} model version {mv.version}: {e}")
