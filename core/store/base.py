@@ -109,10 +109,13 @@ class StoreBase:
             raise
 
     def close(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-        self._conn.close()
+        # Under the lock: the console's watcher thread may be mid-query on this connection, and
+        # closing a SQLite connection under a running statement crashes the process.
+        with self._lock:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
+            self._conn.close()
 
     def __enter__(self):
         return self
