@@ -91,7 +91,8 @@ class DeskwatchApp(App):
                 self.post_message(StoreMoved())  # thread-safe, never waits on the app (which may be closing)
 
     def on_store_moved(self, _: StoreMoved) -> None:
-        self.poll_store()
+        if self.desk.store.current_version() != self.version:  # not already applied by an earlier poll
+            self.poll_store()
 
     def tick_screen(self) -> None:
         """Let the visible screen move its clocks (SLA countdowns, ages)."""

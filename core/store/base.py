@@ -109,8 +109,8 @@ class StoreBase:
             raise
 
     def close(self) -> None:
-        # Under the lock: the console's watcher thread may be mid-query on this connection, and
-        # closing a SQLite connection under a running statement crashes the process.
+        # Under the lock: a console's watcher thread may be mid-query, and closing a sqlite3
+        # connection under a running statement crashes the process.
         with self._lock:
             if self._listener is not None:
                 self._listener.close()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from deskwatch.core.model import AuditRecord, Decision, Ticket
 from deskwatch.core.store.base import StoreBase, dumps, from_ts
-from deskwatch.core.store.dialect import POSTGRESQL, SQLITE, Dialect
+from deskwatch.core.store.dialect import POSTGRESQL
 from deskwatch.core.store.escalations import AckState
 from deskwatch.core.store.outbox import OutboxItem
 
@@ -70,30 +70,24 @@ class TicketDetail:
     ack: AckState | None
 
 
-_HOLD_KINDS = ("override", "escalate", "hold_ended")  # core/policy/holds.py HOLD_KINDS and HOLD_ENDED
-
-
-def _select(dialect: Dialect) -> str:
-    """The queue's columns, with each row's hold (its newest override, escalation or hold-ended
-    record) and attention (its latest decision's page and management fields). Subqueries per
-    row, read off the (ticket_id, id) indexes for the rows returned only: one round trip per
-    page, which matters on PostgreSQL, and no JSON decoding in Python."""
-    latest = "(SELECT {} FROM decisions d WHERE d.ticket_id = t.id ORDER BY d.id DESC LIMIT 1)"
-    kinds = ", ".join(f"'{k}'" for k in _HOLD_KINDS)
-    return (
-        "SELECT t.id, t.source, t.channel, t.subject, t.customer_name, t.customer_email, t.organization, t.annual_value, "
-        "t.score, t.recommendation, t.tier, COALESCE(t.team, t.grp) AS team, t.sla_state, t.sla_due_at, t.created_at, "
-        "t.updated_at, t.needs_review, t.assignee, t.confidence, t.version, t.status, t.priority, t.is_open, t.deleted, "
-        "e.acknowledged_at, e.expires_at, e.snoozed_until, "
-        f"(SELECT a.kind FROM audit a WHERE a.ticket_id = t.id AND a.kind IN ({kinds}) ORDER BY a.id DESC LIMIT 1) AS hold_kind, "
-        f"{latest.format(dialect.json_value('d.data', 'page'))} AS page, "
-        f"{latest.format(dialect.json_value('d.data', 'management'))} AS management "
-        "FROM tickets t LEFT JOIN escalations e ON e.ticket_id = t.id"
-    )
-
-
-_SELECT = {d.name: _select(d) for d in (SQLITE, POSTGRESQL)}
+_SELECT = (
+    "SELECT t.id, t.source, t.channel, t.subject, t.customer_name, t.customer_email, t.organization, t.annual_value, "
+    "t.score, t.recommendation, t.tier, COALESCE(t.team, t.grp) AS team, t.sla_state, t.sla_due_at, t.created_at, "
+    "t.updated_at, t.needs_review, t.assignee, t.confidence, t.version, t.status, t.priority, t.is_open, t.deleted, "
+    "e.acknowledged_at, e.expires_at, e.snoozed_until FROM tickets t LEFT JOIN escalations e ON e.ticket_id = t.id"
+)
 _ORDER = " ORDER BY t.rec_rank DESC, t.score DESC, t.sla_due_sort, t.id"
+_HOLD_KINDS = ("override", "escalate", "hold_ended")  # core/policy/holds.py HOLD_KINDS and HOLD_ENDED
+# PostgreSQL: the rows' holds (each one's newest override, escalation or hold-ended record) and
+# attention (its latest decision's page and management fields) in one query, per-row subqueries
+# on the (ticket_id, id) indexes: one round trip after the page's, not two.
+_LATEST = "(SELECT {} FROM decisions d WHERE d.ticket_id = t.id ORDER BY d.id DESC LIMIT 1)"
+_HOLDS_PG = (
+    "SELECT t.id, (SELECT a.kind FROM audit a WHERE a.ticket_id = t.id AND a.kind IN ("
+    + ", ".join(f"'{k}'" for k in _HOLD_KINDS) + ") ORDER BY a.id DESC LIMIT 1), "
+    f"{_LATEST.format(POSTGRESQL.json_value('d.data', 'page'))}, "
+    f"{_LATEST.format(POSTGRESQL.json_value('d.data', 'management'))} FROM tickets t WHERE t.id IN ({{}})"
+)
 
 
 def _row(r: Any, now: datetime | None) -> QueueRow:
@@ -108,9 +102,8 @@ def _row(r: Any, now: datetime | None) -> QueueRow:
         needs_review=bool(r["needs_review"]), assignee=r["assignee"], acknowledged=acked,
         snoozed_until=from_ts(r["snoozed_until"]), confidence=r["confidence"], version=r["version"],
         status=r["status"], priority=r["priority"], open=bool(r["is_open"]) and not r["deleted"],
-        hold=r["hold_kind"] if r["hold_kind"] != "hold_ended" else None,
-        attention="page" if r["page"] else ("management" if r["management"] is not None else None),
     )
+
 
 
 def _where(f: QueueFilter) -> tuple[str, list[Any]]:
@@ -135,13 +128,60 @@ def _where(f: QueueFilter) -> tuple[str, list[Any]]:
 
 
 class QueueMixin(StoreBase):
+    def _queue_rows(self, tail: str, params: Any, now: datetime | None) -> list[QueueRow]:
+        """Queue rows of ``_SELECT + tail`` with their holds and attention."""
+        rows = [_row(r, now) for r in self._q(_SELECT + tail, params)]
+        return self._with_holds_pg(rows) if self.dialect.postgresql else self._with_holds(rows)
+
+    def _with_holds_pg(self, rows: list[QueueRow]) -> list[QueueRow]:
+        """``_with_holds`` in one query per 500 rows: on PostgreSQL a round trip costs more than
+        the per-row subqueries; on SQLite, the other way round."""
+        found: dict[str, tuple[str | None, str | None]] = {}
+        ids = [r.ticket_id for r in rows]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for tid, kind, page, management in self._q(_HOLDS_PG.format(", ".join("?" * len(chunk))), chunk):
+                found[tid] = (kind if kind != "hold_ended" else None,
+                              "page" if page else ("management" if management is not None else None))
+        return [replace(r, hold=found[r.ticket_id][0], attention=found[r.ticket_id][1])
+                if any(found.get(r.ticket_id, ())) else r for r in rows]
+
+    def _with_holds(self, rows: list[QueueRow]) -> list[QueueRow]:
+        """``rows`` with ``hold`` set from each ticket's newest override, escalation or hold-ended
+        record, and ``attention`` from its latest decision (two indexed queries per 500 rows)."""
+        holds: dict[str, str] = {}
+        attention: dict[str, str] = {}
+        ids = [r.ticket_id for r in rows]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ", ".join("?" * len(chunk))
+            for r in self._q(
+                "SELECT a.ticket_id, a.kind FROM audit a JOIN (SELECT ticket_id, MAX(id) AS id FROM audit "
+                f"WHERE ticket_id IN ({marks}) AND kind IN (?, ?, ?) GROUP BY ticket_id) m ON a.id = m.id",
+                [*chunk, *_HOLD_KINDS],
+            ):
+                if r[1] != "hold_ended":
+                    holds[r[0]] = r[1]
+            # The latest decision's management and page fields, read by the database (no JSON decoding per row).
+            for r in self._q(
+                f"SELECT d.ticket_id, {self.dialect.json_value('d.data', 'page')}, {self.dialect.json_value('d.data', 'management')} "
+                "FROM decisions d "
+                f"JOIN (SELECT ticket_id, MAX(id) AS id FROM decisions WHERE ticket_id IN ({marks}) GROUP BY ticket_id) m "
+                "ON d.id = m.id", chunk,
+            ):
+                if r[1]:
+                    attention[r[0]] = "page"
+                elif r[2] is not None:
+                    attention[r[0]] = "management"
+        return [replace(r, hold=holds.get(r.ticket_id), attention=attention.get(r.ticket_id))
+                if r.ticket_id in holds or r.ticket_id in attention else r for r in rows]
+
     def queue(self, filters: QueueFilter | None = None, limit: int = 100, offset: int = 0, *, now: datetime | None = None) -> list[QueueRow]:
         """Open tickets, most urgent first: recommendation (immediate first), then score
         (highest first), then SLA due time (soonest first; none last). ``now`` decides whether
         an acknowledgment has expired (without it, any acknowledgment counts)."""
         where, params = _where(filters or QueueFilter())
-        rows = self._q(_SELECT[self.dialect.name] + where + _ORDER + " LIMIT ? OFFSET ?", [*params, limit, offset])
-        return [_row(r, now) for r in rows]
+        return self._queue_rows(where + _ORDER + " LIMIT ? OFFSET ?", [*params, limit, offset], now)
 
     def set_assignee(self, ticket_id: str, assignee: str | None, group: str | None = None) -> None:
         """Record a person's assignment (and group) locally, so the queue and its "mine" filter
@@ -170,8 +210,7 @@ class QueueMixin(StoreBase):
         """Rows whose ticket, decision, acknowledgment or snooze changed after ``since_version``
         (closed and deleted ones included, with ``open`` False), in version order. Keep the
         largest ``version`` seen (or ``current_version()``) for the next call."""
-        rows = self._q(_SELECT[self.dialect.name] + " WHERE t.version > ? ORDER BY t.version, t.id LIMIT ?", (since_version, limit))
-        return [_row(r, now) for r in rows]
+        return self._queue_rows(" WHERE t.version > ? ORDER BY t.version, t.id LIMIT ?", (since_version, limit), now)
 
     def ticket_detail(self, ticket_id: str) -> TicketDetail | None:
         """Everything the console's ticket screen shows, or None for an unknown ticket."""

@@ -56,6 +56,7 @@ STARTER = """\
 
 # [store]
 # path = "~/.local/share/deskwatch/deskwatch.db"  # the SQLite store the daemon writes and the console reads
+# url = "postgresql://deskwatch:${DESKWATCH_PG_PASSWORD}@db.internal:5432/deskwatch"  # PostgreSQL instead (not with path)
 
 # [tui]
 # actor = ""                      # who console actions are recorded as (default: the local user)
