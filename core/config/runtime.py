@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from datetime import timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,10 @@ DAEMON_DEFAULTS = {
     # Prometheus metrics (core/daemon/metrics.py): 0 is off; loopback unless told otherwise.
     "metrics_port": 0,
     "metrics_host": "127.0.0.1",
+    # Several daemons on one store (docs/several-daemons.md): a stable name per daemon (default:
+    # the host name, so one daemon per host needs no setting), and the source lease's length.
+    "id": "",
+    "lease_seconds": 30.0,
 }
 PLUGINS_DEFAULTS = {"strict": False, "block": []}
 TUI_DEFAULTS = {"refresh_interval": 1.0, "max_rows": 2000, "actor": "", "max_snooze": "7d", "acknowledge_assigns": True, "keys": {}}
@@ -69,6 +74,8 @@ class DaemonConfig:
     page_size: int
     metrics_port: int = 0  # 0: no metrics server
     metrics_host: str = "127.0.0.1"
+    id: str = ""  # this daemon's name in the store; parse_daemon fills in the host name
+    lease_seconds: float = 30.0  # a source's lease runs this long; renewed every third of it
 
 
 @dataclass(frozen=True)
@@ -185,11 +192,28 @@ def parse_daemon(s: Section) -> DaemonConfig:
         page_size=s.integer("page_size", d["page_size"], min=1, max=1000),
         metrics_port=s.integer("metrics_port", d["metrics_port"], min=0, max=65535),
         metrics_host=s.string("metrics_host", d["metrics_host"]),
+        id=_daemon_id(s),
+        lease_seconds=s.number("lease_seconds", d["lease_seconds"], min=1.0, max=3600.0),
     )
     if not cfg.metrics_host.strip():
         raise s.error("metrics_host", "must not be empty; give an address to listen on, e.g. 127.0.0.1")
     s.check_unknown(d)
     return cfg
+
+
+_DAEMON_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+def _daemon_id(s: Section) -> str:
+    """``[daemon] id``, or the host name: stable across restarts (a pid would not be), so a
+    restarted daemon finds its own leases and claims; two daemons on one host need their own."""
+    raw = s.string("id", "")
+    if not raw.strip():
+        host = socket.gethostname().split(".")[0] or "localhost"
+        return re.sub(r"[^A-Za-z0-9._-]", "-", host)[:63]
+    if not _DAEMON_ID.match(raw):
+        raise s.error("id", f'expected a name of letters, digits, ".", "_" or "-" (up to 63, e.g. "dw-eu-1"), got "{raw[:80]}"')
+    return raw
 
 
 def parse_plugins(s: Section) -> PluginsConfig:

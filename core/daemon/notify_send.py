@@ -62,11 +62,13 @@ def backoff(attempts: int) -> timedelta:
 
 
 async def deliver_due(store: Any, ncfg: NotifyConfig, clock: Callable[[], datetime], *,
-                      sender: Callable[[str, str, str], tuple[bool, str]] = send, limit: int = BATCH) -> int:
-    """Send the notifications that are due, up to ``limit``; returns how many were delivered."""
+                      sender: Callable[[str, str, str], tuple[bool, str]] = send, limit: int = BATCH,
+                      holder: str | None = None) -> int:
+    """Send the notifications that are due, up to ``limit``; returns how many were delivered.
+    Each is claimed by ``holder`` (the daemon id) first, so a fleet sends it once."""
     delivered = 0
     for _ in range(limit):
-        item = store.claim_notification(clock())
+        item = store.claim_notification(clock(), holder=holder)
         if item is None:
             break
         ack = store.ack_state(item.ticket_id)
@@ -96,11 +98,12 @@ async def run(daemon: Any) -> None:
     ncfg: NotifyConfig | None = getattr(daemon.config, "notify", None)
     if ncfg is None or not ncfg.channels:
         return
-    daemon.store.settle_interrupted_notifications()
+    holder = getattr(daemon, "daemon_id", None)
+    daemon.store.settle_interrupted_notifications(holder)  # this daemon's own, from before a crash
     stopping = False
     while True:
         try:
-            while await deliver_due(daemon.store, ncfg, daemon.clock) and not daemon.stopping.is_set():
+            while await deliver_due(daemon.store, ncfg, daemon.clock, holder=holder) and not daemon.stopping.is_set():
                 pass  # a full batch may leave more due
         except Exception:
             log.exception("notification delivery failed")

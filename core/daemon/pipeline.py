@@ -31,6 +31,7 @@ from deskwatch.core.engine.signals import IncidentIndex, TextCache
 from deskwatch.core.engine.signals.impact import OUTAGE, customer_key
 from deskwatch.core.policy.routing import LoadSnapshot
 from deskwatch.core.store import AckState, Store
+from deskwatch.core.store.base import ts
 from deskwatch.core.store.decisions import ENGINE_ACTOR
 
 log = logging.getLogger("deskwatch.daemon")
@@ -309,13 +310,34 @@ class Decider:
             step = chain_step(chain, state, now).index
             if step == seen:
                 continue
-            ticket = self.store.get_ticket(ack.ticket_id)
-            if ticket is not None:
-                source = self.config.sources.get(ticket.source)
-                self.decide(ack.ticket_id, now, write_back=bool(source and source.write_back))
+            if self._fire(ack, chain.name, step, now):
                 moved += 1
             if self._chain_seen.get(ack.ticket_id) in (None, (name, seen)):
                 # The new decision named no step (a person's route holds, say): wait for this
                 # chain's next step rather than deciding again at every heartbeat.
                 self._chain_seen[ack.ticket_id] = (chain.name, step)
         return moved
+
+    def _fire(self, ack: AckState, chain: str, step: int, now: datetime) -> bool:
+        """Re-decide ``ack``'s ticket for chain step ``step``, once across the fleet: the step
+        is claimed in the store first, and a daemon that loses the claim (or finds the step
+        already decided, by another daemon or by a sync) leaves it. True when decided here."""
+        key = f"{chain}:{step}@{ts(ack.started_at)}"
+        holder = getattr(self.config.daemon, "id", None) or None
+        if not self.store.claim_timer(ack.ticket_id, key, holder, now):
+            return False
+        fired = None
+        try:
+            last = self.store.latest_decision(ack.ticket_id)
+            if last is not None and last.route is not None and (last.route.chain, last.route.chain_step) == (chain, step):
+                fired = key  # decided already, since this daemon last looked
+                return False
+            ticket = self.store.get_ticket(ack.ticket_id)
+            if ticket is None:
+                return False
+            source = self.config.sources.get(ticket.source)
+            self.decide(ack.ticket_id, now, write_back=bool(source and source.write_back))
+            fired = key
+            return True
+        finally:
+            self.store.timer_done(ack.ticket_id, fired, holder)

@@ -11,6 +11,10 @@ SIGINT the daemon stops starting work, lets in-flight pages and outbox items fin
 ``daemon.shutdown_timeout``, then closes the connectors and exits 0. A killed daemon resumes
 from the committed bookmarks; an outbox item left mid-send is re-sent and the connector's
 idempotency check makes the retry a no-op.
+
+Several daemons share one store (docs/several-daemons.md): each registers under ``[daemon] id``
+and polls a source only while it holds the source's lease (``leases.LeaseKeeper``); outbox items,
+notifications and chain timers are claimed before they are sent or fired, so none is done twice.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import logging
 import os
 import random
 import signal
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,6 +36,7 @@ from deskwatch.core.connect.contract import AuthError, Connector, ConnectorError
 from deskwatch.core.connect.http import waiting_on
 from deskwatch.core.daemon.learner import learn_command, relearn_loop
 from deskwatch.core.daemon import notify_send
+from deskwatch.core.daemon.leases import LeaseKeeper, LeaseLost
 from deskwatch.core.daemon.metrics import DaemonMetrics
 from deskwatch.core.daemon.pipeline import Decider
 from deskwatch.core.store import Store
@@ -97,6 +103,8 @@ class Daemon:
         self._sleep = sleep
         self._rng = random.Random()
         self.metrics = DaemonMetrics(store, clock)
+        self.daemon_id = config.daemon.id or socket.gethostname()
+        self.keeper: LeaseKeeper | None = None  # set while run() runs
 
     # -- lifecycle --------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -125,9 +133,15 @@ class Daemon:
                 installed.append(sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not the main thread, or Windows: the caller stops us instead
-        self.store.requeue_sending()  # items a crash left mid-send go back to pending
-        log.info("daemon starting", extra={"state": f"{len(self.sources)} source(s)"})
-        tasks = [asyncio.create_task(self._source_loop(s, once), name=f"sync-{s.name}") for s in self.sources.values()]
+        self._register()
+        # Items this daemon's previous run left mid-send go back to pending (other daemons' are
+        # theirs; a source's new lease holder settles a dead holder's).
+        self.store.requeue_sending(holder=self.daemon_id)
+        log.info("daemon starting", extra={"state": f"{len(self.sources)} source(s) as {self.daemon_id}"})
+        keeper = self.keeper = LeaseKeeper(
+            self.store, self.daemon_id, list(self.sources), self.config.daemon.lease_seconds, self.clock,
+            lambda name: asyncio.create_task(self._source_loop(self.sources[name], once), name=f"sync-{name}"), self.wait)
+        leasing = None
         beat = asyncio.create_task(self._heartbeat_loop(), name="heartbeat")
         watch = asyncio.create_task(self._waiting_loop(), name="waiting")
         background = [beat]
@@ -139,24 +153,31 @@ class Daemon:
         self.metrics.start(self.config)
         try:
             if once:
-                await asyncio.gather(*tasks, return_exceptions=True)
+                keeper.round(share=len(self.sources))  # whatever no other daemon holds
+                for name in set(self.sources) - set(keeper.deadline):
+                    log.warning("another daemon holds this source's lease; skipped", extra={"source": name})
+                await asyncio.gather(*keeper.tasks.values(), return_exceptions=True)
             else:
+                leasing = asyncio.create_task(keeper.run(self.stopping), name="leases")
                 await self.stopping.wait()
-                done, pending = await asyncio.wait(tasks, timeout=self.config.daemon.shutdown_timeout)
-                for t in pending:
-                    t.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
+                await asyncio.gather(leasing, return_exceptions=True)
         finally:
             self.stopping.set()
+            if leasing is not None and not leasing.done():
+                leasing.cancel()
+            await keeper.release_all(self.config.daemon.shutdown_timeout)
             watch.cancel()
             await asyncio.gather(watch, return_exceptions=True)
             await notify_send.finish(notify, self.config.daemon.shutdown_timeout)  # its last pass sends what is due
             for s in self.sources.values():
-                self.store.record_waiting(s.name, None, None)
+                try:
+                    self.store.record_waiting(s.name, None, None)
+                except Exception:  # the store is unreachable; status ignores a stopped daemon's waits
+                    break
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
-            self.store.heartbeat_stopped(self.clock())
+            self._stopped()
             self.metrics.close()
             for s in self.sources.values():
                 try:
@@ -182,12 +203,43 @@ class Daemon:
                 r.errors[row.name] = row.last_error
         return r
 
+    def _register(self) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            ours = version("deskwatch")
+        except PackageNotFoundError:
+            ours = "unknown"
+        self.store.register_daemon(self.daemon_id, socket.gethostname(), os.getpid(), ours, self.clock(),
+                                   self.config.daemon.heartbeat_interval)
+
+    def _stopped(self) -> None:
+        try:
+            now = self.clock()
+            self.store.daemon_stopped(self.daemon_id, os.getpid(), now)
+            self.store.heartbeat_stopped(now, pid=os.getpid())
+        except Exception as e:  # the store is gone: the heartbeat ages out by itself
+            log.warning("could not record the stop", extra={"error": str(e)[:200]})
+
     async def _heartbeat_loop(self) -> None:
         interval = self.config.daemon.heartbeat_interval
         next_chain_check = 0.0
+        failures = 0
         while True:
             now = self.clock()
-            self.store.heartbeat(os.getpid(), now, interval)
+            try:
+                self.store.heartbeat(os.getpid(), now, interval)
+                if not self.store.daemon_beat(self.daemon_id, os.getpid(), now):
+                    log.error("another daemon has taken over this daemon's id; stopping. Give each daemon its own "
+                              "[daemon] id", extra={"state": self.daemon_id})
+                    self.request_stop()
+                failures = 0
+            except Exception as e:  # the store is unreachable: beat again with backoff
+                failures += 1
+                log.warning("heartbeat failed", extra={"error": f"{type(e).__name__}: {e}"[:300]})
+                if await self.wait(min(BACKOFF_MAX, interval * 2 ** min(failures, 6))):
+                    return
+                continue
             if time.monotonic() >= next_chain_check:
                 # Chain steps wait minutes; checking twice a minute is plenty and keeps the
                 # heartbeat cheap on a large store.
@@ -209,7 +261,10 @@ class Daemon:
                 if w is not None and w.seconds() < WAIT_SHOWN_AFTER:
                     w = None
                 if shown.get(name) != w:
-                    self.store.record_waiting(name, w.endpoint if w else None, w.since if w else None)
+                    try:
+                        self.store.record_waiting(name, w.endpoint if w else None, w.since if w else None)
+                    except Exception:  # the store is unreachable: the heartbeat says so; show it later
+                        continue
                     shown[name] = w
             try:  # real time even when tests pass a fast sleep: this only reports
                 await asyncio.wait_for(self.stopping.wait(), WAIT_SHOWN_AFTER / 2)
@@ -230,6 +285,9 @@ class Daemon:
                 await self.drain_outbox(src)
                 self.store.record_sync_ok(src.name, self.clock())
                 src.failures = 0
+            except LeaseLost:
+                log.info("stopped polling: lease no longer held", extra={"source": src.name})
+                return
             except RateLimited as e:
                 pause = e.retry_after if e.retry_after is not None else self._backoff(src)
                 self._failed(src, f"rate limited: {e.message}", open_breaker=False)
@@ -251,6 +309,11 @@ class Daemon:
                 return
             await self.wait(pause)
 
+    def _may_poll(self, src: SourceRuntime) -> None:
+        """Raise LeaseLost unless this daemon holds ``src``'s lease (always so outside ``run``)."""
+        if self.keeper is not None:
+            self.keeper.check(src.name)
+
     def _backoff(self, src: SourceRuntime) -> float:
         exp = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, src.failures))
         return exp * (0.5 + self._rng.random() / 2)  # jitter keeps sources from retrying in lockstep
@@ -258,7 +321,10 @@ class Daemon:
     def _failed(self, src: SourceRuntime, error: str, *, open_breaker: bool = True, cooldown: float | None = None) -> None:
         src.failures += 1
         self.metrics.sync_error(src.name)
-        self.store.record_sync_error(src.name, error, self.clock())
+        try:
+            self.store.record_sync_error(src.name, error, self.clock())
+        except Exception as e:  # the store itself is what fails: back off all the same
+            log.warning("could not record the error", extra={"source": src.name, "error": f"{type(e).__name__}: {e}"[:300]})
         if cooldown is not None or (open_breaker and src.failures >= BREAKER_THRESHOLD):
             wait = cooldown if cooldown is not None else min(BACKOFF_MAX, BACKOFF_BASE * 2 ** src.failures)
             src.breaker_open_until = time.monotonic() + wait
@@ -269,7 +335,9 @@ class Daemon:
         started = self.clock()
         bookmark = self.store.get_bookmark(src.name)
         fetched = 0
+        self._may_poll(src)
         async for page in src.connector.fetch(bookmark, until=started):
+            self._may_poll(src)  # the page is not stored unless the lease still holds
             result = self.store.save_page(src.name, page.tickets, page.deleted, page.bookmark, now=self.clock())
             src.pages += 1
             src.tickets += len(page.tickets)
@@ -322,7 +390,8 @@ class Daemon:
             return 0
         sent = 0
         while not self.stopping.is_set():
-            items = self.store.claim(src.name, OUTBOX_BATCH, self.clock())
+            self._may_poll(src)
+            items = self.store.claim(src.name, OUTBOX_BATCH, self.clock(), holder=self.daemon_id)
             if not items:
                 return sent
             unsettled = [i.update.idempotency_key for i in items]
@@ -330,6 +399,7 @@ class Daemon:
                 for item in items:
                     if self.stopping.is_set():
                         break
+                    self._may_poll(src)
                     applied = await self._send_item(src, item)
                     unsettled.remove(item.update.idempotency_key)
                     sent += applied

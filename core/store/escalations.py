@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from deskwatch.core.store.base import StoreBase, from_ts, ts
+
+TIMER_CLAIM_SECONDS = 60.0  # deciding one ticket takes milliseconds; a claim this old is a dead claimer's
 
 
 @dataclass(frozen=True)
@@ -93,3 +95,27 @@ class EscalationsMixin(StoreBase):
             (ts(now), ts(now)),
         )
         return [_state(r) for r in rows]
+
+    def claim_timer(self, ticket_id: str, step: str, holder: str | None, now: datetime,
+                    lease: float = TIMER_CLAIM_SECONDS) -> bool:
+        """Claim firing chain step ``step`` (chain, step and chain start, e.g.
+        ``default:2@2026-03-02T09:00:00Z``) of ``ticket_id`` for ``holder``: True for exactly one
+        daemon of the fleet, and only while the step has not fired. One conditional UPDATE, so
+        two daemons cannot both win; a claim whose holder died runs out after ``lease`` seconds."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "UPDATE escalations SET claimed_by = ?, claim_expires_at = ? WHERE ticket_id = ? "
+                "AND (timer_fired IS NULL OR timer_fired <> ?) "
+                "AND (claimed_by IS NULL OR claimed_by = ? OR claim_expires_at <= ?) RETURNING ticket_id",
+                (holder or "", ts(now + timedelta(seconds=lease)), ticket_id, step, holder or "", ts(now)),
+            ).fetchone()
+            return row is not None
+
+    def timer_done(self, ticket_id: str, step: str | None, holder: str | None) -> None:
+        """The claimed step has fired (``step``), or firing failed (None: claimable again)."""
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE escalations SET timer_fired = COALESCE(?, timer_fired), claimed_by = NULL, claim_expires_at = NULL "
+                "WHERE ticket_id = ? AND claimed_by = ?",
+                (step, ticket_id, holder or ""),
+            )

@@ -493,3 +493,50 @@ def m009_queue_by_team(conn: Any) -> None:
     # the whole table (140 ms at 100,000 tickets, 3 ms with the index).
     conn.execute("CREATE INDEX tickets_team_queue ON tickets "
                  "(is_open, LOWER(COALESCE(team, grp)), rec_rank DESC, score DESC, sla_due_sort, id)")
+
+
+@migration
+def m010_fleet(conn: Any) -> None:
+    # Several daemons on one store (core/store/fleet.py, docs/several-daemons.md): each daemon's
+    # row and heartbeat, one lease row per source (who polls it, until when), the history of
+    # lease holds (to show no two daemons polled a source at once), and who claimed an outbox
+    # item, a notification or a chain timer, until when. Natural keys only, portable types.
+    run_script(
+        conn,
+        """
+        CREATE TABLE daemons (
+            id TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            version TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            heartbeat_at TEXT NOT NULL,
+            beat_seconds DOUBLE PRECISION NOT NULL,
+            stopped_at TEXT
+        );
+        CREATE TABLE source_leases (
+            source TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            taken_at TEXT NOT NULL,
+            renewed_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE TABLE lease_holds (
+            source TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            taken_at TEXT NOT NULL,
+            renewed_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT,
+            how TEXT,
+            PRIMARY KEY (source, taken_at, holder)
+        );
+        ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+        ALTER TABLE outbox ADD COLUMN claim_expires_at TEXT;
+        ALTER TABLE notifications ADD COLUMN claimed_by TEXT;
+        ALTER TABLE notifications ADD COLUMN claim_expires_at TEXT;
+        ALTER TABLE escalations ADD COLUMN timer_fired TEXT;
+        ALTER TABLE escalations ADD COLUMN claimed_by TEXT;
+        ALTER TABLE escalations ADD COLUMN claim_expires_at TEXT;
+        """
+    )

@@ -10,9 +10,13 @@ between sending and recording is at-most-once (the chain's next step notifies ag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from deskwatch.core.store.base import StoreBase, from_ts, ts
+from deskwatch.core.store.fleet import skip_locked
+
+CLAIM_SECONDS = 300.0  # a claim older than this is a sender that died mid-send
+INTERRUPTED = "the daemon stopped while sending; not sent again to avoid a duplicate"
 
 
 @dataclass(frozen=True)
@@ -61,27 +65,38 @@ class NotificationsMixin(StoreBase):
             )
             return cur.rowcount == 1
 
-    def claim_notification(self, now: datetime) -> Notification | None:
-        """The oldest due pending notification, marked ``sending`` (attempts counted)."""
+    def claim_notification(self, now: datetime, *, holder: str | None = None,
+                           lease: float = CLAIM_SECONDS) -> Notification | None:
+        """The oldest due pending notification, marked ``sending`` by ``holder`` (a daemon id)
+        until ``now + lease`` (attempts counted). Chosen and marked in one transaction, skipping
+        rows another daemon is claiming on PostgreSQL: two daemons never send the same one. A
+        row whose claim ran out (its sender died mid-send) becomes ``unknown`` here, as at a
+        restart: it may have reached people, so it is not sent again."""
         with self._tx() as conn:
+            conn.execute(
+                "UPDATE notifications SET state = 'unknown', error = ? WHERE state = 'sending' AND claim_expires_at <= ?",
+                (INTERRUPTED, ts(now)),
+            )
             r = conn.execute(
-                "SELECT * FROM notifications WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, rowid LIMIT 1",
+                "SELECT * FROM notifications WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, rowid LIMIT 1"
+                + skip_locked(self),
                 (ts(now),),
             ).fetchone()
             if r is None:
                 return None
-            conn.execute("UPDATE notifications SET state = 'sending', attempts = attempts + 1, claimed_at = ? WHERE key = ?",
-                         (ts(now), r["key"]))
+            conn.execute("UPDATE notifications SET state = 'sending', attempts = attempts + 1, claimed_at = ?, "
+                         "claimed_by = ?, claim_expires_at = ? WHERE key = ?",
+                         (ts(now), holder, ts(now + timedelta(seconds=lease)), r["key"]))
         return _row({**dict(r), "state": "sending", "attempts": r["attempts"] + 1})
 
-    def settle_interrupted_notifications(self) -> int:
+    def settle_interrupted_notifications(self, holder: str | None = None) -> int:
         """At daemon start: rows left in ``sending`` may have reached people; mark them
-        ``unknown`` rather than send them twice."""
+        ``unknown`` rather than send them twice. With ``holder`` (the starting daemon's id)
+        only its own rows and unowned ones: other daemons' are being sent right now."""
+        mine = " AND (claimed_by = ? OR claimed_by IS NULL)" if holder is not None else ""
         with self._tx() as conn:
-            return conn.execute(
-                "UPDATE notifications SET state = 'unknown', "
-                "error = 'the daemon stopped while sending; not sent again to avoid a duplicate' WHERE state = 'sending'"
-            ).rowcount
+            return conn.execute("UPDATE notifications SET state = 'unknown', error = ? WHERE state = 'sending'" + mine,
+                                (INTERRUPTED, holder) if holder is not None else (INTERRUPTED,)).rowcount
 
     def _channel_outcome(self, conn, channel: str, now: datetime, error: str | None) -> None:
         if error is None:

@@ -19,6 +19,7 @@ from typing import Any
 from deskwatch.core import model
 from deskwatch.core.model import TicketUpdate
 from deskwatch.core.store.base import StoreBase, dumps, from_ts, ts
+from deskwatch.core.store.fleet import skip_locked
 
 OUTBOX_STATES = ("pending", "sending", "applied", "failed")
 DEFAULT_LEASE = 300.0
@@ -88,35 +89,43 @@ class OutboxMixin(StoreBase):
             )
             return cur.rowcount == 1
 
-    def claim(self, source: str, limit: int, now: datetime, *, lease: float = DEFAULT_LEASE) -> list[OutboxItem]:
-        """Take up to ``limit`` items of ``source`` to send, oldest first, and mark them ``sending``.
+    def claim(self, source: str, limit: int, now: datetime, *, lease: float = DEFAULT_LEASE,
+              holder: str | None = None) -> list[OutboxItem]:
+        """Take up to ``limit`` items of ``source`` to send, oldest first, and mark them ``sending``
+        by ``holder`` (a daemon id) until ``now + lease``.
 
         Claimable: pending items; failed items whose ``retry_at`` has come; items left in
-        ``sending`` for longer than ``lease`` seconds (their sender crashed)."""
+        ``sending`` whose claim has run out (their sender crashed). The rows are chosen and
+        marked in one transaction, and on PostgreSQL rows another daemon is claiming are skipped
+        (``FOR UPDATE SKIP LOCKED``): two daemons never get the same item."""
         stale = ts(now - timedelta(seconds=lease))
         with self._tx() as conn:
             rows = conn.execute(
                 "SELECT * FROM outbox WHERE source = ? AND ("
                 " state = 'pending' AND (retry_at IS NULL OR retry_at <= ?)"
                 " OR state = 'failed' AND retry_at IS NOT NULL AND retry_at <= ?"
-                " OR state = 'sending' AND claimed_at <= ?"
-                ") ORDER BY created_at, rowid LIMIT ?",
-                (source, ts(now), ts(now), stale, limit),
+                " OR state = 'sending' AND (claim_expires_at <= ? OR claim_expires_at IS NULL AND claimed_at <= ?)"
+                ") ORDER BY created_at, rowid LIMIT ?" + skip_locked(self),
+                (source, ts(now), ts(now), ts(now), stale, limit),
             ).fetchall()
             conn.executemany(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_at = ? WHERE key = ?",
-                [(ts(now), r["key"]) for r in rows],
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_at = ?, claimed_by = ?, "
+                "claim_expires_at = ? WHERE key = ?",
+                [(ts(now), holder, ts(now + timedelta(seconds=lease)), r["key"]) for r in rows],
             )
         return [_item({**dict(r), "state": "sending", "attempts": r["attempts"] + 1}) for r in rows]
 
-    def requeue_sending(self, source: str | None = None) -> int:
+    def requeue_sending(self, source: str | None = None, *, holder: str | None = None) -> int:
         """At daemon start: items a previous run left in ``sending`` go back to ``pending``,
         their interrupted attempt not counted. The connector reads the marker before sending
-        again, which settles whether the interrupted send landed."""
+        again, which settles whether the interrupted send landed. With ``holder`` (the starting
+        daemon's id) only its own items and unowned ones: other daemons' are in flight."""
+        mine = " AND (claimed_by = ? OR claimed_by IS NULL)" if holder is not None else ""
         with self._tx() as conn:
             sql = ("UPDATE outbox SET state = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END "
-                   "WHERE state = 'sending'")
-            cur = conn.execute(sql + (" AND source = ?" if source else ""), (source,) if source else ())
+                   "WHERE state = 'sending'" + mine)
+            args = (holder,) if holder is not None else ()
+            cur = conn.execute(sql + (" AND source = ?" if source else ""), (*args, source) if source else args)
             # Given up on after an answer cut short (counted as a refusal before deskwatch told
             # the two apart): the update may well have landed, so its marker is read once more.
             conn.execute(

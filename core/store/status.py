@@ -57,6 +57,7 @@ class StoreStatus:
     daemon: DaemonStatus
     outbox_retrying: int = 0  # part of outbox_depth: failed once, tried again later
     failures: tuple[Any, ...] = ()  # OutboxItem: the newest failed items, with their errors
+    daemons: tuple[Any, ...] = ()  # fleet.DaemonRow: every daemon, its heartbeat and the sources it holds
 
 
 class StatusMixin(StoreBase):
@@ -98,11 +99,13 @@ class StatusMixin(StoreBase):
                 (pid, ts(now), interval),
             )
 
-    def heartbeat_stopped(self, now: datetime) -> None:
+    def heartbeat_stopped(self, now: datetime, pid: int | None = None) -> None:
         """The daemon exited cleanly at ``now``: no longer alive, without waiting for the
-        heartbeat to age out."""
+        heartbeat to age out. With ``pid``, only when that daemon wrote the last beat (another
+        daemon of the fleet may still be running)."""
         with self._tx() as conn:
-            conn.execute("UPDATE heartbeat SET pid = 0, at = ? WHERE id = 1", (ts(now),))  # 0: stopped
+            conn.execute("UPDATE heartbeat SET pid = 0, at = ? WHERE id = 1" + (" AND pid = ?" if pid is not None else ""),
+                         (ts(now), pid) if pid is not None else (ts(now),))  # 0: stopped
 
     def status(self, now: datetime) -> StoreStatus:
         """Per-source sync health, outbox depth and daemon liveness (a heartbeat younger than
@@ -128,6 +131,11 @@ class StatusMixin(StoreBase):
             daemon = DaemonStatus(hb[0]["pid"] or None, at, hb[0]["interval"], alive)
         else:
             daemon = DaemonStatus(None, None, None, False)
+        fleet = tuple(self.daemons(now))  # type: ignore[attr-defined]
+        live = sorted((d for d in fleet if d.alive), key=lambda d: d.heartbeat_at, reverse=True)
+        if live and not daemon.alive:
+            # Several daemons share the one heartbeat row: one stopping must not hide the others.
+            daemon = DaemonStatus(live[0].pid, live[0].heartbeat_at, live[0].interval, True)
         return StoreStatus(
             sources=tuple(sources),
             outbox_depth=self.outbox_depth(),  # type: ignore[attr-defined]
@@ -135,4 +143,5 @@ class StatusMixin(StoreBase):
             daemon=daemon,
             outbox_retrying=self.outbox_retrying(),  # type: ignore[attr-defined]
             failures=tuple(self.outbox_failures(limit=FAILURES_SHOWN)),  # type: ignore[attr-defined]
+            daemons=fleet,
         )

@@ -10,6 +10,7 @@ from deskwatch.core.model import Decision, Ticket
 from deskwatch.core.store.audit import AuditMixin
 from deskwatch.core.store.decisions import DecisionsMixin
 from deskwatch.core.store.escalations import EscalationsMixin
+from deskwatch.core.store.fleet import FleetMixin
 from deskwatch.core.store.models import ModelsMixin
 from deskwatch.core.store.notifications import NotificationsMixin
 from deskwatch.core.store.outbox import OutboxMixin
@@ -20,7 +21,7 @@ from deskwatch.core.store.tickets import TicketsMixin
 
 
 class Store(TicketsMixin, DecisionsMixin, AuditMixin, OutboxMixin, EscalationsMixin, StatusMixin, QueueMixin, ModelsMixin,
-            NotificationsMixin):
+            NotificationsMixin, FleetMixin):
     """The deskwatch store: one SQLite file (WAL mode: one daemon and several consoles at once),
     or one PostgreSQL database (``Store(url=...)``: daemons and consoles on any host).
 

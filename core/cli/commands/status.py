@@ -1,4 +1,7 @@
-"""`deskwatch status`: per-source sync health, outbox depth and daemon liveness, from the store."""
+"""`deskwatch status`: per-source sync health, outbox depth and daemon liveness, from the store.
+
+With several daemons on one store it lists each daemon, its heartbeat, whether it is alive
+(a heartbeat younger than three intervals) and the sources whose lease it holds."""
 
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ def as_dict(st, cfg, now=None, notifications=None) -> dict:
     return {
         "daemon": {"alive": st.daemon.alive, "pid": st.daemon.pid,
                    "last_heartbeat": format_time(st.daemon.at) if st.daemon.at else None},
+        "daemons": [_daemon(d, now) for d in st.daemons],
         "outbox": {"depth": st.outbox_depth, "failed": st.outbox_failed, "retrying": st.outbox_retrying,
                    "failures": [_failure(i) for i in st.failures]},
         "sources": [
@@ -39,11 +43,30 @@ def as_dict(st, cfg, now=None, notifications=None) -> dict:
              "lag_seconds": round(s.lag_seconds, 1) if s.lag_seconds is not None else None,
              "tickets": s.tickets_synced, "open_tickets": s.open_tickets, "outbox_depth": s.outbox_depth,
              "last_error": s.last_error, "rate_limit": dict(s.rate_limit) if s.rate_limit else None,
-             "waiting": _waiting(s, now, st.daemon.alive)}
+             "waiting": _waiting(s, now, st.daemon.alive),
+             "held_by": next((d.id for d in st.daemons if s.name in d.sources), None)}
             for s in st.sources
         ],
         "notifications": notifications,
     }
+
+
+def _daemon(d, now) -> dict:
+    return {"id": d.id, "host": d.host, "pid": d.pid, "version": d.version, "alive": d.alive,
+            "started_at": format_time(d.started_at), "last_heartbeat": format_time(d.heartbeat_at),
+            "heartbeat_age_seconds": round(max(0.0, (now - d.heartbeat_at).total_seconds()), 1),
+            "stopped_at": format_time(d.stopped_at) if d.stopped_at else None, "sources": list(d.sources)}
+
+
+def _print_daemons(daemons: list[dict]) -> None:
+    if not daemons:
+        return  # no daemon has run on this store yet
+    print(f"daemons: {sum(d['alive'] for d in daemons)} alive of {len(daemons)}")
+    for d in daemons:
+        state = "alive" if d["alive"] else "stopped" if d["stopped_at"] else "not heard from"
+        holds = ", ".join(d["sources"]) or "no source"
+        print(f"  {d['id']:<14} {state}, pid {d['pid']} on {d['host']}, heartbeat {_age(d['heartbeat_age_seconds'])} ago, "
+              f"holds {holds}")
 
 
 _STATUS = re.compile(r"-> (\d{3})\b")
@@ -119,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
     d = data["daemon"]
     print(f"daemon: {'alive (pid ' + str(d['pid']) + ')' if d['alive'] else 'not running'}"
           f"{', last heartbeat ' + d['last_heartbeat'] if d['last_heartbeat'] else ''}")
+    _print_daemons(data["daemons"])
     ob = data["outbox"]
     retrying = f" ({ob['retrying']} retrying after an error)" if ob["retrying"] else ""
     print(f"outbox: {ob['depth']} pending{retrying}, {ob['failed']} failed")
@@ -139,8 +163,9 @@ def run(args: argparse.Namespace) -> int:
         if s["rate_limit"]:
             rl = s["rate_limit"]
             budget = f", budget {rl.get('remaining', '?')}/{rl.get('limit', '?')}"
+        held = f", polled by {s['held_by']}" if s["held_by"] and len(data["daemons"]) > 1 else ""
         print(f"  {s['name']:<14} {_last_sync(s)}, {s['tickets']} tickets "
-              f"({s['open_tickets']} open), outbox {s['outbox_depth']}, {mode}{budget}")
+              f"({s['open_tickets']} open), outbox {s['outbox_depth']}, {mode}{budget}{held}")
         if s["waiting"]:
             print(f"  {'':<14} waiting on {s['waiting']['endpoint']} for {int(s['waiting']['seconds'])} s")
         if s["last_error"]:
