@@ -133,7 +133,7 @@ def test_status_counts_items_waiting_to_retry_and_names_the_fix(tmp_path, capsys
     ("server error (PUT https://x -> 503)", "see the error"),
 ])
 def test_failure_fix_by_kind(error, fix):
-    from deskwatch.core.cli.commands.status import failure_fix
+    from deskwatch.core.daemon.failed_updates import failure_fix
 
     assert fix in failure_fix(error)
 

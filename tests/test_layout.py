@@ -31,7 +31,8 @@ PURE = {
 IO_LIBRARIES = {"httpx", "sqlite3", "socket", "asyncio", "textual", "pluggy", "tenacity", "asyncssh", "subprocess",
                 "urllib.request", "http.client", "psycopg", "apprise"}
 # What the console may not reach: the helpdesks are the daemon's business.
-TUI_FORBIDDEN = ("deskwatch.core.connect", "deskwatch.plugins", "httpx")
+# The console shows and acts; advice it shares with the CLI lives below the CLI (core/daemon).
+TUI_FORBIDDEN = ("deskwatch.core.connect", "deskwatch.plugins", "deskwatch.core.cli", "httpx")
 
 
 def _modules() -> dict[str, Path]:

@@ -166,6 +166,10 @@ class Team:
             headers["authorization"] = f"Bearer {self._sf_token}"
         data = json.dumps(body).encode() if body is not None else b""
         resp = app.handle(SimRequest(method, path, {}, headers, data))
+        if resp.status == 401 and name == "salesforce" and self._sf_token is not None:
+            # Salesforce sessions expire (2 hours of simulated time): sign in again, as an agent's browser does.
+            self._sf_token = None
+            return self._call(name, method, path, body)
         if resp.status >= 300:
             raise RuntimeError(f"simulated team: {method} {path} answered {resp.status}: {resp.body[:200]!r}")
         return resp

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from deskwatch.core.cli.commands.status import failure_fix
+from deskwatch.core.daemon.failed_updates import failure_fix
 from deskwatch.core.daemon import operations
 from deskwatch.tui import display
 from deskwatch.tui.report_view import what_changed

@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 
 from deskwatch.core.model import TIERS
 from deskwatch.core.store import QueueFilter, QueueRow, StoreStatus
-from deskwatch.core.cli.commands.status import failure_fix
+from deskwatch.core.daemon.failed_updates import failure_fix
 from deskwatch.tui import display, report_view
 from deskwatch.tui.report_view import no_report
 

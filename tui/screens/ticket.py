@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
-from deskwatch.core.cli.commands.status import failure_fix
+from deskwatch.core.daemon.failed_updates import failure_fix
 from deskwatch.core.model import Decision, Ticket
 from deskwatch.core.store import TicketDetail
 from deskwatch.tui import audit_text, display
