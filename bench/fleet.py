@@ -17,7 +17,7 @@ every lease hold:
 - updates: every outbox item applied, its marker reached the helpdesk, no field write or note
   twice (unsent / not landed / duplicates);
 - leases: no two holds of a source overlap, every "synced" a daemon logged falls inside one of
-  its own holds (overlaps / polls outside a hold);
+  its own holds (overlaps / a sync whose fetch-and-store window lies outside its daemon's hold);
 - takeover: each source the killed daemon held was taken by another daemon, and how long after
   the kill (at most a lease period plus a renewal interval).
 """
@@ -230,7 +230,7 @@ def verify(sim: Simulator, store: Store, folder: Path, r: FleetRun, killed_at: d
     for line in _synced(folder):
         r.polls += 1
         own = [h for h in by_source.get(line["source"], []) if h.holder == line["daemon"]]
-        if not any(h.taken_at <= line["at"] <= h.end for h in own):
+        if not any(h.taken_at <= line["from"] and line["to"] <= h.end for h in own):
             r.polls_outside += 1
     for s in r.killed_sources:
         later = [h for h in by_source.get(s, []) if h.holder != r.killed and h.taken_at >= killed_at]
@@ -249,7 +249,10 @@ def _synced(folder: Path) -> list[dict]:
                 continue
             if rec.get("msg", rec.get("message")) == "synced" and rec.get("source"):
                 at = datetime.fromisoformat(rec["ts"].replace("Z", "+00:00"))
-                out.append({"daemon": log.stem, "source": rec["source"], "at": at})
+                # The fetch-and-store window under the lease; deciding may finish after it.
+                start = datetime.fromisoformat(rec["polled_from"]) if rec.get("polled_from") else at
+                end = datetime.fromisoformat(rec["polled_to"]) if rec.get("polled_to") else at
+                out.append({"daemon": log.stem, "source": rec["source"], "at": at, "from": start, "to": end})
     return out
 
 

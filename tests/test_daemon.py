@@ -23,6 +23,7 @@ from deskwatch.core import config
 from deskwatch.core.cli import main
 from deskwatch.core.cli.commands.daemon import build
 from deskwatch.core.model.settings import Section
+from deskwatch.core.model.timeutil import parse_time, utcnow
 from deskwatch.core.simulator.runner import Simulator, parse
 from deskwatch.core.store import QueueFilter, open_store
 from deskwatch.core.daemon.sync import Daemon
@@ -66,6 +67,11 @@ def sync_until_caught_up(cfg: config.Config, sim: Simulator, rounds: int = 12) -
             visible = sum(len(sim.world.for_helpdesk(h)) for h in sim.apps)
             if store.ticket_count() >= visible and store.outbox_depth() == 0:
                 return
+            # An update the faults refused a few times backs off; a --once run leaves it for later,
+            # so wait (at most 45 s) until the first one is due again, as the next poll would.
+            due = store.read("SELECT MIN(retry_at) FROM outbox WHERE state != 'applied' AND retry_at IS NOT NULL")[0][0]
+            if due:
+                time.sleep(min(45.0, max(0.0, (parse_time(due) - utcnow()).total_seconds() + 0.5)))
         finally:
             store.close()
 

@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 from deskwatch.core.connect.http import RedactingFilter
 
 # Fields passed through ``extra=`` that belong in a structured record.
-FIELDS = ("source", "ticket", "pages", "tickets", "decided", "updates", "error", "retry_after", "state", "elapsed")
+FIELDS = ("source", "ticket", "pages", "tickets", "decided", "updates", "error", "retry_after", "state", "elapsed",
+          "polled_from", "polled_to")
 
 
 class JsonFormatter(logging.Formatter):

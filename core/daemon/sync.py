@@ -336,8 +336,10 @@ class Daemon:
         bookmark = self.store.get_bookmark(src.name)
         fetched = 0
         self._may_poll(src)
+        polled_to = started
         async for page in src.connector.fetch(bookmark, until=started):
             self._may_poll(src)  # the page is not stored unless the lease still holds
+            polled_to = self.clock()
             result = self.store.save_page(src.name, page.tickets, page.deleted, page.bookmark, now=self.clock())
             src.pages += 1
             src.tickets += len(page.tickets)
@@ -358,7 +360,10 @@ class Daemon:
         if not self.stopping.is_set():
             await self.reconcile_deleted(src)
         if fetched:
-            log.info("synced", extra={"source": src.name, "tickets": fetched})
+            # The window in which pages were fetched and stored under the lease; deciding them
+            # may run on after it (the fleet check in bench/fleet.py reads this window).
+            log.info("synced", extra={"source": src.name, "tickets": fetched, "polled_from": started.isoformat(),
+                                      "polled_to": polled_to.isoformat()})
         return fetched
 
     async def reconcile_deleted(self, src: SourceRuntime) -> int:
