@@ -152,3 +152,37 @@ def test_bigrams_whose_words_are_not_in_the_vocabulary_still_count():
     np.testing.assert_allclose(ours, _reference(pruned, TEXTS), atol=1e-5)
     bigram = pruned.word_terms.index("charged twice")
     assert ours[0, bigram] > 0
+
+
+def test_models_sharing_one_cut_each_give_scikit_learns_features(monkeypatch):
+    # Three vocabularies share one n-gram numbering and one word memory; a model registered
+    # after a batch was cut, and the numbering starting over once models are gone, change nothing.
+    import gc
+
+    monkeypatch.setattr(features, "_GRAMS", features._Grams())
+    ex = _examples()
+    texts = [e.text for e in ex]
+    a = _model().prepare()
+    b = TextModel.fit(texts + ["zebra quokka xylophone"] * 2, [e.label for e in ex] + ["Billing"] * 2).prepare()
+    plain = TEXTS + ["zebra quokka xylophone jumps"]
+    batch = analyze(plain)
+    first = [m.features(plain).toarray() for m in (a, b)]
+    a.scores_of(batch)  # cut with the numbering before c exists
+    c = TextModel.fit(texts + ["Ünïcode quokka jumps"] * 2, [e.label for e in ex] + ["Technical"] * 2).prepare()
+    assert not set(c.char_terms) <= set(a.char_terms) | set(b.char_terms)  # c adds n-grams
+    assert len(features._GRAMS.index) < len(a.char_terms) + len(b.char_terms) + len(c.char_terms)  # shared, not stacked
+    for m, before in zip((a, b), first):
+        np.testing.assert_allclose(m.features(plain).toarray(), before, atol=1e-6)
+    for m in (a, b, c):
+        np.testing.assert_allclose(m.features(plain).toarray(), _reference(m, plain), atol=1e-5)
+        np.testing.assert_allclose(m.scores_of(batch), m.scores(plain), atol=1e-5)
+    version = features._GRAMS.version
+    del a, b
+    gc.collect()
+    monkeypatch.setattr(features, "SLACK", 1)
+    greek = ["ωψχ φυτ καλη", "σρπ οξν μερα"] * 2
+    lone = TextModel.fit(greek, ["Billing", "Technical"] * 2).prepare()
+    assert features._GRAMS.version > version
+    assert set(features._GRAMS.index) == set(c.char_terms) | set(lone.char_terms)  # a's and b's own n-grams are gone
+    for m, xs in ((c, plain), (lone, plain + greek)):
+        np.testing.assert_allclose(m.features(xs).toarray(), _reference(m, xs), atol=1e-5)

@@ -199,9 +199,16 @@ def test_the_engine_holds_back_what_a_trained_escalation_model_says_people_turn_
     model = TextModel.fit([t for t, _ in said], [lab for _, lab in said])
     model.calibrate([t for t, _ in said[:8]], [lab for _, lab in said[:8]])  # as `deskwatch learn` sets its scale
     models = LearnedModels(escalation=model, versions={"escalation": 1})
+    asked = []
+    one_at_a_time = model.predict_proba
+    model.predict_proba = lambda texts: asked.append(len(texts)) or one_at_a_time(texts)
     batch = decide_many(tickets, cfg, now, models=models)
+    assert asked == []  # the batch read, once; deciding the held-back ticket again asks nothing more
     one = decide(tickets[0], cfg, now, DecisionContext(models=models))
+    assert asked == [1]
     for d in (batch[0], one):
         assert d.recommendation == "monitor" and d.learned.escalation < HOLD_BELOW
         assert any("held back to monitor" in r for r in d.reasons)
+    assert batch[0].learned.escalation == pytest.approx(one.learned.escalation, abs=1e-3)
+    assert batch[0].reasons == one.reasons and batch[0].confidence == pytest.approx(one.confidence, abs=1e-3)
     assert batch[1].recommendation == "immediate"  # a hard trigger is never held back

@@ -160,7 +160,9 @@ def _learned_signals(
     tone = learned.tone_signal(reading)
     if tone is not None:
         signals = tuple(sorted((*signals, tone), key=lambda s: (-s.contribution, s.name)))
-    if context.defer_escalation:  # decide_many asks the escalation model once for the whole batch
+    if context.defer_escalation or reading.escalation is not None:
+        # decide_many asks the escalation model once for the whole batch (and hands its answer
+        # back when it decides a held-back escalation again)
         return signals, reading
     p = learned.escalation_p(models, learned.ticket_text(ticket, ctx.text.customer), signals)
     return signals, replace(reading, escalation=p)
@@ -200,7 +202,9 @@ def decide_many(
             out = _with_escalation(out, shared, models, esc)
             # An escalation the model holds back is decided again with its probability known,
             # so its route and reasons are those of the held-back decision.
-            again = replace(context, defer_escalation=False)
+            # The batch's readings carry the probability already: the signals decided again are
+            # the same, so the model is not asked again one ticket at a time.
+            again = replace(context, defer_escalation=False, learned={d.ticket_id: d.learned for d in out})
             for i, d in enumerate(out):
                 if d.learned is not None and learned_hold.holds_back(d.recommendation, d.signals, d.page, d.learned.escalation):
                     out[i] = _decide(tickets[i], config, esc, now, again, texts, routing.LoadSnapshot())

@@ -7,7 +7,9 @@ same features come from two observations:
 
 - ``char_wb`` n-grams never cross a word, so a text's character counts are the sum of its
   words' counts: (texts x distinct words) @ (distinct words x character n-grams), a sparse
-  product. Each distinct word is cut into n-grams once and remembered per model.
+  product. Each distinct word is cut into n-grams once for all models: the n-grams any live
+  model knows share one numbering (``_Grams``), and each model maps that numbering to its own
+  columns with numpy.
 - word n-grams need only each distinct token's index, then numpy over the batch.
 
 ``analyze`` reads the texts once (lowercase, split, tokenize, number the distinct words);
@@ -18,6 +20,7 @@ vocabulary, idf, sublinear tf and l2 norm per part), so saved models keep their 
 from __future__ import annotations
 
 import re
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import chain, count
@@ -30,10 +33,15 @@ from scipy import sparse
 # ``\w+`` finds a third faster (it skips the boundary checks).
 TOKEN = re.compile(r"\w+")
 CHAR_MAX = 5
-# Distinct words whose n-grams a model remembers; past it the memory starts over. Support text
-# reuses a few thousand words; ids, numbers and names keep coming, so the bound is the cache's
-# share of the daemon's memory (about 250 bytes a word: 2.5 MB per model).
-WORD_CACHE = 10_000
+# Distinct words whose n-grams are remembered (one memory for all models); past it the memory
+# starts over. Support text reuses a few thousand words; ids, numbers and names keep coming, so
+# the bound is the cache's share of the daemon's memory: about 250 bytes a word, 7.5 MB, what
+# three models' own caches of 10,000 words held before. A batch of 4,000 real tickets has
+# about 16,000 distinct words, so one batch's router, escalation and tone texts fit together.
+WORD_CACHE = 30_000
+# The shared n-gram numbering starts over from the live models when it holds more than this many
+# times their n-grams (replaced models' n-grams would otherwise stay numbered for good).
+SLACK = 2
 
 
 @dataclass(frozen=True)
@@ -127,8 +135,9 @@ class Vocabulary:
         keys = pairs[:, 0] * self.width + pairs[:, 1]
         order = np.argsort(keys)
         self.bigram_keys, self.bigram_feats = keys[order], pairs[:, 2][order].astype(np.int32)
-        self.char_index = {t: i for i, t in enumerate(char_terms)}
-        self._rows: dict[str, bytes] = {}
+        self.char_terms = char_terms
+        self._gids = _GRAMS.add(self) if self.n_char else np.zeros(0, dtype=np.int32)
+        self._colmap: tuple[int, np.ndarray] | None = None  # (numbering version, shared n-gram -> column)
         self._last: tuple | None = None  # the latest batch's vocabulary and its maps
 
     def _number(self, token: str) -> int:
@@ -190,29 +199,99 @@ class Vocabulary:
         return (a.counts @ self._maps(a)[2]).tocsr()
 
     def _by_word(self, words: list[str]) -> sparse.csr_matrix:
-        rows = self._rows
-        per_word = [rows.get(w) for w in words]
+        """(distinct words x this model's character features): the shared cut, its n-gram
+        numbers mapped to this model's columns (the n-grams it does not know dropped)."""
+        indptr, gids = _GRAMS.cut(words)
+        cols = self._columns()[gids]
+        keep = cols >= 0
+        kept = np.zeros(len(keep) + 1, dtype=np.int64)
+        np.cumsum(keep, out=kept[1:])
+        return sparse.csr_matrix((np.ones(int(kept[-1]), dtype=np.float32), cols[keep], kept[indptr]),
+                                 shape=(len(words), self.n_char))
+
+    def _columns(self) -> np.ndarray:
+        if self._colmap is None or self._colmap[0] != _GRAMS.version:
+            colmap = np.full(len(_GRAMS.index), -1, dtype=np.int32)
+            colmap[self._gids] = np.arange(self.n_char, dtype=np.int32)
+            self._colmap = (_GRAMS.version, colmap)
+        return self._colmap[1]
+
+
+class _Grams:
+    """The character n-grams the live models know, numbered once for all of them, and the
+    distinct words already cut into those numbers. A batch's words are cut once here, not once
+    per model: the Python work (slicing each word, a dict look-up per n-gram) is shared, and
+    each model keeps only an array from these numbers to its columns."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.version = 0  # changes whenever numbers are added or renumbered
+        self.words: dict[str, bytes] = {}
+        self.live: weakref.WeakSet[Vocabulary] = weakref.WeakSet()
+        self._last: tuple | None = None  # (words list, version, its cut)
+
+    def add(self, vocab: Vocabulary) -> np.ndarray:
+        """Number ``vocab``'s character terms (adding those no live model knew); their numbers."""
+        self.live.add(vocab)
+        before = len(self.index)
+        gids = self._number(vocab.char_terms)
+        if len(self.index) > SLACK * sum(v.n_char for v in self.live):
+            # Replaced models left most of the numbering: start it over from the live ones.
+            self.index = {}
+            for v in list(self.live):
+                if v is not vocab:
+                    v._gids = self._number(v.char_terms)
+            gids = self._number(vocab.char_terms)
+            before = -1
+        if len(self.index) != before:
+            # A word cut before now misses the new n-grams: forget the cuts.
+            self.version += 1
+            self.words = {}
+            self._last = None
+        return gids
+
+    def _number(self, terms: Sequence[str]) -> np.ndarray:
+        index = self.index
+        return np.fromiter((index.setdefault(t, len(index)) for t in terms), dtype=np.int32, count=len(terms))
+
+    def cut(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(indptr, n-gram numbers): each word's known n-grams as ``char_wb`` cuts them, a
+        word per row; the slices and models of one batch share it."""
+        last = self._last
+        if last is not None and last[0] is words and last[1] == self.version:
+            return last[2]
+        memory = self.words
+        per_word = [memory.get(w) for w in words]
         missing = [i for i, r in enumerate(per_word) if r is None]
-        if len(rows) + len(missing) > WORD_CACHE:
-            rows.clear()  # start over rather than track use: words that matter come back
         for i in missing:
-            per_word[i] = cut = self._cut(words[i])
-            if len(rows) < WORD_CACHE:  # a batch wider than the cache fills it, not past it
-                rows[words[i]] = cut
+            per_word[i] = self._cut(words[i])
+        if len(memory) + len(missing) > WORD_CACHE:
+            # Start over rather than track use (words that matter come back), with this
+            # batch's words, so the batch's other models find them all.
+            memory = self.words = {}
+            missing = range(len(words))
+        for i in missing:
+            if len(memory) >= WORD_CACHE:  # a batch wider than the memory fills it, not past it
+                break
+            memory[words[i]] = per_word[i]
         indptr = np.zeros(len(per_word) + 1, dtype=np.int64)
         np.cumsum([len(r) for r in per_word], out=indptr[1:])
         indptr //= 4  # bytes to int32 entries
-        cols = np.frombuffer(b"".join(per_word), dtype=np.int32)
-        return sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, indptr), shape=(len(per_word), self.n_char))
+        out = indptr, np.frombuffer(b"".join(per_word), dtype=np.int32)
+        self._last = (words, self.version, out)
+        return out
 
     def _cut(self, word: str) -> bytes:
-        """The character n-gram features of one word, as ``char_wb`` cuts it: padded with a
+        """The known character n-grams of one word, as ``char_wb`` cuts it: padded with a
         space each side, every n-gram of 1..5 characters that fits; packed int32 (a bytes
         object is a third the size of a small numpy array, and a batch joins them in one call)."""
         w = f" {word} "
-        get, size = self.char_index.get, len(w)
+        get, size = self.index.get, len(w)
         found = [get(w[i:i + k], -1) for k in range(1, min(CHAR_MAX, size) + 1) for i in range(size - k + 1)]
         return np.array([f for f in found if f >= 0], dtype=np.int32).tobytes()
+
+
+_GRAMS = _Grams()
 
 
 @dataclass(frozen=True)
