@@ -158,23 +158,49 @@ _COMPANIONS: dict[str, dict[str, frozenset[str]]] = {
 # complaint sent to three helpdesks), and a pattern's hits in a sentence depend on that sentence
 # alone: negation and hypotheticals never reach across a sentence end. So hits are kept by
 # (pattern, sentence), bounded like routing's remembered answers.
-_HITS: dict[tuple[int, bool, str], tuple[str, ...]] = {}
+class _Recent(dict):
+    """A bounded memo that keeps what is still being read: two generations, the current one
+    and the one before. A key found only in the older one moves to the current one; when the
+    current one is full it becomes the older one. Text that never repeats (a reference number,
+    a customer's own words) passes through without flushing the sentences every ticket
+    repeats (greetings, macros, "Any update on this?"), as clearing everything at the bound did."""
+
+    __slots__ = ("limit", "older")
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit = limit
+        self.older: dict = {}
+
+    def __missing__(self, key):
+        value = self.older.get(key, _ABSENT)
+        if value is not _ABSENT:
+            self.put(key, value)
+        return value
+
+    def put(self, key, value) -> None:
+        if len(self) >= self.limit:
+            self.older = dict(self)
+            self.clear()
+        self[key] = value
+
+
+_ABSENT = object()
 _MAX_HITS = 8192
+_HITS: _Recent = _Recent(_MAX_HITS)
 
 
 def _sentence_hits(pattern: re.Pattern[str], sentence: str, hypothetical_ok: bool) -> tuple[str, ...]:
     key = (id(pattern), hypothetical_ok, sentence)
-    hits = _HITS.get(key)
-    if hits is None:
+    hits = _HITS[key]
+    if hits is _ABSENT:
         out = []
         for m in pattern.finditer(sentence):
             if is_negated(sentence, m.start()) if hypothetical_ok else not _real(sentence, m.start()):
                 continue
             out.append(" ".join(m.group(0).split()))
         hits = tuple(out)
-        if len(_HITS) >= _MAX_HITS:
-            _HITS.clear()
-        _HITS[key] = hits
+        _HITS.put(key, hits)
     return hits
 
 
@@ -382,36 +408,36 @@ _KIND_NAMES = ("outage", "failure", "payments", "broad", "data_loss", "exposure"
 # submissions, the same complaint sent to three helpdesks) and no pattern reaches across a sentence
 # end, so a sentence read once is read for every ticket that contains it. Bounded, like routing's
 # remembered answers.
-_BY_SENTENCE: dict[str, Markers] = {}
-_BY_PIECE: dict[str, dict[str, tuple]] = {}
 _MAX_SENTENCES = 8192
+_BY_SENTENCE: _Recent = _Recent(_MAX_SENTENCES)  # sentence -> its found kinds ({} when none)
+_BY_PIECE: _Recent = _Recent(_MAX_SENTENCES)
+_NOTHING: dict[str, tuple] = {}
 
 
-def _sentence_markers(sentence: str) -> Markers:
-    m = _BY_SENTENCE.get(sentence)
-    if m is None:
-        if len(_BY_SENTENCE) >= _MAX_SENTENCES:
-            _BY_SENTENCE.clear()
-        m = _BY_SENTENCE[sentence] = Markers(sentence, word_set(sentence))
-    return m
+def _sentence_found(sentence: str) -> dict[str, tuple]:
+    """What one sentence holds (``Markers.found``), kept by sentence text. Only the found kinds
+    are kept: nothing else of a sentence's ``Markers`` is read again."""
+    found = _BY_SENTENCE[sentence]
+    if found is _ABSENT:
+        m = Markers(sentence, word_set(sentence))
+        found = m.found if m.relevant else _NOTHING  # no anchor word, no digit: nothing to find
+        _BY_SENTENCE.put(sentence, found)
+    return found
 
 
 def _piece_found(piece: str) -> dict[str, tuple]:
     """Kind -> what one piece (a subject, a message) holds, its sentences' hits merged in order
     without repeats. Kept by piece: a piece read once costs one look-up for every ticket that
     contains it, instead of a merge over its sentences each time."""
-    found = _BY_PIECE.get(piece)
-    if found is None:
-        if len(_BY_PIECE) >= _MAX_SENTENCES:
-            _BY_PIECE.clear()
+    found = _BY_PIECE[piece]
+    if found is _ABSENT:
         merged: dict[str, list] = {}
-        for part in map(_sentence_markers, _SENTENCE.findall(piece)):
-            if not part.relevant:  # no anchor word, no digit: nothing to find
-                continue
-            for kind, hits in part.found.items():
+        for part in map(_sentence_found, _SENTENCE.findall(piece)):
+            for kind, hits in part.items():
                 have = merged.setdefault(kind, [])
                 have.extend(h for h in hits if h not in have)
-        found = _BY_PIECE[piece] = {k: tuple(v) for k, v in merged.items()}
+        found = {k: tuple(v) for k, v in merged.items()}
+        _BY_PIECE.put(piece, found)
     return found
 
 

@@ -1,0 +1,38 @@
+"""The markers' bounded memo (core/engine/markers.py): text that never repeats does not evict
+the sentences every ticket repeats, and a sentence read from the memo gives what reading it
+afresh gives."""
+
+from deskwatch.core.engine import markers
+from deskwatch.core.engine.markers import _ABSENT, _Recent, find_markers
+
+
+def test_recent_keeps_what_is_still_read_while_one_off_keys_stream_through():
+    memo = _Recent(4)
+    memo.put("hot", 1)
+    for i in range(20):
+        memo.put(f"once-{i}", i)
+        assert memo["hot"] == 1  # read again each time: it moves to the current generation
+    assert memo["once-0"] is _ABSENT  # two generations ago: gone
+    assert len(memo) + len(memo.older) <= 8  # bounded by two generations
+
+
+def test_recent_forgets_what_is_not_read_again():
+    memo = _Recent(2)
+    memo.put("a", 1)
+    for key in "bcdef":
+        memo.put(key, 0)
+    assert memo["a"] is _ABSENT
+
+
+def test_markers_from_the_memo_equal_markers_read_afresh():
+    pieces = ("Checkout fails for all our shoppers since your update.",
+              "This is the third time I am asking! We want a refund of $24,000 now.")
+    first = find_markers(pieces).found
+    # A stream of one-off sentences passes through the memo between the two reads.
+    for i in range(markers._MAX_SENTENCES + 10):
+        find_markers((f"Ref zq{i:x}. Any update on this?",)).found
+    assert find_markers(pieces).found == first
+    markers._BY_SENTENCE.clear(), markers._BY_SENTENCE.older.clear()
+    markers._BY_PIECE.clear(), markers._BY_PIECE.older.clear()
+    assert find_markers(pieces).found == first
+    assert first["payments"] and first["broad"] and first["repeated"] and first["money"]
