@@ -160,10 +160,11 @@ _COMPANIONS: dict[str, dict[str, frozenset[str]]] = {
 # (pattern, sentence), bounded like routing's remembered answers.
 class _Recent(dict):
     """A bounded memo that keeps what is still being read: two generations, the current one
-    and the one before. A key found only in the older one moves to the current one; when the
-    current one is full it becomes the older one. Text that never repeats (a reference number,
-    a customer's own words) passes through without flushing the sentences every ticket
-    repeats (greetings, macros, "Any update on this?"), as clearing everything at the bound did."""
+    and the one before. Read with ``get`` (the current one), then ``recall`` (the older one: a
+    key found there moves to the current one); when the current one is full it becomes the
+    older one. Text that never repeats (a reference number, a customer's own words) passes
+    through without flushing the sentences every ticket repeats (greetings, macros, "Any update
+    on this?"), as clearing everything at the bound did."""
 
     __slots__ = ("limit", "older")
 
@@ -172,9 +173,10 @@ class _Recent(dict):
         self.limit = limit
         self.older: dict = {}
 
-    def __missing__(self, key):
-        value = self.older.get(key, _ABSENT)
-        if value is not _ABSENT:
+    def recall(self, key):
+        """The value kept in the older generation (moved to the current one), or None."""
+        value = self.older.get(key)
+        if value is not None:
             self.put(key, value)
         return value
 
@@ -185,15 +187,16 @@ class _Recent(dict):
         self[key] = value
 
 
-_ABSENT = object()
 _MAX_HITS = 8192
 _HITS: _Recent = _Recent(_MAX_HITS)
 
 
 def _sentence_hits(pattern: re.Pattern[str], sentence: str, hypothetical_ok: bool) -> tuple[str, ...]:
     key = (id(pattern), hypothetical_ok, sentence)
-    hits = _HITS[key]
-    if hits is _ABSENT:
+    hits = _HITS.get(key)
+    if hits is None:
+        hits = _HITS.recall(key)
+    if hits is None:
         out = []
         for m in pattern.finditer(sentence):
             if is_negated(sentence, m.start()) if hypothetical_ok else not _real(sentence, m.start()):
@@ -415,28 +418,45 @@ _NOTHING: dict[str, tuple] = {}
 
 
 def _sentence_found(sentence: str) -> dict[str, tuple]:
-    """What one sentence holds (``Markers.found``), kept by sentence text. Only the found kinds
-    are kept: nothing else of a sentence's ``Markers`` is read again."""
-    found = _BY_SENTENCE[sentence]
-    if found is _ABSENT:
+    """What one sentence holds (``Markers.found``, each kind without repeats), kept by sentence
+    text. Only the found kinds are kept: nothing else of a sentence's ``Markers`` is read again."""
+    found = _BY_SENTENCE.get(sentence)
+    if found is None:
+        found = _BY_SENTENCE.recall(sentence)
+    if found is None:
         m = Markers(sentence, word_set(sentence))
-        found = m.found if m.relevant else _NOTHING  # no anchor word, no digit: nothing to find
+        found = _NOTHING
+        if m.relevant:  # else no anchor word, no digit: nothing to find
+            found = {k: _distinct(v) for k, v in m.found.items()}
         _BY_SENTENCE.put(sentence, found)
     return found
+
+
+def _distinct(hits: tuple) -> tuple:
+    out: list = []
+    out.extend(h for h in hits if h not in out)
+    return tuple(out)
 
 
 def _piece_found(piece: str) -> dict[str, tuple]:
     """Kind -> what one piece (a subject, a message) holds, its sentences' hits merged in order
     without repeats. Kept by piece: a piece read once costs one look-up for every ticket that
     contains it, instead of a merge over its sentences each time."""
-    found = _BY_PIECE[piece]
-    if found is _ABSENT:
-        merged: dict[str, list] = {}
-        for part in map(_sentence_found, _SENTENCE.findall(piece)):
-            for kind, hits in part.items():
-                have = merged.setdefault(kind, [])
-                have.extend(h for h in hits if h not in have)
-        found = {k: tuple(v) for k, v in merged.items()}
+    found = _BY_PIECE.get(piece)
+    if found is None:
+        found = _BY_PIECE.recall(piece)
+    if found is None:
+        parts = [p for p in map(_sentence_found, _SENTENCE.findall(piece)) if p]
+        if len(parts) <= 1:
+            # Most sentences hold nothing; one that does is its piece's answer as it stands.
+            found = parts[0] if parts else _NOTHING
+        else:
+            merged: dict[str, list] = {}
+            for part in parts:
+                for kind, hits in part.items():
+                    have = merged.setdefault(kind, [])
+                    have.extend(h for h in hits if h not in have)
+            found = {k: tuple(v) for k, v in merged.items()}
         _BY_PIECE.put(piece, found)
     return found
 
