@@ -3,7 +3,8 @@ the sentences every ticket repeats, and a sentence read from the memo gives what
 afresh gives."""
 
 from deskwatch.core.engine import markers
-from deskwatch.core.engine.markers import _Recent, find_markers
+from deskwatch.core.engine.lazy import Recent
+from deskwatch.core.engine.markers import find_markers
 
 
 def _read(memo, key):
@@ -13,7 +14,7 @@ def _read(memo, key):
 
 
 def test_recent_keeps_what_is_still_read_while_one_off_keys_stream_through():
-    memo = _Recent(4)
+    memo = Recent(4)
     memo.put("hot", 1)
     for i in range(20):
         memo.put(f"once-{i}", i)
@@ -23,7 +24,7 @@ def test_recent_keeps_what_is_still_read_while_one_off_keys_stream_through():
 
 
 def test_recent_forgets_what_is_not_read_again():
-    memo = _Recent(2)
+    memo = Recent(2)
     memo.put("a", 1)
     for key in "bcdef":
         memo.put(key, 0)
@@ -42,3 +43,23 @@ def test_markers_from_the_memo_equal_markers_read_afresh():
     markers._BY_PIECE.clear(), markers._BY_PIECE.older.clear()
     assert find_markers(pieces).found == first
     assert first["payments"] and first["broad"] and first["repeated"] and first["money"]
+
+
+def test_a_failure_said_to_be_over_is_found_with_or_without_the_callers_word_sets():
+    from deskwatch.core.engine.text import word_set
+
+    subject = "Checkout down"
+    for latest, over in [
+        ("The checkout was down for all our shoppers.", False),
+        ("Thanks, everything is working fine again since this morning.", True),
+        ("The 502s are gone now, just send us the RCA.", True),
+        ("Last week's outage: can we get the RCA?", True),
+        ("It was fixed but now it is still failing.", False),
+        # Non-ASCII text can case-fold into a key word ("ſ" reads as "s"): the pattern decides.
+        ("Everything workſ again.", True),
+        ("Café closed, checkout fails for all of our shoppers.", False),
+    ]:
+        pieces = (subject, "Checkout fails for all our shoppers!", latest)
+        given = find_markers(pieces, (None, *map(word_set, pieces[1:])))
+        assert given.resolved is over, latest
+        assert find_markers(pieces).resolved is over, latest

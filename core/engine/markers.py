@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from deskwatch.core.engine.lazy import lazy
+from deskwatch.core.engine.lazy import Recent, lazy
 from deskwatch.core.engine.text import is_negated, word_set
 from deskwatch.core.engine.marker_words import (  # noqa: F401
     _BROAD,
@@ -30,6 +30,7 @@ from deskwatch.core.engine.marker_words import (  # noqa: F401
     _LOSS_WORDS,
     _SELF_INFLICTED,
     _RESOLVED,
+    _RESOLVED_WORDS,
     _STILL_FAILING,
     _OTHER_PARTY,
     _OTHER_WORDS,
@@ -158,37 +159,8 @@ _COMPANIONS: dict[str, dict[str, frozenset[str]]] = {
 # complaint sent to three helpdesks), and a pattern's hits in a sentence depend on that sentence
 # alone: negation and hypotheticals never reach across a sentence end. So hits are kept by
 # (pattern, sentence), bounded like routing's remembered answers.
-class _Recent(dict):
-    """A bounded memo that keeps what is still being read: two generations, the current one
-    and the one before. Read with ``get`` (the current one), then ``recall`` (the older one: a
-    key found there moves to the current one); when the current one is full it becomes the
-    older one. Text that never repeats (a reference number, a customer's own words) passes
-    through without flushing the sentences every ticket repeats (greetings, macros, "Any update
-    on this?"), as clearing everything at the bound did."""
-
-    __slots__ = ("limit", "older")
-
-    def __init__(self, limit: int):
-        super().__init__()
-        self.limit = limit
-        self.older: dict = {}
-
-    def recall(self, key):
-        """The value kept in the older generation (moved to the current one), or None."""
-        value = self.older.get(key)
-        if value is not None:
-            self.put(key, value)
-        return value
-
-    def put(self, key, value) -> None:
-        if len(self) >= self.limit:
-            self.older = dict(self)
-            self.clear()
-        self[key] = value
-
-
 _MAX_HITS = 8192
-_HITS: _Recent = _Recent(_MAX_HITS)
+_HITS: Recent = Recent(_MAX_HITS)
 
 
 def _sentence_hits(pattern: re.Pattern[str], sentence: str, hypothetical_ok: bool) -> tuple[str, ...]:
@@ -412,8 +384,8 @@ _KIND_NAMES = ("outage", "failure", "payments", "broad", "data_loss", "exposure"
 # end, so a sentence read once is read for every ticket that contains it. Bounded, like routing's
 # remembered answers.
 _MAX_SENTENCES = 8192
-_BY_SENTENCE: _Recent = _Recent(_MAX_SENTENCES)  # sentence -> its found kinds ({} when none)
-_BY_PIECE: _Recent = _Recent(_MAX_SENTENCES)
+_BY_SENTENCE: Recent = Recent(_MAX_SENTENCES)  # sentence -> its found kinds ({} when none)
+_BY_PIECE: Recent = Recent(_MAX_SENTENCES)
 _NOTHING: dict[str, tuple] = {}
 
 
@@ -465,8 +437,9 @@ class TicketMarkers:
     """A ticket's markers: each kind is the union of its sentences' (``Markers``). ``pieces`` are
     the subject and what the customer newly wrote in each message."""
 
-    def __init__(self, pieces: tuple[str, ...]):
+    def __init__(self, pieces: tuple[str, ...], words: tuple[frozenset[str] | None, ...] = ()):
         self.pieces = pieces
+        self.words = words  # word_set of each piece, where the caller has it (None: not known)
 
     @lazy
     def text(self) -> str:
@@ -499,8 +472,17 @@ class TicketMarkers:
     @lazy
     def resolved(self) -> bool:
         """Whether the customer's latest words say the failure is over (and nothing still fails)."""
-        latest = next((p for p in reversed(self.pieces[1:]) if p.strip()), "")
-        return bool(latest) and _RESOLVED.search(latest) is not None and _STILL_FAILING.search(latest) is None
+        i = next((i for i in range(len(self.pieces) - 1, 0, -1) if self.pieces[i].strip()), 0)
+        if not i:
+            return False
+        latest = self.pieces[i]
+        if latest.isascii():
+            # Every match of _RESOLVED holds one of these as a whole word (non-ASCII text can
+            # case-fold into one, so it always gets the regex): most texts skip the costly search.
+            words = self.words[i] if i < len(self.words) and self.words[i] is not None else word_set(latest)
+            if words.isdisjoint(_RESOLVED_WORDS):
+                return False
+        return _RESOLVED.search(latest) is not None and _STILL_FAILING.search(latest) is None
 
     @property
     def incident(self) -> bool:
@@ -525,9 +507,11 @@ for _k in _KIND_NAMES:
     setattr(TicketMarkers, _k, _kind_property(_k))
 
 
-def find_markers(pieces: tuple[str, ...]) -> TicketMarkers:
-    """The markers of a ticket's ``pieces``: its subject and what the customer newly wrote."""
-    return TicketMarkers(pieces)
+def find_markers(pieces: tuple[str, ...], words: tuple[frozenset[str] | None, ...] = ()) -> TicketMarkers:
+    """The markers of a ticket's ``pieces``: its subject and what the customer newly wrote.
+    ``words``: the pieces' ``word_set``s where the caller already has them (None where not)."""
+    return TicketMarkers(pieces, words)
+
 
 
 _MONEY_WORDS = frozenset(
