@@ -63,3 +63,21 @@ def test_a_failure_said_to_be_over_is_found_with_or_without_the_callers_word_set
         given = find_markers(pieces, (None, *map(word_set, pieces[1:])))
         assert given.resolved is over, latest
         assert find_markers(pieces).resolved is over, latest
+
+
+def test_sentences_end_at_a_stop_mark_or_line_break_but_not_inside_a_number_or_version():
+    import random
+    import re
+
+    from deskwatch.core.engine.money import _sentences
+
+    # The definition, one character at a time: a sentence is any run of characters other than
+    # . ! ? and line breaks, where a point followed by a word character ("1.200,50", "v2.3")
+    # does not end it; the stop marks after it belong to it.
+    reference = re.compile(r"(?:[^.!?\n]|\.(?=\w))+[.!?]*")
+    assert _sentences("It broke in v2.3. Refund EUR 1.200,50 now!!\nThanks") == [
+        "It broke in v2.3.", " Refund EUR 1.200,50 now!!", "Thanks"]
+    rnd = random.Random(5)
+    for _ in range(20000):
+        text = "".join(rnd.choice("ab .!?\n.é'1,") for _ in range(rnd.randrange(40)))
+        assert _sentences(text) == reference.findall(text), repr(text)
