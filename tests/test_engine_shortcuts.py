@@ -1,6 +1,6 @@
-"""The markers' bounded memo (core/engine/markers.py): text that never repeats does not evict
-the sentences every ticket repeats, and a sentence read from the memo gives what reading it
-afresh gives."""
+"""The engine's shortcuts give what the full reading gives: the markers' bounded memo (text that
+never repeats does not evict the sentences every ticket repeats), the key-word prefilters before
+a costly pattern, the sentence splitter."""
 
 from deskwatch.core.engine import markers
 from deskwatch.core.engine.lazy import Recent
@@ -81,3 +81,25 @@ def test_sentences_end_at_a_stop_mark_or_line_break_but_not_inside_a_number_or_v
     for _ in range(20000):
         text = "".join(rnd.choice("ab .!?\n.é'1,") for _ in range(rnd.randrange(40)))
         assert _sentences(text) == reference.findall(text), repr(text)
+
+
+def test_a_condition_without_threat_words_is_no_threat_and_one_with_them_is():
+    from datetime import datetime, timedelta, timezone
+
+    from deskwatch.core import config
+    from deskwatch.core.engine import decide
+    from deskwatch.core.model import ticket_from_dict
+
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    cfg = config.load(None)
+
+    def management(body):
+        created = (now - timedelta(minutes=30)).isoformat()
+        t = ticket_from_dict({"id": "zendesk:1", "subject": "Export", "created_at": created,
+                              "organization": {"name": "Acme", "tier": "business"},
+                              "messages": [{"author": "customer", "created_at": created, "body": body}]})
+        return decide(t, cfg, now).management
+
+    assert management("If you could look at the export that would be great, unless it is a known issue.") is None
+    m = management("If the export is not fixed we are switching providers.")
+    assert m is not None and any("churn threat, if it is not resolved" in r for r in m.reasons), m
