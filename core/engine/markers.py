@@ -396,10 +396,11 @@ def _sentence_found(sentence: str) -> dict[str, tuple]:
     if found is None:
         found = _BY_SENTENCE.recall(sentence)
     if found is None:
-        m = Markers(sentence, word_set(sentence))
+        words = word_set(sentence)
         found = _NOTHING
-        if m.relevant:  # else no anchor word, no digit: nothing to find
-            found = {k: _distinct(v) for k, v in m.found.items()}
+        # No anchor word and no digit (``Markers.relevant``): nothing to find, no Markers to build.
+        if not words.isdisjoint(_ALL_ANCHORS) or _DIGIT.search(sentence) is not None:
+            found = {k: _distinct(v) for k, v in Markers(sentence, words).found.items()}
         _BY_SENTENCE.put(sentence, found)
     return found
 
