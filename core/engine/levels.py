@@ -204,7 +204,7 @@ def management(
             evidence += list(s.evidence[:2])
             continue
         if conditional is None:
-            conditional = _conditional_threats(m.text, ctx) if not ctx.text.searchable_words.isdisjoint(_IF_WORDS) else {}
+            conditional = _conditional_threats(m.text, ctx) if _may_threaten(ctx) else {}
         said = conditional.get(key.partition(":")[2])
         if said:
             reasons.append(f"{words}, if it is not resolved ({_q(said)})")
@@ -256,6 +256,20 @@ def _asked_only(evidence: Sequence[str], text: str) -> bool:
             if at >= 0 and not (sen.rstrip().endswith("?") and _ASKED.search(sen, 0, at)):
                 return False
     return True
+
+
+def _may_threaten(ctx: SignalContext) -> bool:
+    """Whether a condition ("if", "unless") and the words of a legal or churn phrase both occur.
+    A consequence's words are some of the ticket's, so a phrase that is no candidate in the whole
+    ticket cannot match in a consequence: most tickets with an "if" skip the search."""
+    words = ctx.text.searchable_words
+    if words.isdisjoint(_IF_WORDS):
+        return False
+    matcher = ctx.config.trigger_matcher
+    return any(matcher.names[c] in _THREAT_CATEGORIES for c in matcher.candidates(words))
+
+
+_THREAT_CATEGORIES = frozenset(key.partition(":")[2] for key, _ in _THREATS)
 
 
 def _conditional_threats(text: str, ctx: SignalContext) -> dict[str, list[str]]:

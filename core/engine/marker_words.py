@@ -298,6 +298,13 @@ _RESOLVED = re.compile(
     r")(?![\w'])",
     re.IGNORECASE,
 )
+
+# The words every _RESOLVED match holds as a whole word (in ASCII text): its prefilter.
+_RESOLVED_WORDS = frozenset(
+    "working works running loads loading back fine good ok okay stable resolved fixed gone restored recovered longer "
+    "outage incident downtime disruption".split()
+)
+
 _STILL_FAILING = re.compile(
     r"(?<![\w'])(?:still\s+(?:[\w']+\s+){0,3}?(?:down|broken|fail\w*|not|get|getting|see|seeing|happen\w*|error\w*|crash\w*|"
     r"slow|unable|can't|cannot|no|missing)"

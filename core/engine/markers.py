@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from deskwatch.core.engine.lazy import lazy
+from deskwatch.core.engine.lazy import Recent, lazy
 from deskwatch.core.engine.text import is_negated, word_set
 from deskwatch.core.engine.marker_words import (  # noqa: F401
     _BROAD,
@@ -30,6 +30,7 @@ from deskwatch.core.engine.marker_words import (  # noqa: F401
     _LOSS_WORDS,
     _SELF_INFLICTED,
     _RESOLVED,
+    _RESOLVED_WORDS,
     _STILL_FAILING,
     _OTHER_PARTY,
     _OTHER_WORDS,
@@ -158,13 +159,15 @@ _COMPANIONS: dict[str, dict[str, frozenset[str]]] = {
 # complaint sent to three helpdesks), and a pattern's hits in a sentence depend on that sentence
 # alone: negation and hypotheticals never reach across a sentence end. So hits are kept by
 # (pattern, sentence), bounded like routing's remembered answers.
-_HITS: dict[tuple[int, bool, str], tuple[str, ...]] = {}
 _MAX_HITS = 8192
+_HITS: Recent = Recent(_MAX_HITS)
 
 
 def _sentence_hits(pattern: re.Pattern[str], sentence: str, hypothetical_ok: bool) -> tuple[str, ...]:
     key = (id(pattern), hypothetical_ok, sentence)
     hits = _HITS.get(key)
+    if hits is None:
+        hits = _HITS.recall(key)
     if hits is None:
         out = []
         for m in pattern.finditer(sentence):
@@ -172,9 +175,7 @@ def _sentence_hits(pattern: re.Pattern[str], sentence: str, hypothetical_ok: boo
                 continue
             out.append(" ".join(m.group(0).split()))
         hits = tuple(out)
-        if len(_HITS) >= _MAX_HITS:
-            _HITS.clear()
-        _HITS[key] = hits
+        _HITS.put(key, hits)
     return hits
 
 
@@ -382,18 +383,32 @@ _KIND_NAMES = ("outage", "failure", "payments", "broad", "data_loss", "exposure"
 # submissions, the same complaint sent to three helpdesks) and no pattern reaches across a sentence
 # end, so a sentence read once is read for every ticket that contains it. Bounded, like routing's
 # remembered answers.
-_BY_SENTENCE: dict[str, Markers] = {}
-_BY_PIECE: dict[str, dict[str, tuple]] = {}
 _MAX_SENTENCES = 8192
+_BY_SENTENCE: Recent = Recent(_MAX_SENTENCES)  # sentence -> its found kinds ({} when none)
+_BY_PIECE: Recent = Recent(_MAX_SENTENCES)
+_NOTHING: dict[str, tuple] = {}
 
 
-def _sentence_markers(sentence: str) -> Markers:
-    m = _BY_SENTENCE.get(sentence)
-    if m is None:
-        if len(_BY_SENTENCE) >= _MAX_SENTENCES:
-            _BY_SENTENCE.clear()
-        m = _BY_SENTENCE[sentence] = Markers(sentence, word_set(sentence))
-    return m
+def _sentence_found(sentence: str) -> dict[str, tuple]:
+    """What one sentence holds (``Markers.found``, each kind without repeats), kept by sentence
+    text. Only the found kinds are kept: nothing else of a sentence's ``Markers`` is read again."""
+    found = _BY_SENTENCE.get(sentence)
+    if found is None:
+        found = _BY_SENTENCE.recall(sentence)
+    if found is None:
+        words = word_set(sentence)
+        found = _NOTHING
+        # No anchor word and no digit (``Markers.relevant``): nothing to find, no Markers to build.
+        if not words.isdisjoint(_ALL_ANCHORS) or _DIGIT.search(sentence) is not None:
+            found = {k: _distinct(v) for k, v in Markers(sentence, words).found.items()}
+        _BY_SENTENCE.put(sentence, found)
+    return found
+
+
+def _distinct(hits: tuple) -> tuple:
+    out: list = []
+    out.extend(h for h in hits if h not in out)
+    return tuple(out)
 
 
 def _piece_found(piece: str) -> dict[str, tuple]:
@@ -402,16 +417,20 @@ def _piece_found(piece: str) -> dict[str, tuple]:
     contains it, instead of a merge over its sentences each time."""
     found = _BY_PIECE.get(piece)
     if found is None:
-        if len(_BY_PIECE) >= _MAX_SENTENCES:
-            _BY_PIECE.clear()
-        merged: dict[str, list] = {}
-        for part in map(_sentence_markers, _SENTENCE.findall(piece)):
-            if not part.relevant:  # no anchor word, no digit: nothing to find
-                continue
-            for kind, hits in part.found.items():
-                have = merged.setdefault(kind, [])
-                have.extend(h for h in hits if h not in have)
-        found = _BY_PIECE[piece] = {k: tuple(v) for k, v in merged.items()}
+        found = _BY_PIECE.recall(piece)
+    if found is None:
+        parts = [p for p in map(_sentence_found, _SENTENCE.findall(piece)) if p]
+        if len(parts) <= 1:
+            # Most sentences hold nothing; one that does is its piece's answer as it stands.
+            found = parts[0] if parts else _NOTHING
+        else:
+            merged: dict[str, list] = {}
+            for part in parts:
+                for kind, hits in part.items():
+                    have = merged.setdefault(kind, [])
+                    have.extend(h for h in hits if h not in have)
+            found = {k: tuple(v) for k, v in merged.items()}
+        _BY_PIECE.put(piece, found)
     return found
 
 
@@ -419,8 +438,9 @@ class TicketMarkers:
     """A ticket's markers: each kind is the union of its sentences' (``Markers``). ``pieces`` are
     the subject and what the customer newly wrote in each message."""
 
-    def __init__(self, pieces: tuple[str, ...]):
+    def __init__(self, pieces: tuple[str, ...], words: tuple[frozenset[str] | None, ...] = ()):
         self.pieces = pieces
+        self.words = words  # word_set of each piece, where the caller has it (None: not known)
 
     @lazy
     def text(self) -> str:
@@ -453,8 +473,17 @@ class TicketMarkers:
     @lazy
     def resolved(self) -> bool:
         """Whether the customer's latest words say the failure is over (and nothing still fails)."""
-        latest = next((p for p in reversed(self.pieces[1:]) if p.strip()), "")
-        return bool(latest) and _RESOLVED.search(latest) is not None and _STILL_FAILING.search(latest) is None
+        i = next((i for i in range(len(self.pieces) - 1, 0, -1) if self.pieces[i].strip()), 0)
+        if not i:
+            return False
+        latest = self.pieces[i]
+        if latest.isascii():
+            # Every match of _RESOLVED holds one of these as a whole word (non-ASCII text can
+            # case-fold into one, so it always gets the regex): most texts skip the costly search.
+            words = self.words[i] if i < len(self.words) and self.words[i] is not None else word_set(latest)
+            if words.isdisjoint(_RESOLVED_WORDS):
+                return False
+        return _RESOLVED.search(latest) is not None and _STILL_FAILING.search(latest) is None
 
     @property
     def incident(self) -> bool:
@@ -479,9 +508,11 @@ for _k in _KIND_NAMES:
     setattr(TicketMarkers, _k, _kind_property(_k))
 
 
-def find_markers(pieces: tuple[str, ...]) -> TicketMarkers:
-    """The markers of a ticket's ``pieces``: its subject and what the customer newly wrote."""
-    return TicketMarkers(pieces)
+def find_markers(pieces: tuple[str, ...], words: tuple[frozenset[str] | None, ...] = ()) -> TicketMarkers:
+    """The markers of a ticket's ``pieces``: its subject and what the customer newly wrote.
+    ``words``: the pieces' ``word_set``s where the caller already has them (None where not)."""
+    return TicketMarkers(pieces, words)
+
 
 
 _MONEY_WORDS = frozenset(

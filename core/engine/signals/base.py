@@ -180,7 +180,7 @@ class TicketText:
     @lazy
     def markers(self) -> TicketMarkers:
         """What the ticket is about (core/engine/markers.py): incidents, defects, how-tos, money."""
-        return find_markers((unquote(self.ticket.subject), *self.customer))
+        return find_markers((unquote(self.ticket.subject), *self.customer), (None, *self.customer_words))
 
     @lazy
     def keywords(self) -> frozenset[str]:
