@@ -80,15 +80,16 @@ _ORDER = " ORDER BY t.rec_rank DESC, t.score DESC, t.sla_due_sort, t.id"
 _HOLD_KINDS = ("override", "escalate", "hold_ended")  # core/policy/holds.py HOLD_KINDS and HOLD_ENDED
 # PostgreSQL: the page with its holds (each row's newest override, escalation or hold-ended
 # record) and attention (its latest decision's page and management fields) in ONE round trip:
-# the page is a derived table, so the per-row subqueries (on the (ticket_id, id) indexes) run for
-# its rows only, never for the rows an OFFSET skips. A subquery scan with no join keeps the
-# derived table's order. On SQLite the two batched queries of ``_with_holds`` are quicker.
-_LATEST = "(SELECT {} FROM decisions d WHERE d.ticket_id = p.id ORDER BY d.id DESC LIMIT 1)"
+# the page is a derived table, so the per-row lookups (on the (ticket_id, id) indexes) run for
+# its rows only, never for the rows an OFFSET skips; the latest decision is read once per row (a
+# LATERAL join, its JSON parsed once; a nested loop over the page, so the page's order is kept). On SQLite the
+# two batched queries of ``_with_holds`` are quicker.
 _PAGE_PG = (
     "SELECT p.*, (SELECT a.kind FROM audit a WHERE a.ticket_id = p.id AND a.kind IN ("
     + ", ".join(f"'{k}'" for k in _HOLD_KINDS) + ") ORDER BY a.id DESC LIMIT 1) AS hold_kind, "
-    f"{_LATEST.format(POSTGRESQL.json_value('d.data', 'page'))} AS attention_page, "
-    f"{_LATEST.format(POSTGRESQL.json_value('d.data', 'management'))} AS attention_management FROM ({{}}) p"
+    f"{POSTGRESQL.json_value('ld.j', 'page')} AS attention_page, "
+    f"{POSTGRESQL.json_value('ld.j', 'management')} AS attention_management FROM ({{}}) p "
+    "LEFT JOIN LATERAL (SELECT (d.data)::json AS j FROM decisions d WHERE d.ticket_id = p.id ORDER BY d.id DESC LIMIT 1) ld ON true"
 )
 
 
