@@ -78,15 +78,18 @@ _SELECT = (
 )
 _ORDER = " ORDER BY t.rec_rank DESC, t.score DESC, t.sla_due_sort, t.id"
 _HOLD_KINDS = ("override", "escalate", "hold_ended")  # core/policy/holds.py HOLD_KINDS and HOLD_ENDED
-# PostgreSQL: the rows' holds (each one's newest override, escalation or hold-ended record) and
-# attention (its latest decision's page and management fields) in one query, per-row subqueries
-# on the (ticket_id, id) indexes: one round trip after the page's, not two.
-_LATEST = "(SELECT {} FROM decisions d WHERE d.ticket_id = t.id ORDER BY d.id DESC LIMIT 1)"
-_HOLDS_PG = (
-    "SELECT t.id, (SELECT a.kind FROM audit a WHERE a.ticket_id = t.id AND a.kind IN ("
-    + ", ".join(f"'{k}'" for k in _HOLD_KINDS) + ") ORDER BY a.id DESC LIMIT 1), "
-    f"{_LATEST.format(POSTGRESQL.json_value('d.data', 'page'))}, "
-    f"{_LATEST.format(POSTGRESQL.json_value('d.data', 'management'))} FROM tickets t WHERE t.id IN ({{}})"
+# PostgreSQL: the page with its holds (each row's newest override, escalation or hold-ended
+# record) and attention (its latest decision's page and management fields) in ONE round trip:
+# the page is a derived table, so the per-row lookups (on the (ticket_id, id) indexes) run for
+# its rows only, never for the rows an OFFSET skips; the latest decision is read once per row (a
+# LATERAL join, its JSON parsed once; a nested loop over the page, so the page's order is kept). On SQLite the
+# two batched queries of ``_with_holds`` are quicker.
+_PAGE_PG = (
+    "SELECT p.*, (SELECT a.kind FROM audit a WHERE a.ticket_id = p.id AND a.kind IN ("
+    + ", ".join(f"'{k}'" for k in _HOLD_KINDS) + ") ORDER BY a.id DESC LIMIT 1) AS hold_kind, "
+    f"{POSTGRESQL.json_value('ld.j', 'page')} AS attention_page, "
+    f"{POSTGRESQL.json_value('ld.j', 'management')} AS attention_management FROM ({{}}) p "
+    "LEFT JOIN LATERAL (SELECT (d.data)::json AS j FROM decisions d WHERE d.ticket_id = p.id ORDER BY d.id DESC LIMIT 1) ld ON true"
 )
 
 
@@ -104,6 +107,15 @@ def _row(r: Any, now: datetime | None) -> QueueRow:
         status=r["status"], priority=r["priority"], open=bool(r["is_open"]) and not r["deleted"],
     )
 
+
+
+def _with_mark(r: Any, now: datetime | None) -> QueueRow:
+    """A row of ``_PAGE_PG``: the queue row with its hold and attention."""
+    row = _row(r, now)
+    kind, page, management = r["hold_kind"], r["attention_page"], r["attention_management"]
+    hold = kind if kind != "hold_ended" else None
+    attention = "page" if page else ("management" if management is not None else None)
+    return replace(row, hold=hold, attention=attention) if hold or attention else row
 
 
 def _where(f: QueueFilter) -> tuple[str, list[Any]]:
@@ -130,21 +142,9 @@ def _where(f: QueueFilter) -> tuple[str, list[Any]]:
 class QueueMixin(StoreBase):
     def _queue_rows(self, tail: str, params: Any, now: datetime | None) -> list[QueueRow]:
         """Queue rows of ``_SELECT + tail`` with their holds and attention."""
-        rows = [_row(r, now) for r in self._q(_SELECT + tail, params)]
-        return self._with_holds_pg(rows) if self.dialect.postgresql else self._with_holds(rows)
-
-    def _with_holds_pg(self, rows: list[QueueRow]) -> list[QueueRow]:
-        """``_with_holds`` in one query per 500 rows: on PostgreSQL a round trip costs more than
-        the per-row subqueries; on SQLite, the other way round."""
-        found: dict[str, tuple[str | None, str | None]] = {}
-        ids = [r.ticket_id for r in rows]
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            for tid, kind, page, management in self._q(_HOLDS_PG.format(", ".join("?" * len(chunk))), chunk):
-                found[tid] = (kind if kind != "hold_ended" else None,
-                              "page" if page else ("management" if management is not None else None))
-        return [replace(r, hold=found[r.ticket_id][0], attention=found[r.ticket_id][1])
-                if any(found.get(r.ticket_id, ())) else r for r in rows]
+        if self.dialect.postgresql:
+            return [_with_mark(r, now) for r in self._q(_PAGE_PG.format(_SELECT + tail), params)]
+        return self._with_holds([_row(r, now) for r in self._q(_SELECT + tail, params)])
 
     def _with_holds(self, rows: list[QueueRow]) -> list[QueueRow]:
         """``rows`` with ``hold`` set from each ticket's newest override, escalation or hold-ended

@@ -108,6 +108,39 @@ def ticket_from_row(data: str, messages: Iterable[sqlite3.Row]) -> Ticket:
     return model.ticket_from_dict(d)
 
 
+_SEARCH_UPSERT = "INSERT INTO ticket_search (id, txt) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET txt = excluded.txt"
+_MESSAGE_INSERT = "INSERT INTO messages (ticket_id, seq, author, author_id, created_at, public, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterable[list[str]]:
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def _stored(conn: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """What the store holds of ``ids`` (what ``save_page`` compares a page against), by id."""
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(list(dict.fromkeys(ids))):
+        for r in conn.execute("SELECT id, updated_at, content_hash, status, data, deleted FROM tickets "
+                              f"WHERE id IN ({', '.join('?' * len(chunk))})", chunk).fetchall():
+            found[r["id"]] = {k: r[k] for k in ("updated_at", "content_hash", "status", "data", "deleted")}
+    return found
+
+
+def _index(conn: Any, tickets: list[Ticket]) -> None:
+    """``index_ticket`` for the tickets it has work for: solved or closed ones, and those with
+    a document to drop (for any other it reads and does nothing, a round trip per ticket)."""
+    indexed: set[str] = set()
+    for chunk in _chunks(list(dict.fromkeys(t.id for t in tickets))):
+        indexed.update(r[0] for r in conn.execute(f"SELECT id FROM similar_docs WHERE id IN ({', '.join('?' * len(chunk))})", chunk).fetchall())
+    for t in tickets:
+        if t.status in CLOSED_STATUSES or t.id in indexed:
+            index_ticket(conn, t)
+            indexed.discard(t.id)
+            if t.status in CLOSED_STATUSES:
+                indexed.add(t.id)
+
+
 class TicketsMixin(StoreBase):
     def save_page(self, source: str, tickets: Iterable[Ticket], deleted_ids: Iterable[str] = (), bookmark: Any = None, *, now: datetime | None = None) -> PageResult:
         """Store one page of a sync: tickets, deletions and the bookmark in one transaction.
@@ -117,18 +150,28 @@ class TicketsMixin(StoreBase):
         ``status_history``. A ``bookmark`` of None leaves the stored bookmark as it is. With
         ``now``, the source's last successful sync time is set too.
         """
+        tickets = list(tickets)
+        for t in tickets:
+            if t.source != source:
+                raise ValueError(f"ticket {t.id} comes from source {t.source!r}, not {source!r}; save it with its own source's page")
         new: list[str] = []
         changed: list[str] = []
         unchanged: list[str] = []
         gone: list[str] = []
         version: int | None = None
+        # The page is read in one query and written in a few batched statements (executemany:
+        # one round trip each on PostgreSQL), not statement by statement per ticket. A ticket
+        # twice in a page: its second copy is compared with the first, as if saved one after the other.
+        rows: dict[str, dict[str, Any]] = {}
+        texts: dict[str, tuple[str, str]] = {}
+        messages: dict[str, list[tuple[Any, ...]]] = {}
+        to_index: list[Ticket] = []
         with self._tx() as conn:
+            stored = _stored(conn, [t.id for t in tickets])
             for t in tickets:
-                if t.source != source:
-                    raise ValueError(f"ticket {t.id} comes from source {t.source!r}, not {source!r}; save it with its own source's page")
                 d = model.ticket_to_dict(t)
                 chash = content_hash(d)
-                old = conn.execute("SELECT updated_at, content_hash, status, data, deleted FROM tickets WHERE id = ?", (t.id,)).fetchone()
+                old = stored.get(t.id)
                 stored_history: Sequence[StatusChange] = ()
                 previous_status = None
                 if old is not None:
@@ -143,19 +186,21 @@ class TicketsMixin(StoreBase):
                 if version is None:
                     version = self._next_version(conn)
                 row = _row(t, d, chash)
-                conn.execute(_UPSERT, {**row, "version": version})
-                conn.execute(
-                    "INSERT INTO ticket_search (id, txt) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET txt = excluded.txt",
-                    (t.id, search_text(row["subject"], row["customer_name"], row["customer_email"], row["organization"])),
-                )
-                conn.execute("DELETE FROM messages WHERE ticket_id = ?", (t.id,))
-                conn.executemany(
-                    "INSERT INTO messages (ticket_id, seq, author, author_id, created_at, public, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(t.id, i, m.author, m.author_id, ts(m.created_at), int(m.public), m.body) for i, m in enumerate(t.messages)],
-                )
+                rows.pop(t.id, None)  # a later copy is written after the others, as it came
+                rows[t.id] = {**row, "version": version}
+                stored[t.id] = {"updated_at": row["updated_at"], "content_hash": chash, "status": t.status, "data": row["data"], "deleted": 0}
+                texts[t.id] = (t.id, search_text(row["subject"], row["customer_name"], row["customer_email"], row["organization"]))
+                messages[t.id] = [(t.id, i, m.author, m.author_id, ts(m.created_at), int(m.public), m.body) for i, m in enumerate(t.messages)]
                 # The similar-tickets index needs the observed history to date the solve.
-                index_ticket(conn, t if history == t.status_history else replace(t, status_history=history))
+                to_index.append(t if history == t.status_history else replace(t, status_history=history))
                 (new if old is None else changed).append(t.id)
+            if rows:
+                conn.executemany(_UPSERT, list(rows.values()))
+                conn.executemany(_SEARCH_UPSERT, list(texts.values()))
+                for chunk in _chunks(list(rows)):
+                    conn.execute(f"DELETE FROM messages WHERE ticket_id IN ({', '.join('?' * len(chunk))})", chunk)
+                conn.executemany(_MESSAGE_INSERT, [m for ms in messages.values() for m in ms])
+                _index(conn, to_index)
             for tid in deleted_ids:
                 if conn.execute("SELECT 1 FROM tickets WHERE id = ? AND deleted = 0", (tid,)).fetchone():
                     if version is None:

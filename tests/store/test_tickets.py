@@ -153,3 +153,24 @@ def test_sync_counters_and_last_success(store, now):
     store.save_page("zendesk", [ticket("zendesk:1")], (), None)
     [src] = store.status(now).sources
     assert src.name == "zendesk" and src.tickets_synced == 2 and src.last_success_at == now and src.open_tickets == 2
+
+
+def test_a_ticket_twice_in_one_page_is_saved_as_if_page_by_page(store):
+    # save_page reads a page in one query and writes it in batches: later copies of a ticket
+    # must still see the earlier ones, as they would saved one after the other.
+    t0 = NOW - timedelta(hours=3)
+    opened = ticket(status="open", created=t0, updated=t0 + timedelta(minutes=1))
+    solved = ticket(status="solved", created=t0, updated=t0 + timedelta(hours=1),
+                    extra_messages=(Message("agent", t0 + timedelta(minutes=50), "Refunded.", True, "agent-7"),))
+    reopened = ticket(status="open", created=t0, updated=t0 + timedelta(hours=2),
+                      extra_messages=(Message("customer", t0 + timedelta(hours=2), "Still charged twice.", True, "cust-1"),))
+    other = ticket("zendesk:1002", status="solved", created=t0, updated=t0 + timedelta(hours=1))
+    result = store.save_page("zendesk", [opened, other, solved, opened, reopened], (), None)
+    assert result.new == ("zendesk:1001", "zendesk:1002")
+    assert result.changed == ("zendesk:1001", "zendesk:1001") and result.unchanged == ("zendesk:1001",)  # the replayed older copy
+    got = store.get_ticket("zendesk:1001")
+    assert got.messages == reopened.messages and got.status == "open"
+    assert got.status_history == (StatusChange("solved", t0 + timedelta(hours=1)), StatusChange("open", t0 + timedelta(hours=2)))
+    # Solved then reopened in the same page: out of the similar-tickets index; the other one in it.
+    assert [r[0] for r in store.read("SELECT id FROM similar_docs ORDER BY id")] == ["zendesk:1002"]
+    assert store.save_page("zendesk", [reopened, other], (), None).unchanged == ("zendesk:1001", "zendesk:1002")
