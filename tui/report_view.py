@@ -13,21 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from deskwatch.core.report import Report
-from deskwatch.core.report.render import sparkline
+from deskwatch.core.report.render import sparkline, value_text
 from deskwatch.tui import display
 
 TRENDS = ("escalation rate", "false escalations", "SLA attainment")  # issue 15: where a trend matters
-
-
-def value_text(value: float | None, unit: str) -> str:
-    """A figure as `deskwatch report` prints it: "44.4%", "12", "3.5 h", "n/a"."""
-    if value is None:
-        return "n/a"
-    if unit == "count":
-        return f"{value:.0f}"
-    if unit == "%":
-        return f"{value:.1f}%"
-    return f"{value:g} {unit}"
 
 
 def figures(rep: Report, weeks: int) -> Table:

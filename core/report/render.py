@@ -33,7 +33,8 @@ def bar(value: float | None, top: float = 100.0) -> str:
     return "█" * filled + "·" * (BAR - filled)
 
 
-def _fmt(value: float | None, unit: str) -> str:
+def value_text(value: float | None, unit: str) -> str:
+    """A figure as `deskwatch report` prints it ("44.4%", "12", "3.5 h", "n/a"); the console shows the same."""
     if value is None:
         return "n/a"
     if unit == "count":
@@ -44,7 +45,7 @@ def _fmt(value: float | None, unit: str) -> str:
 
 
 def _figure_line(f: Figure) -> str:
-    return f"  {f.label:<42} {_fmt(f.value, f.unit):>12}   n={f.n}"
+    return f"  {f.label:<42} {value_text(f.value, f.unit):>12}   n={f.n}"
 
 
 def table(rep: Report) -> str:
@@ -60,16 +61,16 @@ def table(rep: Report) -> str:
             continue
         last = points[-1]
         out.write(f"  {name:<24} {sparkline([p.value for p in points])}  "
-                  f"{points[0].label} .. {last.label}, latest {_fmt(last.value, '%')} (n={last.n})\n")
+                  f"{points[0].label} .. {last.label}, latest {value_text(last.value, '%')} (n={last.n})\n")
     for name, points in rep.breakdowns.items():
         out.write(f"\n{name.capitalize()}\n")
         for p in points:
-            out.write(f"  {p.label:<24} {bar(p.value)} {_fmt(p.value, '%'):>7}   n={p.n}\n")
+            out.write(f"  {p.label:<24} {bar(p.value)} {value_text(p.value, '%'):>7}   n={p.n}\n")
     out.write("\nSLA attainment (targets never found breached / targets tracked)\n")
     if not rep.sla:
         out.write("  (no SLA targets tracked)\n")
     for p in rep.sla:
-        out.write(f"  {p.label:<38} {bar(p.value)} {_fmt(p.value, '%'):>7}   n={p.n}\n")
+        out.write(f"  {p.label:<38} {bar(p.value)} {value_text(p.value, '%'):>7}   n={p.n}\n")
     out.write("\nAlarm load: pages outside business hours, per on-call person\n")
     if not rep.pages:
         out.write("  (no pages)\n")
@@ -83,7 +84,7 @@ def table(rep: Report) -> str:
         heads = ("tickets", "escalated", "false esc.", "misses", "routing ok", "SLA met")
         out.write(f"  {dim:<20} " + " ".join(f"{h:>14}" for h in heads) + "\n")
         for row in rep.groups:
-            cells = [str(row["tickets"])] + [_fmt(row[c], "%") for c in cols[1:]]
+            cells = [str(row["tickets"])] + [value_text(row[c], "%") for c in cols[1:]]
             out.write(f"  {str(row[dim]):<20} " + " ".join(f"{c:>14}" for c in cells) + "\n")
     return out.getvalue()
 
