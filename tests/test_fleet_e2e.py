@@ -8,23 +8,17 @@ for a shorter run."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
 from tests.store.pg import pg_url  # noqa: F401  (a fixture)
+from tests.bench_scripts import load_bench
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_fleet", ROOT / "bench" / "fleet.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_fleet"] = mod  # dataclasses look their module up by name
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("fleet")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

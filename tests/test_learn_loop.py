@@ -10,10 +10,7 @@ the escalation model holding back what people turn down.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -25,17 +22,13 @@ from deskwatch.core.model import Message, Satisfaction, Signal, Ticket, TicketUp
 from deskwatch.core.store import open_store
 from deskwatch.plugins.freshdesk.mapping import satisfaction_from_ratings
 from deskwatch.plugins.zendesk.mapping import map_satisfaction
+from tests.bench_scripts import load_bench
 
-ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_learn_loop", ROOT / "bench" / "learn_loop.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_learn_loop"] = mod  # dataclasses look their module up by name
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("learn_loop")
 
 
 def test_learning_from_the_helpdesk_brings_deskwatch_closer_to_the_team(tmp_path):

@@ -8,12 +8,10 @@ verified against the simulator's record of every write it applied.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import socket
 import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -25,17 +23,13 @@ from deskwatch.core.model import TicketUpdate
 from deskwatch.core.model.settings import Section
 from deskwatch.core.simulator.runner import Simulator, parse
 from deskwatch.core.store import open_store
+from tests.bench_scripts import load_bench
 
-ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_soak", ROOT / "bench" / "soak.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_soak"] = mod  # dataclasses look their module up by name
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("soak")
 
 
 class Scripted(Connector):

@@ -341,14 +341,7 @@ def m005_similar_search(conn: Any) -> None:
         run_script(
             conn,
             """
-            CREATE TABLE similar_docs (
-                doc INTEGER PRIMARY KEY,
-                id TEXT NOT NULL UNIQUE,
-                org_key TEXT,
-                categories TEXT NOT NULL DEFAULT '',
-                created_at TEXT NOT NULL,
-                solved_at TEXT NOT NULL,
-                resolution TEXT NOT NULL DEFAULT '',
+            CREATE TABLE similar_docs (""" + _SIMILAR_DOCS + """,
                 fts tsvector NOT NULL
             );
             CREATE INDEX similar_docs_fts ON similar_docs USING GIN (fts);
@@ -360,18 +353,22 @@ def m005_similar_search(conn: Any) -> None:
     _m005_backfill(conn)
 
 
+# The columns both databases keep for a solved ticket in the similar-case index.
+_SIMILAR_DOCS = """
+    doc INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    org_key TEXT,
+    categories TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    solved_at TEXT NOT NULL,
+    resolution TEXT NOT NULL DEFAULT ''"""
+
+
 def _m005_sqlite(conn: Any) -> None:
     run_script(
         conn,
         """
-        CREATE TABLE similar_docs (
-            doc INTEGER PRIMARY KEY,
-            id TEXT NOT NULL UNIQUE,
-            org_key TEXT,
-            categories TEXT NOT NULL DEFAULT '',
-            created_at TEXT NOT NULL,
-            solved_at TEXT NOT NULL,
-            resolution TEXT NOT NULL DEFAULT ''
+        CREATE TABLE similar_docs (""" + _SIMILAR_DOCS + """
         );
         CREATE VIRTUAL TABLE similar_fts USING fts5(subject, body, tokenize = 'unicode61 remove_diacritics 2');
         CREATE VIRTUAL TABLE similar_vocab USING fts5vocab(similar_fts, 'row');
